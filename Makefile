@@ -1,0 +1,61 @@
+# EduPlatform serverless — local workflow. `make up` runs the stack, `make test` tests it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The functions' runtime is Python 3.12; MiniStack runs them in its own interpreter, so the
+# project's virtual environment (which runs MiniStack and SAM) must be 3.12 too.
+PYTHON312 ?= $(shell for candidate in python3.12 "$$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12; do \
+	"$$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$candidate"; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help install up down url migrate template layer-requirements test test-unit test-e2e lint
+
+help:
+	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy) and print the API URL"
+	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
+	@echo "make url     print the API base URL of the running stack"
+	@echo "make down    stop what make up started"
+	@echo "make migrate / template / layer-requirements / lint"
+
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH, or pyenv's 3.12)"; exit 1; }
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+up: $(INSTALLED)
+	@$(PY) -m infra.local.stack up
+
+down: $(INSTALLED)
+	@$(PY) -m infra.local.stack down
+
+url: $(INSTALLED)
+	@$(PY) -m infra.local.stack url
+
+migrate: $(INSTALLED)
+	$(PY) -m infra.migrate
+
+template: $(INSTALLED)
+	$(PY) -m infra.template.generate
+
+layer-requirements: $(INSTALLED)
+	$(PY) -m infra.layer_requirements
+
+lint: $(INSTALLED)
+	$(PY) -m infra.template.generate --check
+	$(PY) -m infra.layer_requirements --check
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+test-unit: $(INSTALLED)
+	$(PY) -m pytest tests/unit
+
+test-e2e: $(INSTALLED)
+	$(PY) -m pytest tests/e2e

@@ -1,0 +1,20 @@
+"""Creates the administrator account from ADMIN_EMAIL / ADMIN_PASSWORD when it is missing.
+
+Not behind the API: the deployer invokes it once after a deploy (`make up` does).
+"""
+
+import os
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from eduplatform.observability import logger
+
+from identity import service
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict, context: LambdaContext) -> dict:
+    email = os.environ["ADMIN_EMAIL"]
+    created = service.ensure_admin(email, os.environ["ADMIN_PASSWORD"])
+    logger.info("admin account checked", extra={"admin_email": email, "admin_created": created})
+    return {"email": email, "created": created}

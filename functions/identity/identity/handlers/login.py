@@ -1,0 +1,15 @@
+from eduplatform.http import create_app, lambda_handler
+
+from identity import service
+from identity.schemas import LoginRequest, TokenResponse
+
+app = create_app()
+
+
+@app.post("/login", summary="Exchange email and password for an access token", tags=["identity"],
+          responses={400: {"description": "Incorrect email or password"}})
+def login(body: LoginRequest) -> TokenResponse:
+    return service.login(body)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,14 @@
+from eduplatform.http import BEARER_AUTH, CurrentUser, create_app, lambda_handler
+
+from identity import service
+from identity.schemas import UserOut
+
+app = create_app()
+
+
+@app.get("/me", summary="The caller's profile", tags=["identity"], security=BEARER_AUTH)
+def me(user: CurrentUser) -> UserOut:
+    return service.profile(user.user_id)
+
+
+handler = lambda_handler(app)

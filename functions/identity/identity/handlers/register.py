@@ -1,0 +1,15 @@
+from eduplatform.http import create_app, lambda_handler
+
+from identity import service
+from identity.schemas import RegisterRequest, TokenResponse
+
+app = create_app()
+
+
+@app.post("/register", summary="Register a student or teacher account", tags=["identity"],
+          responses={409: {"description": "Email already registered"}})
+def register(body: RegisterRequest) -> TokenResponse:
+    return service.register(body)
+
+
+handler = lambda_handler(app)

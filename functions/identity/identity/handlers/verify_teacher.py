@@ -1,0 +1,16 @@
+from uuid import UUID
+
+from eduplatform.http import BEARER_AUTH, AdminUser, create_app, lambda_handler
+
+from identity import service
+from identity.schemas import UserOut
+
+app = create_app()
+
+
+@app.patch("/admin/users/<user_id>/verify", summary="Verify a teacher", tags=["identity"], security=BEARER_AUTH)
+def verify_teacher(user_id: UUID, _admin: AdminUser) -> UserOut:
+    return service.verify_teacher(user_id)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,52 @@
+"""Request and response models of the identity API."""
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+
+from eduplatform.security import BCRYPT_MAX_PASSWORD_BYTES
+from eduplatform.types import Timestamp
+
+
+def _fits_bcrypt(password: str) -> str:
+    if len(password.encode()) > BCRYPT_MAX_PASSWORD_BYTES:
+        raise ValueError(f"Password must be at most {BCRYPT_MAX_PASSWORD_BYTES} bytes long")
+    return password
+
+
+NewPassword = Annotated[str, Field(min_length=8), AfterValidator(_fits_bcrypt)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class RegisterRequest(BaseModel):
+    email: EmailStr
+    password: NewPassword
+    name: Name
+    role: Literal["student", "teacher"] = "student"
+
+
+class LoginRequest(BaseModel):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class UserOut(BaseModel):
+    id: UUID
+    email: str
+    name: str
+    role: Literal["student", "teacher", "admin"]
+    is_verified: bool
+    created_at: Timestamp
+
+
+class PendingTeacher(BaseModel):
+    id: UUID
+    email: str
+    name: str
+    created_at: Timestamp

@@ -1,0 +1,42 @@
+from concurrent.futures import ThreadPoolExecutor
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from pydantic import BaseModel
+
+from eduplatform.db import Database
+from eduplatform.http import create_app, lambda_handler
+from eduplatform.settings import DOMAINS, get_settings
+
+app = create_app()
+_databases: dict[str, Database] = {}
+
+
+class HealthReport(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+def _check(domain: str) -> str:
+    if domain not in _databases:
+        _databases[domain] = Database(get_settings().domain_database_urls()[domain], name=domain)
+    try:
+        _databases[domain].ping()
+        return "ok"
+    except (ServiceError, RuntimeError) as exc:
+        return f"error: {exc.msg if isinstance(exc, ServiceError) else exc}"
+
+
+@app.get("/health", summary="Reports whether every domain database answers", tags=["ops"],
+         responses={503: {"description": "At least one database does not answer", "content": {"application/json": {"schema": HealthReport.model_json_schema()}}}})
+def health() -> HealthReport:
+    with ThreadPoolExecutor(max_workers=len(DOMAINS)) as pool:
+        checks = dict(zip(DOMAINS, pool.map(_check, DOMAINS)))
+    healthy = all(result == "ok" for result in checks.values())
+    report = HealthReport(status="ok" if healthy else "unavailable", checks=checks)
+    if healthy:
+        return report
+    return Response(status_code=503, content_type=content_types.APPLICATION_JSON, body=report.model_dump_json())
+
+
+handler = lambda_handler(app)

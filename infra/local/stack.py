@@ -1,0 +1,239 @@
+"""The local stack launcher behind `make up`, `make down` and `make url`.
+
+No Docker and no AWS account: the machine's PostgreSQL holds the five domain databases
+and MiniStack (an AWS emulator on :4566, run from this project's Python 3.12) hosts
+Lambda, API Gateway and the rest. SAM builds and deploys the app into the emulator.
+
+Every step is idempotent, and the slow ones are skipped when nothing changed: the
+build when the sources hash the same as last time, the deploy when the emulator still
+has the stack deployed from that build.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from infra.config import DOMAINS, EMULATOR_URL, ROOT, deploy_parameters, local_database_urls, stack_name
+from infra.local.databases import ensure_database
+from infra.migrate import migrate
+
+STATE_DIR = ROOT / ".local"
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+EMULATOR_PID = STATE_DIR / "ministack.pid"
+EMULATOR_LOG = STATE_DIR / "ministack.log"
+SOURCES = ("template.yaml", "samconfig.toml", "functions", "layers")
+
+
+def emulator_environment() -> dict[str, str]:
+    """Environment for SAM CLI and boto3 that points every AWS call at the emulator."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ENDPOINT_URL=EMULATOR_URL,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        SAM_CLI_TELEMETRY="0",
+        # sam build needs the functions' runtime (python3.12) on PATH: this venv's.
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+    return env
+
+
+def aws_client(service: str):
+    import boto3
+
+    env = emulator_environment()
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def log(message: str) -> None:
+    print(f"[up] {message}", flush=True)
+
+
+# ---- emulator -------------------------------------------------------------------------------
+
+def emulator_running() -> bool:
+    try:
+        with urllib.request.urlopen(f"{EMULATOR_URL}/_ministack/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_emulator() -> bool:
+    """Start MiniStack in the background unless it already answers; True when started here."""
+    if emulator_running():
+        return False
+    STATE_DIR.mkdir(exist_ok=True)
+    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], LAMBDA_WARM_TTL_SECONDS="3600")
+    with open(EMULATOR_LOG, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ministack"],
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=STATE_DIR, env=env, start_new_session=True,
+        )
+    EMULATOR_PID.write_text(str(process.pid))
+    deadline = time.monotonic() + 60
+    while not emulator_running():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"MiniStack did not start; see {EMULATOR_LOG}")
+        time.sleep(0.3)
+    return True
+
+
+def stop_emulator() -> bool:
+    if not EMULATOR_PID.exists():
+        return False
+    pid = int(EMULATOR_PID.read_text())
+    try:
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            os.killpg(pid, 0)
+            time.sleep(0.1)
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    EMULATOR_PID.unlink(missing_ok=True)
+    return True
+
+
+# ---- build and deploy ---------------------------------------------------------------------
+
+def sources_digest() -> str:
+    digest = hashlib.sha256()
+    for source in SOURCES:
+        path = ROOT / source
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for file in files:
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def run_sam(arguments: list[str]) -> None:
+    """Run SAM CLI against the emulator; its chatter goes to .local/sam.log, shown on failure."""
+    STATE_DIR.mkdir(exist_ok=True)
+    sam_log = STATE_DIR / "sam.log"
+    with open(sam_log, "w") as output:
+        result = subprocess.run(["sam", *arguments], cwd=ROOT, env=emulator_environment(), stdout=output,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        sys.stderr.write(sam_log.read_text()[-4000:])
+        raise SystemExit(f"sam {arguments[0]} failed (exit {result.returncode}); full output in {sam_log}")
+
+
+def build(digest: str) -> None:
+    marker = STATE_DIR / "build.sha256"
+    if marker.exists() and marker.read_text() == digest and (BUILD_DIR / "template.yaml").exists():
+        log("build is up to date")
+        return
+    started = time.monotonic()
+    run_sam(["build", "--config-env", "local"])
+    STATE_DIR.mkdir(exist_ok=True)
+    marker.write_text(digest)
+    log(f"sam build: {time.monotonic() - started:.1f}s")
+
+
+def stack_outputs(name: str) -> dict[str, str] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        stacks = aws_client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    except ClientError:
+        return None
+    if not stacks or not stacks[0]["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stacks[0]["StackStatus"]:
+        return None
+    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+
+def deploy(name: str, parameters: dict[str, str], digest: str) -> None:
+    marker = STATE_DIR / f"deployed-{name}.sha256"
+    wanted = hashlib.sha256((digest + json.dumps(parameters, sort_keys=True)).encode()).hexdigest()
+    if marker.exists() and marker.read_text() == wanted and stack_outputs(name) is not None:
+        log(f"stack {name} is up to date")
+        return
+    started = time.monotonic()
+    overrides = [f"{key}={value}" for key, value in parameters.items()]
+    run_sam(["deploy", "--config-env", "local", "--stack-name", name, "--parameter-overrides", *overrides])
+    marker.write_text(wanted)
+    log(f"sam deploy {name}: {time.monotonic() - started:.1f}s")
+
+
+def function_name(stack: str, logical_id: str) -> str:
+    resource = aws_client("cloudformation").describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
+    return resource["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def bootstrap_admin(stack: str) -> dict:
+    response = aws_client("lambda").invoke(FunctionName=function_name(stack, "IdentityBootstrapAdminFunction"))
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        raise SystemExit(f"admin bootstrap failed: {payload}")
+    return payload
+
+
+def api_url(stack: str) -> str:
+    outputs = stack_outputs(stack)
+    if outputs is None:
+        raise SystemExit(f"stack {stack} is not deployed on {EMULATOR_URL}: run `make up`")
+    return f"{EMULATOR_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['Stage']}"
+
+
+def prepare_databases(urls: dict[str, str]) -> None:
+    for domain in DOMAINS:
+        created = ensure_database(urls[domain])
+        applied = migrate(domain, urls[domain])
+        if created or applied:
+            log(f"{domain} database: {'created, ' if created else ''}{', '.join(applied) or 'up to date'}")
+
+
+def deploy_stack(name: str, parameters: dict[str, str]) -> str:
+    """Databases migrated, emulator running, app built and deployed, admin present: the API URL."""
+    prepare_databases({domain: parameters[f"{domain.capitalize()}DatabaseUrl"] for domain in DOMAINS})
+    if start_emulator():
+        log(f"MiniStack started on {EMULATOR_URL} (log: {EMULATOR_LOG.relative_to(ROOT)})")
+    digest = sources_digest()
+    build(digest)
+    deploy(name, parameters, digest)
+    bootstrap_admin(name)
+    return api_url(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the local EduPlatform stack")
+    parser.add_argument("command", choices=["up", "down", "url", "databases"])
+    args = parser.parse_args(argv)
+    name = stack_name("local")
+    if args.command == "up":
+        started = time.monotonic()
+        url = deploy_stack(name, deploy_parameters("local"))
+        log(f"ready in {time.monotonic() - started:.1f}s")
+        print(f"API base URL: {url}")
+    elif args.command == "url":
+        print(api_url(name))
+    elif args.command == "databases":
+        prepare_databases(local_database_urls())
+    elif args.command == "down":
+        print("MiniStack stopped" if stop_emulator() else "nothing started by `make up` is running")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Forward-only SQL migrations, one folder per domain database.
+
+``python -m infra.migrate`` applies, in order, every ``infra/migrations/<domain>/NNN_name.sql``
+not yet recorded in that database's ``schema_migrations`` table, each in its own
+transaction. Database URLs come from IDENTITY_DB_URL ... NOTIFICATION_DB_URL, or from the
+local stack's configuration when those are not set.
+"""
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+import psycopg
+
+from infra.config import DOMAINS, local_database_urls
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+FILE_PATTERN = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+# Serialises concurrent runs against the same database (any constant works; it names the lock).
+LOCK_KEY = 74_210_001
+
+
+def migration_files(domain: str) -> list[Path]:
+    files = sorted((MIGRATIONS_DIR / domain).glob("*.sql"))
+    for path in files:
+        if not FILE_PATTERN.match(path.name):
+            raise ValueError(f"Migration file name must look like 001_name.sql: {path}")
+    return files
+
+
+def migrate(domain: str, url: str) -> list[str]:
+    """Apply the pending migrations of one domain; return the names applied."""
+    applied_now: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for path in migration_files(domain):
+                if path.name in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(path.read_text())
+                    conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.name,))
+                applied_now.append(path.name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    return applied_now
+
+
+def database_urls_from_env() -> dict[str, str]:
+    configured = local_database_urls()
+    return {domain: os.environ.get(f"{domain.upper()}_DB_URL") or configured[domain] for domain in DOMAINS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("domains", nargs="*", metavar="DOMAIN", help=f"domains to migrate (default: all of {', '.join(DOMAINS)})")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.domains) - set(DOMAINS))
+    if unknown:
+        parser.error(f"unknown domain(s): {', '.join(unknown)}")
+    urls = database_urls_from_env()
+    for domain in args.domains or DOMAINS:
+        applied = migrate(domain, urls[domain])
+        print(f"{domain}: {', '.join(applied) if applied else 'up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

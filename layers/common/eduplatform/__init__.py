@@ -1,0 +1,1 @@
+"""Shared code for every EduPlatform Lambda function (shipped as the common layer)."""

@@ -1,0 +1,90 @@
+"""PostgreSQL access: one connection per warm function instance.
+
+A Lambda instance handles one request at a time, so a single connection is all it
+needs. It is opened on first use (not at import, so a cold start with the database
+down still answers 503 rather than failing to initialise) and discarded after any
+connection-level failure, so the next request reconnects without a redeploy.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
+
+from eduplatform.observability import logger
+from eduplatform.settings import get_settings
+
+
+class Database:
+    def __init__(self, url: str | None, name: str = "database") -> None:
+        self._url = url
+        self._name = name
+        self._conn: psycopg.Connection | None = None
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+            return self._conn
+        if not self._url:
+            raise RuntimeError(f"No URL configured for the {self._name} database")
+        self._conn = psycopg.connect(
+            self._url,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=get_settings().db_connect_timeout_seconds,
+            options="-c timezone=UTC",
+            application_name=self._name,
+        )
+        return self._conn
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+        self._conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """Run the block in one transaction; commit on success, roll back on error.
+
+        Connection-level failures become 503 "Service unavailable" and drop the
+        connection so that the next request opens a fresh one.
+        """
+        try:
+            conn = self._connection()
+            with conn.transaction():
+                yield conn
+        except psycopg.OperationalError as exc:
+            logger.warning("database unavailable", extra={"database": self._name, "error": str(exc)})
+            self._discard()
+            raise ServiceUnavailableError(f"The {self._name} database is unavailable, try again later") from exc
+
+    def ping(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("SELECT 1")
+
+    def close(self) -> None:
+        self._discard()
+
+
+_domain_database: Database | None = None
+
+
+def database() -> Database:
+    """The function's own domain database (DATABASE_URL)."""
+    global _domain_database
+    if _domain_database is None:
+        _domain_database = Database(get_settings().database_url, name="domain")
+    return _domain_database
+
+
+def reset_database() -> None:
+    """Forget the cached connection (used when the configuration changes, e.g. in tests)."""
+    global _domain_database
+    if _domain_database is not None:
+        _domain_database.close()
+    _domain_database = None

@@ -1,0 +1,171 @@
+"""The HTTP side every endpoint function shares: resolver, errors, auth, pagination.
+
+Each function module builds its resolver with ``create_app()``, declares its one route
+with Powertools' decorators (the route table of template.yaml and the OpenAPI document
+are both derived from those declarations) and exposes ``handler = lambda_handler(app)``.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Depends,
+    Request,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError, ForbiddenError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from eduplatform.observability import logger, metrics
+from eduplatform.security import InvalidToken, Principal, Role, decode_token
+
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+    max_age=600,
+)
+ALLOWED_METHODS = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
+BEARER_AUTH = [{"bearerAuth": []}]
+
+
+class Conflict(ServiceError):
+    def __init__(self, msg: str) -> None:
+        super().__init__(409, msg)
+
+
+class PaymentRequired(ServiceError):
+    def __init__(self, msg: str) -> None:
+        super().__init__(402, msg)
+
+
+def error_response(status: int, detail: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps({"detail": detail}))
+
+
+def _validation_error_item(error: dict[str, Any]) -> dict[str, Any]:
+    item = {"loc": list(error.get("loc", ())), "msg": error.get("msg") or "Invalid value", "type": error.get("type", "value_error")}
+    if "ctx" in error:
+        item["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
+    return item
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A Powertools REST resolver with validation and the API's error shapes."""
+    app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
+    app.configure_openapi(
+        title="EduPlatform API",
+        version="1.0.0",
+        security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+    )
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        return error_response(422, [_validation_error_item(error) for error in exc.errors()])
+
+    @app.exception_handler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response:
+        return error_response(exc.status_code, exc.msg)
+
+    # Powertools routes both an unmatched path and a raised NotFoundError here.
+    @app.not_found
+    def _not_found(exc: Exception) -> Response:
+        return error_response(404, getattr(exc, "msg", None) or "Not Found")
+
+    return app
+
+
+def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext], dict]:
+    """The Lambda entry point for a resolver: structured logs, EMF metrics, one log line per request."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict, context: LambdaContext) -> dict:
+        started = time.perf_counter()
+        response = app.resolve(event, context)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        status = response.get("statusCode", 500)
+        route = event.get("resource") or event.get("path") or ""
+        method = event.get("httpMethod", "")
+        size = len(response.get("body") or "")
+        metrics.add_dimension("route", route)
+        metrics.add_dimension("method", method)
+        metrics.add_dimension("status", str(status))
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        metrics.add_metric(name="ResponseSize", unit=MetricUnit.Bytes, value=size)
+        logger.info(
+            "request handled",
+            extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed_ms, 2), "response_bytes": size},
+        )
+        return response
+
+    return handler
+
+
+# ---- authentication and authorisation -------------------------------------------------
+
+def authenticated(request: Request) -> Principal:
+    header = request.resolved_event.headers.get("Authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("Not authenticated")
+    try:
+        return decode_token(token.strip())
+    except InvalidToken as exc:
+        raise UnauthorizedError(str(exc)) from exc
+
+
+def _role_dependency(roles: tuple[Role, ...], message: str, verified: bool = False, unverified_message: str = "") -> Callable[..., Principal]:
+    def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if principal.role not in roles:
+            raise ForbiddenError(message)
+        if verified and not principal.is_verified:
+            raise ForbiddenError(unverified_message)
+        return principal
+
+    return dependency
+
+
+CurrentUser = Annotated[Principal, Depends(authenticated)]
+AdminUser = Annotated[Principal, Depends(_role_dependency((Role.ADMIN,), "Admin access required"))]
+
+
+def role_required(*roles: Role, message: str) -> Any:
+    """An Annotated dependency admitting only the given roles (403 ``message`` otherwise)."""
+    return Annotated[Principal, Depends(_role_dependency(roles, message))]
+
+
+def verified_role_required(role: Role, message: str, unverified_message: str) -> Any:
+    return Annotated[Principal, Depends(_role_dependency((role,), message, True, unverified_message))]
+
+
+# ---- pagination ---------------------------------------------------------------------------
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    total: int
+
+
+def created(body: BaseModel) -> Response:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
+
+
+def no_content() -> Response:
+    return Response(status_code=204, body="")

@@ -1,0 +1,87 @@
+"""Password hashing (bcrypt) and access tokens (JWT)."""
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+import bcrypt
+import jwt
+
+from eduplatform.settings import get_settings
+
+BCRYPT_MAX_PASSWORD_BYTES = 72
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    TEACHER = "teacher"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, taken from a verified token."""
+
+    user_id: UUID
+    role: Role
+    is_verified: bool
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def hash_password(password: str) -> str:
+    rounds = get_settings().bcrypt_rounds
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return bcrypt.checkpw(password.encode(), password_hash.encode())
+
+
+_timing_decoy_hash: str | None = None
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the time of a real check, so an unknown email answers as slowly as a wrong password."""
+    global _timing_decoy_hash
+    if _timing_decoy_hash is None:
+        _timing_decoy_hash = hash_password("timing-decoy-password")
+    verify_password(password, _timing_decoy_hash)
+
+
+def issue_token(user_id: UUID, role: Role, is_verified: bool, now: float | None = None) -> str:
+    settings = get_settings()
+    issued_at = int(now if now is not None else time.time())
+    claims = {
+        "sub": str(user_id),
+        "iat": issued_at,
+        "exp": issued_at + settings.jwt_ttl_seconds,
+        "role": str(role),
+        "is_verified": bool(is_verified),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+
+
+def decode_token(token: str) -> Principal:
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["sub", "iat", "exp", "role"]},
+        )
+        if claims["iat"] > time.time() + 5:
+            raise InvalidToken("Token issued in the future")
+        return Principal(
+            user_id=UUID(str(claims["sub"])),
+            role=Role(claims["role"]),
+            is_verified=claims.get("is_verified") is True,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("Token has expired") from exc
+    except (jwt.InvalidTokenError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidToken("Could not validate credentials") from exc

@@ -1,0 +1,32 @@
+"""Isolated PostgreSQL databases for tests, on the same server as the local stack.
+
+Unit tests use ``test_<domain>``, end-to-end tests ``e2e_<domain>``; neither is ever a
+database of a running `make up` stack.
+"""
+
+import psycopg
+
+from infra.config import POSTGRES_ADMIN_URL, with_database
+from infra.local.databases import ensure_database
+from infra.migrate import migrate
+
+
+def test_database_url(prefix: str, domain: str) -> str:
+    return with_database(POSTGRES_ADMIN_URL, f"{prefix}_{domain}", user="postgres")
+
+
+def prepare(prefix: str, domain: str) -> str:
+    """Create (if needed) and migrate the test database; return its URL."""
+    url = test_database_url(prefix, domain)
+    ensure_database(url)
+    migrate(domain, url)
+    return url
+
+
+def truncate_all(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+        )]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
