@@ -75,7 +75,7 @@ def domain_modules(domain: str, kind: str) -> list[str]:
 
 def _import_functions_code() -> None:
     # Importing a handler must not need configuration; give settings a placeholder secret.
-    os.environ.setdefault("JWT_SECRET", "template-generation-placeholder")
+    os.environ.setdefault("JWT_SECRET", "template-generation-placeholder-secret")
     sys.path[:0] = [str(LAYER_DIR)] + [str(FUNCTIONS_DIR / d) for d in (*DOMAINS, OPS_DOMAIN)]
 
 

@@ -163,7 +163,7 @@ def test_me_with_expired_token_is_401(identity_db):
 
 def test_me_with_token_signed_by_another_secret_is_401(identity_db):
     forged = jwt.encode({"sub": str(uuid.uuid4()), "iat": int(time.time()), "exp": int(time.time()) + 60,
-                         "role": "admin", "is_verified": True}, "another-secret-0123456789", algorithm="HS256")
+                         "role": "admin", "is_verified": True}, "another-secret-0123456789abcdefghij", algorithm="HS256")
     assert call(ME, token=forged).status == 401
 
 

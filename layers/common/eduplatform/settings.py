@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     """
 
     database_url: str | None = None
-    jwt_secret: str = Field(min_length=16)
+    jwt_secret: str = Field(min_length=32)
     jwt_algorithm: str = "HS256"
     jwt_ttl_seconds: int = Field(default=3600, gt=0)
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)

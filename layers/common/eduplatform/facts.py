@@ -1,0 +1,47 @@
+"""What one domain may ask another: the internal "facts" functions, one wrapper each.
+
+Each returns the owning domain's answer as a dict, or None when the thing does not
+exist. The environment variable holding each target function's name is set in
+template.yaml through the calling handler's TEMPLATE_PROPERTIES (see ``template_properties``).
+"""
+
+from typing import Any
+from uuid import UUID
+
+from eduplatform.internal_calls import invoke
+
+COURSE_FACTS = ("COURSE_FACTS_FUNCTION", "CourseInternalCourseFactsFunction")
+LESSON_FACTS = ("LESSON_FACTS_FUNCTION", "CourseInternalLessonFactsFunction")
+PAYMENT_FACTS = ("PAYMENT_FACTS_FUNCTION", "PaymentInternalPaymentFactsFunction")
+
+
+def _found(answer: dict[str, Any]) -> dict[str, Any] | None:
+    return answer if answer.get("found") is True else None
+
+
+def course_facts(course_id: UUID) -> dict[str, Any] | None:
+    """``{course_id, teacher_id, is_free, price ("49.99" or None), total_lessons}`` or None."""
+    return _found(invoke(COURSE_FACTS[0], {"course_id": str(course_id)}, "course"))
+
+
+def lesson_facts(lesson_id: UUID) -> dict[str, Any] | None:
+    """``{lesson_id, module_id, course_id}`` or None."""
+    return _found(invoke(LESSON_FACTS[0], {"lesson_id": str(lesson_id)}, "course"))
+
+
+def payment_facts(payment_id: UUID) -> dict[str, Any] | None:
+    """``{payment_id, student_id, course_id, status, amount}`` or None."""
+    return _found(invoke(PAYMENT_FACTS[0], {"payment_id": str(payment_id)}, "payment"))
+
+
+def template_properties(*targets: tuple[str, str], publishes_events: bool = False,
+                        variables: dict[str, Any] | None = None, policies: list[Any] | None = None) -> dict[str, Any]:
+    """TEMPLATE_PROPERTIES of a function that calls the given facts functions and/or publishes events."""
+    all_variables = {variable: {"Ref": logical_id} for variable, logical_id in targets}
+    all_policies: list[Any] = [{"LambdaInvokePolicy": {"FunctionName": {"Ref": logical_id}}} for _, logical_id in targets]
+    if publishes_events:
+        all_variables["EVENT_BUS_NAME"] = {"Ref": "EventBus"}
+        all_policies.append({"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "EventBus"}}})
+    all_variables.update(variables or {})
+    all_policies.extend(policies or [])
+    return {"Environment": {"Variables": all_variables}, "Policies": all_policies}

@@ -1,0 +1,117 @@
+"""End-to-end tests: the SAM app deployed to the local emulator, called over HTTP.
+
+The session deploys its own stack (``eduplatform-e2e``) whose functions use their own
+databases (``e2e_<domain>``, emptied at the start), so a developer's `make up` stack and
+its data are never touched. MiniStack is started when it is not running (and stopped
+again at the end); concurrent sessions on one machine wait for each other on a lock.
+"""
+
+import fcntl
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
+from infra.local import stack
+from tests.support import databases
+
+E2E_STACK = "eduplatform-e2e"
+E2E_JWT_SECRET = "e2e-only-jwt-secret-0123456789abcdef"
+ADMIN = {"email": "admin@eduplatform.com", "password": "password123"}
+
+
+@dataclass
+class Api:
+    url: str
+    session: requests.Session
+
+    def request(self, method: str, path: str, token: str | None = None, json=None, headers=None, **kwargs) -> requests.Response:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, f"{self.url}{path}", json=json, headers=all_headers, timeout=60, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def e2e_database_urls() -> dict[str, str]:
+    return {domain: databases.test_database_url("e2e", domain) for domain in DOMAINS}
+
+
+@pytest.fixture(scope="session")
+def api(e2e_database_urls) -> Api:
+    stack.STATE_DIR.mkdir(exist_ok=True)
+    with open(stack.STATE_DIR / "e2e.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for domain, url in e2e_database_urls.items():
+            databases.prepare("e2e", domain)
+            databases.truncate_all(url)
+        parameters = {
+            **deploy_parameters("local"),
+            **{PARAMETER_FOR_DOMAIN[domain]: url for domain, url in e2e_database_urls.items()},
+            "JwtSecret": E2E_JWT_SECRET,
+            "BcryptRounds": "4",
+        }
+        started_here = stack.start_emulator()
+        try:
+            url = stack.deploy_stack(E2E_STACK, parameters)
+            with requests.Session() as session:
+                yield Api(url=url, session=session)
+        finally:
+            if started_here:
+                stack.stop_emulator()
+
+
+@pytest.fixture(scope="session")
+def built_app_dir(api) -> Path:
+    return ROOT / ".aws-sam" / "build"
+
+
+@pytest.fixture(scope="session")
+def admin_token(api) -> str:
+    response = api.request("POST", "/login", json=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    password: str
+    token: str
+
+
+@pytest.fixture
+def register_user(api):
+    """Register a fresh user through the API: register_user("teacher")."""
+    def register(role: str = "student", password: str = "password123") -> User:
+        email = f"{role}-{uuid.uuid4().hex[:12]}@example.com"
+        response = api.request("POST", "/register", json={"email": email, "password": password, "name": f"E2E {role}", "role": role})
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+        return User(id=user_id, email=email, password=password, token=token)
+
+    return register
+
+
+@pytest.fixture
+def verified_teacher(api, admin_token, register_user) -> User:
+    """A teacher verified by the admin, holding a fresh token that says so."""
+    teacher = register_user("teacher")
+    response = api.request("PATCH", f"/admin/users/{teacher.id}/verify", token=admin_token)
+    assert response.status_code == 200, response.text
+    login = api.request("POST", "/login", json={"email": teacher.email, "password": teacher.password})
+    teacher.token = login.json()["access_token"]
+    return teacher
+
+
+def forge_token(secret: str = E2E_JWT_SECRET, **claims) -> str:
+    now = int(time.time())
+    payload = {"sub": str(uuid.uuid4()), "iat": now, "exp": now + 600, "role": "admin", "is_verified": True, **claims}
+    return jwt.encode(payload, secret, algorithm="HS256")

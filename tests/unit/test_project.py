@@ -1,0 +1,32 @@
+"""The project's single sources of truth stay in sync with what is derived from them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from infra import layer_requirements
+from infra.config import ROOT
+from infra.template import generate
+
+
+def test_layer_requirements_match_pyproject():
+    assert layer_requirements.REQUIREMENTS.read_text() == layer_requirements.render()
+
+
+def test_template_matches_the_handlers_routes():
+    assert generate.TEMPLATE.read_text() == generate.render(), "template.yaml is stale: run `make template`"
+
+
+def test_every_route_has_its_own_function():
+    endpoints = generate.discover_endpoints()
+    assert len({e.logical_id for e in endpoints}) == len(endpoints)
+    routes = {(e.method, e.path) for e in endpoints}
+    assert ("post", "/register") in routes and ("get", "/health") in routes
+
+
+def test_sam_validate_lint_passes():
+    venv_bin = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}", SAM_CLI_TELEMETRY="0")
+    result = subprocess.run([str(venv_bin / "sam"), "validate", "--lint"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
