@@ -1,0 +1,16 @@
+from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler
+
+from course import service
+from course.access import CourseCreator
+from course.schemas import CourseCreate, CourseOut
+
+app = create_app()
+
+
+@app.post("/courses", summary="Publish a course (verified teachers)", tags=["course"], security=BEARER_AUTH,
+          responses={201: {"description": "The new course", "content": {"application/json": {"model": CourseOut}}}})
+def create_course(body: CourseCreate, teacher: CourseCreator):
+    return created(service.create_course(teacher, body))
+
+
+handler = lambda_handler(app)

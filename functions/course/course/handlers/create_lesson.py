@@ -1,0 +1,18 @@
+from uuid import UUID
+
+from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler
+
+from course import service
+from course.access import CourseEditor
+from course.schemas import LessonCreate, LessonOut
+
+app = create_app()
+
+
+@app.post("/modules/<module_id>/lessons", summary="Add a lesson to a module (its course's teacher)", tags=["course"],
+          security=BEARER_AUTH, responses={201: {"description": "The new lesson", "content": {"application/json": {"model": LessonOut}}}})
+def create_lesson(module_id: UUID, body: LessonCreate, teacher: CourseEditor):
+    return created(service.create_lesson(teacher, module_id, body))
+
+
+handler = lambda_handler(app)

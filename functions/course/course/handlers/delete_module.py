@@ -1,0 +1,18 @@
+from uuid import UUID
+
+from eduplatform.http import BEARER_AUTH, create_app, lambda_handler, no_content
+
+from course import service
+from course.access import CourseEditor
+
+app = create_app()
+
+
+@app.delete("/modules/<module_id>", summary="Delete a module and its lessons (its course's teacher)", tags=["course"],
+            security=BEARER_AUTH, responses={204: {"description": "Deleted"}})
+def delete_module(module_id: UUID, teacher: CourseEditor):
+    service.delete_module(teacher, module_id)
+    return no_content()
+
+
+handler = lambda_handler(app)

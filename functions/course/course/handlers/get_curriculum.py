@@ -1,0 +1,17 @@
+from uuid import UUID
+
+from eduplatform.http import create_app, lambda_handler
+
+from course import service
+from course.schemas import Curriculum
+
+app = create_app()
+
+
+@app.get("/courses/<course_id>/curriculum", summary="A course with its modules and lessons, in order", tags=["course"],
+         responses={404: {"description": "Course not found"}})
+def get_curriculum(course_id: UUID) -> Curriculum:
+    return service.curriculum(course_id)
+
+
+handler = lambda_handler(app)

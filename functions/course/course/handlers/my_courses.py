@@ -1,0 +1,16 @@
+from eduplatform.http import BEARER_AUTH, Limit, Offset, Page, create_app, lambda_handler
+
+from course import service
+from course.access import Teacher
+from course.schemas import CourseOut
+
+app = create_app()
+
+
+@app.get("/courses/my", summary="The calling teacher's courses, newest first", tags=["course"], security=BEARER_AUTH)
+def my_courses(teacher: Teacher, limit: Limit = 20, offset: Offset = 0) -> Page[CourseOut]:
+    items, total = service.teacher_courses(teacher.user_id, limit, offset)
+    return Page[CourseOut](items=items, total=total)
+
+
+handler = lambda_handler(app)

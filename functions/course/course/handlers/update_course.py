@@ -1,0 +1,18 @@
+from uuid import UUID
+
+from eduplatform.http import BEARER_AUTH, create_app, lambda_handler
+
+from course import service
+from course.access import CourseEditor
+from course.schemas import CourseOut, CourseUpdate
+
+app = create_app()
+
+
+@app.put("/courses/<course_id>", summary="Edit a course (its teacher); omitted fields stay as they are", tags=["course"],
+         security=BEARER_AUTH)
+def update_course(course_id: UUID, body: CourseUpdate, teacher: CourseEditor) -> CourseOut:
+    return service.update_course(teacher, course_id, body)
+
+
+handler = lambda_handler(app)

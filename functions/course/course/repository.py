@@ -1,0 +1,218 @@
+"""SQL of the course domain."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+COURSE_COLUMNS = (
+    "id, teacher_id, title, description, is_free, price, duration_minutes, level::text AS level, "
+    "avg_rating, review_count, created_at"
+)
+MODULE_COLUMNS = 'id, course_id, title, position AS "order", created_at'
+LESSON_COLUMNS = 'id, module_id, title, content, video_url, duration_minutes, position AS "order", created_at'
+REVIEW_COLUMNS = "id, student_id, course_id, rating, comment, created_at"
+
+NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
+# One pattern parameter for both columns: the planner ORs the two trigram indexes.
+SEARCH_CONDITION = "(title ILIKE %(pattern)s OR description ILIKE %(pattern)s)"
+
+
+class AlreadyReviewed(Exception):
+    pass
+
+
+def substring_pattern(term: str) -> str:
+    """An ILIKE pattern matching ``term`` literally anywhere: its own %, _ and \\ are escaped."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# ---- courses ---------------------------------------------------------------------------------------------
+
+def catalogue_queries(term: str | None) -> tuple[str, str, dict[str, Any]]:
+    """The page and count statements of the public catalogue (searched when ``term`` is given)."""
+    where = f"WHERE {SEARCH_CONDITION}" if term else ""
+    params: dict[str, Any] = {"pattern": substring_pattern(term)} if term else {}
+    page = f"SELECT {COURSE_COLUMNS} FROM courses {where} {NEWEST_FIRST} LIMIT %(limit)s OFFSET %(offset)s"
+    count = f"SELECT count(*) AS n FROM courses {where}"
+    return page, count, params
+
+
+def catalogue(conn: psycopg.Connection, term: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    page, count, params = catalogue_queries(term)
+    # prepare=False: a server-side prepared statement could switch to a generic plan that
+    # cannot see the pattern, and estimate its way into a sequential scan.
+    rows = conn.execute(page, {**params, "limit": limit, "offset": offset}, prepare=False).fetchall()
+    total = conn.execute(count, params, prepare=False).fetchone()["n"]
+    return rows, total
+
+
+def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    rows = conn.execute(
+        f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",
+        (teacher_id, limit, offset),
+    ).fetchall()
+    total = conn.execute("SELECT count(*) AS n FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchone()["n"]
+    return rows, total
+
+
+def course_by_id(conn: psycopg.Connection, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return conn.execute(f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s{lock}", (course_id,)).fetchone()
+
+
+def insert_course(conn: psycopg.Connection, teacher_id: UUID, title: str, description: str | None, is_free: bool,
+                  price: Decimal | None, duration_minutes: int, level: str) -> dict[str, Any]:
+    return conn.execute(
+        "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
+        (teacher_id, title, description, is_free, price, duration_minutes, level),
+    ).fetchone()
+
+
+def update_course(conn: psycopg.Connection, course_id: UUID, title: str, description: str | None, is_free: bool,
+                  price: Decimal | None, duration_minutes: int, level: str) -> dict[str, Any]:
+    return conn.execute(
+        "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s "
+        f"WHERE id = %s RETURNING {COURSE_COLUMNS}",
+        (title, description, is_free, price, duration_minutes, level, course_id),
+    ).fetchone()
+
+
+def lesson_count(conn: psycopg.Connection, course_id: UUID) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM lessons JOIN modules ON modules.id = lessons.module_id WHERE modules.course_id = %s",
+        (course_id,),
+    ).fetchone()["n"]
+
+
+# ---- modules ---------------------------------------------------------------------------------------------
+
+def modules_of_course(conn: psycopg.Connection, course_id: UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        f"SELECT {MODULE_COLUMNS} FROM modules WHERE course_id = %s ORDER BY position, created_at, id", (course_id,)
+    ).fetchall()
+
+
+def module_with_teacher(conn: psycopg.Connection, module_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+    """The module and its course's teacher_id."""
+    lock = " FOR UPDATE OF modules" if for_update else ""
+    return conn.execute(
+        f'SELECT modules.id, modules.course_id, modules.title, modules.position AS "order", modules.created_at, '
+        f"courses.teacher_id FROM modules JOIN courses ON courses.id = modules.course_id WHERE modules.id = %s{lock}",
+        (module_id,),
+    ).fetchone()
+
+
+def insert_module(conn: psycopg.Connection, course_id: UUID, title: str, position: int | None) -> dict[str, Any]:
+    return conn.execute(
+        "INSERT INTO modules (course_id, title, position) SELECT %(course_id)s, %(title)s, "
+        "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM modules WHERE course_id = %(course_id)s)) "
+        f"RETURNING {MODULE_COLUMNS}",
+        {"course_id": course_id, "title": title, "position": position},
+    ).fetchone()
+
+
+def update_module(conn: psycopg.Connection, module_id: UUID, title: str, position: int) -> dict[str, Any]:
+    return conn.execute(
+        f"UPDATE modules SET title = %s, position = %s WHERE id = %s RETURNING {MODULE_COLUMNS}",
+        (title, position, module_id),
+    ).fetchone()
+
+
+def delete_module(conn: psycopg.Connection, module_id: UUID) -> None:
+    conn.execute("DELETE FROM modules WHERE id = %s", (module_id,))  # lessons go by ON DELETE CASCADE
+
+
+# ---- lessons ---------------------------------------------------------------------------------------------
+
+def lessons_of_course(conn: psycopg.Connection, course_id: UUID) -> list[dict[str, Any]]:
+    """Every lesson of every module of the course, in one query, each module's lessons in order."""
+    return conn.execute(
+        'SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, '
+        'lessons.duration_minutes, lessons.position AS "order", lessons.created_at '
+        "FROM lessons JOIN modules ON modules.id = lessons.module_id WHERE modules.course_id = %s "
+        "ORDER BY lessons.module_id, lessons.position, lessons.created_at, lessons.id",
+        (course_id,),
+    ).fetchall()
+
+
+def lesson_by_id(conn: psycopg.Connection, lesson_id: UUID) -> dict[str, Any] | None:
+    return conn.execute(f"SELECT {LESSON_COLUMNS} FROM lessons WHERE id = %s", (lesson_id,)).fetchone()
+
+
+def lesson_with_course(conn: psycopg.Connection, lesson_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+    """The lesson plus its module's course_id and that course's teacher_id."""
+    lock = " FOR UPDATE OF lessons" if for_update else ""
+    return conn.execute(
+        "SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, "
+        'lessons.duration_minutes, lessons.position AS "order", lessons.created_at, '
+        "modules.course_id, courses.teacher_id "
+        "FROM lessons JOIN modules ON modules.id = lessons.module_id JOIN courses ON courses.id = modules.course_id "
+        f"WHERE lessons.id = %s{lock}",
+        (lesson_id,),
+    ).fetchone()
+
+
+def insert_lesson(conn: psycopg.Connection, module_id: UUID, title: str, content: str | None, video_url: str | None,
+                  duration_minutes: int, position: int | None) -> dict[str, Any]:
+    return conn.execute(
+        "INSERT INTO lessons (module_id, title, content, video_url, duration_minutes, position) "
+        "SELECT %(module_id)s, %(title)s, %(content)s, %(video_url)s, %(duration_minutes)s, "
+        "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM lessons WHERE module_id = %(module_id)s)) "
+        f"RETURNING {LESSON_COLUMNS}",
+        {"module_id": module_id, "title": title, "content": content, "video_url": video_url,
+         "duration_minutes": duration_minutes, "position": position},
+    ).fetchone()
+
+
+def update_lesson(conn: psycopg.Connection, lesson_id: UUID, title: str, content: str | None, video_url: str | None,
+                  duration_minutes: int, position: int) -> dict[str, Any]:
+    return conn.execute(
+        "UPDATE lessons SET title = %s, content = %s, video_url = %s, duration_minutes = %s, position = %s "
+        f"WHERE id = %s RETURNING {LESSON_COLUMNS}",
+        (title, content, video_url, duration_minutes, position, lesson_id),
+    ).fetchone()
+
+
+def delete_lesson(conn: psycopg.Connection, lesson_id: UUID) -> None:
+    conn.execute("DELETE FROM lessons WHERE id = %s", (lesson_id,))
+
+
+# ---- reviews ---------------------------------------------------------------------------------------------
+
+def add_rating_to_course(conn: psycopg.Connection, course_id: UUID, rating: int) -> bool:
+    """Count one more rating in the course's aggregates; False when the course does not exist.
+
+    One UPDATE computes the new values from the row's current ones and holds the row lock
+    until commit, so concurrent reviews of a course queue up and none is lost.
+    """
+    row = conn.execute(
+        "UPDATE courses SET review_count = review_count + 1, rating_sum = rating_sum + %(rating)s, "
+        "avg_rating = round((rating_sum + %(rating)s)::numeric / (review_count + 1), 2) "
+        "WHERE id = %(course_id)s RETURNING id",
+        {"course_id": course_id, "rating": rating},
+    ).fetchone()
+    return row is not None
+
+
+def insert_review(conn: psycopg.Connection, course_id: UUID, student_id: UUID, rating: int, comment: str | None) -> dict[str, Any]:
+    try:
+        with conn.transaction():
+            return conn.execute(
+                f"INSERT INTO reviews (course_id, student_id, rating, comment) VALUES (%s, %s, %s, %s) RETURNING {REVIEW_COLUMNS}",
+                (course_id, student_id, rating, comment),
+            ).fetchone()
+    except psycopg.errors.UniqueViolation as exc:
+        raise AlreadyReviewed(str(course_id)) from exc
+
+
+def reviews_of_course(conn: psycopg.Connection, course_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    rows = conn.execute(
+        f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE course_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",
+        (course_id, limit, offset),
+    ).fetchall()
+    total = conn.execute("SELECT count(*) AS n FROM reviews WHERE course_id = %s", (course_id,)).fetchone()["n"]
+    return rows, total

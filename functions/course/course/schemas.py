@@ -1,0 +1,181 @@
+"""Request and response models of the course API."""
+
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StrictBool, StringConstraints, TypeAdapter, field_validator, model_validator
+
+from eduplatform.types import Money, Timestamp
+
+FREE_COURSE_HAS_NO_PRICE = "A free course has no price"
+PAID_COURSE_NEEDS_PRICE = "A paid course needs a price greater than 0"
+SEARCH_TERM_MAX_LENGTH = 200
+
+Level = Literal["beginner", "intermediate", "advanced"]
+
+
+def _no_nul_character(text: str) -> str:
+    # PostgreSQL text cannot hold U+0000; refuse it here rather than fail in the database.
+    if "\x00" in text:
+        raise ValueError("Text must not contain NUL characters")
+    return text
+
+
+_HTTP_URL = TypeAdapter(HttpUrl)
+
+
+def _http_url(text: str) -> str:
+    _HTTP_URL.validate_python(text)
+    return text  # stored as the teacher wrote it, not pydantic's normalised form
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul_character)]
+Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_nul_character)]
+LessonContent = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_nul_character)]
+Comment = Annotated[str, StringConstraints(max_length=5_000), AfterValidator(_no_nul_character)]
+VideoUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_083), AfterValidator(_http_url)]
+# Requests accept a number or a string; at most two decimal places, stored as numeric(10, 2).
+Price = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
+Minutes = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+Position = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+Rating = Annotated[int, Field(strict=True, ge=1, le=5)]
+SearchTerm = Annotated[str, AfterValidator(_no_nul_character)]
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("May be omitted but not null")
+    return value
+
+
+def price_rule_violation(is_free: bool, price: Decimal | None) -> str | None:
+    """Why (is_free, price) is inconsistent, or None when it is fine."""
+    if is_free and price is not None:
+        return FREE_COURSE_HAS_NO_PRICE
+    if not is_free and price is None:
+        return PAID_COURSE_NEEDS_PRICE
+    return None
+
+
+# ---- courses ---------------------------------------------------------------------------------------
+
+class CourseCreate(BaseModel):
+    title: Title
+    description: Description | None = None
+    is_free: StrictBool
+    price: Price | None = None
+    duration_minutes: Minutes = 0
+    level: Level = "beginner"
+
+    @model_validator(mode="after")
+    def _price_matches_is_free(self) -> "CourseCreate":
+        problem = price_rule_violation(self.is_free, self.price)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class CourseUpdate(BaseModel):
+    """Every field optional; only the fields present change. Setting is_free to true clears the price."""
+
+    title: Title | None = None
+    description: Description | None = None
+    is_free: StrictBool | None = None
+    price: Price | None = None
+    duration_minutes: Minutes | None = None
+    level: Level | None = None
+
+    _not_nullable = field_validator("title", "is_free", "duration_minutes", "level")(_refuse_null)
+
+
+class CourseOut(BaseModel):
+    id: UUID
+    teacher_id: UUID
+    title: str
+    description: str | None
+    is_free: bool
+    price: Money | None
+    duration_minutes: int
+    level: Level
+    avg_rating: float | None
+    review_count: int
+    created_at: Timestamp
+
+
+# ---- modules and lessons ------------------------------------------------------------------------------
+
+class ModuleCreate(BaseModel):
+    title: Title
+    order: Position | None = None  # default: after the course's last module
+
+
+class ModuleUpdate(BaseModel):
+    title: Title | None = None
+    order: Position | None = None
+
+    _not_nullable = field_validator("title", "order")(_refuse_null)
+
+
+class ModuleOut(BaseModel):
+    id: UUID
+    course_id: UUID
+    title: str
+    order: int
+    created_at: Timestamp
+
+
+class LessonCreate(BaseModel):
+    title: Title
+    content: LessonContent | None = None
+    video_url: VideoUrl | None = None
+    duration_minutes: Minutes = 0
+    order: Position | None = None  # default: after the module's last lesson
+
+
+class LessonUpdate(BaseModel):
+    title: Title | None = None
+    content: LessonContent | None = None
+    video_url: VideoUrl | None = None
+    duration_minutes: Minutes | None = None
+    order: Position | None = None
+
+    _not_nullable = field_validator("title", "duration_minutes", "order")(_refuse_null)
+
+
+class LessonOut(BaseModel):
+    id: UUID
+    module_id: UUID
+    title: str
+    content: str | None
+    video_url: str | None
+    duration_minutes: int
+    order: int
+    created_at: Timestamp
+
+
+class ModuleWithLessons(ModuleOut):
+    lessons: list[LessonOut]
+
+
+class Curriculum(BaseModel):
+    course: CourseOut
+    modules: list[ModuleWithLessons]
+    total_lessons: int
+
+
+# ---- reviews ------------------------------------------------------------------------------------------------
+
+class ReviewCreate(BaseModel):
+    course_id: UUID
+    rating: Rating
+    comment: Comment | None = None
+
+
+class ReviewOut(BaseModel):
+    id: UUID
+    student_id: UUID
+    course_id: UUID
+    rating: int
+    comment: str | None
+    created_at: Timestamp

@@ -1,0 +1,230 @@
+"""Course rules: catalogue and search, teachers' courses and curricula, students' reviews."""
+
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from eduplatform.db import database
+from eduplatform.http import Conflict
+from eduplatform.security import Principal
+
+from course import repository
+from course.schemas import (
+    CourseCreate,
+    CourseOut,
+    CourseUpdate,
+    Curriculum,
+    LessonCreate,
+    LessonOut,
+    LessonUpdate,
+    ModuleCreate,
+    ModuleOut,
+    ModuleUpdate,
+    ModuleWithLessons,
+    ReviewCreate,
+    ReviewOut,
+    price_rule_violation,
+)
+
+COURSE_NOT_FOUND = "Course not found"
+MODULE_NOT_FOUND = "Module not found"
+LESSON_NOT_FOUND = "Lesson not found"
+NOT_THE_OWNER = "Not the owner of this course"
+ALREADY_REVIEWED = "You have already reviewed this course"
+
+
+def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
+    if teacher.user_id != teacher_id:
+        raise ForbiddenError(NOT_THE_OWNER)
+
+
+# ---- courses ---------------------------------------------------------------------------------------------
+
+def catalogue(search: str | None, limit: int, offset: int) -> tuple[list[CourseOut], int]:
+    term = (search or "").strip() or None  # a blank q lists everything
+    with database().transaction() as conn:
+        rows, total = repository.catalogue(conn, term, limit, offset)
+    return [CourseOut(**row) for row in rows], total
+
+
+def teacher_courses(teacher_id: UUID, limit: int, offset: int) -> tuple[list[CourseOut], int]:
+    with database().transaction() as conn:
+        rows, total = repository.courses_of_teacher(conn, teacher_id, limit, offset)
+    return [CourseOut(**row) for row in rows], total
+
+
+def course(course_id: UUID) -> CourseOut:
+    with database().transaction() as conn:
+        row = repository.course_by_id(conn, course_id)
+    if row is None:
+        raise NotFoundError(COURSE_NOT_FOUND)
+    return CourseOut(**row)
+
+
+def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
+    with database().transaction() as conn:
+        row = repository.insert_course(
+            conn, teacher.user_id, request.title, request.description, request.is_free, request.price,
+            request.duration_minutes, request.level,
+        )
+    return CourseOut(**row)
+
+
+def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) -> CourseOut:
+    with database().transaction() as conn:
+        stored = repository.course_by_id(conn, course_id, for_update=True)
+        if stored is None:
+            raise NotFoundError(COURSE_NOT_FOUND)
+        _ensure_owner(teacher, stored["teacher_id"])
+        merged = {**stored, **request.model_dump(exclude_unset=True)}
+        if request.is_free is True and "price" not in request.model_fields_set:
+            merged["price"] = None  # making a course free drops its price
+        problem = price_rule_violation(merged["is_free"], merged["price"])
+        if problem:
+            raise RequestValidationError([{"loc": ("body", "price"), "msg": problem, "type": "value_error"}])
+        row = repository.update_course(
+            conn, course_id, merged["title"], merged["description"], merged["is_free"], merged["price"],
+            merged["duration_minutes"], merged["level"],
+        )
+    return CourseOut(**row)
+
+
+def curriculum(course_id: UUID) -> Curriculum:
+    """The course with its modules and their lessons, in three queries whatever their number."""
+    with database().transaction() as conn:
+        course_row = repository.course_by_id(conn, course_id)
+        if course_row is None:
+            raise NotFoundError(COURSE_NOT_FOUND)
+        module_rows = repository.modules_of_course(conn, course_id)
+        lesson_rows = repository.lessons_of_course(conn, course_id)
+    lessons_by_module: dict[UUID, list[LessonOut]] = {row["id"]: [] for row in module_rows}
+    for row in lesson_rows:
+        lessons_by_module[row["module_id"]].append(LessonOut(**row))
+    modules = [ModuleWithLessons(**row, lessons=lessons_by_module[row["id"]]) for row in module_rows]
+    return Curriculum(course=CourseOut(**course_row), modules=modules, total_lessons=len(lesson_rows))
+
+
+# ---- modules ---------------------------------------------------------------------------------------------
+
+def create_module(teacher: Principal, course_id: UUID, request: ModuleCreate) -> ModuleOut:
+    with database().transaction() as conn:
+        stored = repository.course_by_id(conn, course_id)
+        if stored is None:
+            raise NotFoundError(COURSE_NOT_FOUND)
+        _ensure_owner(teacher, stored["teacher_id"])
+        return ModuleOut(**repository.insert_module(conn, course_id, request.title, request.order))
+
+
+def _owned_module(conn: Any, teacher: Principal, module_id: UUID) -> dict[str, Any]:
+    stored = repository.module_with_teacher(conn, module_id, for_update=True)
+    if stored is None:
+        raise NotFoundError(MODULE_NOT_FOUND)
+    _ensure_owner(teacher, stored["teacher_id"])
+    return stored
+
+
+def update_module(teacher: Principal, module_id: UUID, request: ModuleUpdate) -> ModuleOut:
+    with database().transaction() as conn:
+        merged = {**_owned_module(conn, teacher, module_id), **request.model_dump(exclude_unset=True)}
+        return ModuleOut(**repository.update_module(conn, module_id, merged["title"], merged["order"]))
+
+
+def delete_module(teacher: Principal, module_id: UUID) -> None:
+    with database().transaction() as conn:
+        _owned_module(conn, teacher, module_id)
+        repository.delete_module(conn, module_id)
+
+
+# ---- lessons ---------------------------------------------------------------------------------------------
+
+def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) -> LessonOut:
+    with database().transaction() as conn:
+        module = repository.module_with_teacher(conn, module_id)
+        if module is None:
+            raise NotFoundError(MODULE_NOT_FOUND)
+        _ensure_owner(teacher, module["teacher_id"])
+        row = repository.insert_lesson(
+            conn, module_id, request.title, request.content, request.video_url, request.duration_minutes, request.order
+        )
+    return LessonOut(**row)
+
+
+def lesson(lesson_id: UUID) -> LessonOut:
+    with database().transaction() as conn:
+        row = repository.lesson_by_id(conn, lesson_id)
+    if row is None:
+        raise NotFoundError(LESSON_NOT_FOUND)
+    return LessonOut(**row)
+
+
+def _owned_lesson(conn: Any, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
+    stored = repository.lesson_with_course(conn, lesson_id, for_update=True)
+    if stored is None:
+        raise NotFoundError(LESSON_NOT_FOUND)
+    _ensure_owner(teacher, stored["teacher_id"])
+    return stored
+
+
+def update_lesson(teacher: Principal, lesson_id: UUID, request: LessonUpdate) -> LessonOut:
+    with database().transaction() as conn:
+        merged = {**_owned_lesson(conn, teacher, lesson_id), **request.model_dump(exclude_unset=True)}
+        row = repository.update_lesson(
+            conn, lesson_id, merged["title"], merged["content"], merged["video_url"], merged["duration_minutes"], merged["order"]
+        )
+    return LessonOut(**row)
+
+
+def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
+    with database().transaction() as conn:
+        _owned_lesson(conn, teacher, lesson_id)
+        repository.delete_lesson(conn, lesson_id)
+
+
+# ---- reviews ---------------------------------------------------------------------------------------------
+
+def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
+    """Record the review and update the course's avg_rating and review_count in one transaction."""
+    try:
+        with database().transaction() as conn:
+            # Updating the course first locks its row, so reviews of one course are applied one after another.
+            if not repository.add_rating_to_course(conn, request.course_id, request.rating):
+                raise NotFoundError(COURSE_NOT_FOUND)
+            row = repository.insert_review(conn, request.course_id, student_id, request.rating, request.comment)
+    except repository.AlreadyReviewed:
+        raise Conflict(ALREADY_REVIEWED) from None  # the transaction rolled back the rating too
+    return ReviewOut(**row)
+
+
+def course_reviews(course_id: UUID, limit: int, offset: int) -> tuple[list[ReviewOut], int]:
+    with database().transaction() as conn:
+        rows, total = repository.reviews_of_course(conn, course_id, limit, offset)
+    return [ReviewOut(**row) for row in rows], total
+
+
+# ---- facts for other domains (internal functions) -------------------------------------------------------------------
+
+def course_facts(course_id: UUID) -> dict[str, Any] | None:
+    """What enrollment and payment need to know about a course, or None when it does not exist."""
+    with database().transaction() as conn:
+        row = repository.course_by_id(conn, course_id)
+        if row is None:
+            return None
+        total_lessons = repository.lesson_count(conn, course_id)
+    return {
+        "course_id": str(row["id"]),
+        "teacher_id": str(row["teacher_id"]),
+        "is_free": row["is_free"],
+        "price": None if row["price"] is None else f"{row['price']:.2f}",
+        "total_lessons": total_lessons,
+    }
+
+
+def lesson_facts(lesson_id: UUID) -> dict[str, Any] | None:
+    """Which module and course a lesson belongs to, or None when it does not exist."""
+    with database().transaction() as conn:
+        row = repository.lesson_with_course(conn, lesson_id)
+    if row is None:
+        return None
+    return {"lesson_id": str(row["id"]), "module_id": str(row["module_id"]), "course_id": str(row["course_id"])}
