@@ -7,6 +7,7 @@ local stack's configuration when those are not set.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import sys
@@ -30,6 +31,14 @@ def migration_files(domain: str) -> list[Path]:
     return files
 
 
+class AppliedMigrationChanged(Exception):
+    """A migration file differs from the one applied: migrations are forward-only."""
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def migrate(domain: str, url: str) -> list[str]:
     """Apply the pending migrations of one domain; return the names applied."""
     applied_now: list[str] = []
@@ -38,15 +47,20 @@ def migrate(domain: str, url: str) -> list[str]:
         try:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+                " version text PRIMARY KEY, checksum text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            done = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
             for path in migration_files(domain):
                 if path.name in done:
+                    if done[path.name] != checksum(path):
+                        raise AppliedMigrationChanged(
+                            f"{domain}: {path.name} changed after it was applied; add a new migration instead"
+                        )
                     continue
                 with conn.transaction():
                     conn.execute(path.read_text())
-                    conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.name,))
+                    conn.execute("INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)", (path.name, checksum(path)))
                 applied_now.append(path.name)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

@@ -39,7 +39,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 def e2e_database_urls() -> dict[str, str]:
-    return {domain: databases.test_database_url("e2e", domain) for domain in DOMAINS}
+    return {domain: databases.isolated_database_url("e2e", domain) for domain in DOMAINS}
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +47,8 @@ def api(e2e_database_urls) -> Api:
     stack.STATE_DIR.mkdir(exist_ok=True)
     with open(stack.STATE_DIR / "e2e.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for domain, url in e2e_database_urls.items():
+        for domain in e2e_database_urls:
             databases.prepare("e2e", domain)
-            databases.truncate_all(url)
         parameters = {
             **deploy_parameters("local"),
             **{PARAMETER_FOR_DOMAIN[domain]: url for domain, url in e2e_database_urls.items()},

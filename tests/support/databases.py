@@ -7,17 +7,22 @@ database of a running `make up` stack.
 import psycopg
 
 from infra.config import POSTGRES_ADMIN_URL, with_database
-from infra.local.databases import ensure_database
+from infra.local.databases import drop_database, ensure_database
 from infra.migrate import migrate
 
 
-def test_database_url(prefix: str, domain: str) -> str:
+def isolated_database_url(prefix: str, domain: str) -> str:
     return with_database(POSTGRES_ADMIN_URL, f"{prefix}_{domain}", user="postgres")
 
 
 def prepare(prefix: str, domain: str) -> str:
-    """Create (if needed) and migrate the test database; return its URL."""
-    url = test_database_url(prefix, domain)
+    """Create the test database anew and migrate it; return its URL.
+
+    Recreated on every test session so the schema is always exactly what the
+    migrations in the working tree produce.
+    """
+    url = isolated_database_url(prefix, domain)
+    drop_database(url)
     ensure_database(url)
     migrate(domain, url)
     return url

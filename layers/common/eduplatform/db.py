@@ -7,7 +7,7 @@ connection-level failure, so the next request reconnects without a redeploy.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import psycopg
 from psycopg.rows import dict_row
@@ -55,13 +55,32 @@ class Database:
         connection so that the next request opens a fresh one.
         """
         try:
-            conn = self._connection()
-            with conn.transaction():
+            with ExitStack() as stack:
+                conn = self._begin(stack)
                 yield conn
         except psycopg.OperationalError as exc:
             logger.warning("database unavailable", extra={"database": self._name, "error": str(exc)})
             self._discard()
             raise ServiceUnavailableError(f"The {self._name} database is unavailable, try again later") from exc
+
+    def _begin(self, stack: ExitStack) -> psycopg.Connection:
+        """Open the transaction; a kept connection the server has since dropped is replaced once.
+
+        BEGIN is the first thing sent, so when it fails nothing of the caller's has run
+        yet and retrying on a new connection is safe (e.g. after a database restart).
+        """
+        reused = self._conn is not None
+        conn = self._connection()
+        try:
+            stack.enter_context(conn.transaction())
+            return conn
+        except psycopg.OperationalError:
+            if not reused:
+                raise
+            self._discard()
+            conn = self._connection()
+            stack.enter_context(conn.transaction())
+            return conn
 
     def ping(self) -> None:
         with self.transaction() as conn:

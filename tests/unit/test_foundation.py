@@ -1,0 +1,78 @@
+"""The shared layer's database access and the migration runner."""
+
+import psycopg
+import pytest
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
+
+from eduplatform.db import Database
+from infra import migrate as migrations
+from infra.local.databases import drop_database, ensure_database
+from tests.support.databases import isolated_database_url
+
+
+@pytest.fixture
+def scratch_url():
+    url = isolated_database_url("test", "scratch")
+    drop_database(url)
+    ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+def test_connection_is_reopened_after_the_server_dropped_it(scratch_url):
+    database = Database(scratch_url, name="scratch")
+    with database.transaction() as conn:
+        backend_pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+    with psycopg.connect(scratch_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+    with database.transaction() as conn:
+        assert conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"] != backend_pid
+    database.close()
+
+
+def test_unreachable_database_is_503_and_recovers(scratch_url):
+    database = Database("postgresql://postgres@127.0.0.1:1/nowhere", name="scratch")
+    with pytest.raises(ServiceUnavailableError) as raised:
+        with database.transaction():
+            pass
+    assert "scratch database is unavailable" in raised.value.msg
+    database._url = scratch_url  # the database comes back (e.g. after a restart)
+    with database.transaction() as conn:
+        assert conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
+    database.close()
+
+
+def test_a_failed_block_rolls_back(scratch_url):
+    database = Database(scratch_url)
+    with database.transaction() as conn:
+        conn.execute("CREATE TABLE t (x int)")
+    with pytest.raises(ZeroDivisionError):
+        with database.transaction() as conn:
+            conn.execute("INSERT INTO t VALUES (1)")
+            raise ZeroDivisionError
+    with database.transaction() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM t").fetchone()["n"] == 0
+    database.close()
+
+
+def test_migrations_apply_once_and_refuse_edited_files(scratch_url, tmp_path, monkeypatch):
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    (folder / "001_first.sql").write_text("CREATE TABLE a (x int);")
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
+    assert migrations.migrate("scratch", scratch_url) == ["001_first.sql"]
+    (folder / "002_second.sql").write_text("CREATE TABLE b (x int);")
+    assert migrations.migrate("scratch", scratch_url) == ["002_second.sql"]
+    assert migrations.migrate("scratch", scratch_url) == []
+
+    (folder / "001_first.sql").write_text("CREATE TABLE a (x bigint);")
+    with pytest.raises(migrations.AppliedMigrationChanged):
+        migrations.migrate("scratch", scratch_url)
+
+
+def test_migration_file_names_are_checked(tmp_path, monkeypatch):
+    (tmp_path / "scratch").mkdir()
+    (tmp_path / "scratch" / "1_bad name.sql").write_text("SELECT 1;")
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
+    with pytest.raises(ValueError):
+        migrations.migration_files("scratch")
