@@ -1,9 +1,11 @@
 """Identity rules: registration, login, teacher verification."""
 
+import uuid
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 
+from eduplatform import events
 from eduplatform.db import database
 from eduplatform.http import Conflict
 from eduplatform.security import Role, burn_password_check, hash_password, issue_token, verify_password
@@ -12,6 +14,7 @@ from identity import repository
 from identity.schemas import LoginRequest, PendingTeacher, RegisterRequest, TokenResponse, UserOut
 
 BAD_CREDENTIALS = "Incorrect email or password"
+EVENT_SOURCE = "eduplatform.identity"
 
 
 def register(request: RegisterRequest) -> TokenResponse:
@@ -24,6 +27,9 @@ def register(request: RegisterRequest) -> TokenResponse:
             user = repository.insert_user(conn, request.email, password_hash, request.name, role, is_verified)
     except repository.EmailTaken:
         raise Conflict("Email already registered") from None
+    events.publish(EVENT_SOURCE, events.USER_REGISTERED, {
+        "event_id": str(uuid.uuid4()), "user_id": str(user["id"]), "name": user["name"], "role": user["role"],
+    })
     return TokenResponse(access_token=issue_token(user["id"], role, is_verified))
 
 

@@ -1,7 +1,10 @@
+from eduplatform.facts import template_properties
 from eduplatform.http import create_app, lambda_handler
 
 from identity import service
 from identity.schemas import RegisterRequest, TokenResponse
+
+TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 
 app = create_app()
 

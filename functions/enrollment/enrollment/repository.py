@@ -1,0 +1,67 @@
+"""SQL of the enrollment domain: enrollments and lesson progress."""
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+ENROLLMENT_COLUMNS = "id, student_id, course_id, payment_id, status::text AS status, enrolled_at"
+
+
+def insert_enrollment(conn: psycopg.Connection, student_id: UUID, course_id: UUID, payment_id: UUID | None) -> dict[str, Any] | None:
+    """The new enrollment, or None when the student is already enrolled in the course."""
+    return conn.execute(
+        f"INSERT INTO enrollments (student_id, course_id, payment_id) VALUES (%s, %s, %s) "
+        f"ON CONFLICT ON CONSTRAINT enrollments_student_course_key DO NOTHING RETURNING {ENROLLMENT_COLUMNS}",
+        (student_id, course_id, payment_id),
+    ).fetchone()
+
+
+def enrollment_of(conn: psycopg.Connection, student_id: UUID, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return conn.execute(
+        f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE student_id = %s AND course_id = %s{lock}",
+        (student_id, course_id),
+    ).fetchone()
+
+
+def enrollments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    rows = conn.execute(
+        f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE student_id = %s "
+        "ORDER BY enrolled_at DESC, id LIMIT %s OFFSET %s",
+        (student_id, limit, offset),
+    ).fetchall()
+    total = conn.execute("SELECT count(*) AS n FROM enrollments WHERE student_id = %s", (student_id,)).fetchone()["n"]
+    return rows, total
+
+
+def count_for_course(conn: psycopg.Connection, course_id: UUID) -> int:
+    return conn.execute("SELECT count(*) AS n FROM enrollments WHERE course_id = %s", (course_id,)).fetchone()["n"]
+
+
+def insert_completion(conn: psycopg.Connection, enrollment: dict[str, Any], lesson_id: UUID) -> dict[str, Any] | None:
+    """The new completion, or None when the lesson was already completed."""
+    return conn.execute(
+        "INSERT INTO lesson_progress (enrollment_id, student_id, course_id, lesson_id) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT ON CONSTRAINT lesson_progress_enrollment_lesson_key DO NOTHING "
+        "RETURNING id, lesson_id, course_id, completed_at",
+        (enrollment["id"], enrollment["student_id"], enrollment["course_id"], lesson_id),
+    ).fetchone()
+
+
+def completed_count(conn: psycopg.Connection, student_id: UUID, course_id: UUID) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM lesson_progress WHERE student_id = %s AND course_id = %s", (student_id, course_id)
+    ).fetchone()["n"]
+
+
+def completed_lesson_ids(conn: psycopg.Connection, student_id: UUID, course_id: UUID) -> list[UUID]:
+    rows = conn.execute(
+        "SELECT lesson_id FROM lesson_progress WHERE student_id = %s AND course_id = %s ORDER BY completed_at, lesson_id",
+        (student_id, course_id),
+    ).fetchall()
+    return [row["lesson_id"] for row in rows]
+
+
+def set_status(conn: psycopg.Connection, enrollment_id: UUID, status: str) -> None:
+    conn.execute("UPDATE enrollments SET status = %s WHERE id = %s", (status, enrollment_id))

@@ -1,0 +1,52 @@
+"""Request and response models of the enrollment and progress API."""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from eduplatform.types import Timestamp
+
+EnrollmentStatus = Literal["enrolled", "in_progress", "completed"]
+
+
+class EnrollmentRequest(BaseModel):
+    course_id: UUID
+    payment_id: UUID | None = None
+
+
+class EnrollmentOut(BaseModel):
+    id: UUID
+    student_id: UUID
+    course_id: UUID
+    payment_id: UUID | None
+    status: EnrollmentStatus
+    enrolled_at: Timestamp
+
+
+class EnrollmentCount(BaseModel):
+    course_id: UUID
+    count: int
+
+
+class CompleteLessonRequest(BaseModel):
+    course_id: UUID
+
+
+class LessonCompletionOut(BaseModel):
+    id: UUID
+    lesson_id: UUID
+    course_id: UUID
+    completed_at: Timestamp
+
+
+class CourseProgress(BaseModel):
+    course_id: UUID
+    completed_lessons: int
+    total_lessons: int
+    percentage: float
+
+
+class CompletedLessons(BaseModel):
+    course_id: UUID
+    completed_lesson_ids: list[UUID]

@@ -1,0 +1,122 @@
+"""Enrollment and progress rules.
+
+What the course and payment domains know (does the course exist, its price and lesson
+count, which course a lesson belongs to, whose payment this is) is asked of their internal
+functions; this domain's database holds only enrollments and lesson completions.
+"""
+
+import uuid
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
+
+from eduplatform import events, facts
+from eduplatform.db import database
+from eduplatform.http import Conflict, PaymentRequired
+
+from enrollment import repository
+from enrollment.schemas import (
+    CompletedLessons,
+    CourseProgress,
+    EnrollmentCount,
+    EnrollmentOut,
+    LessonCompletionOut,
+)
+
+EVENT_SOURCE = "eduplatform.enrollment"
+NOT_ENROLLED = "You are not enrolled in this course"
+
+
+def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> EnrollmentOut:
+    course = facts.course_facts(course_id)
+    if course is None:
+        raise NotFoundError("Course not found")
+    if course["is_free"]:
+        # Nothing was paid, so nothing is recorded even if the client sent a payment id.
+        payment_id = None
+    else:
+        _require_completed_payment(student_id, course_id, payment_id)
+    event_id = uuid.uuid4()
+    with database().transaction() as conn:
+        row = repository.insert_enrollment(conn, student_id, course_id, payment_id)
+    if row is None:
+        raise Conflict("Already enrolled in this course")
+    enrollment = EnrollmentOut(**row)
+    events.publish(EVENT_SOURCE, events.ENROLLMENT_CREATED, {
+        "event_id": str(event_id),
+        "user_id": str(enrollment.student_id),
+        "enrollment_id": str(enrollment.id),
+        "course_id": str(enrollment.course_id),
+        "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
+    })
+    return enrollment
+
+
+def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> None:
+    if payment_id is None:
+        raise PaymentRequired("This course is paid: pay for it first and enroll with the payment_id")
+    payment = facts.payment_facts(payment_id)
+    if (
+        payment is None
+        or UUID(payment["student_id"]) != student_id
+        or UUID(payment["course_id"]) != course_id
+        or payment["status"] != "completed"
+    ):
+        raise PaymentRequired("No completed payment of yours for this course has that payment_id")
+
+
+def my_enrollments(student_id: UUID, limit: int, offset: int) -> tuple[list[EnrollmentOut], int]:
+    with database().transaction() as conn:
+        rows, total = repository.enrollments_of_student(conn, student_id, limit, offset)
+    return [EnrollmentOut(**row) for row in rows], total
+
+
+def enrollment_count(course_id: UUID) -> EnrollmentCount:
+    with database().transaction() as conn:
+        return EnrollmentCount(course_id=course_id, count=repository.count_for_course(conn, course_id))
+
+
+def complete_lesson(student_id: UUID, lesson_id: UUID, course_id: UUID) -> LessonCompletionOut:
+    with database().transaction() as conn:
+        if repository.enrollment_of(conn, student_id, course_id) is None:
+            raise ForbiddenError(NOT_ENROLLED)
+    lesson = facts.lesson_facts(lesson_id)
+    if lesson is None or UUID(lesson["course_id"]) != course_id:
+        raise NotFoundError("Lesson not found in this course")
+    course = facts.course_facts(course_id)
+    if course is None:
+        raise NotFoundError("Course not found")
+    total_lessons = int(course["total_lessons"])
+
+    with database().transaction() as conn:
+        # The row lock serialises completions of one enrollment, so two lessons finished at
+        # the same moment cannot both miss the "every lesson done" transition.
+        enrollment = repository.enrollment_of(conn, student_id, course_id, for_update=True)
+        if enrollment is None:
+            raise ForbiddenError(NOT_ENROLLED)
+        completion = repository.insert_completion(conn, enrollment, lesson_id)
+        if completion is None:
+            raise Conflict("Lesson already completed")
+        done = repository.completed_count(conn, student_id, course_id)
+        status = "completed" if done >= total_lessons else "in_progress"
+        if status != enrollment["status"]:
+            repository.set_status(conn, enrollment["id"], status)
+    return LessonCompletionOut(**completion)
+
+
+def course_progress(student_id: UUID, course_id: UUID) -> CourseProgress:
+    course = facts.course_facts(course_id)
+    if course is None:
+        raise NotFoundError("Course not found")
+    total = int(course["total_lessons"])
+    with database().transaction() as conn:
+        done = repository.completed_count(conn, student_id, course_id)
+    # Lessons deleted after being completed can leave done > total; progress stops at 100 %.
+    percentage = round(min(done / total, 1.0) * 100, 1) if total else 0.0
+    return CourseProgress(course_id=course_id, completed_lessons=done, total_lessons=total, percentage=percentage)
+
+
+def completed_lessons(student_id: UUID, course_id: UUID) -> CompletedLessons:
+    with database().transaction() as conn:
+        ids = repository.completed_lesson_ids(conn, student_id, course_id)
+    return CompletedLessons(course_id=course_id, completed_lesson_ids=ids)

@@ -1,0 +1,35 @@
+"""SQL of the notification domain."""
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+NOTIFICATION_COLUMNS = "id, user_id, type::text AS type, title, body, is_read, created_at"
+
+
+def insert_notification(conn: psycopg.Connection, user_id: UUID, type_: str, title: str, body: str | None,
+                        source_event_id: UUID | None = None) -> dict[str, Any] | None:
+    """The new notification, or None when one was already made from ``source_event_id``."""
+    return conn.execute(
+        "INSERT INTO notifications (user_id, type, title, body, source_event_id) VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (source_event_id) DO NOTHING RETURNING {NOTIFICATION_COLUMNS}",
+        (user_id, type_, title, body, source_event_id),
+    ).fetchone()
+
+
+def notifications_of(conn: psycopg.Connection, user_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    rows = conn.execute(
+        f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = %s "
+        "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+        (user_id, limit, offset),
+    ).fetchall()
+    total = conn.execute("SELECT count(*) AS n FROM notifications WHERE user_id = %s", (user_id,)).fetchone()["n"]
+    return rows, total
+
+
+def mark_read(conn: psycopg.Connection, notification_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+    return conn.execute(
+        f"UPDATE notifications SET is_read = true WHERE id = %s AND user_id = %s RETURNING {NOTIFICATION_COLUMNS}",
+        (notification_id, user_id),
+    ).fetchone()

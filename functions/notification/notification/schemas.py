@@ -1,0 +1,64 @@
+"""Request and response models of the notification API, and the domain events it consumes."""
+
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, StringConstraints
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+from eduplatform.types import Timestamp
+
+NotificationType = Literal["registration", "enrollment", "payment"]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Body = Annotated[str, StringConstraints(max_length=5000)]
+
+
+class NotificationRequest(BaseModel):
+    type: NotificationType
+    title: Title
+    body: Body | None = None
+
+
+class NotificationOut(BaseModel):
+    id: UUID
+    user_id: UUID
+    type: NotificationType
+    title: str
+    body: str | None
+    is_read: bool
+    created_at: Timestamp
+
+
+# ---- the domain events that become notifications -------------------------------------------------
+
+class EventEnvelope(EventBridgeModel):
+    """An EventBridge event as the rule delivers it to SQS.
+
+    Only detail-type and detail are used; ``account`` is optional because some emulators
+    (moto) leave it out.
+    """
+
+    account: str | None = None
+
+
+class EventDetail(BaseModel):
+    event_id: UUID
+    user_id: UUID
+
+
+class UserRegistered(EventDetail):
+    name: str
+    role: str
+
+
+class PaymentCompleted(EventDetail):
+    payment_id: UUID
+    course_id: UUID
+    amount: Decimal
+
+
+class EnrollmentCreated(EventDetail):
+    enrollment_id: UUID
+    course_id: UUID

@@ -1,0 +1,29 @@
+"""SQL of the payment domain."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+PAYMENT_COLUMNS = "id, student_id, course_id, amount, status::text AS status, created_at"
+
+
+def insert_payment(conn: psycopg.Connection, student_id: UUID, course_id: UUID, amount: Decimal, status: str) -> dict[str, Any]:
+    return conn.execute(
+        f"INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, %s, %s) RETURNING {PAYMENT_COLUMNS}",
+        (student_id, course_id, amount, status),
+    ).fetchone()
+
+
+def payment_by_id(conn: psycopg.Connection, payment_id: UUID) -> dict[str, Any] | None:
+    return conn.execute(f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = %s", (payment_id,)).fetchone()
+
+
+def payments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    rows = conn.execute(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE student_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+        (student_id, limit, offset),
+    ).fetchall()
+    total = conn.execute("SELECT count(*) AS n FROM payments WHERE student_id = %s", (student_id,)).fetchone()["n"]
+    return rows, total

@@ -1,0 +1,163 @@
+"""Payment rules: a mock processor that completes every payment of the right amount.
+
+A request carrying an ``Idempotency-Key`` goes through Powertools idempotency (records in
+the DynamoDB table named by IDEMPOTENCY_TABLE): a retry with the same key and body returns
+the first payment and creates nothing; the same key with another body is refused.
+"""
+
+import os
+import uuid
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError, ServiceUnavailableError
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    BaseError as IdempotencyError,
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from eduplatform import events, facts
+from eduplatform.db import database
+from eduplatform.http import Conflict
+from eduplatform.observability import logger
+from eduplatform.security import Principal, Role
+
+from payment import repository
+from payment.schemas import PaymentOut, PaymentRequest
+
+EVENT_SOURCE = "eduplatform.payment"
+# The mock processor: every payment it is given succeeds at once.
+PROCESSOR_STATUS = "completed"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# How long a key is remembered (the table's TTL attribute is "expiration").
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="[student_id, idempotency_key]",
+    payload_validation_jmespath="[course_id, amount]",
+    expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+)
+_idempotent_charge: Any = None
+
+
+class Unprocessable(ServiceError):
+    def __init__(self, msg: str) -> None:
+        super().__init__(422, msg)
+
+
+def create_payment(student_id: UUID, request: PaymentRequest, idempotency_key: str | None,
+                   lambda_context: LambdaContext | None) -> PaymentOut:
+    if idempotency_key is None:
+        return _charge(student_id, request.course_id, request.amount)
+    key = idempotency_key.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise Unprocessable(f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters")
+    if lambda_context is not None:
+        idempotency_config.register_lambda_context(lambda_context)
+    data = {
+        "student_id": str(student_id),
+        "idempotency_key": key,
+        "course_id": str(request.course_id),
+        "amount": f"{request.amount:.2f}",
+    }
+    try:
+        stored = idempotent_charge()(request=data)
+    except IdempotencyValidationError:
+        raise Unprocessable("This Idempotency-Key was already used with a different request body") from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("A request with this Idempotency-Key is still being processed, retry shortly") from None
+    except IdempotencyError as exc:
+        logger.warning("idempotency store unavailable", extra={"error": str(exc)})
+        raise ServiceUnavailableError("Payments are unavailable, try again later") from exc
+    return PaymentOut(**stored)
+
+
+def idempotent_charge() -> Any:
+    """``_charge`` wrapped by Powertools idempotency; built on first use (it needs the table)."""
+    global _idempotent_charge
+    if _idempotent_charge is None:
+        table = os.environ.get("IDEMPOTENCY_TABLE")
+        if not table:
+            logger.error("IDEMPOTENCY_TABLE is not set")
+            raise ServiceUnavailableError("Payments are unavailable, try again later")
+
+        @idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=DynamoDBPersistenceLayer(table_name=table),
+            config=idempotency_config,
+        )
+        def charge_once(request: dict[str, str]) -> dict[str, Any]:
+            payment = _charge(UUID(request["student_id"]), UUID(request["course_id"]), Decimal(request["amount"]))
+            return payment.model_dump(mode="json")
+
+        _idempotent_charge = charge_once
+    return _idempotent_charge
+
+
+def reset_idempotency() -> None:
+    """Forget the idempotency store (tests point IDEMPOTENCY_TABLE at a fresh table)."""
+    global _idempotent_charge
+    _idempotent_charge = None
+
+
+def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
+    course = facts.course_facts(course_id)
+    if course is None:
+        raise NotFoundError("Course not found")
+    if course["is_free"]:
+        raise Conflict("Course is free, no payment is needed")
+    price = Decimal(str(course["price"])) if course.get("price") is not None else None
+    if price is None or amount != price:
+        raise Unprocessable(f"Amount must equal the course price ({price:.2f})" if price is not None
+                            else "Course has no price")
+    event_id = uuid.uuid4()
+    with database().transaction() as conn:
+        row = repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS)
+    payment = PaymentOut(**row)
+    events.publish(EVENT_SOURCE, events.PAYMENT_COMPLETED, {
+        "event_id": str(event_id),
+        "user_id": str(payment.student_id),
+        "payment_id": str(payment.id),
+        "course_id": str(payment.course_id),
+        "amount": f"{payment.amount:.2f}",
+    })
+    return payment
+
+
+def my_payments(student_id: UUID, limit: int, offset: int) -> tuple[list[PaymentOut], int]:
+    with database().transaction() as conn:
+        rows, total = repository.payments_of_student(conn, student_id, limit, offset)
+    return [PaymentOut(**row) for row in rows], total
+
+
+def get_payment(caller: Principal, payment_id: UUID) -> PaymentOut:
+    with database().transaction() as conn:
+        row = repository.payment_by_id(conn, payment_id)
+    # Someone else's payment answers like a missing one: its existence is not the caller's business.
+    if row is None or (caller.role is not Role.ADMIN and row["student_id"] != caller.user_id):
+        raise NotFoundError("Payment not found")
+    return PaymentOut(**row)
+
+
+def payment_facts(payment_id: str) -> dict[str, Any]:
+    """The internal answer other domains get: is it there, whose, for what, in which state."""
+    try:
+        parsed = UUID(str(payment_id))
+    except ValueError:
+        return {"found": False}
+    with database().transaction() as conn:
+        row = repository.payment_by_id(conn, parsed)
+    if row is None:
+        return {"found": False}
+    return {
+        "found": True,
+        "payment_id": str(row["id"]),
+        "student_id": str(row["student_id"]),
+        "course_id": str(row["course_id"]),
+        "status": row["status"],
+        "amount": f"{row['amount']:.2f}",
+    }

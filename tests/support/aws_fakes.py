@@ -1,0 +1,162 @@
+"""AWS doubles for unit tests: moto for EventBridge, SQS and DynamoDB; a fake Lambda client.
+
+moto can only run a Lambda function's code in Docker, which these machines lack, so the
+internal "facts" functions of other domains are answered by ``FakeFacts``: a fake Lambda
+client injected into ``eduplatform.internal_calls`` that returns the payloads the owning
+domain would (its contract is documented in ``eduplatform.facts``).
+
+Import the fixtures into a test module: ``from tests.support.aws_fakes import aws, event_bus, ...``.
+"""
+
+import io
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from moto import mock_aws
+
+from eduplatform import events, internal_calls
+
+REGION = "us-east-1"
+FUNCTION_NAMES = {
+    "COURSE_FACTS_FUNCTION": "test-course-facts",
+    "LESSON_FACTS_FUNCTION": "test-lesson-facts",
+    "PAYMENT_FACTS_FUNCTION": "test-payment-facts",
+}
+
+
+@dataclass
+class FakeFacts:
+    """Courses, lessons and payments as their owning domains would describe them."""
+
+    courses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lessons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # function name -> "error" (the function raised) or "unreachable"
+    broken: dict[str, str] = field(default_factory=dict)
+
+    def add_course(self, price: str | None = None, total_lessons: int = 2, lessons: int = 0) -> str:
+        course_id = str(uuid.uuid4())
+        self.courses[course_id] = {
+            "found": True, "course_id": course_id, "teacher_id": str(uuid.uuid4()),
+            "is_free": price is None, "price": price, "total_lessons": total_lessons,
+        }
+        return course_id
+
+    def add_lesson(self, course_id: str) -> str:
+        lesson_id = str(uuid.uuid4())
+        self.lessons[lesson_id] = {"found": True, "lesson_id": lesson_id, "module_id": str(uuid.uuid4()), "course_id": course_id}
+        return lesson_id
+
+    def add_payment(self, student_id: Any, course_id: str, status: str = "completed", amount: str = "49.99") -> str:
+        payment_id = str(uuid.uuid4())
+        self.payments[payment_id] = {
+            "found": True, "payment_id": payment_id, "student_id": str(student_id),
+            "course_id": course_id, "status": status, "amount": amount,
+        }
+        return payment_id
+
+    def answer(self, function_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        table, key = {
+            FUNCTION_NAMES["COURSE_FACTS_FUNCTION"]: (self.courses, "course_id"),
+            FUNCTION_NAMES["LESSON_FACTS_FUNCTION"]: (self.lessons, "lesson_id"),
+            FUNCTION_NAMES["PAYMENT_FACTS_FUNCTION"]: (self.payments, "payment_id"),
+        }[function_name]
+        return table.get(payload[key], {"found": False})
+
+    # The boto3 Lambda client's invoke, as far as internal_calls uses it.
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:
+        payload = json.loads(Payload)
+        self.calls.append((FunctionName, payload))
+        failure = self.broken.get(FunctionName)
+        if failure == "unreachable":
+            raise EndpointConnectionError(endpoint_url="http://lambda.invalid")
+        if failure == "error":
+            body = {"errorMessage": "boom", "errorType": "RuntimeError"}
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(self.answer(FunctionName, payload)).encode())}
+
+
+@pytest.fixture
+def facts(monkeypatch) -> FakeFacts:
+    fake = FakeFacts()
+    for variable, name in FUNCTION_NAMES.items():
+        monkeypatch.setenv(variable, name)
+    internal_calls.use_client(fake)
+    yield fake
+    internal_calls.use_client(None)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto in place of AWS for the test (no endpoint override, fake credentials)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for variable, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(variable, value)
+    with mock_aws():
+        events.use_client(None)
+        yield
+    events.use_client(None)
+
+
+@dataclass
+class EventBus:
+    name: str
+    queue_url: str
+    sqs: Any
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every event the bus has routed to the test queue so far (EventBridge envelopes)."""
+        received: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return received
+            for message in batch:
+                received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
+        return [event["detail"] for event in self.published() if event["detail-type"] == detail_type]
+
+
+@pytest.fixture
+def event_bus(aws, monkeypatch) -> EventBus:
+    """A moto bus whose every event lands in a queue the test can read."""
+    name = "test-events"
+    eventbridge = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    eventbridge.create_event_bus(Name=name)
+    queue_url = sqs.create_queue(QueueName="test-events-queue")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    eventbridge.put_rule(Name="everything", EventBusName=name, EventPattern=json.dumps({"source": [{"prefix": "eduplatform."}]}))
+    eventbridge.put_targets(Rule="everything", EventBusName=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    monkeypatch.setenv("EVENT_BUS_NAME", name)
+    return EventBus(name, queue_url, sqs)
+
+
+@pytest.fixture
+def idempotency_table(aws, monkeypatch) -> str:
+    """The DynamoDB table of Powertools idempotency records, shaped as in template.yaml."""
+    name = "test-idempotency"
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", name)
+    from payment import service
+
+    service.reset_idempotency()
+    yield name
+    service.reset_idempotency()
+
+
