@@ -3,6 +3,8 @@
 from typing import Any
 from uuid import UUID
 
+import psycopg
+
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
@@ -117,7 +119,7 @@ def create_module(teacher: Principal, course_id: UUID, request: ModuleCreate) ->
         return ModuleOut(**repository.insert_module(conn, course_id, request.title, request.order))
 
 
-def _owned_module(conn: Any, teacher: Principal, module_id: UUID) -> dict[str, Any]:
+def _owned_module(conn: psycopg.Connection, teacher: Principal, module_id: UUID) -> dict[str, Any]:
     stored = repository.module_with_teacher(conn, module_id, for_update=True)
     if stored is None:
         raise NotFoundError(MODULE_NOT_FOUND)
@@ -159,7 +161,7 @@ def lesson(lesson_id: UUID) -> LessonOut:
     return LessonOut(**row)
 
 
-def _owned_lesson(conn: Any, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
+def _owned_lesson(conn: psycopg.Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
     stored = repository.lesson_with_course(conn, lesson_id, for_update=True)
     if stored is None:
         raise NotFoundError(LESSON_NOT_FOUND)
