@@ -144,12 +144,32 @@ def test_blank_search_lists_everything(course_db, teacher):
     assert call(LIST, query={"q": "   "}).json()["total"] == 2
 
 
-@pytest.mark.parametrize("query", [{"q": "x" * 201}, {"q": "nul\x00byte"}, {"limit": 0}, {"limit": 101},
+@pytest.mark.parametrize("query", [{"q": "x" * 201}, {"q": "nul\x00byte"}, {"q": "tab\tbed"}, {"q": "unit\x1fsep"},
+                                   {"limit": 0}, {"limit": 101},
                                    {"offset": -1}, {"limit": "ten"}])
 def test_list_courses_bad_query_is_422(course_db, query):
     response = call(LIST, query=query)
     assert response.status == 422
     assert isinstance(response.json()["detail"], list)
+
+
+def test_search_does_not_match_across_title_and_description(course_db, teacher):
+    new_course(teacher.token, title="Deep Python", description="Basics first")
+    assert call(LIST, query={"q": "python"}).json()["total"] == 1
+    assert call(LIST, query={"q": "python basics"}).json()["total"] == 0
+
+
+def test_catalogue_total_follows_inserts_deletes_and_truncation(course_db, teacher):
+    for index in range(3):
+        new_course(teacher.token, title=f"Course {index}")
+    assert call(LIST).json()["total"] == 3
+    with psycopg.connect(course_db, autocommit=True) as conn:
+        conn.execute("DELETE FROM courses WHERE title = 'Course 1'")
+        assert call(LIST).json()["total"] == 2
+        conn.execute("TRUNCATE courses CASCADE")
+        assert call(LIST).json()["total"] == 0
+    new_course(teacher.token)
+    assert call(LIST).json() | {"items": None} == {"items": None, "total": 1}
 
 
 # ---- GET /courses/my ---------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ LESSON_COLUMNS = 'id, module_id, title, content, video_url, duration_minutes, po
 REVIEW_COLUMNS = "id, student_id, course_id, rating, comment, created_at"
 
 NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
-# One pattern parameter for both columns: the planner ORs the two trigram indexes.
-SEARCH_CONDITION = "(title ILIKE %(pattern)s OR description ILIKE %(pattern)s)"
+# search_text is lower(title || chr(31) || description), with a trigram index (migration 002).
+SEARCH_CONDITION = "search_text LIKE lower(%(pattern)s)"
 
 
 class AlreadyReviewed(Exception):
@@ -24,7 +24,7 @@ class AlreadyReviewed(Exception):
 
 
 def substring_pattern(term: str) -> str:
-    """An ILIKE pattern matching ``term`` literally anywhere: its own %, _ and \\ are escaped."""
+    """A LIKE pattern matching ``term`` literally anywhere: its own %, _ and \\ are escaped."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -36,7 +36,10 @@ def catalogue_queries(term: str | None) -> tuple[str, str, dict[str, Any]]:
     where = f"WHERE {SEARCH_CONDITION}" if term else ""
     params: dict[str, Any] = {"pattern": substring_pattern(term)} if term else {}
     page = f"SELECT {COURSE_COLUMNS} FROM courses {where} {NEWEST_FIRST} LIMIT %(limit)s OFFSET %(offset)s"
-    count = f"SELECT count(*) AS n FROM courses {where}"
+    if term:
+        count = f"SELECT count(*) AS n FROM courses {where}"
+    else:
+        count = "SELECT coalesce((SELECT courses FROM catalogue_size), 0) AS n"
     return page, count, params
 
 

@@ -40,7 +40,15 @@ Price = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
 Minutes = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Position = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Rating = Annotated[int, Field(strict=True, ge=1, le=5)]
-SearchTerm = Annotated[str, AfterValidator(_no_nul_character)]
+def _no_control_characters(text: str) -> str:
+    # The stored search text separates title and description with U+001F; a term holding
+    # control characters could match across that boundary (and means nothing to a person).
+    if any(ord(character) < 32 for character in text):
+        raise ValueError("Search terms must not contain control characters")
+    return text
+
+
+SearchTerm = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 def _refuse_null(value: object) -> object:
