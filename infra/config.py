@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("identity", "course", "enrollment", "payment", "notification")
 PARAMETER_FOR_DOMAIN = {domain: f"{domain.capitalize()}DatabaseUrl" for domain in DOMAINS}
 EMULATOR_URL = os.environ.get("EMULATOR_URL", "http://localhost:4566")
+# Where the local functions reach PostgreSQL: PgBouncer (infra/local/pooler.py).
+POOLER_PORT = int(os.environ.get("POOLER_PORT", "6433"))
 # The server on which databases and roles are created (a superuser; trust auth locally).
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

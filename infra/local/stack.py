@@ -20,8 +20,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from infra.config import DOMAINS, EMULATOR_URL, ROOT, deploy_parameters, local_database_urls, stack_name
+from infra.config import (
+    DOMAINS,
+    EMULATOR_URL,
+    PARAMETER_FOR_DOMAIN,
+    POOLER_PORT,
+    POSTGRES_ADMIN_URL,
+    ROOT,
+    deploy_parameters,
+    local_database_urls,
+    stack_name,
+)
+from infra.local import pooler
 from infra.local.databases import ensure_database
 from infra.migrate import migrate
 
@@ -82,7 +94,7 @@ def start_emulator() -> bool:
     if emulator_running():
         return False
     STATE_DIR.mkdir(exist_ok=True)
-    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], LAMBDA_WARM_TTL_SECONDS="3600")
+    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1])
     with open(EMULATOR_LOG, "ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "ministack"],
@@ -206,12 +218,16 @@ def prepare_databases(urls: dict[str, str]) -> None:
 
 def deploy_stack(name: str, parameters: dict[str, str]) -> str:
     """Databases migrated, emulator running, app built and deployed, admin present: the API URL."""
-    prepare_databases({domain: parameters[f"{domain.capitalize()}DatabaseUrl"] for domain in DOMAINS})
+    direct_urls = {domain: parameters[PARAMETER_FOR_DOMAIN[domain]] for domain in DOMAINS}
+    prepare_databases(direct_urls)
+    if pooler.start(POSTGRES_ADMIN_URL, [urlsplit(url).username or "postgres" for url in direct_urls.values()] + ["postgres"]):
+        log(f"PgBouncer started on 127.0.0.1:{POOLER_PORT} (log: {pooler.LOG_FILE.relative_to(ROOT)})")
     if start_emulator():
         log(f"MiniStack started on {EMULATOR_URL} (log: {EMULATOR_LOG.relative_to(ROOT)})")
     digest = sources_digest()
     build(digest)
-    deploy(name, parameters, digest)
+    function_parameters = {**parameters, **{PARAMETER_FOR_DOMAIN[d]: pooler.pooled_url(url) for d, url in direct_urls.items()}}
+    deploy(name, function_parameters, digest)
     bootstrap_admin(name)
     return api_url(name)
 
@@ -231,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "databases":
         prepare_databases(local_database_urls())
     elif args.command == "down":
-        print("MiniStack stopped" if stop_emulator() else "nothing started by `make up` is running")
+        stopped = [name for name, stop in (("MiniStack", stop_emulator), ("PgBouncer", pooler.stop)) if stop()]
+        print(f"stopped: {', '.join(stopped)}" if stopped else "nothing started by `make up` is running")
     return 0
 
 

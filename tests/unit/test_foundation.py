@@ -76,3 +76,11 @@ def test_migration_file_names_are_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
     with pytest.raises(ValueError):
         migrations.migration_files("scratch")
+
+
+def test_functions_reach_the_database_through_the_pooler():
+    from infra.config import POOLER_PORT
+    from infra.local.pooler import pooled_url
+
+    assert pooled_url("postgresql://course:secret@127.0.0.1:5432/course") == f"postgresql://course:secret@127.0.0.1:{POOLER_PORT}/course"
+    assert pooled_url("postgresql://localhost/e2e_course") == f"postgresql://127.0.0.1:{POOLER_PORT}/e2e_course"

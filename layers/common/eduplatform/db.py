@@ -34,8 +34,11 @@ class Database:
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=get_settings().db_connect_timeout_seconds,
-            options="-c timezone=UTC",
             application_name=self._name,
+            # Functions reach PostgreSQL through a transaction-pooling proxy (PgBouncer
+            # locally, RDS Proxy on AWS): a server-side prepared statement would not
+            # follow the next transaction to another server connection.
+            prepare_threshold=None,
         )
         return self._conn
 

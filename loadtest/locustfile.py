@@ -1,0 +1,168 @@
+"""The EduPlatform load scenario (ARCHITECTURE.md, "Load scenario").
+
+    make loadtest USERS=100 SPAWN=10 DURATION=3m
+
+Targets the one API base URL in API_URL (default: the `make up` stack's, like `make url`).
+Students log in as a random seeded student and browse the courses that have a
+curriculum (the oldest ones: the catalogue is newest first, so they sit at the end),
+view lessons, pay for paid courses, enroll and complete lessons. Search users search a
+random term; teachers log in as a random verified teacher. Expected non-2xx answers
+(409 already enrolled, 409 lesson already completed) count as successes.
+"""
+
+import os
+import random
+import threading
+
+from locust import HttpUser, between, events, task
+
+from seed import generate as seed
+from seed.vocabulary import SEARCH_TERMS
+
+PASSWORD = seed.PASSWORD
+SEED_SCALE = float(os.environ.get("SEED_SCALE", "1.0"))
+N_USERS = max(1, round(seed.FULL["users"] * SEED_SCALE))
+N_TEACHERS = round(N_USERS * seed.TEACHER_SHARE)
+N_VERIFIED = round(N_TEACHERS * seed.VERIFIED_TEACHER_SHARE)
+N_CURRICULUM_COURSES = max(1, round(seed.FULL["courses_with_curriculum"] * SEED_SCALE))
+# Each user samples a page of the curriculum courses once; pages are cached across users.
+CURRICULUM_PAGE = 100
+
+
+def _default_host() -> str:
+    if os.environ.get("API_URL"):
+        return os.environ["API_URL"].rstrip("/")
+    from infra.config import stack_name
+    from infra.local.stack import api_url
+
+    return api_url(stack_name("local"))
+
+
+@events.init_command_line_parser.add_listener
+def _defaults(parser) -> None:
+    parser.set_defaults(host=_default_host())
+
+
+class CurriculumCourses:
+    """Pages of the oldest courses (those with modules and lessons), fetched once per page."""
+
+    def __init__(self) -> None:
+        self._pages: dict[int, list[dict]] = {}
+        self._total: int | None = None
+        self._lock = threading.Lock()
+
+    def sample(self, client) -> list[dict]:
+        with self._lock:
+            if self._total is None:
+                self._total = client.get("/courses", params={"limit": 1}, name="/courses").json()["total"]
+            first_offset = max(0, self._total - N_CURRICULUM_COURSES)
+            page = random.randrange(max(1, (self._total - first_offset) // CURRICULUM_PAGE))
+            if page not in self._pages:
+                response = client.get("/courses", params={"limit": CURRICULUM_PAGE, "offset": first_offset + page * CURRICULUM_PAGE},
+                                      name="/courses?offset=[curriculum]")
+                self._pages[page] = response.json()["items"]
+            return self._pages[page]
+
+
+CURRICULUM_COURSES = CurriculumCourses()
+
+
+def login(user: HttpUser, email: str) -> None:
+    response = user.client.post("/login", json={"email": email, "password": PASSWORD}, name="/login")
+    response.raise_for_status()
+    user.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+
+class StudentUser(HttpUser):
+    weight = 7
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        login(self, f"user{random.randrange(N_TEACHERS, N_USERS)}@example.com")
+        self.courses = CURRICULUM_COURSES.sample(self.client)
+        self.lessons: dict[str, list[str]] = {}  # course id -> lesson ids, from its curriculum
+        self.enrolled: set[str] = set()
+
+    def pick_course(self) -> dict:
+        return random.choice(self.courses)
+
+    @task(5)
+    def list_courses(self) -> None:
+        self.client.get("/courses", params={"limit": 20, "offset": random.randrange(0, 200)}, name="/courses")
+
+    @task(3)
+    def view_course(self) -> None:
+        self.client.get(f"/courses/{self.pick_course()['id']}", name="/courses/{course_id}")
+
+    @task(3)
+    def view_curriculum(self) -> None:
+        course = self.pick_course()
+        response = self.client.get(f"/courses/{course['id']}/curriculum", name="/courses/{course_id}/curriculum")
+        if response.ok:
+            self.lessons[course["id"]] = [lesson["id"] for module in response.json()["modules"] for lesson in module["lessons"]]
+
+    @task(2)
+    def view_lesson(self) -> None:
+        if not self.lessons:
+            return self.view_curriculum()
+        lesson_ids = random.choice(list(self.lessons.values()))
+        if lesson_ids:
+            self.client.get(f"/lessons/{random.choice(lesson_ids)}", name="/lessons/{lesson_id}")
+
+    @task(2)
+    def enroll(self) -> None:
+        course = self.pick_course()
+        body = {"course_id": course["id"]}
+        if not course["is_free"]:
+            payment = self.client.post("/payments", json={"course_id": course["id"], "amount": course["price"]}, name="/payments")
+            if not payment.ok:
+                return
+            body["payment_id"] = payment.json()["id"]
+        with self.client.post("/enrollments", json=body, name="/enrollments", catch_response=True) as response:
+            if response.status_code in (201, 409):
+                self.enrolled.add(course["id"])
+                response.success()
+
+    @task(1)
+    def complete_lesson(self) -> None:
+        ready = [course_id for course_id in self.enrolled if self.lessons.get(course_id)]
+        if not ready:
+            return self.enroll()
+        course_id = random.choice(ready)
+        lesson_id = random.choice(self.lessons[course_id])
+        with self.client.post(f"/progress/lessons/{lesson_id}/complete", json={"course_id": course_id},
+                              name="/progress/lessons/{lesson_id}/complete", catch_response=True) as response:
+            if response.status_code in (201, 409):
+                response.success()
+
+
+class SearchUser(HttpUser):
+    weight = 2
+    wait_time = between(1, 2)
+
+    @task
+    def search(self) -> None:
+        self.client.get("/courses", params={"q": random.choice(SEARCH_TERMS)}, name="/courses?q=[term]")
+
+
+class TeacherUser(HttpUser):
+    weight = 1
+    wait_time = between(2, 5)
+
+    def on_start(self) -> None:
+        login(self, f"user{random.randrange(N_VERIFIED)}@example.com")
+
+    @task(2)
+    def get_me(self) -> None:
+        self.client.get("/me", name="/me")
+
+    @task(1)
+    def create_course(self) -> None:
+        is_free = random.random() < 0.5
+        body = {"title": f"Load test course {random.randrange(10**9)}", "description": "Created by the load test.",
+                "is_free": is_free, "price": None if is_free else "29.99", "duration_minutes": 120, "level": "beginner"}
+        self.client.post("/courses", json=body, name="/courses [create]")
+
+    @task(1)
+    def my_courses(self) -> None:
+        self.client.get("/courses/my", name="/courses/my")
