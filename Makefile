@@ -10,13 +10,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install up down url migrate template layer-requirements test test-unit test-e2e lint
+SCALE ?= 1
+USERS ?= 100
+SPAWN ?= 10
+DURATION ?= 3m
+LOADTEST_DIR := .local/loadtest
+
+.PHONY: help install up down url migrate seed loadtest template layer-requirements test test-unit test-e2e lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy) and print the API URL"
 	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
 	@echo "make url     print the API base URL of the running stack"
 	@echo "make down    stop what make up started"
+	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
+	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "make migrate / template / layer-requirements / lint"
 
 $(INSTALLED): pyproject.toml
@@ -39,6 +47,14 @@ url: $(INSTALLED)
 
 migrate: $(INSTALLED)
 	$(PY) -m infra.migrate
+
+seed: $(INSTALLED)
+	$(PY) -m seed.generate --reset --scale $(SCALE)
+
+loadtest: $(INSTALLED)
+	@mkdir -p $(LOADTEST_DIR)
+	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
+		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
 
 template: $(INSTALLED)
 	$(PY) -m infra.template.generate

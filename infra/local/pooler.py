@@ -24,9 +24,9 @@ POOLER_DIR = ROOT / ".local" / "pgbouncer"
 CONFIG = POOLER_DIR / "pgbouncer.ini"
 PID_FILE = POOLER_DIR / "pgbouncer.pid"
 LOG_FILE = POOLER_DIR / "pgbouncer.log"
-# Server connections per database (and role): 5 domains x 2 stacks x 8 stays below
+# Server connections per database (and role): 5 domains x 3 stacks (local, e2e, load test) x 6 stays below
 # PostgreSQL's default max_connections of 100, leaving room for direct connections.
-POOL_SIZE = 8
+POOL_SIZE = 6
 # PgBouncer refuses to run as root; when started by root it drops to this account.
 RUN_AS = "postgres"
 

@@ -1,0 +1,57 @@
+"""The Locust scenario runs headless for a few seconds against seeded data with zero failures.
+
+It gets its own stack and databases (``eduplatform-loadtest`` on ``loadtest_<domain>``),
+seeded at scale 0.01, so the bulk reset never touches the other end-to-end tests' data.
+"""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, deploy_parameters
+from infra.local import stack
+from seed import generate
+from tests.e2e.conftest import E2E_JWT_SECRET
+from tests.support import databases
+
+pytestmark = pytest.mark.e2e
+
+SCALE = 0.01
+TASK_REQUEST_NAMES = {
+    "/courses", "/courses/{course_id}", "/courses/{course_id}/curriculum", "/lessons/{lesson_id}", "/enrollments",
+    "/payments", "/progress/lessons/{lesson_id}/complete", "/courses?q=[term]", "/me", "/courses [create]", "/courses/my",
+}
+
+
+@pytest.fixture(scope="module")
+def seeded_stack_url(api) -> str:
+    """``api`` first: it holds the e2e lock and has the emulator running."""
+    urls = {domain: databases.prepare("loadtest", domain) for domain in DOMAINS}
+    generate.seed(urls, random_seed=11, scale=SCALE, do_reset=True)
+    parameters = {
+        **deploy_parameters("local"),
+        **{PARAMETER_FOR_DOMAIN[domain]: url for domain, url in urls.items()},
+        "JwtSecret": E2E_JWT_SECRET,
+    }
+    return stack.deploy_stack("eduplatform-loadtest", parameters)
+
+
+def test_locust_scenario_runs_with_zero_failures(seeded_stack_url, tmp_path: Path):
+    prefix = tmp_path / "run"
+    env = dict(os.environ, API_URL=seeded_stack_url, SEED_SCALE=str(SCALE))
+    command = [
+        str(Path(sys.executable).parent / "locust"), "-f", "loadtest/locustfile.py", "--headless",
+        "--users", "20", "--spawn-rate", "20", "--run-time", "25s", "--stop-timeout", "5",
+        "--csv", str(prefix), "--only-summary", "--exit-code-on-error", "1",
+    ]
+    result = subprocess.run(command, cwd=stack.ROOT, env=env, capture_output=True, text=True, timeout=120)
+    with open(f"{prefix}_stats.csv") as stats_file:
+        stats = {row["Name"]: row for row in csv.DictReader(stats_file)}
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert int(stats["Aggregated"]["Failure Count"]) == 0
+    missing = {name for name in TASK_REQUEST_NAMES if int(stats.get(name, {}).get("Request Count", 0)) == 0}
+    assert not missing, f"tasks that sent no request: {missing}"
