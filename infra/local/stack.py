@@ -126,6 +126,65 @@ def stop_emulator() -> bool:
     return True
 
 
+# ---- metrics bridge ------------------------------------------------------------------------
+
+METRICS_BRIDGE_PID = STATE_DIR / "metrics-bridge.pid"
+METRICS_BRIDGE_LOG = STATE_DIR / "metrics-bridge.log"
+
+
+def metrics_bridge_pid() -> int | None:
+    """The pid of the bridge `make up` started, when it still runs."""
+    if not METRICS_BRIDGE_PID.exists():
+        return None
+    pid = int(METRICS_BRIDGE_PID.read_text())
+    try:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return pid if b"infra.metrics.bridge" in command_line else None
+
+
+def start_metrics_bridge(stack: str) -> bool:
+    """Start the EMF -> Prometheus bridge (infra/metrics) for a stack's functions; True when started here."""
+    from infra.metrics.bridge import DEFAULT_PORT
+
+    if metrics_bridge_pid() is not None:
+        return False
+    STATE_DIR.mkdir(exist_ok=True)
+    with open(METRICS_BRIDGE_LOG, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT)],
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT, env=emulator_environment(), start_new_session=True,
+        )
+    METRICS_BRIDGE_PID.write_text(str(process.pid))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{DEFAULT_PORT}/metrics", timeout=2):
+                return True
+        except (urllib.error.URLError, OSError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the metrics bridge did not start; see {METRICS_BRIDGE_LOG}")
+            time.sleep(0.3)
+
+
+def stop_metrics_bridge() -> bool:
+    pid = metrics_bridge_pid()
+    METRICS_BRIDGE_PID.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)  # the bridge saves its cursor and totals on SIGTERM
+        for _ in range(100):
+            os.killpg(pid, 0)
+            time.sleep(0.1)
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return True
+
+
 # ---- build and deploy ---------------------------------------------------------------------
 
 def sources_digest() -> str:
@@ -240,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         started = time.monotonic()
         url = deploy_stack(name, deploy_parameters("local"))
+        if start_metrics_bridge(name):
+            log(f"metrics bridge started on http://127.0.0.1:9108/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
         log(f"ready in {time.monotonic() - started:.1f}s")
         print(f"API base URL: {url}")
     elif args.command == "url":
@@ -247,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "databases":
         prepare_databases(local_database_urls())
     elif args.command == "down":
-        stopped = [name for name, stop in (("MiniStack", stop_emulator), ("PgBouncer", pooler.stop)) if stop()]
+        stopped = [name for name, stop in (("metrics bridge", stop_metrics_bridge), ("MiniStack", stop_emulator), ("PgBouncer", pooler.stop)) if stop()]
         print(f"stopped: {', '.join(stopped)}" if stopped else "nothing started by `make up` is running")
     return 0
 

@@ -86,31 +86,43 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext], dict]:
-    """The Lambda entry point for a resolver: structured logs, EMF metrics, one log line per request."""
+    """The Lambda entry point for a resolver: structured logs and one EMF record per request.
+
+    The EMF record (Requests, Duration, ResponseSize by service/route/method/status) is what
+    infra/metrics/bridge.py turns into Prometheus metrics; Powertools adds a ColdStart
+    record on a cold start. An unhandled exception is recorded as a 500 before it propagates.
+    """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict, context: LambdaContext) -> dict:
         started = time.perf_counter()
-        response = app.resolve(event, context)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        status = response.get("statusCode", 500)
         route = event.get("resource") or event.get("path") or ""
         method = event.get("httpMethod", "")
-        size = len(response.get("body") or "")
-        metrics.add_dimension("route", route)
-        metrics.add_dimension("method", method)
-        metrics.add_dimension("status", str(status))
-        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-        metrics.add_metric(name="ResponseSize", unit=MetricUnit.Bytes, value=size)
-        logger.info(
-            "request handled",
-            extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed_ms, 2), "response_bytes": size},
-        )
+        try:
+            response = app.resolve(event, context)
+        except Exception:
+            _record_request(context, method, route, 500, started, 0)
+            raise
+        _record_request(context, method, route, response.get("statusCode", 500), started, len(response.get("body") or ""))
         return response
 
     return handler
+
+
+def _record_request(context: LambdaContext, method: str, route: str, status: int, started: float, size: int) -> None:
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    metrics.add_dimension("route", route)
+    metrics.add_dimension("method", method)
+    metrics.add_dimension("status", str(status))
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    metrics.add_metric(name="ResponseSize", unit=MetricUnit.Bytes, value=size)
+    metrics.add_metadata(key="request_id", value=context.aws_request_id)
+    logger.info(
+        "request handled",
+        extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed_ms, 2), "response_bytes": size},
+    )
 
 
 # ---- authentication and authorisation -------------------------------------------------
