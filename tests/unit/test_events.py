@@ -1,12 +1,17 @@
-"""Domain events end to end in-process: published after commit (moto EventBridge -> SQS),
-consumed into notifications; and the shared publisher and internal-call helpers."""
+"""Domain events end to end in-process: recorded in the outbox with the change, published
+(moto EventBridge -> SQS), consumed into notifications; the outbox relay through a bus
+outage; and the internal-call helpers."""
 
 import io
 import json
 import uuid
 
+import psycopg
 import pytest
 import yaml
+from psycopg.rows import dict_row
+
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 
 from eduplatform import events, internal_calls
 from eduplatform.security import decode_token
@@ -47,32 +52,117 @@ def test_a_published_event_becomes_one_notification_even_when_replayed(domain_da
     assert [item["type"] for item in items] == ["registration"]
 
 
-# ---- eduplatform.events ---------------------------------------------------------------------------------
+# ---- eduplatform.events: the outbox ----------------------------------------------------------------------
 
-def test_publish_without_a_bus_configured_publishes_nothing(aws, monkeypatch):
-    monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
-    assert events.publish("eduplatform.test", "UserRegistered", {"event_id": "1"}) is False
+class Unreachable:
+    """An EventBridge client for a bus that cannot be reached."""
 
+    def put_events(self, **_):
+        from botocore.exceptions import EndpointConnectionError
 
-def test_a_failed_publish_is_logged_not_raised(aws, monkeypatch):
-    # moto accepts events for a bus that does not exist by reporting a failed entry.
-    monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
-    assert events.publish("eduplatform.test", "UserRegistered", {"event_id": "1"}) is False
+        raise EndpointConnectionError(endpoint_url="http://events.invalid")
 
 
-def test_an_unreachable_bus_is_logged_not_raised(monkeypatch):
-    from botocore.exceptions import EndpointConnectionError
+def outbox(url):
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return conn.execute("SELECT * FROM outbox ORDER BY created_at").fetchall()
 
-    class Unreachable:
-        def put_events(self, **_):
-            raise EndpointConnectionError(endpoint_url="http://events.invalid")
 
-    monkeypatch.setenv("EVENT_BUS_NAME", "bus")
+def relay():
+    from identity.internal import outbox_relay
+
+    return outbox_relay.handler({}, FakeLambdaContext(function_name="outbox-relay"))
+
+
+def test_a_published_event_is_marked_published_in_the_outbox(domain_database, event_bus):
+    url = domain_database("identity")
+    register()
+    (row,) = outbox(url)
+    assert row["published_at"] is not None and row["attempts"] == 1 and row["last_error"] is None
+    (envelope,) = event_bus.published()
+    assert envelope["detail"] == row["detail"] and row["detail"]["event_id"] == str(row["event_id"])
+    assert relay() == {"published": 0, "failed": 0}
+
+
+def test_a_bus_outage_delays_events_and_loses_none(domain_database, event_bus):
+    url = domain_database("identity")
     events.use_client(Unreachable())
-    try:
-        assert events.publish("eduplatform.test", "UserRegistered", {"event_id": "1"}) is False
-    finally:
-        events.use_client(None)
+    tokens = [register(f"user{i}@example.com").json()["access_token"] for i in range(3)]
+    assert all(tokens)  # every request succeeded while the bus was down
+    pending = outbox(url)
+    assert [row["published_at"] for row in pending] == [None] * 3
+    assert all(row["attempts"] == 1 and "events.invalid" in row["last_error"] for row in pending)
+    assert relay() == {"published": 0, "failed": 3}  # still down: the relay keeps them
+    assert event_bus.published() == []
+
+    events.use_client(None)  # the bus is back
+    assert relay() == {"published": 3, "failed": 0}
+    delivered = event_bus.published()
+    assert sorted(e["detail"]["user_id"] for e in delivered) == sorted(str(decode_token(t).user_id) for t in tokens)
+    assert all(row["published_at"] is not None and row["attempts"] == 3 for row in outbox(url))
+    assert relay() == {"published": 0, "failed": 0} and event_bus.published() == []  # exactly once
+
+
+def test_a_bus_that_refuses_entries_keeps_them_pending(domain_database, event_bus, monkeypatch):
+    # moto reports a failed entry for a bus that does not exist.
+    url = domain_database("identity")
+    monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
+    assert register().status == 200
+    (row,) = outbox(url)
+    assert row["published_at"] is None and row["last_error"]
+    monkeypatch.setenv("EVENT_BUS_NAME", event_bus.name)
+    assert relay() == {"published": 1, "failed": 0}
+    assert len(event_bus.published()) == 1
+
+
+def test_without_a_bus_configured_events_wait_in_the_outbox(domain_database, aws, monkeypatch):
+    url = domain_database("identity")
+    monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
+    assert register().status == 200
+    (row,) = outbox(url)
+    assert row["published_at"] is None and row["last_error"] == "EVENT_BUS_NAME is not set"
+
+
+def test_the_relay_drains_more_than_one_batch_oldest_first(domain_database, event_bus):
+    url = domain_database("identity")
+    with psycopg.connect(url) as conn:
+        for i in range(events.BATCH_SIZE * 2 + 3):
+            events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": str(uuid.uuid4()), "n": i})
+    assert relay() == {"published": 23, "failed": 0}
+    assert [e["detail"]["n"] for e in event_bus.published()] == list(range(23))
+
+
+def test_rows_locked_by_one_relay_are_skipped_by_another(domain_database, event_bus):
+    url = domain_database("identity")
+    with psycopg.connect(url) as conn:
+        locked = events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": "a"})
+        free = events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": "b"})
+    with psycopg.connect(url) as other_relay:
+        other_relay.execute("SELECT 1 FROM outbox WHERE event_id = %s FOR UPDATE", (locked,))
+        assert relay() == {"published": 1, "failed": 0}
+    assert [e["detail"]["event_id"] for e in event_bus.published()] == [str(free)]
+
+
+def test_an_event_of_a_rolled_back_transaction_never_exists(domain_database, event_bus):
+    url = domain_database("identity")
+    from eduplatform.db import database
+
+    with pytest.raises(RuntimeError):
+        with database().transaction() as conn:
+            events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": "x"})
+            raise RuntimeError("the business write failed")
+    assert outbox(url) == [] and relay() == {"published": 0, "failed": 0}
+
+
+def test_a_failing_fast_path_never_fails_the_committed_request(domain_database, event_bus, monkeypatch):
+    url = domain_database("identity")
+
+    def database_gone(*_args, **_kwargs):
+        raise ServiceUnavailableError("The domain database is unavailable, try again later")
+
+    monkeypatch.setattr(events, "_publish_batch", database_gone)
+    assert register().status == 200
+    assert [row["published_at"] for row in outbox(url)] == [None]
 
 
 # ---- eduplatform.internal_calls ---------------------------------------------------------------------------
@@ -136,6 +226,15 @@ def test_callers_get_their_dependencies_names_and_permissions(resources, functio
         assert "EventBridgePutEventsPolicy" in policy_names
     if variables & {"COURSE_FACTS_FUNCTION", "LESSON_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}:
         assert "LambdaInvokePolicy" in policy_names
+
+
+@pytest.mark.parametrize("domain", ["identity", "payment", "enrollment"])
+def test_each_emitting_domain_has_a_scheduled_outbox_relay(resources, domain):
+    properties = resources[f"{domain.capitalize()}InternalOutboxRelayFunction"]["Properties"]
+    assert properties["Handler"] == f"{domain}.internal.outbox_relay.handler"
+    assert properties["Events"]["Schedule"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+    assert {"EVENT_BUS_NAME", "DATABASE_URL"} <= set(properties["Environment"]["Variables"])
+    assert "EventBridgePutEventsPolicy" in {next(iter(policy)) for policy in properties["Policies"]}
 
 
 def test_the_consumer_reports_partial_failures_and_the_queue_has_a_dead_letter_queue(resources):

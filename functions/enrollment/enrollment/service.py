@@ -5,7 +5,6 @@ count, which course a lesson belongs to, whose payment this is) is asked of thei
 functions; this domain's database holds only enrollments and lesson completions.
 """
 
-import uuid
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
@@ -36,19 +35,18 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
         payment_id = None
     else:
         _require_completed_payment(student_id, course_id, payment_id)
-    event_id = uuid.uuid4()
     with database().transaction() as conn:
         row = repository.insert_enrollment(conn, student_id, course_id, payment_id)
-    if row is None:
-        raise Conflict("Already enrolled in this course")
-    enrollment = EnrollmentOut(**row)
-    events.publish(EVENT_SOURCE, events.ENROLLMENT_CREATED, {
-        "event_id": str(event_id),
-        "user_id": str(enrollment.student_id),
-        "enrollment_id": str(enrollment.id),
-        "course_id": str(enrollment.course_id),
-        "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
-    })
+        if row is None:
+            raise Conflict("Already enrolled in this course")
+        enrollment = EnrollmentOut(**row)
+        event_id = events.record(conn, EVENT_SOURCE, events.ENROLLMENT_CREATED, {
+            "user_id": str(enrollment.student_id),
+            "enrollment_id": str(enrollment.id),
+            "course_id": str(enrollment.course_id),
+            "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
+        })
+    events.publish_recorded([event_id])
     return enrollment
 
 

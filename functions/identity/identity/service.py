@@ -1,6 +1,5 @@
 """Identity rules: registration, login, teacher verification."""
 
-import uuid
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
@@ -25,11 +24,12 @@ def register(request: RegisterRequest) -> TokenResponse:
     try:
         with database().transaction() as conn:
             user = repository.insert_user(conn, request.email, password_hash, request.name, role, is_verified)
+            event_id = events.record(conn, EVENT_SOURCE, events.USER_REGISTERED, {
+                "user_id": str(user["id"]), "name": user["name"], "role": user["role"],
+            })
     except repository.EmailTaken:
         raise Conflict("Email already registered") from None
-    events.publish(EVENT_SOURCE, events.USER_REGISTERED, {
-        "event_id": str(uuid.uuid4()), "user_id": str(user["id"]), "name": user["name"], "role": user["role"],
-    })
+    events.publish_recorded([event_id])
     return TokenResponse(access_token=issue_token(user["id"], role, is_verified))
 
 

@@ -6,7 +6,6 @@ the first payment and creates nothing; the same key with another body is refused
 """
 
 import os
-import uuid
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -114,17 +113,15 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
     if price is None or amount != price:
         raise Unprocessable(f"Amount must equal the course price ({price:.2f})" if price is not None
                             else "Course has no price")
-    event_id = uuid.uuid4()
     with database().transaction() as conn:
-        row = repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS)
-    payment = PaymentOut(**row)
-    events.publish(EVENT_SOURCE, events.PAYMENT_COMPLETED, {
-        "event_id": str(event_id),
-        "user_id": str(payment.student_id),
-        "payment_id": str(payment.id),
-        "course_id": str(payment.course_id),
-        "amount": f"{payment.amount:.2f}",
-    })
+        payment = PaymentOut(**repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS))
+        event_id = events.record(conn, EVENT_SOURCE, events.PAYMENT_COMPLETED, {
+            "user_id": str(payment.student_id),
+            "payment_id": str(payment.id),
+            "course_id": str(payment.course_id),
+            "amount": f"{payment.amount:.2f}",
+        })
+    events.publish_recorded([event_id])
     return payment
 
 

@@ -1,27 +1,44 @@
-"""Domain events on the EventBridge bus named by EVENT_BUS_NAME.
+"""Domain events on the EventBridge bus named by EVENT_BUS_NAME, through a transactional outbox.
 
-Events are published after the transaction that produced them has committed, so a
-consumer never hears of a row that was rolled back. Publishing is best effort: the
-write has already succeeded, so a failed publish is logged (with the whole event, for
-replay) and counted, and the request still succeeds. Every event's detail carries a
+A service writes each event with ``record`` in the same transaction as the change it
+announces (table ``outbox`` of its domain database), so an event exists exactly when
+its change was committed. After the commit the request publishes its own events at once
+(``publish_recorded``, the fast path that keeps notifications quick); whatever the bus
+did not take stays pending, and the domain's outbox relay function (``relay_handler``,
+run every minute and invocable on demand) publishes it later. A bus outage therefore
+delays events and loses none. Delivery is at least once: every event's detail carries a
 unique ``event_id``, which consumers use to process a redelivered event only once.
 """
 
 import json
 import os
+import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
+from uuid import UUID
 
 import boto3
+import psycopg
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from psycopg.types.json import Jsonb
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduplatform.db import Database, database
+from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
 
 USER_REGISTERED = "UserRegistered"
 PAYMENT_COMPLETED = "PaymentCompleted"
 ENROLLMENT_CREATED = "EnrollmentCreated"
+
+# PutEvents takes at most 10 entries per call.
+BATCH_SIZE = 10
+# One relay run publishes at most this many batches; the next run continues.
+RELAY_MAX_BATCHES = 100
+RELAY_SCHEDULE = "rate(1 minute)"
 
 _CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
 
@@ -42,22 +59,129 @@ def use_client(client: Any) -> None:
     _client = client
 
 
-def publish(source: str, detail_type: str, detail: dict[str, Any]) -> bool:
-    """Put one event on the bus; True when EventBridge accepted it."""
-    bus = os.environ.get("EVENT_BUS_NAME")
-    entry = {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail, default=str), "EventBusName": bus}
-    if not bus:
-        logger.warning("EVENT_BUS_NAME is not set; event not published", extra={"event": entry})
-        return False
+def record(conn: psycopg.Connection, source: str, detail_type: str, detail: dict[str, Any]) -> UUID:
+    """Write an event to the outbox inside the caller's transaction; its event_id is added to the detail."""
+    event_id = uuid.uuid4()
+    conn.execute(
+        "INSERT INTO outbox (event_id, source, detail_type, detail) VALUES (%s, %s, %s, %s)",
+        (event_id, source, detail_type, Jsonb({"event_id": str(event_id), **detail})),
+    )
+    return event_id
+
+
+def publish_recorded(event_ids: Iterable[UUID], db: Database | None = None) -> int:
+    """Publish events recorded by a transaction that has committed; how many the bus took.
+
+    Never raises: the request's change is already committed, and an event left pending
+    is the relay's to publish.
+    """
+    ids = list(event_ids)
+    if not ids:
+        return 0
     try:
-        response = events_client().put_events(Entries=[entry])
-        failed = response.get("FailedEntryCount", 0) > 0
-        error = response["Entries"][0].get("ErrorMessage") if failed else None
-    except (BotoCoreError, ClientError) as exc:
-        failed, error = True, str(exc)
+        published, _ = _publish_batch(db or database(), ids)
+        return published
+    except Exception:
+        logger.exception("events left in the outbox for the relay", extra={"event_ids": [str(i) for i in ids]})
+        return 0
+
+
+def relay(db: Database | None = None) -> dict[str, int]:
+    """Publish pending outbox events, oldest first, until none is left or the bus refuses some."""
+    db = db or database()
+    published = failed = 0
+    for _ in range(RELAY_MAX_BATCHES):
+        batch_published, batch_failed = _publish_batch(db)
+        published += batch_published
+        failed += batch_failed
+        if batch_failed or batch_published < BATCH_SIZE:
+            break
+    return {"published": published, "failed": failed}
+
+
+def relay_template_properties() -> dict[str, Any]:
+    """TEMPLATE_PROPERTIES of a domain's internal/outbox_relay.py: may publish, runs on a schedule."""
+    return {
+        **template_properties(publishes_events=True),
+        "Events": {"Schedule": {"Type": "Schedule", "Properties": {"Schedule": RELAY_SCHEDULE}}},
+    }
+
+
+def relay_handler() -> Callable[[dict, LambdaContext], dict]:
+    """The Lambda entry point of a domain's outbox relay (scheduled, or invoked on demand)."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict, context: LambdaContext) -> dict:
+        result = relay()
+        metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=result["published"])
+        logger.info("outbox relay run", extra=result)
+        return result
+
+    return handler
+
+
+def _publish_batch(db: Database, event_ids: list[UUID] | None = None) -> tuple[int, int]:
+    """Publish up to BATCH_SIZE pending events (only the given ones, when given): (published, failed).
+
+    The rows stay locked (SKIP LOCKED for everyone else) while the bus is called, so two
+    relays never send the same row at the same time.
+    """
+    with db.transaction() as conn:
+        only_these = " AND event_id = ANY(%(ids)s)" if event_ids is not None else ""
+        rows = conn.execute(
+            "SELECT event_id, source, detail_type, detail FROM outbox "
+            f"WHERE published_at IS NULL{only_these} ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED",
+            {"ids": event_ids, "limit": BATCH_SIZE},
+        ).fetchall()
+        if not rows:
+            return 0, 0
+        errors = _put_events(rows)
+        published = [row["event_id"] for row, error in zip(rows, errors) if error is None]
+        if published:
+            conn.execute(
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
+                "WHERE event_id = ANY(%s)",
+                (published,),
+            )
+        for row, error in zip(rows, errors):
+            if error is not None:
+                conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s",
+                    (error[:1000], row["event_id"]),
+                )
+    failed = len(rows) - len(published)
+    if published:
+        logger.info("events published", extra={"event_ids": [str(i) for i in published]})
     if failed:
-        logger.error("event not published", extra={"event": entry, "error": error})
-        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=1)
-        return False
-    logger.info("event published", extra={"source": source, "detail_type": detail_type, "event_id": detail.get("event_id")})
-    return True
+        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=failed)
+    return len(published), failed
+
+
+def _put_events(rows: list[dict[str, Any]]) -> list[str | None]:
+    """Send rows to the bus; per row None (accepted) or why not. Logs ids and errors, never details."""
+    bus = os.environ.get("EVENT_BUS_NAME")
+    if not bus:
+        errors: list[str | None] = ["EVENT_BUS_NAME is not set"] * len(rows)
+    else:
+        entries = [{
+            "Source": row["source"],
+            "DetailType": row["detail_type"],
+            "Detail": json.dumps(row["detail"], default=str),
+            "EventBusName": bus,
+        } for row in rows]
+        try:
+            response = events_client().put_events(Entries=entries)
+            errors = [
+                None if "ErrorCode" not in result and "ErrorMessage" not in result
+                else f"{result.get('ErrorCode', 'Error')}: {result.get('ErrorMessage', '')}"
+                for result in response["Entries"]
+            ]
+        except (BotoCoreError, ClientError) as exc:
+            errors = [str(exc)] * len(rows)
+    for row, error in zip(rows, errors):
+        if error is not None:
+            logger.warning("event not published, kept in the outbox", extra={
+                "event_id": str(row["event_id"]), "detail_type": row["detail_type"], "error": error,
+            })
+    return errors
