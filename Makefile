@@ -16,7 +16,7 @@ SPAWN ?= 10
 DURATION ?= 3m
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url migrate seed loadtest template layer-requirements test test-unit test-e2e lint
+.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy) and print the API URL"
@@ -25,7 +25,8 @@ help:
 	@echo "make down    stop what make up started"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
-	@echo "make migrate / template / layer-requirements / lint"
+	@echo "make fuzz [FUZZ_EXAMPLES=200]                schemathesis against every operation of the deployed e2e stack"
+	@echo "make migrate / template / openapi / layer-requirements / lint"
 
 $(INSTALLED): pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH, or pyenv's 3.12)"; exit 1; }
@@ -56,14 +57,19 @@ loadtest: $(INSTALLED)
 	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
 		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
 
-template: $(INSTALLED)
+template: openapi
 	$(PY) -m infra.template.generate
+
+# The whole API's OpenAPI document, from the handlers: docs/openapi.json and the copy GET /openapi.json serves.
+openapi: $(INSTALLED)
+	$(PY) -m infra.openapi
 
 layer-requirements: $(INSTALLED)
 	$(PY) -m infra.layer_requirements
 
 lint: $(INSTALLED)
 	$(PY) -m infra.template.generate --check
+	$(PY) -m infra.openapi --check
 	$(PY) -m infra.layer_requirements --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
@@ -75,3 +81,8 @@ test-unit: $(INSTALLED)
 
 test-e2e: $(INSTALLED)
 	$(PY) -m pytest tests/e2e
+
+# Property-based fuzzing of every operation of the deployed e2e stack (make test runs a short profile).
+FUZZ_EXAMPLES ?= 200
+fuzz: $(INSTALLED)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py

@@ -20,7 +20,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class RegisterRequest(BaseModel):
-    email: EmailStr
+    email: Annotated[EmailStr, Field(max_length=320)]
     password: NewPassword
     name: Name
     role: Literal["student", "teacher"] = "student"

@@ -49,6 +49,42 @@ class PaymentRequired(ServiceError):
         super().__init__(402, msg)
 
 
+class ErrorDetail(BaseModel):
+    """Every error but request validation: {"detail": "<human readable reason>"}."""
+
+    detail: str
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request",
+    402: "Payment required",
+    403: "Not allowed for this caller",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    422: "Invalid request",
+}
+
+
+def api_responses(*errors: int | tuple[int, str], success: int = 200, model: Any = None,
+                  description: str = "Successful Response") -> dict[int, dict[str, Any]]:
+    """A route's ``responses=``: its success and the error statuses its own rules answer.
+
+    Each error is a status or (status, description) and carries the ``{"detail": str}``
+    schema. A success without ``model`` is described by the function's return annotation.
+    401, 413, 422 and 503, common to many routes, are added by infra/openapi.py.
+    """
+    if success == 204:
+        responses: dict[int, dict[str, Any]] = {204: {"description": description, "content": {}}}
+    elif model is not None:
+        responses = {success: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}}
+    else:
+        responses = {success: {"description": description}}
+    for error in errors:
+        status, text = error if isinstance(error, tuple) else (error, ERROR_DESCRIPTIONS[error])
+        responses[status] = {"description": text, "content": {content_types.APPLICATION_JSON: {"model": ErrorDetail}}}
+    return responses
+
+
 def error_response(status: int, detail: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps({"detail": detail}))
 
@@ -100,7 +136,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
         route = event.get("resource") or event.get("path") or ""
         method = event.get("httpMethod", "")
         try:
-            response = app.resolve(event, context)
+            response = _body_too_large(event) or app.resolve(event, context)
         except Exception:
             _record_request(context, method, route, 500, started, 0)
             raise
@@ -108,6 +144,24 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
         return response
 
     return handler
+
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _body_too_large(event: dict) -> dict | None:
+    """A 413 proxy response when the request body is over 1 MB, answered before anything parses it."""
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size <= MAX_BODY_BYTES:
+        return None
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    return {
+        "statusCode": 413,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **CORS.to_dict(headers.get("origin"))},
+        "body": json.dumps({"detail": "Request body too large (limit 1 MB)"}),
+        "isBase64Encoded": False,
+    }
 
 
 def _record_request(context: LambdaContext, method: str, route: str, status: int, started: float, size: int) -> None:

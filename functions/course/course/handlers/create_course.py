@@ -1,4 +1,4 @@
-from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
 from course import service
 from course.access import CourseCreator
@@ -8,7 +8,8 @@ app = create_app()
 
 
 @app.post("/courses", summary="Publish a course (verified teachers)", tags=["course"], security=BEARER_AUTH,
-          responses={201: {"description": "The new course", "content": {"application/json": {"model": CourseOut}}}})
+          responses=api_responses((403, "Not a verified teacher"), success=201, model=CourseOut,
+                                  description="The new course"))
 def create_course(body: CourseCreate, teacher: CourseCreator):
     return created(service.create_course(teacher, body))
 

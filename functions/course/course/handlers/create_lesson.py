@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
 from course import service
 from course.access import CourseEditor
@@ -10,7 +10,10 @@ app = create_app()
 
 
 @app.post("/modules/<module_id>/lessons", summary="Add a lesson to a module (its course's teacher)", tags=["course"],
-          security=BEARER_AUTH, responses={201: {"description": "The new lesson", "content": {"application/json": {"model": LessonOut}}}})
+          security=BEARER_AUTH,
+          responses=api_responses((403, "Not a verified teacher, or not the course's teacher"),
+                                  (404, "Module not found"), success=201, model=LessonOut,
+                                  description="The new lesson"))
 def create_lesson(module_id: UUID, body: LessonCreate, teacher: CourseEditor):
     return created(service.create_lesson(teacher, module_id, body))
 

@@ -1,4 +1,4 @@
-from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
 from course import service
 from course.access import Student
@@ -8,8 +8,9 @@ app = create_app()
 
 
 @app.post("/reviews", summary="Review a course (students, once per course)", tags=["course"], security=BEARER_AUTH,
-          responses={201: {"description": "The new review", "content": {"application/json": {"model": ReviewOut}}},
-                     409: {"description": "You have already reviewed this course"}})
+          responses=api_responses((403, "Only students can review courses"), (404, "Course not found"),
+                                  (409, "You have already reviewed this course"), success=201, model=ReviewOut,
+                                  description="The new review"))
 def create_review(body: ReviewCreate, student: Student):
     return created(service.create_review(student.user_id, body))
 

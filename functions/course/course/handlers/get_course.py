@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from eduplatform.http import create_app, lambda_handler
+from eduplatform.http import api_responses, create_app, lambda_handler
 
 from course import service
 from course.schemas import CourseOut
@@ -8,7 +8,8 @@ from course.schemas import CourseOut
 app = create_app()
 
 
-@app.get("/courses/<course_id>", summary="One course", tags=["course"], responses={404: {"description": "Course not found"}})
+@app.get("/courses/<course_id>", summary="One course", tags=["course"],
+         responses=api_responses((404, "Course not found")))
 def get_course(course_id: UUID) -> CourseOut:
     return service.course(course_id)
 

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from eduplatform.http import create_app, lambda_handler
+from eduplatform.http import api_responses, create_app, lambda_handler
 
 from course import service
 from course.schemas import LessonOut
@@ -8,7 +8,8 @@ from course.schemas import LessonOut
 app = create_app()
 
 
-@app.get("/lessons/<lesson_id>", summary="One lesson", tags=["course"], responses={404: {"description": "Lesson not found"}})
+@app.get("/lessons/<lesson_id>", summary="One lesson", tags=["course"],
+         responses=api_responses((404, "Lesson not found")))
 def get_lesson(lesson_id: UUID) -> LessonOut:
     return service.lesson(lesson_id)
 

@@ -1,11 +1,11 @@
 from uuid import UUID
 
 from eduplatform.facts import COURSE_FACTS, LESSON_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler, role_required
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Role
 
 from enrollment import service
-from enrollment.schemas import CompleteLessonRequest
+from enrollment.schemas import CompleteLessonRequest, LessonCompletionOut
 
 TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, LESSON_FACTS)
 
@@ -16,8 +16,9 @@ Student = role_required(Role.STUDENT, message="Only students can complete lesson
 
 @app.post("/progress/lessons/<lesson_id>/complete", summary="Mark a lesson of an enrolled course as completed",
           tags=["enrollment"], security=BEARER_AUTH,
-          responses={201: {"description": "Lesson completed"}, 403: {"description": "Not a student, or not enrolled"},
-                     404: {"description": "Lesson not in that course"}, 409: {"description": "Already completed"}})
+          responses=api_responses((403, "Not a student, or not enrolled in the course"),
+                                  (404, "Lesson not in that course"), (409, "Already completed"), success=201,
+                                  model=LessonCompletionOut, description="Lesson completed"))
 def complete_lesson(lesson_id: UUID, body: CompleteLessonRequest, student: Student):
     return created(service.complete_lesson(student.user_id, lesson_id, body.course_id))
 

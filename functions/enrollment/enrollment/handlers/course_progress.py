@@ -1,7 +1,7 @@
 from uuid import UUID
 
 from eduplatform.facts import COURSE_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, CurrentUser, create_app, lambda_handler
+from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, lambda_handler
 
 from enrollment import service
 from enrollment.schemas import CourseProgress
@@ -12,7 +12,7 @@ app = create_app()
 
 
 @app.get("/progress/courses/<course_id>", summary="The caller's progress in a course", tags=["enrollment"],
-         security=BEARER_AUTH, responses={404: {"description": "Unknown course"}})
+         security=BEARER_AUTH, responses=api_responses((404, "Unknown course")))
 def course_progress(course_id: UUID, user: CurrentUser) -> CourseProgress:
     return service.course_progress(user.user_id, course_id)
 

@@ -1,9 +1,9 @@
 from eduplatform.facts import COURSE_FACTS, PAYMENT_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler, role_required
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Role
 
 from enrollment import service
-from enrollment.schemas import EnrollmentRequest
+from enrollment.schemas import EnrollmentOut, EnrollmentRequest
 
 TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, PAYMENT_FACTS, publishes_events=True)
 
@@ -12,10 +12,12 @@ app = create_app()
 Student = role_required(Role.STUDENT, message="Only students can enroll in courses")
 
 
-@app.post("/enrollments", summary="Enroll in a course (a paid course needs a completed payment)",
-          tags=["enrollment"], security=BEARER_AUTH,
-          responses={201: {"description": "Enrolled"}, 402: {"description": "Payment required"},
-                     404: {"description": "Unknown course"}, 409: {"description": "Already enrolled"}})
+@app.post("/enrollments", summary="Enroll in a course (a paid course needs a completed payment)", tags=["enrollment"],
+          security=BEARER_AUTH,
+          responses=api_responses((402, "Paid course without a completed payment of the caller"),
+                                  (403, "Only students can enroll in courses"), (404, "Unknown course"),
+                                  (409, "Already enrolled"), success=201, model=EnrollmentOut,
+                                  description="Enrolled"))
 def enroll(body: EnrollmentRequest, student: Student):
     return created(service.enroll(student.user_id, body.course_id, body.payment_id))
 

@@ -1,4 +1,4 @@
-from eduplatform.http import create_app, lambda_handler
+from eduplatform.http import api_responses, create_app, lambda_handler
 
 from identity import service
 from identity.schemas import LoginRequest, TokenResponse
@@ -7,7 +7,7 @@ app = create_app()
 
 
 @app.post("/login", summary="Exchange email and password for an access token", tags=["identity"],
-          responses={400: {"description": "Incorrect email or password"}})
+          responses=api_responses((400, "Incorrect email or password")))
 def login(body: LoginRequest) -> TokenResponse:
     return service.login(body)
 

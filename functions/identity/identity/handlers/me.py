@@ -1,4 +1,4 @@
-from eduplatform.http import BEARER_AUTH, CurrentUser, create_app, lambda_handler
+from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, lambda_handler
 
 from identity import service
 from identity.schemas import UserOut
@@ -6,7 +6,8 @@ from identity.schemas import UserOut
 app = create_app()
 
 
-@app.get("/me", summary="The caller's profile", tags=["identity"], security=BEARER_AUTH)
+@app.get("/me", summary="The caller's profile", tags=["identity"], security=BEARER_AUTH,
+         responses=api_responses((404, "The token's user no longer exists")))
 def me(user: CurrentUser) -> UserOut:
     return service.profile(user.user_id)
 

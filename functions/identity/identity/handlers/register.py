@@ -1,5 +1,5 @@
 from eduplatform.facts import template_properties
-from eduplatform.http import create_app, lambda_handler
+from eduplatform.http import api_responses, create_app, lambda_handler
 
 from identity import service
 from identity.schemas import RegisterRequest, TokenResponse
@@ -10,7 +10,7 @@ app = create_app()
 
 
 @app.post("/register", summary="Register a student or teacher account", tags=["identity"],
-          responses={409: {"description": "Email already registered"}})
+          responses=api_responses((409, "Email already registered")))
 def register(body: RegisterRequest) -> TokenResponse:
     return service.register(body)
 

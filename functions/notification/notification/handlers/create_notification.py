@@ -1,13 +1,13 @@
-from eduplatform.http import BEARER_AUTH, CurrentUser, create_app, created, lambda_handler
+from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, created, lambda_handler
 
 from notification import service
-from notification.schemas import NotificationRequest
+from notification.schemas import NotificationOut, NotificationRequest
 
 app = create_app()
 
 
 @app.post("/notifications", summary="Create a notification for oneself", tags=["notification"], security=BEARER_AUTH,
-          responses={201: {"description": "Notification created"}})
+          responses=api_responses(success=201, model=NotificationOut, description="Notification created"))
 def create_notification(body: NotificationRequest, user: CurrentUser):
     return created(service.create(user.user_id, body))
 

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from eduplatform.http import BEARER_AUTH, CurrentUser, create_app, lambda_handler
+from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, lambda_handler
 
 from notification import service
 from notification.schemas import NotificationOut
@@ -9,7 +9,8 @@ app = create_app()
 
 
 @app.patch("/notifications/<notification_id>/read", summary="Mark one of the caller's notifications as read",
-           tags=["notification"], security=BEARER_AUTH, responses={404: {"description": "Notification not found"}})
+           tags=["notification"], security=BEARER_AUTH,
+           responses=api_responses((404, "Notification not found (also when it is someone else's)")))
 def mark_read(notification_id: UUID, user: CurrentUser) -> NotificationOut:
     return service.mark_read(user.user_id, notification_id)
 

@@ -28,7 +28,9 @@ def _check(domain: str) -> str:
 
 
 @app.get("/health", summary="Reports whether every domain database answers", tags=["ops"],
-         responses={503: {"description": "At least one database does not answer", "content": {"application/json": {"schema": HealthReport.model_json_schema()}}}})
+         responses={200: {"description": "Every database answers"},
+                    503: {"description": "At least one database does not answer",
+                          "content": {"application/json": {"model": HealthReport}}}})
 def health() -> HealthReport:
     with ThreadPoolExecutor(max_workers=len(DOMAINS)) as pool:
         checks = dict(zip(DOMAINS, pool.map(_check, DOMAINS)))

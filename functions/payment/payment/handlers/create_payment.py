@@ -3,7 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from eduplatform.facts import COURSE_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, create_app, created, lambda_handler, role_required
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Role
 
 from payment import service
@@ -23,8 +23,10 @@ Student = role_required(Role.STUDENT, message="Only students can make payments")
 
 @app.post("/payments", summary="Pay for a paid course (mock processor, idempotent with Idempotency-Key)",
           tags=["payment"], security=BEARER_AUTH,
-          responses={201: {"description": "Payment completed"}, 404: {"description": "Unknown course"},
-                     409: {"description": "Course is free"}, 422: {"description": "Amount differs from the price"}})
+          responses=api_responses((403, "Only students can make payments"), (404, "Unknown course"),
+                                  (409, "Course is free, or a request with this Idempotency-Key is in progress"),
+                                  (422, "Invalid request, or the amount differs from the price"), success=201,
+                                  model=PaymentOut, description="Payment completed"))
 def create_payment(body: PaymentRequest, student: Student,
                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
     return created(service.create_payment(student.user_id, body, idempotency_key, app.lambda_context))

@@ -1,0 +1,151 @@
+"""Generate the whole API's OpenAPI 3 document from the handlers' own declarations.
+
+Every handler module's resolver knows its one operation and the pydantic models it uses
+(``app.get_openapi_json_schema()``). This script merges them into one document and adds
+what every operation shares, so no handler has to repeat it:
+
+- 401 on every operation that takes a bearer token;
+- 413 on every operation with a request body (the layer refuses bodies over 1 MB);
+- 422 as either the validation error list or a plain ``{"detail": str}`` (a rule of the
+  domain such as a payment amount that differs from the price);
+- 503 everywhere (a database or another domain's function is unavailable);
+- the ``{"detail": str}`` error schema on every error response that names no schema.
+
+The document is written twice: docs/openapi.json (for people and the fuzzer) and
+functions/ops/ops/openapi.json (deployed with the ops function, served at GET /openapi.json).
+
+    python -m infra.openapi           # rewrite both files
+    python -m infra.openapi --check   # exit 1 when either is stale
+"""
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+from infra.config import ROOT
+from infra.template import generate
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+SHIPPED_COPY = ROOT / "functions" / "ops" / "ops" / "openapi.json"
+TITLE = "EduPlatform API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "An online course platform. Errors are {\"detail\": \"reason\"}; request validation errors are 422 "
+    "{\"detail\": [{\"loc\", \"msg\", \"type\"}]}. Unknown JSON fields in request bodies are ignored."
+)
+
+ERROR = {"$ref": "#/components/schemas/ErrorDetail"}
+VALIDATION_ERROR = {"$ref": "#/components/schemas/HTTPValidationError"}
+SHARED_SCHEMAS: dict[str, Any] = {
+    "ErrorDetail": {
+        "title": "ErrorDetail",
+        "type": "object",
+        "properties": {"detail": {"title": "Detail", "type": "string"}},
+        "required": ["detail"],
+    },
+    # Powertools' own definition leaves msg out of the properties; this is the shape the layer answers.
+    "ValidationError": {
+        "title": "ValidationError",
+        "type": "object",
+        "properties": {
+            "loc": {"title": "Location", "type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"title": "Message", "type": "string"},
+            "type": {"title": "Error Type", "type": "string"},
+            "ctx": {"title": "Context", "type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["loc", "msg", "type"],
+    },
+    "HTTPValidationError": {
+        "title": "HTTPValidationError",
+        "type": "object",
+        "properties": {"detail": {"title": "Detail", "type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}},
+        "required": ["detail"],
+    },
+}
+# Powertools adds this to every document although no operation refers to it.
+UNUSED_SCHEMAS = ("ResponseValidationError",)
+
+
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _complete_responses(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    if operation.get("security"):
+        responses.setdefault("401", {"description": "Missing, malformed, badly signed or expired token"})
+    if "requestBody" in operation:
+        responses.setdefault("413", {"description": "Request body larger than 1 MB"})
+    responses["422"] = {
+        "description": responses.get("422", {}).get("description", "Validation Error"),
+        "content": _json_content({"anyOf": [VALIDATION_ERROR, ERROR]}),
+    }
+    responses.setdefault("503", {"description": "A database or another domain is unavailable; retry later"})
+    for status, response in responses.items():
+        if int(status) >= 400 and not response.get("content", {}).get("application/json", {}).get("schema"):
+            response["content"] = _json_content(ERROR)
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _merge_schemas(target: dict[str, Any], schemas: dict[str, Any], source: str) -> None:
+    for name, definition in schemas.items():
+        if name in SHARED_SCHEMAS or name in UNUSED_SCHEMAS:
+            continue
+        if name in target and target[name] != definition:
+            raise SystemExit(f"OpenAPI schema {name!r} of {source} differs from another handler's schema of that name")
+        target[name] = definition
+
+
+def build() -> dict[str, Any]:
+    """The merged document of every endpoint the template deploys."""
+    generate._import_functions_code()
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
+    security_schemes: dict[str, Any] = {}
+    for endpoint in generate.discover_endpoints():
+        module = importlib.import_module(endpoint.module)
+        part = json.loads(module.app.get_openapi_json_schema())
+        for path, item in part["paths"].items():
+            for method, operation in item.items():
+                _complete_responses(operation)
+                paths.setdefault(path, {})[method] = operation
+        components = part.get("components", {})
+        _merge_schemas(schemas, components.get("schemas", {}), endpoint.module)
+        security_schemes.update(components.get("securitySchemes", {}))
+    return {
+        "openapi": part["openapi"],
+        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "paths": {path: paths[path] for path in sorted(paths)},
+        "components": {
+            "schemas": dict(sorted({**schemas, **SHARED_SCHEMAS}.items())),
+            "securitySchemes": security_schemes,
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate docs/openapi.json and the copy the ops function serves")
+    parser.add_argument("--check", action="store_true", help="fail when either file is not up to date")
+    args = parser.parse_args(argv)
+    text = render()
+    targets = (DOCUMENT, SHIPPED_COPY)
+    if args.check:
+        stale = [str(path.relative_to(ROOT)) for path in targets if not path.exists() or path.read_text() != text]
+        if stale:
+            print(f"{', '.join(stale)} stale: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    for path in targets:
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
