@@ -15,7 +15,8 @@ def _fits_bcrypt(password: str) -> str:
     return password
 
 
-NewPassword = Annotated[str, Field(min_length=8), AfterValidator(_fits_bcrypt)]
+# maxLength 72 is the bound in characters a schema can state; the validator counts the UTF-8 bytes.
+NewPassword = Annotated[str, Field(min_length=8, max_length=BCRYPT_MAX_PASSWORD_BYTES), AfterValidator(_fits_bcrypt)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 

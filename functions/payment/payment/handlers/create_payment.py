@@ -28,7 +28,7 @@ Student = role_required(Role.STUDENT, message="Only students can make payments")
                                   (422, "Invalid request, or the amount differs from the price"), success=201,
                                   model=PaymentOut, description="Payment completed"))
 def create_payment(body: PaymentRequest, student: Student,
-                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
+                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)] = None):
     return created(service.create_payment(student.user_id, body, idempotency_key, app.lambda_context))
 
 

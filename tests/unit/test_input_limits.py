@@ -1,0 +1,213 @@
+"""Bad input of every kind answers a clear 4xx: body size, string lengths, passwords, unknown fields."""
+
+import base64
+import importlib
+import json
+import uuid
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from eduplatform.http import MAX_BODY_BYTES
+from eduplatform.security import Role, issue_token
+from infra import openapi
+from infra.template import generate
+from tests.support.lambda_events import call, proxy_event, FakeLambdaContext
+
+REGISTER = "identity.handlers.register"
+LOGIN = "identity.handlers.login"
+CREATE_NOTIFICATION = "notification.handlers.create_notification"
+TOO_LARGE = {"detail": "Request body too large (limit 1 MB)"}
+
+
+# ---- request bodies over 1 MB --------------------------------------------------------------------
+
+def _notification_body(total_bytes: int) -> str:
+    skeleton = json.dumps({"type": "payment", "title": "t", "body": ""})
+    return skeleton.replace('"body": ""', '"body": "' + "x" * (total_bytes - len(skeleton)) + '"')
+
+
+def test_a_body_over_1_mb_is_413_before_anything_reads_it():
+    token = issue_token(uuid.uuid4(), Role.STUDENT, True)
+    body = _notification_body(MAX_BODY_BYTES + 1)
+    response = call(CREATE_NOTIFICATION, body=body, token=token)
+    assert response.status == 413
+    assert response.json() == TOO_LARGE
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+def test_a_body_of_exactly_1_mb_is_read_and_validated():
+    # No database is configured here: reaching validation (422, body too long for the schema) is the proof.
+    token = issue_token(uuid.uuid4(), Role.STUDENT, True)
+    response = call(CREATE_NOTIFICATION, body=_notification_body(MAX_BODY_BYTES), token=token)
+    assert response.status == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "body"]
+
+
+def test_the_limit_counts_bytes_not_characters_and_decoded_base64():
+    multibyte = json.dumps({"email": "a@example.com", "password": "é" * (MAX_BODY_BYTES // 2), "name": "A"}, ensure_ascii=False)
+    assert len(multibyte) < MAX_BODY_BYTES < len(multibyte.encode())
+    assert call(REGISTER, body=multibyte).status == 413
+
+    module = importlib.import_module(REGISTER)
+    event = proxy_event("POST", "/register", body=base64.b64encode(b"x" * (MAX_BODY_BYTES + 10)).decode())
+    event["isBase64Encoded"] = True
+    response = module.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 413 and json.loads(response["body"]) == TOO_LARGE
+
+
+def test_the_openapi_document_states_the_limit_for_every_body():
+    document = openapi.build()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], f"{method.upper()} {path}"
+
+
+# ---- string lengths ---------------------------------------------------------------------------------
+
+def _body_models() -> dict[str, type[BaseModel]]:
+    """Every request body model of every handler, by schema name."""
+    generate._import_functions_code()
+    models = {}
+    for endpoint in generate.discover_endpoints():
+        module = importlib.import_module(endpoint.module)
+        operation = getattr(module.app.get_openapi_schema().paths[endpoint.path], endpoint.method)
+        if operation.requestBody is None:
+            continue
+        name = operation.requestBody.content["application/json"].schema_.ref.rsplit("/", 1)[-1]
+        models[name] = next(value for value in vars(module).values() if isinstance(value, type) and value.__name__ == name)
+    return models
+
+
+def _strings_without_a_bound(schema: dict, where: str) -> list[str]:
+    if "anyOf" in schema:
+        return [problem for option in schema["anyOf"] for problem in _strings_without_a_bound(option, where)]
+    bounded = "maxLength" in schema or "enum" in schema or "const" in schema or schema.get("format") == "uuid" or "pattern" in schema
+    return [where] if schema.get("type") == "string" and not bounded else []
+
+
+def test_every_string_a_client_sends_has_a_maximum_length():
+    document = openapi.build()
+    schemas = document["components"]["schemas"]
+    unbounded = []
+    for name in _body_models():
+        for field, schema in schemas[name]["properties"].items():
+            unbounded += _strings_without_a_bound(schema, f"{name}.{field}")
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                unbounded += _strings_without_a_bound(parameter["schema"], f"{method.upper()} {path} {parameter['name']}")
+    assert not unbounded
+
+
+VALID = {
+    "RegisterRequest": {"email": "ada@example.com", "password": "password123", "name": "Ada", "role": "student"},
+    "LoginRequest": {"email": "ada@example.com", "password": "password123"},
+    "CourseCreate": {"title": "Course", "description": "About", "is_free": False, "price": "49.99", "level": "advanced"},
+    "CourseUpdate": {"title": "Course", "description": "About"},
+    "ModuleCreate": {"title": "Module", "order": 1},
+    "ModuleUpdate": {"title": "Module", "order": 2},
+    "LessonCreate": {"title": "Lesson", "content": "Text", "video_url": "https://example.com/v.mp4", "duration_minutes": 5},
+    "LessonUpdate": {"title": "Lesson", "content": "Text"},
+    "ReviewCreate": {"course_id": str(uuid.uuid4()), "rating": 5, "comment": "Good"},
+    "EnrollmentRequest": {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())},
+    "CompleteLessonRequest": {"course_id": str(uuid.uuid4())},
+    "PaymentRequest": {"course_id": str(uuid.uuid4()), "amount": "49.99"},
+    "NotificationRequest": {"type": "payment", "title": "Paid", "body": "Thanks"},
+}
+
+# (model, field, longest accepted value); one character more is refused.
+LONGEST = [
+    ("RegisterRequest", "name", "n" * 255),
+    # email-validator's own limit (254) is below the schema's 320.
+    ("RegisterRequest", "email", "e" * 64 + "@" + "d" * 63 + "." + "d" * 63 + "." + "d" * 57 + ".com"),
+    ("RegisterRequest", "password", "p" * 72),
+    ("LoginRequest", "email", "e" * 320),
+    ("LoginRequest", "password", "p" * 1024),
+    ("CourseCreate", "title", "t" * 500),
+    ("CourseCreate", "description", "d" * 10_000),
+    ("CourseUpdate", "title", "t" * 500),
+    ("ModuleCreate", "title", "t" * 500),
+    ("LessonCreate", "title", "t" * 500),
+    ("LessonCreate", "content", "c" * 100_000),
+    ("LessonUpdate", "content", "c" * 100_000),
+    ("ReviewCreate", "comment", "c" * 5_000),
+    ("NotificationRequest", "title", "t" * 500),
+    ("NotificationRequest", "body", "b" * 5_000),
+]
+
+
+@pytest.mark.parametrize(("model_name", "field", "longest"), LONGEST, ids=[f"{m}.{f}" for m, f, _ in LONGEST])
+def test_string_length_limits(model_name, field, longest):
+    model = _body_models()[model_name]
+    model.model_validate({**VALID[model_name], field: longest})
+    too_long = longest[:-1] + longest[-1] * 2 if "@" not in longest else "e" + longest
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate({**VALID[model_name], field: too_long})
+    assert refused.value.errors()[0]["loc"] == (field,)
+
+
+def test_empty_titles_and_names_are_refused():
+    models = _body_models()
+    for model_name, field in [("RegisterRequest", "name"), ("CourseCreate", "title"), ("ModuleCreate", "title"),
+                              ("LessonCreate", "title"), ("NotificationRequest", "title")]:
+        with pytest.raises(ValidationError):
+            models[model_name].model_validate({**VALID[model_name], field: "   "})
+
+
+# ---- passwords and bcrypt's 72 bytes ---------------------------------------------------------------
+
+@pytest.fixture
+def identity_db(domain_database):
+    return domain_database("identity")
+
+
+@pytest.mark.parametrize("password", ["p" * 73, "é" * 37, "🔑" * 19], ids=["73-ascii", "74-bytes-in-37-chars", "76-bytes-in-19-chars"])
+def test_a_password_over_72_bytes_is_422_not_cut(identity_db, password):
+    response = call(REGISTER, body={"email": "ada@example.com", "password": password, "name": "Ada"})
+    assert response.status == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert "72" in response.json()["detail"][0]["msg"]
+
+
+def test_a_72_byte_multibyte_password_registers_and_only_it_logs_in(identity_db):
+    password = "é" * 36
+    assert call(REGISTER, body={"email": "ada@example.com", "password": password, "name": "Ada"}).status == 200
+    assert call(LOGIN, body={"email": "ada@example.com", "password": password}).status == 200
+    assert call(LOGIN, body={"email": "ada@example.com", "password": "é" * 35}).status == 400
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "nobody@example.com"])
+def test_login_with_a_password_over_72_bytes_is_the_usual_400(identity_db, email):
+    # bcrypt refuses to check such a password; it cannot match a stored one, so it is simply wrong.
+    call(REGISTER, body={"email": "ada@example.com", "password": "p" * 72, "name": "Ada"})
+    response = call(LOGIN, body={"email": email, "password": "p" * 73})
+    assert response.status == 400
+    assert response.json() == {"detail": "Incorrect email or password"}
+
+
+# ---- unknown JSON fields: ignored, by every request model -----------------------------------------
+
+def test_every_request_model_has_a_valid_example_here():
+    assert set(_body_models()) == set(VALID), "add the new request model to VALID (and LONGEST for its strings)"
+
+
+@pytest.mark.parametrize("model_name", sorted(VALID))
+def test_unknown_fields_are_ignored_by_every_request_model(model_name):
+    model = _body_models()[model_name]
+    assert model.model_config.get("extra", "ignore") == "ignore"
+    plain = model.model_validate(VALID[model_name])
+    with_extras = model.model_validate({**VALID[model_name], "unknown": 1, "id": str(uuid.uuid4()), "is_verified": True})
+    assert with_extras.model_dump() == plain.model_dump()
+    assert openapi.build()["components"]["schemas"][model_name].get("additionalProperties") is not False
+
+
+def test_unknown_fields_cannot_grant_anything_at_registration(identity_db):
+    from eduplatform.security import decode_token
+
+    response = call(REGISTER, body={"email": "ada@example.com", "password": "password123", "name": "Ada", "role": "teacher",
+                                    "is_verified": True, "id": str(uuid.uuid4()), "password_hash": "x"})
+    assert response.status == 200
+    principal = decode_token(response.json()["access_token"])
+    assert principal.role is Role.TEACHER and principal.is_verified is False
