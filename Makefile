@@ -14,6 +14,7 @@ SCALE ?= 1
 USERS ?= 100
 SPAWN ?= 10
 DURATION ?= 3m
+WARM ?= 3
 LOADTEST_DIR := .local/loadtest
 
 .PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-unit test-e2e fuzz lint
@@ -25,6 +26,7 @@ help:
 	@echo "make down    stop what make up started"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
+	@echo "                                              (first warms WARM=3 instances per function; WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=200]                schemathesis against every operation of the deployed e2e stack"
 	@echo "make migrate / template / openapi / layer-requirements / lint"
 
@@ -54,11 +56,13 @@ seed: $(INSTALLED)
 
 loadtest: $(INSTALLED)
 	@mkdir -p $(LOADTEST_DIR)
+	@test "$(WARM)" = 0 || $(PY) -m loadtest.warmup --width $(WARM)
 	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
 		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
 
 template: openapi
 	$(PY) -m infra.template.generate
+	$(PY) -m infra.template.env_json
 
 # The whole API's OpenAPI document, from the handlers: docs/openapi.json and the copy GET /openapi.json serves.
 openapi: $(INSTALLED)
@@ -69,6 +73,7 @@ layer-requirements: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(PY) -m infra.template.generate --check
+	$(PY) -m infra.template.env_json --check
 	$(PY) -m infra.openapi --check
 	$(PY) -m infra.layer_requirements --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
