@@ -2,7 +2,8 @@
 
 The deploy parameters there (database URLs, JWT secret, admin account) are the one
 source for the launcher, the migrations and the seed; tests derive their own isolated
-databases from the same server.
+databases from the same server. Inside docker compose, EDUPLATFORM_CONFIG_ENV=compose
+makes the same tools (migrations, seed, metrics bridge) read the ``compose`` environment.
 """
 
 import os
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("identity", "course", "enrollment", "payment", "notification")
 PARAMETER_FOR_DOMAIN = {domain: f"{domain.capitalize()}DatabaseUrl" for domain in DOMAINS}
+CONFIG_ENV = os.environ.get("EDUPLATFORM_CONFIG_ENV", "local")
 EMULATOR_URL = os.environ.get("EMULATOR_URL", "http://localhost:4566")
 # Where the local functions reach PostgreSQL: PgBouncer (infra/local/pooler.py).
 POOLER_PORT = int(os.environ.get("POOLER_PORT", "6433"))
@@ -40,7 +42,7 @@ def stack_name(env: str = "local") -> str:
 
 
 def local_database_urls() -> dict[str, str]:
-    parameters = deploy_parameters("local")
+    parameters = deploy_parameters(CONFIG_ENV)
     return {domain: parameters[PARAMETER_FOR_DOMAIN[domain]] for domain in DOMAINS}
 
 

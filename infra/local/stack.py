@@ -210,13 +210,13 @@ def run_sam(arguments: list[str]) -> None:
         raise SystemExit(f"sam {arguments[0]} failed (exit {result.returncode}); full output in {sam_log}")
 
 
-def build(digest: str) -> None:
+def build(digest: str, config_env: str = "local") -> None:
     marker = STATE_DIR / "build.sha256"
     if marker.exists() and marker.read_text() == digest and (BUILD_DIR / "template.yaml").exists():
         log("build is up to date")
         return
     started = time.monotonic()
-    run_sam(["build", "--config-env", "local"])
+    run_sam(["build", "--config-env", config_env])
     STATE_DIR.mkdir(exist_ok=True)
     marker.write_text(digest)
     log(f"sam build: {time.monotonic() - started:.1f}s")
@@ -234,7 +234,7 @@ def stack_outputs(name: str) -> dict[str, str] | None:
     return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
 
 
-def deploy(name: str, parameters: dict[str, str], digest: str) -> None:
+def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local") -> None:
     marker = STATE_DIR / f"deployed-{name}.sha256"
     wanted = hashlib.sha256((digest + json.dumps(parameters, sort_keys=True)).encode()).hexdigest()
     if marker.exists() and marker.read_text() == wanted and stack_outputs(name) is not None:
@@ -242,7 +242,7 @@ def deploy(name: str, parameters: dict[str, str], digest: str) -> None:
         return
     started = time.monotonic()
     overrides = [f"{key}={value}" for key, value in parameters.items()]
-    run_sam(["deploy", "--config-env", "local", "--stack-name", name, "--parameter-overrides", *overrides])
+    run_sam(["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides])
     marker.write_text(wanted)
     log(f"sam deploy {name}: {time.monotonic() - started:.1f}s")
 
@@ -283,10 +283,15 @@ def deploy_stack(name: str, parameters: dict[str, str]) -> str:
         log(f"PgBouncer started on 127.0.0.1:{POOLER_PORT} (log: {pooler.LOG_FILE.relative_to(ROOT)})")
     if start_emulator():
         log(f"MiniStack started on {EMULATOR_URL} (log: {EMULATOR_LOG.relative_to(ROOT)})")
-    digest = sources_digest()
-    build(digest)
     function_parameters = {**parameters, **{PARAMETER_FOR_DOMAIN[d]: pooler.pooled_url(url) for d, url in direct_urls.items()}}
-    deploy(name, function_parameters, digest)
+    return publish(name, function_parameters)
+
+
+def publish(name: str, parameters: dict[str, str], config_env: str = "local") -> str:
+    """Build and deploy the app into the running emulator and make sure the admin exists: the API URL."""
+    digest = sources_digest()
+    build(digest, config_env)
+    deploy(name, parameters, digest, config_env)
     bootstrap_admin(name)
     return api_url(name)
 

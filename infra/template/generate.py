@@ -12,13 +12,14 @@ event: other domains invoke them with the Lambda API (logical id
 
 A module may define ``TEMPLATE_PROPERTIES`` (a dict in CloudFormation long form, e.g.
 ``{"Environment": {"Variables": {"X": {"Ref": "Y"}}}, "Policies": [...]}``), merged into
-its function's Properties: extra environment variables are added, other keys set.
+its function's Properties: extra environment variables and policies are added, other keys set.
 
     python -m infra.template.generate           # rewrite template.yaml
     python -m infra.template.generate --check   # exit 1 when template.yaml is stale
 """
 
 import argparse
+import copy
 import importlib
 import os
 import sys
@@ -36,6 +37,14 @@ TEMPLATE = ROOT / "template.yaml"
 # Functions outside the five domains: the health check sees every domain database.
 OPS_DOMAIN = "ops"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+# Every HTTP endpoint may issue or verify access tokens: on AWS it reads the JWT secret from SSM.
+JWT_SECRET_POLICY = {
+    "Statement": [{
+        "Effect": "Allow",
+        "Action": "ssm:GetParameter",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"},
+    }],
+}
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,8 @@ def with_extras(properties: dict, extras: dict) -> dict:
         if key == "Environment":
             variables = {**merged["Environment"]["Variables"], **value.get("Variables", {})}
             merged["Environment"] = {"Variables": variables}
+        elif key == "Policies":
+            merged["Policies"] = [*merged.get("Policies", []), *value]
         else:
             merged[key] = value
     return merged
@@ -148,6 +159,7 @@ def function_resources(endpoints: list[Endpoint], internal: list[InternalFunctio
                 "Handler": f"{endpoint.module}.handler",
                 "Environment": environment(endpoint.domain),
                 "Events": {"Api": api_event(endpoint.method, endpoint.path)},
+                "Policies": [copy.deepcopy(JWT_SECRET_POLICY)],
             }, endpoint.extra_properties),
         }
     for function in internal:

@@ -30,3 +30,9 @@ def test_sam_validate_lint_passes():
     env = dict(os.environ, PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}", SAM_CLI_TELEMETRY="0")
     result = subprocess.run([str(venv_bin / "sam"), "validate", "--lint"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_passes():
+    venv_bin = Path(sys.executable).parent
+    result = subprocess.run([str(venv_bin / "cfn-lint"), "template.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -7,10 +7,13 @@ from uuid import UUID
 
 import bcrypt
 import jwt
+from aws_lambda_powertools.utilities import parameters
 
 from eduplatform.settings import get_settings
 
 BCRYPT_MAX_PASSWORD_BYTES = 72
+# How long a function instance reuses the secret read from SSM before reading it again (rotation).
+JWT_SECRET_MAX_AGE_SECONDS = 300
 
 
 class Role(StrEnum):
@@ -56,6 +59,17 @@ def burn_password_check(password: str) -> None:
     verify_password(password, _timing_decoy_hash)
 
 
+def jwt_secret() -> str:
+    """The token signing secret: JWT_SECRET, or the SSM SecureString JWT_SECRET_PARAMETER names."""
+    settings = get_settings()
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret
+    secret = parameters.get_parameter(settings.jwt_secret_parameter, decrypt=True, max_age=JWT_SECRET_MAX_AGE_SECONDS)
+    if len(secret) < 32:
+        raise ValueError(f"SSM parameter {settings.jwt_secret_parameter} holds fewer than 32 characters")
+    return secret
+
+
 def issue_token(user_id: UUID, role: Role, is_verified: bool, now: float | None = None) -> str:
     settings = get_settings()
     issued_at = int(now if now is not None else time.time())
@@ -66,15 +80,16 @@ def issue_token(user_id: UUID, role: Role, is_verified: bool, now: float | None 
         "role": str(role),
         "is_verified": bool(is_verified),
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+    return jwt.encode(claims, jwt_secret(), algorithm=settings.jwt_algorithm)
 
 
 def decode_token(token: str) -> Principal:
     settings = get_settings()
+    secret = jwt_secret()
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            secret,
             algorithms=[settings.jwt_algorithm],
             options={"require": ["sub", "iat", "exp", "role"]},
         )
