@@ -11,6 +11,7 @@ plays the same part. Migrations, the seed and tests connect to PostgreSQL direct
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,13 @@ LOG_FILE = POOLER_DIR / "pgbouncer.log"
 # Server connections per database (and role): 5 domains x 3 stacks (local, e2e, load test) x 6 stays below
 # PostgreSQL's default max_connections of 100, leaving room for direct connections.
 POOL_SIZE = 6
+# A database that refuses connections must not hold a function until its Lambda timeout:
+# a transaction waits at most QUERY_WAIT_TIMEOUT seconds for a server connection, then the
+# client gets an error (psycopg OperationalError -> 503); after a failed server login the
+# pooler tries again SERVER_LOGIN_RETRY seconds later, so a restored database serves at once.
+# (RDS Proxy's ConnectionBorrowTimeout plays this part on AWS.)
+QUERY_WAIT_TIMEOUT = 5
+SERVER_LOGIN_RETRY = 1
 # PgBouncer refuses to run as root; when started by root it drops to this account.
 RUN_AS = "postgres"
 
@@ -53,6 +61,8 @@ default_pool_size = {POOL_SIZE}
 max_db_connections = {POOL_SIZE}
 max_client_conn = 2000
 server_idle_timeout = 30
+query_wait_timeout = {QUERY_WAIT_TIMEOUT}
+server_login_retry = {SERVER_LOGIN_RETRY}
 ignore_startup_parameters = extra_float_digits,options
 logfile = {LOG_FILE}
 pidfile = {PID_FILE}
@@ -83,21 +93,41 @@ def ensure_installed() -> str:
     raise SystemExit("pgbouncer is required: install it (e.g. `sudo apt-get install pgbouncer`) and run again")
 
 
-def start(server_url: str, users: list[str]) -> bool:
-    """Start PgBouncer unless it runs; True when started here."""
-    if running():
-        return False
-    binary = ensure_installed()
+def _write_config(server_url: str, users: list[str]) -> bool:
+    """Write pgbouncer.ini and the user list; True when either changed.
+
+    Users already listed stay (another stack's functions may be using them).
+    """
     parts = urlsplit(server_url)
     POOLER_DIR.mkdir(parents=True, exist_ok=True)
-    (POOLER_DIR / "userlist.txt").write_text("".join(f'"{user}" ""\n' for user in sorted(set(users))))
-    CONFIG.write_text(_config_text(parts.hostname or "127.0.0.1", parts.port or 5432, users))
-    command = [binary, "-d", str(CONFIG)]
+    userlist = POOLER_DIR / "userlist.txt"
+    known = set(re.findall(r'^"([^"]+)"', userlist.read_text(), re.MULTILINE)) if userlist.exists() else set()
+    files = {
+        userlist: "".join(f'"{user}" ""\n' for user in sorted(known | set(users))),
+        CONFIG: _config_text(parts.hostname or "127.0.0.1", parts.port or 5432, users),
+    }
+    changed = False
+    for path, text in files.items():
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            changed = True
     if os.geteuid() == 0:
         account = pwd.getpwnam(RUN_AS)
-        os.chown(POOLER_DIR, account.pw_uid, account.pw_gid)
-        for path in POOLER_DIR.iterdir():
+        for path in (POOLER_DIR, *POOLER_DIR.iterdir()):
             os.chown(path, account.pw_uid, account.pw_gid)
+    return changed
+
+
+def start(server_url: str, users: list[str]) -> bool:
+    """Start PgBouncer unless it runs (a running one reloads a changed configuration); True when started here."""
+    if running():
+        if _write_config(server_url, users):
+            os.kill(int(PID_FILE.read_text().strip()), signal.SIGHUP)  # PgBouncer reloads its files on SIGHUP
+        return False
+    binary = ensure_installed()
+    _write_config(server_url, users)
+    command = [binary, "-d", str(CONFIG)]
+    if os.geteuid() == 0:
         command[1:1] = ["-u", RUN_AS]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:

@@ -16,7 +16,8 @@ def _fits_bcrypt(password: str) -> str:
 
 
 # maxLength 72 is the bound in characters a schema can state; the validator counts the UTF-8 bytes.
-NewPassword = Annotated[str, Field(min_length=8, max_length=BCRYPT_MAX_PASSWORD_BYTES), AfterValidator(_fits_bcrypt)]
+# repr=False: a request model is printed whole by debug logs (Powertools logs a route's arguments).
+NewPassword = Annotated[str, Field(min_length=8, max_length=BCRYPT_MAX_PASSWORD_BYTES, repr=False), AfterValidator(_fits_bcrypt)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
@@ -29,7 +30,7 @@ class RegisterRequest(BaseModel):
 
 class LoginRequest(BaseModel):
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024), Field(repr=False)]
 
 
 class TokenResponse(BaseModel):
