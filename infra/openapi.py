@@ -5,7 +5,8 @@ Every handler module's resolver knows its one operation and the pydantic models 
 what every operation shares, so no handler has to repeat it:
 
 - 401 on every operation that takes a bearer token;
-- 413 on every operation with a request body (the layer refuses bodies over 1 MB);
+- 413 and 415 on every operation with a request body (the layer refuses bodies over 1 MB,
+  and bodies whose Content-Type is not JSON);
 - 422 as either the validation error list or a plain ``{"detail": str}`` (a rule of the
   domain such as a payment amount that differs from the price);
 - 503 everywhere (a database or another domain's function is unavailable);
@@ -78,6 +79,7 @@ def _complete_responses(operation: dict[str, Any]) -> None:
         responses.setdefault("401", {"description": "Missing, malformed, badly signed or expired token"})
     if "requestBody" in operation:
         responses.setdefault("413", {"description": "Request body larger than 1 MB"})
+        responses.setdefault("415", {"description": "Request body declared as anything but JSON"})
     responses["422"] = {
         "description": responses.get("422", {}).get("description", "Validation Error"),
         "content": _json_content({"anyOf": [VALIDATION_ERROR, ERROR]}),

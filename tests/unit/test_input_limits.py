@@ -64,6 +64,29 @@ def test_the_openapi_document_states_the_limit_for_every_body():
                 assert "413" in operation["responses"], f"{method.upper()} {path}"
 
 
+# ---- bodies that are not JSON, path ids Powertools cannot route ----------------------------------------
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=x",
+                                          "application/x-www-form-urlencoded", "text/plain"])
+def test_a_body_declared_as_anything_but_json_is_415(content_type):
+    body = {"email": "ada@example.com", "password": "password123", "name": "Ada"}
+    response = call(REGISTER, body=body, headers={"Content-Type": content_type})
+    assert response.status == 415
+    assert response.json() == {"detail": "Content-Type must be application/json"}
+
+
+def test_json_with_a_charset_is_json():
+    response = call(REGISTER, body={"email": "not-an-email"}, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert response.status == 422
+
+
+@pytest.mark.parametrize("course_id", ["B£", "é", "a/b"])
+def test_a_path_id_with_characters_the_router_refuses_is_422(course_id):
+    response = call("enrollment.handlers.enrollment_count", {"course_id": course_id})
+    assert response.status == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "course_id"]
+
+
 # ---- string lengths ---------------------------------------------------------------------------------
 
 def _body_models() -> dict[str, type[BaseModel]]:

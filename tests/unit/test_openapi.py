@@ -58,7 +58,7 @@ def test_every_operation_documents_its_errors_with_the_error_shapes():
         if operation.get("security"):
             assert "401" in responses, where
         if "requestBody" in operation:
-            assert "413" in responses, where
+            assert "413" in responses and "415" in responses, where
         assert responses["422"]["content"]["application/json"]["schema"] == {
             "anyOf": [{"$ref": "#/components/schemas/HTTPValidationError"}, ERROR_SCHEMA]}, where
         for status, response in responses.items():

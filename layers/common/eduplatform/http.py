@@ -116,6 +116,13 @@ def create_app() -> APIGatewayRestResolver:
     # Powertools routes both an unmatched path and a raised NotFoundError here.
     @app.not_found
     def _not_found(exc: Exception) -> Response:
+        # Powertools hands an unmatched request over without raising (no traceback). API Gateway
+        # only routes this function's own route here, so the path matched it but a parameter holds
+        # characters Powertools' route pattern refuses (e.g. "£"): an invalid id, 422 like any other.
+        parameters = app.current_event.path_parameters or {}
+        if exc.__traceback__ is None and parameters:
+            return error_response(422, [{"loc": ["path", name], "msg": "Invalid path parameter", "type": "value_error"}
+                                        for name in parameters])
         return error_response(404, getattr(exc, "msg", None) or "Not Found")
 
     return app
@@ -136,7 +143,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
         route = event.get("resource") or event.get("path") or ""
         method = event.get("httpMethod", "")
         try:
-            response = _body_too_large(event) or app.resolve(event, context)
+            response = _unreadable_body(event) or app.resolve(event, context)
         except Exception:
             _record_request(context, method, route, 500, started, 0)
             raise
@@ -149,17 +156,26 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def _body_too_large(event: dict) -> dict | None:
-    """A 413 proxy response when the request body is over 1 MB, answered before anything parses it."""
+def _unreadable_body(event: dict) -> dict | None:
+    """413 for a body over 1 MB, 415 for a body declared as anything but JSON; None when it may be parsed.
+
+    Answered before Powertools reads the body: it would try to parse a form or multipart body
+    (and fails with an unhandled error on a multipart type without a boundary).
+    """
     body = event.get("body") or ""
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
-    if size <= MAX_BODY_BYTES:
-        return None
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if size > MAX_BODY_BYTES:
+        status, detail = 413, "Request body too large (limit 1 MB)"
+    elif body and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        status, detail = 415, "Content-Type must be application/json"
+    else:
+        return None
     return {
-        "statusCode": 413,
+        "statusCode": status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON, **CORS.to_dict(headers.get("origin"))},
-        "body": json.dumps({"detail": "Request body too large (limit 1 MB)"}),
+        "body": json.dumps({"detail": detail}),
         "isBase64Encoded": False,
     }
 
