@@ -103,6 +103,27 @@ def test_an_endpoint_whose_database_is_down_answers_503_with_a_detail(domain_dat
     assert response.json() == {"detail": "The domain database is unavailable, try again later"}
 
 
+def test_health_names_the_domain_whose_database_is_down(refusing_database_url, monkeypatch):
+    from ops.handlers import health
+
+    url, allow = refusing_database_url
+    for domain in ("identity", "course", "enrollment", "notification"):
+        monkeypatch.setenv(f"{domain.upper()}_DB_URL", POSTGRES_ADMIN_URL)
+    monkeypatch.setenv("PAYMENT_DB_URL", url)
+    settings.get_settings.cache_clear()
+    monkeypatch.setattr(health, "_databases", {})
+    response = call("ops.handlers.health")
+    assert response.status == 503
+    assert response.json() == {"status": "unavailable", "checks": {
+        "identity": "ok", "course": "ok", "enrollment": "ok", "notification": "ok",
+        "payment": "error: The payment database is unavailable, try again later"}}
+    allow(True)
+    assert call("ops.handlers.health").status == 200  # the same warm instance, no redeploy
+    for database in health._databases.values():
+        database.close()
+    settings.get_settings.cache_clear()
+
+
 # ---- nothing half written ------------------------------------------------------------------------------------
 
 def table_rows(url: str, table: str) -> int:

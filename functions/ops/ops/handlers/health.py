@@ -38,7 +38,8 @@ def health() -> HealthReport:
     report = HealthReport(status="ok" if healthy else "unavailable", checks=checks)
     if healthy:
         return report
-    return Response(status_code=503, content_type=content_types.APPLICATION_JSON, body=report.model_dump_json())
+    # A dict body: the resolver validates it against HealthReport (a JSON string would fail that, as a 422).
+    return Response(status_code=503, content_type=content_types.APPLICATION_JSON, body=report.model_dump(mode="json"))
 
 
 handler = lambda_handler(app)
