@@ -14,6 +14,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -79,6 +80,15 @@ def running() -> bool:
         return False
 
 
+def listening() -> bool:
+    """Something (PgBouncer from another checkout, say) already accepts connections on the port."""
+    try:
+        with socket.create_connection(("127.0.0.1", POOLER_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def ensure_installed() -> str:
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     if os.path.exists(binary):
@@ -123,6 +133,9 @@ def start(server_url: str, users: list[str]) -> bool:
     if running():
         if _write_config(server_url, users):
             os.kill(int(PID_FILE.read_text().strip()), signal.SIGHUP)  # PgBouncer reloads its files on SIGHUP
+        return False
+    if listening():
+        # Another checkout's PgBouncer: its configuration is the same (every database of the server).
         return False
     binary = ensure_installed()
     _write_config(server_url, users)

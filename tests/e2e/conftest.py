@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
-from infra.local import stack
+from infra.local import pooler, stack
 from tests.support import databases
 
 E2E_STACK = "eduplatform-e2e"
@@ -55,14 +55,17 @@ def api(e2e_database_urls) -> Api:
             "JwtSecret": E2E_JWT_SECRET,
             "BcryptRounds": "4",
         }
-        started_here = stack.start_emulator()
+        pooler_was_up = pooler.running() or pooler.listening()
+        emulator_started_here = stack.start_emulator()
         try:
             url = stack.deploy_stack(E2E_STACK, parameters)
             with requests.Session() as session:
                 yield Api(url=url, session=session)
         finally:
-            if started_here:
+            if emulator_started_here:
                 stack.stop_emulator()
+            if not pooler_was_up:
+                pooler.stop()
 
 
 @pytest.fixture(scope="session")
