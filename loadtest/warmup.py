@@ -23,29 +23,19 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-import yaml
 
-from infra.config import ROOT, stack_name
+from infra.config import stack_name
 from infra.local.stack import api_url, aws_client
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """template.yaml with CloudFormation's short-form tags read as plain values."""
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+from infra.template.generate import read_template, serverless_functions
 
 
 def template_functions() -> tuple[list[tuple[str, str]], list[str]]:
     """(method, path) of every API route, and the logical ids of functions with no API event."""
-    resources = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)["Resources"]
     routes, internal = [], []
-    for logical_id, resource in resources.items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        api_events = [e["Properties"] for e in (resource["Properties"].get("Events") or {}).values() if e["Type"] == "Api"]
+    for logical_id, properties in serverless_functions(read_template()).items():
+        api_events = [e["Properties"] for e in (properties.get("Events") or {}).values() if e["Type"] == "Api"]
         routes.extend((event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options")
-        if not resource["Properties"].get("Events") and "Internal" in logical_id:
+        if not properties.get("Events") and "Internal" in logical_id:
             internal.append(logical_id)
     return routes, internal
 

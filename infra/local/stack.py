@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,11 +37,13 @@ from infra.config import (
 from infra.local import pooler
 from infra.local.databases import ensure_database
 from infra.migrate import migrate
+from infra.template.generate import read_template, serverless_functions
 
 STATE_DIR = ROOT / ".local"
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 EMULATOR_PID = STATE_DIR / "ministack.pid"
 EMULATOR_LOG = STATE_DIR / "ministack.log"
+EMULATOR_TMP = STATE_DIR / "ministack-tmp"
 SOURCES = ("template.yaml", "samconfig.toml", "functions", "layers")
 
 
@@ -94,7 +97,11 @@ def start_emulator() -> bool:
     if emulator_running():
         return False
     STATE_DIR.mkdir(exist_ok=True)
-    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1])
+    # Every function instance unpacks its code and the layer into a temporary folder, and
+    # a killed emulator leaves them behind: keep them where `stop_emulator` can remove them.
+    shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
+    EMULATOR_TMP.mkdir()
+    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], TMPDIR=str(EMULATOR_TMP))
     with open(EMULATOR_LOG, "ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "ministack"],
@@ -123,6 +130,7 @@ def stop_emulator() -> bool:
     except ProcessLookupError:
         pass
     EMULATOR_PID.unlink(missing_ok=True)
+    shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
     return True
 
 
@@ -243,8 +251,28 @@ def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str =
     started = time.monotonic()
     overrides = [f"{key}={value}" for key, value in parameters.items()]
     run_sam(["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides])
+    apply_reserved_concurrency(name, parameters)
     marker.write_text(wanted)
     log(f"sam deploy {name}: {time.monotonic() - started:.1f}s")
+
+
+def apply_reserved_concurrency(stack: str, parameters: dict[str, str]) -> None:
+    """Set the password-hashing functions' reserved concurrency through the Lambda API.
+
+    MiniStack's CloudFormation ignores ReservedConcurrentExecutions (its Lambda API honours
+    it), so the value the template gives those functions is applied here after a deploy.
+    """
+    limit = int(parameters.get("PasswordHashingConcurrency", "0"))
+    client = aws_client("lambda")
+    template = read_template(BUILD_DIR / "template.yaml")
+    for logical_id, properties in serverless_functions(template).items():
+        if "ReservedConcurrentExecutions" not in properties:
+            continue
+        name = function_name(stack, logical_id)
+        if limit:
+            client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=limit)
+        else:
+            client.delete_function_concurrency(FunctionName=name)
 
 
 def function_name(stack: str, logical_id: str) -> str:

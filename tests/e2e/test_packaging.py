@@ -3,34 +3,44 @@
 Locally the emulator runs functions in the project's interpreter, so a library missing
 from the layer would still import here and only fail on AWS. This imports each
 handler of the SAM build in an isolated interpreter (``python -I -S``: no site-packages)
-with nothing but the function's folder and the layer's ``python/`` folder on sys.path.
+with nothing but the function's folder, the layer's ``python/`` folder and what the AWS
+Lambda Python runtime itself provides (boto3 and its dependencies) on sys.path.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-import yaml
+
+from infra.template.generate import read_template, serverless_functions
 
 pytestmark = pytest.mark.e2e
 
 
-class _CfnLoader(yaml.SafeLoader):
-    pass
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def built_functions(build_dir):
-    template = yaml.load((build_dir / "template.yaml").read_text(), Loader=_CfnLoader)
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Serverless::Function":
-            yield logical_id, build_dir / logical_id, resource["Properties"]["Handler"]
+    for logical_id, properties in serverless_functions(read_template(build_dir / "template.yaml")).items():
+        yield logical_id, build_dir / logical_id, properties["Handler"]
 
 
-def test_every_handler_imports_in_isolation(built_app_dir):
+# What the python3.12 Lambda runtime ships besides the standard library.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+@pytest.fixture(scope="module")
+def runtime_provided(tmp_path_factory) -> Path:
+    """A folder holding only the runtime-provided packages (links to this interpreter's copies)."""
+    folder = tmp_path_factory.mktemp("lambda-runtime")
+    for name in RUNTIME_PROVIDED:
+        origin = Path(importlib.util.find_spec(name).origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
+def test_every_handler_imports_in_isolation(built_app_dir, runtime_provided):
     layer = built_app_dir / "CommonLayer" / "python"
     functions = list(built_functions(built_app_dir))
     assert functions, "the SAM build holds no functions"
@@ -39,7 +49,7 @@ def test_every_handler_imports_in_isolation(built_app_dir):
         module, attribute = handler.rsplit(".", 1)
         script = (
             "import sys, importlib; "
-            f"sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]; "
+            f"sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}, {str(runtime_provided)!r}]; "
             f"assert callable(getattr(importlib.import_module({module!r}), {attribute!r}))"
         )
         env = {"PATH": os.environ["PATH"], "JWT_SECRET": "isolated-import-check-secret-0123456", "AWS_DEFAULT_REGION": "us-east-1"}

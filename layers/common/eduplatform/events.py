@@ -185,3 +185,9 @@ def _put_events(rows: list[dict[str, Any]]) -> list[str | None]:
                 "event_id": str(row["event_id"]), "detail_type": row["detail_type"], "error": error,
             })
     return errors
+
+
+# Creating a client loads botocore's service model (a few hundred ms of CPU): a function
+# that publishes does it while its instance initialises, not in the first request it serves.
+if os.environ.get("EVENT_BUS_NAME"):
+    events_client()

@@ -5,10 +5,11 @@ exist. The environment variable holding each target function's name is set in
 template.yaml through the calling handler's TEMPLATE_PROPERTIES (see ``template_properties``).
 """
 
+import os
 from typing import Any
 from uuid import UUID
 
-from eduplatform.internal_calls import invoke
+from eduplatform.internal_calls import invoke, lambda_client
 
 COURSE_FACTS = ("COURSE_FACTS_FUNCTION", "CourseInternalCourseFactsFunction")
 LESSON_FACTS = ("LESSON_FACTS_FUNCTION", "CourseInternalLessonFactsFunction")
@@ -45,3 +46,9 @@ def template_properties(*targets: tuple[str, str], publishes_events: bool = Fals
     all_variables.update(variables or {})
     all_policies.extend(policies or [])
     return {"Environment": {"Variables": all_variables}, "Policies": all_policies}
+
+
+# A function that asks other domains creates its Lambda client while its instance
+# initialises (botocore's model loading), not in the first request it serves.
+if any(os.environ.get(variable) for variable, _ in (COURSE_FACTS, LESSON_FACTS, PAYMENT_FACTS)):
+    lambda_client()

@@ -1,7 +1,10 @@
 from eduplatform.http import api_responses, create_app, lambda_handler
 
 from identity import service
+from identity.capacity import PASSWORD_HASHING_CONCURRENCY
 from identity.schemas import LoginRequest, TokenResponse
+
+TEMPLATE_PROPERTIES = PASSWORD_HASHING_CONCURRENCY
 
 app = create_app()
 
