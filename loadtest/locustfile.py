@@ -10,6 +10,7 @@ random term; teachers log in as a random verified teacher. Expected non-2xx answ
 (409 already enrolled, 409 lesson already completed) count as successes.
 """
 
+import json
 import os
 import random
 import threading
@@ -45,6 +46,47 @@ def _defaults(parser) -> None:
     parser.set_defaults(host=_default_host())
 
 
+# A login answered 429 (the password-hashing functions' reserved concurrency is full) is
+# retried after a jittered back-off, as an SDK would; those attempts are reported under
+# their own name, so /login's own figures are those of the logins that were served.
+THROTTLED_LOGIN = "/login [429, retried]"
+MAX_LOGIN_ATTEMPTS = 30
+
+
+# Overall percentiles with and without the login phase (Locust's CSV has them per request
+# name and for everything together), written next to the CSV stats as <prefix>_summary.json.
+LOGIN_NAMES = {"/login", THROTTLED_LOGIN}
+_response_times: dict[str, list[float]] = {}
+
+
+@events.request.add_listener
+def _record_response_time(name, response_time, exception, **_kwargs) -> None:
+    if exception is None:
+        _response_times.setdefault(name, []).append(response_time)
+
+
+@events.quitting.add_listener
+def _write_summary(environment, **_kwargs) -> None:
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if not prefix:
+        return
+
+    def percentiles(samples: list[float]) -> dict[str, float | None]:
+        ordered = sorted(samples)
+
+        def at(fraction: float) -> float | None:
+            return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1) if ordered else None
+
+        return {"requests": len(ordered), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
+
+    every = [t for times in _response_times.values() for t in times]
+    browsing = [t for name, times in _response_times.items() if name not in LOGIN_NAMES for t in times]
+    summary = {"overall": percentiles(every), "overall_without_login": percentiles(browsing),
+               "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())}}
+    with open(f"{prefix}_summary.json", "w") as handle:
+        json.dump(summary, handle, indent=2)
+
+
 class CurriculumCourses:
     """Pages of the oldest courses (those with modules and lessons), fetched once per page."""
 
@@ -67,13 +109,6 @@ class CurriculumCourses:
 
 
 CURRICULUM_COURSES = CurriculumCourses()
-
-
-# A login answered 429 (the password-hashing functions' reserved concurrency is full) is
-# retried after a jittered back-off, as an SDK would; those attempts are reported under
-# their own name, so /login's own figures are those of the logins that were served.
-THROTTLED_LOGIN = "/login [429, retried]"
-MAX_LOGIN_ATTEMPTS = 30
 
 
 def login(user: HttpUser, email: str) -> None:

@@ -161,7 +161,9 @@ def start_metrics_bridge(stack: str) -> bool:
     STATE_DIR.mkdir(exist_ok=True)
     with open(METRICS_BRIDGE_LOG, "ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT)],
+            # Each poll makes the emulator scan every log stream of every function (one stream
+            # per invocation), holding the lock its log writes need: every 10 s, not every 2 s.
+            [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10"],
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=ROOT, env=emulator_environment(), start_new_session=True,
         )
