@@ -4,11 +4,11 @@
     python -m infra.layer_requirements --check   # exit 1 when it differs
 """
 
-import argparse
 import sys
 import tomllib
 
 from infra.config import ROOT
+from infra import generated_files
 
 REQUIREMENTS = ROOT / "layers" / "common" / "requirements.txt"
 
@@ -21,18 +21,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not REQUIREMENTS.exists() or REQUIREMENTS.read_text() != text:
-            print("layers/common/requirements.txt is stale: run `make layer-requirements`", file=sys.stderr)
-            return 1
-        return 0
-    REQUIREMENTS.write_text(text)
-    return 0
-
+    return generated_files.run(argv, __doc__.splitlines()[0], [REQUIREMENTS], render, "layer-requirements")
 
 if __name__ == "__main__":
     sys.exit(main())

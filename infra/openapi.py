@@ -19,7 +19,6 @@ functions/ops/ops/openapi.json (deployed with the ops function, served at GET /o
     python -m infra.openapi --check   # exit 1 when either is stale
 """
 
-import argparse
 import importlib
 import json
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 from infra.config import ROOT
 from infra.template import generate
+from infra import generated_files
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 SHIPPED_COPY = ROOT / "functions" / "ops" / "ops" / "openapi.json"
@@ -132,22 +132,8 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate docs/openapi.json and the copy the ops function serves")
-    parser.add_argument("--check", action="store_true", help="fail when either file is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    targets = (DOCUMENT, SHIPPED_COPY)
-    if args.check:
-        stale = [str(path.relative_to(ROOT)) for path in targets if not path.exists() or path.read_text() != text]
-        if stale:
-            print(f"{', '.join(stale)} stale: run `make openapi`", file=sys.stderr)
-            return 1
-        return 0
-    for path in targets:
-        path.write_text(text)
-        print(f"wrote {path.relative_to(ROOT)}")
-    return 0
-
+    return generated_files.run(argv, "Generate docs/openapi.json and the copy the ops function serves",
+                               [DOCUMENT, SHIPPED_COPY], render, "openapi")
 
 if __name__ == "__main__":
     sys.exit(main())

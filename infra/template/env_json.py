@@ -10,7 +10,6 @@ functions reach because samconfig puts them on the compose network (docker_netwo
     python -m infra.template.env_json --check   # exit 1 when env.json is stale
 """
 
-import argparse
 import json
 import sys
 
@@ -18,6 +17,7 @@ import yaml
 
 from infra.config import ROOT, deploy_parameters
 from infra.template.generate import TEMPLATE
+from infra import generated_files
 
 ENV_JSON = ROOT / "env.json"
 CONFIG_ENV = "compose"
@@ -72,19 +72,8 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate env.json for sam local start-api from template.yaml")
-    parser.add_argument("--check", action="store_true", help="fail when env.json is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not ENV_JSON.exists() or ENV_JSON.read_text() != text:
-            print("env.json is stale: run `make template`", file=sys.stderr)
-            return 1
-        return 0
-    ENV_JSON.write_text(text)
-    print(f"wrote {ENV_JSON.relative_to(ROOT)}")
-    return 0
-
+    return generated_files.run(argv, "Generate env.json for sam local start-api from template.yaml", [ENV_JSON], render,
+                               "template")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,7 +18,6 @@ its function's Properties: extra environment variables and policies are added, o
     python -m infra.template.generate --check   # exit 1 when template.yaml is stale
 """
 
-import argparse
 import copy
 import importlib
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT
+from infra import generated_files
 
 FUNCTIONS_DIR = ROOT / "functions"
 LAYER_DIR = ROOT / "layers" / "common"
@@ -224,19 +224,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate template.yaml from the handlers' routes")
-    parser.add_argument("--check", action="store_true", help="fail when template.yaml is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not TEMPLATE.exists() or TEMPLATE.read_text() != text:
-            print("template.yaml is stale: run `make template`", file=sys.stderr)
-            return 1
-        return 0
-    TEMPLATE.write_text(text)
-    print(f"wrote {TEMPLATE.relative_to(ROOT)}")
-    return 0
-
+    return generated_files.run(argv, "Generate template.yaml from the handlers' routes", [TEMPLATE], render, "template")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -140,18 +140,13 @@ def get_payment(caller: Principal, payment_id: UUID) -> PaymentOut:
     return PaymentOut(**row)
 
 
-def payment_facts(payment_id: str) -> dict[str, Any]:
-    """The internal answer other domains get: is it there, whose, for what, in which state."""
-    try:
-        parsed = UUID(str(payment_id))
-    except ValueError:
-        return {"found": False}
+def payment_facts(payment_id: UUID) -> dict[str, Any] | None:
+    """The internal answer other domains get: whose, for what, in which state; None when unknown."""
     with database().transaction() as conn:
-        row = repository.payment_by_id(conn, parsed)
+        row = repository.payment_by_id(conn, payment_id)
     if row is None:
-        return {"found": False}
+        return None
     return {
-        "found": True,
         "payment_id": str(row["id"]),
         "student_id": str(row["student_id"]),
         "course_id": str(row["course_id"]),

@@ -6,10 +6,14 @@ template.yaml through the calling handler's TEMPLATE_PROPERTIES (see ``template_
 """
 
 import os
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from eduplatform.internal_calls import invoke, lambda_client
+from eduplatform.observability import logger
 
 COURSE_FACTS = ("COURSE_FACTS_FUNCTION", "CourseInternalCourseFactsFunction")
 LESSON_FACTS = ("LESSON_FACTS_FUNCTION", "CourseInternalLessonFactsFunction")
@@ -33,6 +37,28 @@ def lesson_facts(lesson_id: UUID) -> dict[str, Any] | None:
 def payment_facts(payment_id: UUID) -> dict[str, Any] | None:
     """``{payment_id, student_id, course_id, status, amount}`` or None."""
     return _found(invoke(PAYMENT_FACTS[0], {"payment_id": str(payment_id)}, "payment"))
+
+
+def facts_handler(id_field: str, lookup: Callable[[UUID], dict[str, Any] | None]) -> Callable[[Any, LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of an internal facts function answering ``{id_field: "<uuid>"}``.
+
+    The answer is ``{"found": true, **lookup(id)}``, or ``{"found": false}`` when the thing
+    does not exist or the id is missing or malformed.
+    """
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+        raw_id = event.get(id_field) if isinstance(event, dict) else None
+        try:
+            key = UUID(str(raw_id))
+        except ValueError:
+            logger.info("facts asked with a malformed id", extra={id_field: str(raw_id)})
+            return {"found": False}
+        facts = lookup(key)
+        logger.info("facts answered", extra={id_field: str(key), "found": facts is not None})
+        return {"found": False} if facts is None else {"found": True, **facts}
+
+    return handler
 
 
 def template_properties(*targets: tuple[str, str], publishes_events: bool = False,

@@ -5,23 +5,8 @@ Invoked with the Lambda API (no HTTP route). Event ``{"course_id": "<uuid>"}``; 
 or ``{"found": false}`` (also for a missing or malformed id).
 """
 
-from uuid import UUID
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from eduplatform.observability import logger
+from eduplatform.facts import facts_handler
 
 from course import service
 
-
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict, context: LambdaContext) -> dict:
-    raw_id = event.get("course_id") if isinstance(event, dict) else None
-    try:
-        course_id = UUID(str(raw_id))
-    except ValueError:
-        logger.info("course facts: malformed id", extra={"course_id": str(raw_id)})
-        return {"found": False}
-    facts = service.course_facts(course_id)
-    logger.info("course facts", extra={"course_id": str(course_id), "found": facts is not None})
-    return {"found": False} if facts is None else {"found": True, **facts}
+handler = facts_handler("course_id", service.course_facts)
