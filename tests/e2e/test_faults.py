@@ -13,20 +13,12 @@ import pytest
 from infra.config import POSTGRES_ADMIN_URL
 from infra.local import stack
 from tests.e2e.conftest import E2E_STACK
+from tests.support.polling import poll
 
 pytestmark = pytest.mark.e2e
 
 RECOVERY_SECONDS = 30
 NOTIFICATION_WAIT_SECONDS = 20
-
-
-def poll(fetch, done, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def allow_connections(database: str, allowed: bool) -> None:

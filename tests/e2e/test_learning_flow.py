@@ -14,6 +14,7 @@ import pytest
 
 from infra.local import stack
 from tests.e2e.conftest import E2E_STACK
+from tests.support.polling import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -26,15 +27,6 @@ DEAD_LETTER_WAIT_SECONDS = 90
 def outputs(api) -> dict[str, str]:
     (described,) = stack.aws_client("cloudformation").describe_stacks(StackName=E2E_STACK)["Stacks"]
     return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
-
-
-def poll(fetch, done, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def notifications(api, user):
