@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
-import boto3
 import psycopg
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +25,7 @@ from psycopg.types.json import Jsonb
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
@@ -40,23 +40,17 @@ BATCH_SIZE = 10
 RELAY_MAX_BATCHES = 100
 RELAY_SCHEDULE = "rate(1 minute)"
 
-_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
-
-_client: Any = None
+_events = InstanceClient("events", Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}))
 
 
 def events_client() -> Any:
-    """One EventBridge client per function instance, created on first use."""
-    global _client
-    if _client is None:
-        _client = boto3.client("events", config=_CLIENT_CONFIG)
-    return _client
+    """The instance's EventBridge client."""
+    return _events.get()
 
 
 def use_client(client: Any) -> None:
     """Replace the EventBridge client (tests; None goes back to a fresh real one)."""
-    global _client
-    _client = client
+    _events.replace(client)
 
 
 def record(conn: psycopg.Connection, source: str, detail_type: str, detail: dict[str, Any]) -> UUID:

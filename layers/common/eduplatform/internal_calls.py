@@ -11,32 +11,26 @@ import json
 import os
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 
+from eduplatform.aws_clients import InstanceClient
 from eduplatform.observability import logger
 
 # A cold target in the emulator can take seconds to answer; its own timeout is 15 s.
-_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"})
-
-_client: Any = None
+_lambda = InstanceClient("lambda", Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}))
 
 
 def lambda_client() -> Any:
-    """One Lambda client per function instance, created on first use."""
-    global _client
-    if _client is None:
-        _client = boto3.client("lambda", config=_CLIENT_CONFIG)
-    return _client
+    """The instance's Lambda client."""
+    return _lambda.get()
 
 
 def use_client(client: Any) -> None:
     """Replace the Lambda client (tests inject a fake; None goes back to the real one)."""
-    global _client
-    _client = client
+    _lambda.replace(client)
 
 
 def invoke(function_name_variable: str, payload: dict[str, Any], dependency: str) -> dict[str, Any]:
