@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,12 +85,30 @@ def log(message: str) -> None:
 
 # ---- emulator -------------------------------------------------------------------------------
 
-def emulator_running() -> bool:
+def url_answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{EMULATOR_URL}/_ministack/health", timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def start_in_background(name: str, command: list[str], log_path: Path, pid_path: Path, cwd: Path,
+                        env: dict[str, str], ready: Callable[[], bool], seconds: float) -> None:
+    """Start a long-running process detached, record its pid, and wait until ``ready()``."""
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=cwd, env=env, start_new_session=True)
+    pid_path.write_text(str(process.pid))
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{name} did not start; see {log_path}")
+        time.sleep(0.3)
+
+
+def emulator_running() -> bool:
+    return url_answers(f"{EMULATOR_URL}/_ministack/health")
 
 
 def start_emulator() -> bool:
@@ -102,18 +121,8 @@ def start_emulator() -> bool:
     shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
     EMULATOR_TMP.mkdir()
     env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], TMPDIR=str(EMULATOR_TMP))
-    with open(EMULATOR_LOG, "ab") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ministack"],
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=STATE_DIR, env=env, start_new_session=True,
-        )
-    EMULATOR_PID.write_text(str(process.pid))
-    deadline = time.monotonic() + 60
-    while not emulator_running():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"MiniStack did not start; see {EMULATOR_LOG}")
-        time.sleep(0.3)
+    start_in_background("MiniStack", [sys.executable, "-m", "ministack"], EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env,
+                        emulator_running, seconds=60)
     return True
 
 
@@ -159,24 +168,12 @@ def start_metrics_bridge(stack: str) -> bool:
     if metrics_bridge_pid() is not None:
         return False
     STATE_DIR.mkdir(exist_ok=True)
-    with open(METRICS_BRIDGE_LOG, "ab") as log_file:
-        process = subprocess.Popen(
-            # Each poll makes the emulator scan every log stream of every function (one stream
-            # per invocation), holding the lock its log writes need: every 10 s, not every 2 s.
-            [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10"],
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=ROOT, env=emulator_environment(), start_new_session=True,
-        )
-    METRICS_BRIDGE_PID.write_text(str(process.pid))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{DEFAULT_PORT}/metrics", timeout=2):
-                return True
-        except (urllib.error.URLError, OSError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the metrics bridge did not start; see {METRICS_BRIDGE_LOG}")
-            time.sleep(0.3)
+    # Each poll makes the emulator scan every log stream of every function (one stream per
+    # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
+    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10"]
+    start_in_background("the metrics bridge", command, METRICS_BRIDGE_LOG, METRICS_BRIDGE_PID, ROOT,
+                        emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{DEFAULT_PORT}/metrics"), seconds=30)
+    return True
 
 
 def stop_metrics_bridge() -> bool:
