@@ -7,25 +7,33 @@ The functions therefore connect through PgBouncer in transaction pooling mode: a
 number of instances may hold a client connection, while PgBouncer multiplexes their
 transactions onto at most POOL_SIZE server connections per database. On AWS, RDS Proxy
 plays the same part. Migrations, the seed and tests connect to PostgreSQL directly.
+
+Where its files live. PgBouncer refuses to run as root, so root starts it as ``postgres``,
+an account that may not be able to walk into the checkout (a clone under a mode-700 home
+folder or ``mktemp -d``). So PgBouncer itself touches no file of the checkout: it runs in
+the foreground, the launcher captures its output into ``.local/pgbouncer/pgbouncer.log``
+and records its pid there, and the two files PgBouncer reads (its configuration, again on
+every reload, and the user list) sit in a per-checkout runtime folder owned by the account
+it runs as. ``stop`` removes that folder.
 """
 
+import hashlib
 import os
 import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.config import POOLER_PORT, ROOT
+from infra.local.ports import listener_description, port_accepts
 
-POOLER_DIR = ROOT / ".local" / "pgbouncer"
-CONFIG = POOLER_DIR / "pgbouncer.ini"
-PID_FILE = POOLER_DIR / "pgbouncer.pid"
-LOG_FILE = POOLER_DIR / "pgbouncer.log"
+STATE_DIR = ROOT / ".local" / "pgbouncer"
+PID_FILE = STATE_DIR / "pgbouncer.pid"
+LOG_FILE = STATE_DIR / "pgbouncer.log"
 # Server connections per database (and role): 5 domains x 3 stacks (local, e2e, load test) x 6 stays below
 # PostgreSQL's default max_connections of 100, leaving room for direct connections.
 POOL_SIZE = 6
@@ -40,6 +48,18 @@ SERVER_LOGIN_RETRY = 1
 RUN_AS = "postgres"
 
 
+def runtime_dir() -> Path:
+    """The folder holding the files PgBouncer reads, reachable by the account it runs as.
+
+    An ordinary user runs PgBouncer as themselves, so the checkout's own ``.local`` will do;
+    root's PgBouncer runs as ``postgres``, so its folder is one per checkout under /run.
+    """
+    if os.geteuid() != 0:
+        return STATE_DIR / "runtime"
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    return Path("/run/eduplatform") / f"pgbouncer-{checkout}"
+
+
 def pooled_url(url: str) -> str:
     """The URL a function uses: same database and role, through the pooler."""
     parts = urlsplit(url)
@@ -47,7 +67,9 @@ def pooled_url(url: str) -> str:
     return urlunsplit((parts.scheme, f"{credentials}127.0.0.1:{POOLER_PORT}", parts.path, parts.query, parts.fragment))
 
 
-def _config_text(server_host: str, server_port: int, users: list[str]) -> str:
+def _config_text(server_host: str, server_port: int, userlist: Path) -> str:
+    # No logfile and no pidfile: PgBouncer runs in the foreground and logs to stderr, which the
+    # launcher captures; the launcher keeps the pid.
     return f"""[databases]
 * = host={server_host} port={server_port}
 
@@ -56,7 +78,7 @@ listen_addr = 127.0.0.1
 listen_port = {POOLER_PORT}
 unix_socket_dir =
 auth_type = trust
-auth_file = {POOLER_DIR / 'userlist.txt'}
+auth_file = {userlist}
 pool_mode = transaction
 default_pool_size = {POOL_SIZE}
 max_db_connections = {POOL_SIZE}
@@ -65,28 +87,26 @@ server_idle_timeout = 30
 query_wait_timeout = {QUERY_WAIT_TIMEOUT}
 server_login_retry = {SERVER_LOGIN_RETRY}
 ignore_startup_parameters = extra_float_digits,options
-logfile = {LOG_FILE}
-pidfile = {PID_FILE}
 """
 
 
-def running() -> bool:
-    if not PID_FILE.exists():
-        return False
+def _pid() -> int | None:
+    """The pid of the PgBouncer this checkout started, when it still runs."""
     try:
-        os.kill(int(PID_FILE.read_text().strip()), 0)
-        return True
-    except (ProcessLookupError, ValueError):
-        return False
+        pid = int(PID_FILE.read_text().strip())
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"pgbouncer" in command_line else None
+
+
+def running() -> bool:
+    return _pid() is not None
 
 
 def listening() -> bool:
-    """Something (PgBouncer from another checkout, say) already accepts connections on the port."""
-    try:
-        with socket.create_connection(("127.0.0.1", POOLER_PORT), timeout=1):
-            return True
-    except OSError:
-        return False
+    """Something accepts connections on the pooler's port (this checkout's PgBouncer or another process)."""
+    return port_accepts(POOLER_PORT)
 
 
 def ensure_installed() -> str:
@@ -104,17 +124,20 @@ def ensure_installed() -> str:
 
 
 def _write_config(server_url: str, users: list[str]) -> bool:
-    """Write pgbouncer.ini and the user list; True when either changed.
+    """Write pgbouncer.ini and the user list into the runtime folder; True when either changed.
 
     Users already listed stay (another stack's functions may be using them).
     """
     parts = urlsplit(server_url)
-    POOLER_DIR.mkdir(parents=True, exist_ok=True)
-    userlist = POOLER_DIR / "userlist.txt"
+    folder = runtime_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    userlist = folder / "userlist.txt"
     known = set(re.findall(r'^"([^"]+)"', userlist.read_text(), re.MULTILINE)) if userlist.exists() else set()
     files = {
         userlist: "".join(f'"{user}" ""\n' for user in sorted(known | set(users))),
-        CONFIG: _config_text(parts.hostname or "127.0.0.1", parts.port or 5432, users),
+        folder / "pgbouncer.ini": _config_text(parts.hostname or "127.0.0.1", parts.port or 5432, userlist),
+        folder / "checkout": f"{ROOT}\n",  # which checkout this PgBouncer serves, for a person who finds it running
     }
     changed = False
     for path, text in files.items():
@@ -123,42 +146,57 @@ def _write_config(server_url: str, users: list[str]) -> bool:
             changed = True
     if os.geteuid() == 0:
         account = pwd.getpwnam(RUN_AS)
-        for path in (POOLER_DIR, *POOLER_DIR.iterdir()):
+        for path in (folder, *folder.iterdir()):
             os.chown(path, account.pw_uid, account.pw_gid)
     return changed
 
 
 def start(server_url: str, users: list[str]) -> bool:
-    """Start PgBouncer unless it runs (a running one reloads a changed configuration); True when started here."""
-    if running():
+    """Start PgBouncer unless it runs (a running one reloads a changed configuration); True when started here.
+
+    Another process on the pooler's port (another checkout's PgBouncer, say) is an error, not
+    something to reuse: this checkout's functions would silently run against its configuration.
+    """
+    pid = _pid()
+    if pid is not None:
         if _write_config(server_url, users):
-            os.kill(int(PID_FILE.read_text().strip()), signal.SIGHUP)  # PgBouncer reloads its files on SIGHUP
+            os.kill(pid, signal.SIGHUP)  # PgBouncer reloads its files on SIGHUP
         return False
     if listening():
-        # Another checkout's PgBouncer: its configuration is the same (every database of the server).
-        return False
+        raise SystemExit(
+            f"port {POOLER_PORT} is taken by {listener_description(POOLER_PORT)}, not by this checkout's PgBouncer. "
+            f"Stop it (`make down` in the checkout that started it) or give this checkout another port: POOLER_PORT=<free port>"
+        )
     binary = ensure_installed()
     _write_config(server_url, users)
-    command = [binary, "-d", str(CONFIG)]
+    command = [binary, str(runtime_dir() / "pgbouncer.ini")]
     if os.geteuid() == 0:
         command[1:1] = ["-u", RUN_AS]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"pgbouncer did not start: {result.stderr.strip() or result.stdout.strip()} (log: {LOG_FILE})")
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_FILE, "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=runtime_dir(), start_new_session=True)
+    PID_FILE.write_text(str(process.pid))
     deadline = time.monotonic() + 10
-    while not running():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"pgbouncer did not start; see {LOG_FILE}")
-        time.sleep(0.1)
+    while not listening():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop()
+            tail = LOG_FILE.read_text(errors="replace").strip().splitlines()[-5:]
+            raise SystemExit("pgbouncer did not start:\n  " + "\n  ".join(tail) + f"\n(log: {LOG_FILE})")
+        time.sleep(0.05)
     return True
 
 
 def stop() -> bool:
-    if not running():
-        return False
-    os.kill(int(PID_FILE.read_text().strip()), signal.SIGTERM)
-    for _ in range(50):
-        if not running():
-            break
-        time.sleep(0.1)
-    return True
+    """Stop this checkout's PgBouncer and remove its runtime folder; True when one was running."""
+    pid = _pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):  # an exited child of this process lingers as a zombie, whose cmdline is empty
+            if _pid() is None:
+                break
+            time.sleep(0.05)
+    PID_FILE.unlink(missing_ok=True)
+    shutil.rmtree(runtime_dir(), ignore_errors=True)
+    return pid is not None
+

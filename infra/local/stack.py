@@ -37,6 +37,7 @@ from infra.config import (
 )
 from infra.local import pooler
 from infra.local.databases import ensure_database
+from infra.local.ports import listener_description
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
 
@@ -111,10 +112,31 @@ def emulator_running() -> bool:
     return url_answers(f"{EMULATOR_URL}/_ministack/health")
 
 
+def emulator_pid() -> int | None:
+    """The pid of the MiniStack this checkout started, when it still runs."""
+    try:
+        pid = int(EMULATOR_PID.read_text())
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"ministack" in command_line else None
+
+
 def start_emulator() -> bool:
-    """Start MiniStack in the background unless it already answers; True when started here."""
+    """Start MiniStack in the background unless this checkout's already answers; True when started here.
+
+    An emulator on the port that this checkout did not start (another checkout's) is an error:
+    deploying into it would test that checkout's MiniStack, not this one's.
+    """
     if emulator_running():
-        return False
+        if emulator_pid() is not None:
+            return False
+        port = int(urlsplit(EMULATOR_URL).port or 80)
+        raise SystemExit(
+            f"{EMULATOR_URL} is answered by {listener_description(port)}, not by this checkout's MiniStack. "
+            "Stop it (`make down` in the checkout that started it) or give this checkout another port: "
+            "EMULATOR_URL=http://localhost:<free port>"
+        )
     STATE_DIR.mkdir(exist_ok=True)
     # Every function instance unpacks its code and the layer into a temporary folder, and
     # a killed emulator leaves them behind: keep them where `stop_emulator` can remove them.
@@ -127,9 +149,11 @@ def start_emulator() -> bool:
 
 
 def stop_emulator() -> bool:
-    if not EMULATOR_PID.exists():
+    pid = emulator_pid()
+    EMULATOR_PID.unlink(missing_ok=True)
+    if pid is None:
+        shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
         return False
-    pid = int(EMULATOR_PID.read_text())
     try:
         os.killpg(pid, signal.SIGTERM)
         for _ in range(50):
@@ -138,7 +162,6 @@ def stop_emulator() -> bool:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    EMULATOR_PID.unlink(missing_ok=True)
     shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
     return True
 

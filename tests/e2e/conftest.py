@@ -2,8 +2,10 @@
 
 The session deploys its own stack (``eduplatform-e2e``) whose functions use their own
 databases (``e2e_<domain>``, emptied at the start), so a developer's `make up` stack and
-its data are never touched. MiniStack is started when it is not running (and stopped
-again at the end); concurrent sessions on one machine wait for each other on a lock.
+its data are never touched. This checkout's MiniStack and PgBouncer are started when they
+are not running (and stopped again at the end); another checkout's, found on their ports,
+fail the session with a message saying whose they are. Concurrent sessions of one checkout
+wait for each other on a lock.
 """
 
 import fcntl
@@ -55,7 +57,8 @@ def api(e2e_database_urls) -> Api:
             "JwtSecret": E2E_JWT_SECRET,
             "BcryptRounds": "4",
         }
-        pooler_was_up = pooler.running() or pooler.listening()
+        # Both refuse (loudly) a pooler or emulator on their ports that another checkout started.
+        pooler_was_up = pooler.running()
         emulator_started_here = stack.start_emulator()
         try:
             url = stack.deploy_stack(E2E_STACK, parameters)

@@ -1,0 +1,62 @@
+"""Who holds a local TCP port: so the launcher can refuse another checkout's services loudly."""
+
+import socket
+from pathlib import Path
+
+LISTEN = "0A"
+
+
+def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def listener_pid(port: int) -> int | None:
+    """The pid of the process listening on ``port``, when this user may see it (Linux /proc)."""
+    wanted = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not wanted:
+        return None
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            for descriptor in (process / "fd").iterdir():
+                if str(descriptor.readlink()) in wanted:
+                    return int(process.name)
+        except OSError:
+            continue
+    return None
+
+
+def listener_description(port: int) -> str:
+    """'pid 123 (`pgbouncer …`, started from /srv/other-checkout)', or 'another process'."""
+    pid = listener_pid(port)
+    if pid is None:
+        return "another process"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        folder = Path(f"/proc/{pid}/cwd").readlink()
+    except OSError:
+        return f"pid {pid}"
+    # PgBouncer runs in its runtime folder, which names the checkout it serves (infra/local/pooler.py).
+    checkout_file = folder / "checkout"
+    if checkout_file.is_file():
+        folder = Path(checkout_file.read_text().strip())
+    return f"pid {pid} (`{command}`, started from {folder})"
