@@ -197,6 +197,12 @@ def stop() -> bool:
                 break
             time.sleep(0.05)
     PID_FILE.unlink(missing_ok=True)
-    shutil.rmtree(runtime_dir(), ignore_errors=True)
+    folder = runtime_dir()
+    shutil.rmtree(folder, ignore_errors=True)
+    if os.geteuid() == 0:
+        try:
+            folder.parent.rmdir()  # /run/eduplatform, once no other checkout's pooler uses it
+        except OSError:
+            pass
     return pid is not None
 

@@ -76,6 +76,7 @@ def test_pooler_starts_and_stops_from_a_checkout_in_a_private_folder(tmp_path):
     assert stopped.returncode == 0, stopped.stderr
     assert listener_pid(port) is None, "make down leaves nothing listening"
     assert not runtime.exists(), "make down removes the runtime folder"
+    assert not runtime.parent.exists() or any(runtime.parent.iterdir())
     assert not (checkout / ".local" / "pgbouncer" / "pgbouncer.pid").exists()
 
 
