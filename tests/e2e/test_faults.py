@@ -6,6 +6,7 @@ redeploy. docs/reliability.md records what these showed.
 import json
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -21,7 +22,8 @@ RECOVERY_SECONDS = 30
 NOTIFICATION_WAIT_SECONDS = 20
 
 
-def allow_connections(database: str, allowed: bool) -> None:
+def allow_connections(url: str, allowed: bool) -> None:
+    database = urlsplit(url).path.lstrip("/")
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS {'true' if allowed else 'false'}")
         if not allowed:
@@ -48,7 +50,7 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
     second_course = paid_course(api, verified_teacher)
     key = {"Idempotency-Key": str(uuid.uuid4())}
 
-    allow_connections("e2e_payment", False)
+    allow_connections(e2e_database_urls["payment"], False)
     try:
         started = time.monotonic()
         pay = api.request("POST", "/payments", token=student.token, headers=key,
@@ -71,7 +73,7 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
         assert checks["payment"].startswith("error:") and all(checks[d] == "ok" for d in checks if d != "payment")
         print(f"\n[faults] payment DB down: POST /payments 503 in {pay_seconds:.1f}s; health {checks['payment']}")
     finally:
-        allow_connections("e2e_payment", True)
+        allow_connections(e2e_database_urls["payment"], True)
 
     assert rows(e2e_database_urls["payment"], "SELECT 1 FROM payments WHERE course_id = %s", second_course) == []
     assert rows(e2e_database_urls["enrollment"], "SELECT 1 FROM enrollments WHERE student_id = %s", student.id) == []

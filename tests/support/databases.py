@@ -1,8 +1,11 @@
 """Isolated PostgreSQL databases for tests, on the same server as the local stack.
 
 Unit tests use ``test_<domain>``, end-to-end tests ``e2e_<domain>``; neither is ever a
-database of a running `make up` stack.
+database of a running `make up` stack. A second checkout testing on the same server at the
+same time sets ``TEST_DATABASE_PREFIX`` (e.g. ``wt2_``) so its databases are its own.
 """
+
+import os
 
 import psycopg
 
@@ -12,7 +15,7 @@ from infra.migrate import migrate
 
 
 def isolated_database_url(prefix: str, domain: str) -> str:
-    return with_database(POSTGRES_ADMIN_URL, f"{prefix}_{domain}", user="postgres")
+    return with_database(POSTGRES_ADMIN_URL, f"{os.environ.get('TEST_DATABASE_PREFIX', '')}{prefix}_{domain}", user="postgres")
 
 
 def prepare(prefix: str, domain: str) -> str:
