@@ -37,6 +37,7 @@ from infra.config import (
 )
 from infra.local import pooler
 from infra.local.databases import ensure_database
+from infra.bytecode import compile_build
 from infra.local.ports import listener_description
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
@@ -247,6 +248,7 @@ def build(digest: str, config_env: str = "local") -> None:
         return
     started = time.monotonic()
     run_sam(["build", "--config-env", config_env])
+    compile_build(BUILD_DIR)
     STATE_DIR.mkdir(exist_ok=True)
     marker.write_text(digest)
     log(f"sam build: {time.monotonic() - started:.1f}s")

@@ -62,3 +62,19 @@ def test_every_handler_imports_in_isolation(built_app_dir, runtime_provided):
             failures.append(f"{logical_id} ({handler}): {result.stderr.strip().splitlines()[-1]}")
     assert not failures, "\n".join(failures)
 
+
+def test_the_build_carries_current_hash_checked_bytecode(built_app_dir):
+    sources = [path for path in built_app_dir.rglob("*.py") if path.parent.name != "__pycache__"]
+    assert sources
+    stale = []
+    for source in sources:
+        compiled = Path(importlib.util.cache_from_source(str(source)))
+        if not compiled.exists():
+            stale.append(f"{source}: no bytecode")
+            continue
+        header = compiled.read_bytes()[:16]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != importlib.util.MAGIC_NUMBER or flags != 0b11 \
+                or header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            stale.append(f"{source}: bytecode not hash-checked or stale")
+    assert not stale, "\n".join(stale[:20])
