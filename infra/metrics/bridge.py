@@ -104,6 +104,26 @@ class LogTailer:
             self.cursors[group] = LogGroupCursor(watermark, {key: ts for key, ts in seen.items() if ts >= horizon})
         return list(fresh.values())
 
+    def prune_consumed(self, group: str) -> int:
+        """Delete the group's log streams whose events are all read and behind the re-read window.
+
+        The emulator keeps every invocation's stream forever (one per invocation): without this
+        its memory and each ``FilterLogEvents`` grow for as long as it runs. Only for an emulator.
+        """
+        cursor = self.cursors.get(group)
+        if cursor is None or cursor.watermark_ms is None:
+            return 0
+        horizon = cursor.watermark_ms - self.lookback_ms
+        consumed = [
+            stream["logStreamName"]
+            for page in self.logs.get_paginator("describe_log_streams").paginate(logGroupName=group)
+            for stream in page.get("logStreams", [])
+            if stream.get("lastEventTimestamp") is not None and stream["lastEventTimestamp"] < horizon
+        ]
+        for name in consumed:
+            self.logs.delete_log_stream(logGroupName=group, logStreamName=name)
+        return len(consumed)
+
     def _events_since(self, group: str, start_ms: int) -> Iterator[dict]:
         request = {"logGroupName": group, "startTime": start_ms, "filterPattern": self.filter_pattern, "limit": self.page_limit}
         while True:
@@ -250,8 +270,10 @@ class DatabaseConnections:
 class MetricsBridge:
     def __init__(self, logs_client, discovery: LogGroupDiscovery, state_file: Path, namespace: str = "EduPlatform",
                  lookback_seconds: float = 5.0, databases: DatabaseConnections | None = None,
-                 concurrency: ConcurrencyTracker | None = None) -> None:
+                 concurrency: ConcurrencyTracker | None = None, prune_streams: bool = False) -> None:
         self.discovery = discovery
+        self.prune_streams = prune_streams
+        self.pruned_streams = 0
         self.state_file = Path(state_file)
         self.databases = databases
         self.concurrency = concurrency or ConcurrencyTracker()
@@ -308,6 +330,11 @@ class MetricsBridge:
                     interval = request_interval(record)
                     if interval is not None:
                         self.concurrency.add(event_key(event), interval)
+            if self.prune_streams:
+                try:
+                    self.pruned_streams += self.tailer.prune_consumed(group)
+                except Exception as exc:  # pruning is housekeeping: the next poll tries again
+                    log.warning("cannot prune %s: %s", group, exc)
         if self.databases is not None:
             self.databases.poll()
         with self.lock:
@@ -398,13 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint-url", default=EMULATOR_URL, help="the emulator; pass '' for AWS itself")
     parser.add_argument("--database", action="append", help="<domain>=<postgresql url> (default: samconfig's local stack)")
     parser.add_argument("--no-databases", action="store_true", help="do not report database connections")
+    parser.add_argument("--prune-streams", action="store_true",
+                        help="delete log streams once read (an emulator's memory; never on AWS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     logs, cloudformation = aws_clients(args.endpoint_url or None)
     databases = None if args.no_databases else DatabaseConnections(parse_database_options(args.database))
     bridge = MetricsBridge(logs, LogGroupDiscovery(logs, cloudformation, args.stack), args.state_file,
-                           namespace=args.namespace, lookback_seconds=args.lookback, databases=databases)
+                           namespace=args.namespace, lookback_seconds=args.lookback, databases=databases,
+                           prune_streams=args.prune_streams)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(bridge)
     server, _ = start_http_server(args.port, addr=args.address, registry=registry)
