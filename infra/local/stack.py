@@ -153,7 +153,9 @@ def start_emulator() -> bool:
     # LOG_LEVEL is MiniStack's own: at INFO it logs a line per request and per instance started.
     env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], TMPDIR=str(EMULATOR_TMP),
                LOG_LEVEL="WARNING", LAMBDA_WARM_TTL_SECONDS=str(WARM_TTL_SECONDS))
-    start_in_background("MiniStack", [sys.executable, "-m", "ministack"], EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env,
+    # Run as a script, not -m: the functions' workers inherit the emulator's environment, not its sys.path.
+    command = [sys.executable, str(Path(__file__).with_name("ministack_tuned.py"))]
+    start_in_background("MiniStack", command, EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env,
                         emulator_running, seconds=60)
     return True
 
