@@ -30,9 +30,10 @@ from infra.local.stack import api_url, aws_client
 from infra.template.generate import read_template, serverless_functions
 
 
-# Warm instances per function that `make up` leaves: the peak concurrency each function reached
-# under the seed's 100-user mix on a warm stack, plus one (docs/performance.md, "Warm after make up").
-# Functions not listed get one. The bcrypt function cannot exceed PasswordHashingConcurrency anyway.
+# Warm instances per function that `make up` leaves, from each function's share of the seed's
+# 100-user mix (~52 requests/s, ~60 % of them course reads; docs/performance.md, "Warm after
+# make up"). Functions not listed get one. The bcrypt function cannot exceed
+# PasswordHashingConcurrency anyway.
 INSTANCES = {
     "CourseApiFunction": 4,
     "EnrollmentApiFunction": 3,
