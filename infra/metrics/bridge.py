@@ -381,6 +381,9 @@ class MetricsBridge:
             yield CounterMetricFamily("emf_bridge_poll_errors", "Polls in which a log group could not be read",
                                       value=self.poll_errors)
             yield GaugeMetricFamily("emf_bridge_log_groups", "Log groups read at the last poll", value=self.log_groups)
+            if self.prune_streams:
+                yield CounterMetricFamily("emf_bridge_pruned_log_streams", "Log streams deleted once read (--prune-streams)",
+                                          value=self.pruned_streams)
             if self.last_clean_poll_started is not None:
                 yield GaugeMetricFamily("emf_bridge_last_poll_started_timestamp_seconds",
                                         "Start of the last poll that read every log group: records stored before it are counted",

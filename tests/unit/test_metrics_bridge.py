@@ -254,7 +254,7 @@ def test_pruning_deletes_only_streams_read_and_behind_the_reread_window(tmp_path
                            lookback_seconds=5.0, prune_streams=True, databases=None)
 
     assert bridge.poll_once() == 3
-    assert bridge.pruned_streams == 2
+    assert sample(registry_of(bridge), "emf_bridge_pruned_log_streams_total") == 2
     assert [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=GROUP)["logStreams"]] == ["recent"]
     assert bridge.poll_once() == 0
     assert requests_counted(bridge) == 3
