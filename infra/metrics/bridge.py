@@ -86,8 +86,11 @@ class LogTailer:
         self.lookback_ms = lookback_ms
         self.cursors = cursors if cursors is not None else {}
         self.page_limit = page_limit
+        # When the last complete read of each group started (this machine's clock, in ms).
+        self.read_started_ms: dict[str, int] = {}
 
     def read_new(self, group: str) -> list[dict]:
+        started_ms = int(time.time() * 1000)
         cursor = self.cursors.get(group) or LogGroupCursor()
         start = 0 if cursor.watermark_ms is None else max(0, cursor.watermark_ms - self.lookback_ms)
         fresh: dict[str, dict] = {}
@@ -102,18 +105,22 @@ class LogTailer:
             watermark = max(cursor.watermark_ms or 0, *seen.values())
             horizon = watermark - self.lookback_ms
             self.cursors[group] = LogGroupCursor(watermark, {key: ts for key, ts in seen.items() if ts >= horizon})
+        self.read_started_ms[group] = started_ms
         return list(fresh.values())
 
     def prune_consumed(self, group: str) -> int:
-        """Delete the group's log streams whose events are all read and behind the re-read window.
+        """Delete the group's log streams whose events have all been read.
 
         The emulator keeps every invocation's stream forever (one per invocation): without this
-        its memory and each ``FilterLogEvents`` grow for as long as it runs. Only for an emulator.
+        its memory and each ``FilterLogEvents`` grow for as long as it runs. A stream whose last
+        event is older than the last read's start minus the lookback was stored before that read
+        began (events are stored at most ``lookback`` late) and lay in or before its window, so
+        it has been read. Only for an emulator, whose clock is this machine's.
         """
         cursor = self.cursors.get(group)
-        if cursor is None or cursor.watermark_ms is None:
+        if cursor is None or group not in self.read_started_ms:
             return 0
-        horizon = cursor.watermark_ms - self.lookback_ms
+        horizon = max(cursor.watermark_ms or 0, self.read_started_ms[group]) - self.lookback_ms
         consumed = [
             stream["logStreamName"]
             for page in self.logs.get_paginator("describe_log_streams").paginate(logGroupName=group)
