@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from infra.config import ROOT
+from infra.config import ROOT, deploy_parameters
 from infra.local import stack
 from infra.openapi import DOCUMENT
 from infra.template.generate import read_template, serverless_functions
@@ -81,3 +81,14 @@ def test_every_operation_reaches_its_handler_through_its_domain_function(api):
             StackName=E2E_STACK, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
         handled = poll(lambda: handled_routes(f"/aws/lambda/{name}", started_ms), lambda seen: routes <= seen, timeout=30)
         assert routes <= handled, f"{logical_id} did not serve {sorted(routes - handled)}"
+
+
+def test_the_bcrypt_routes_function_keeps_its_reserved_concurrency_and_the_identity_role(api):
+    expected = int(deploy_parameters("local").get("PasswordHashingConcurrency", "0"))
+    lambda_client = stack.aws_client("lambda")
+    credentials = stack.function_name(E2E_STACK, "IdentityCredentialsFunction")
+    identity = stack.function_name(E2E_STACK, "IdentityApiFunction")
+    assert lambda_client.get_function_concurrency(FunctionName=credentials).get("ReservedConcurrentExecutions") == (expected or None)
+    assert lambda_client.get_function_concurrency(FunctionName=identity).get("ReservedConcurrentExecutions") is None
+    roles = {lambda_client.get_function_configuration(FunctionName=name)["Role"] for name in (credentials, identity)}
+    assert len(roles) == 1
