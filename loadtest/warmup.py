@@ -35,13 +35,14 @@ from infra.template.generate import read_template, serverless_functions
 # make up"). Functions not listed get one. The bcrypt function cannot exceed
 # PasswordHashingConcurrency anyway.
 INSTANCES = {
-    "CourseApiFunction": 4,
-    "EnrollmentApiFunction": 3,
+    "CourseApiFunction": 5,
+    "EnrollmentApiFunction": 6,
     "IdentityApiFunction": 2,
-    "IdentityCredentialsFunction": 3,
-    "PaymentApiFunction": 2,
+    "PaymentApiFunction": 4,
     "NotificationApiFunction": 2,
-    "CourseInternalCourseFactsFunction": 2,
+    "CourseInternalCourseFactsFunction": 4,
+    "CourseInternalLessonFactsFunction": 2,
+    "PaymentInternalPaymentFactsFunction": 3,
 }
 
 
