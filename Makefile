@@ -27,7 +27,7 @@ help:
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first warms WARM=3 instances per function; WARM=0 skips)"
-	@echo "make fuzz [FUZZ_EXAMPLES=200]                schemathesis against every operation of the deployed e2e stack"
+	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
 	@echo "make migrate / template / openapi / layer-requirements / lint"
 
 $(INSTALLED): pyproject.toml
@@ -87,7 +87,7 @@ test-unit: $(INSTALLED)
 test-e2e: $(INSTALLED)
 	$(PY) -m pytest tests/e2e
 
-# Property-based fuzzing of every operation of the deployed e2e stack (make test runs a short profile).
+# Property-based fuzzing of every operation of the deployed e2e stack (make test runs it with 200 examples).
 FUZZ_EXAMPLES ?= 200
 fuzz: $(INSTALLED)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py
