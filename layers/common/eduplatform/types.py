@@ -40,8 +40,8 @@ def _refuse(forbidden: re.Pattern[str], message: str) -> Callable[[str], str]:
     return check
 
 
-refuse_control_characters = _refuse(_SINGLE_LINE_FORBIDDEN, "Text must not contain control characters or unpaired surrogates")
-refuse_control_characters_but_line_breaks = _refuse(
+_refuse_single_line = _refuse(_SINGLE_LINE_FORBIDDEN, "Text must not contain control characters or unpaired surrogates")
+_refuse_multi_line = _refuse(
     _MULTI_LINE_FORBIDDEN, "Text must not contain control characters (other than tab and line breaks) or unpaired surrogates")
 
 
@@ -50,7 +50,7 @@ def single_line_text(max_length: int, min_length: int = 0, strip: bool = True) -
     return Annotated[
         str,
         StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-        AfterValidator(refuse_control_characters),
+        AfterValidator(_refuse_single_line),
         Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
     ]
 
@@ -60,14 +60,13 @@ def multi_line_text(max_length: int, min_length: int = 0) -> Any:
     return Annotated[
         str,
         StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(refuse_control_characters_but_line_breaks),
+        AfterValidator(_refuse_multi_line),
         Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN}),
     ]
 
 
-# Integers a client sends are stored or compared in PostgreSQL `integer` columns at most.
-INT4_MAX = 2**31 - 1
-# A list's offset: deeper than any list of this platform gets, far below `bigint`; bounding it
+# Integers a client sends have bounds inside their columns' types (e.g. minutes 0..1,000,000 in
+# an `integer`; docs/reliability.md lists each). A list's offset: deeper than any list of this platform gets, far below `bigint`; bounding it
 # keeps a request from asking the database to skip billions of rows.
 OFFSET_MAX = 1_000_000
 PAGE_SIZE_MAX = 100
