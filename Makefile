@@ -17,7 +17,7 @@ DURATION ?= 3m
 WARM ?= 3
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-unit test-e2e fuzz lint
+.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy) and print the API URL"
@@ -78,13 +78,17 @@ lint: $(INSTALLED)
 	$(PY) -m infra.layer_requirements --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
-test: $(INSTALLED)
+# Prometheus and promtool for the metrics tests (Debian's package; installed when missing and root).
+test-tools:
+	@infra/local/test_tools.sh
+
+test: $(INSTALLED) test-tools
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED)
 	$(PY) -m pytest tests/unit
 
-test-e2e: $(INSTALLED)
+test-e2e: $(INSTALLED) test-tools
 	$(PY) -m pytest tests/e2e
 
 # Property-based fuzzing of every operation of the deployed e2e stack (make test runs it with 200 examples).
