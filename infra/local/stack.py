@@ -325,10 +325,25 @@ def prepare_databases(urls: dict[str, str]) -> None:
             log(f"{domain} database: {'created, ' if created else ''}{', '.join(applied) or 'up to date'}")
 
 
+def check_cache(url: str) -> None:
+    """Say what to do when the Redis the functions are configured with does not answer (they work without it, slower)."""
+    if not url:
+        return
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        log(f"WARNING: Redis at {url} does not answer ({exc}); the functions will read PostgreSQL only, slower. "
+            "Start it (`apt-get install redis-server && redis-server --daemonize yes`), or set CacheUrl= "
+            "(empty) in samconfig.toml to run without the cache.")
+
+
 def deploy_stack(name: str, parameters: dict[str, str]) -> str:
     """Databases migrated, emulator running, app built and deployed, admin present: the API URL."""
     direct_urls = {domain: parameters[PARAMETER_FOR_DOMAIN[domain]] for domain in DOMAINS}
     prepare_databases(direct_urls)
+    check_cache(parameters.get("CacheUrl", ""))
     if pooler.start(POSTGRES_ADMIN_URL, [urlsplit(url).username or "postgres" for url in direct_urls.values()] + ["postgres"]):
         log(f"PgBouncer started on 127.0.0.1:{POOLER_PORT} (log: {pooler.LOG_FILE.relative_to(ROOT)})")
     if start_emulator():
