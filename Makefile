@@ -14,19 +14,19 @@ SCALE ?= 1
 USERS ?= 100
 SPAWN ?= 10
 DURATION ?= 3m
-WARM ?= 3
+WARM ?=
 LOADTEST_DIR := .local/loadtest
 
 .PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
 
 help:
-	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy) and print the API URL"
+	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
 	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
 	@echo "make url     print the API base URL of the running stack"
 	@echo "make down    stop what make up started"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
-	@echo "                                              (first warms WARM=3 instances per function; WARM=0 skips)"
+	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
 	@echo "make migrate / template / openapi / layer-requirements / lint"
 
@@ -39,8 +39,9 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# `make up WARM_INSTANCES=n`: n warm instances of every function (0: none); unset, loadtest/warmup.py INSTANCES.
 up: $(INSTALLED)
-	@$(PY) -m infra.local.stack up
+	@$(PY) -m infra.local.stack up $(if $(WARM_INSTANCES),--warm $(WARM_INSTANCES))
 
 down: $(INSTALLED)
 	@$(PY) -m infra.local.stack down
@@ -56,7 +57,7 @@ seed: $(INSTALLED)
 
 loadtest: $(INSTALLED)
 	@mkdir -p $(LOADTEST_DIR)
-	@test "$(WARM)" = 0 || $(PY) -m loadtest.warmup --width $(WARM)
+	@test "$(WARM)" = 0 || $(PY) -m loadtest.warmup $(if $(WARM),--width $(WARM))
 	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
 		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
 

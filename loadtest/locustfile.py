@@ -77,7 +77,8 @@ def _write_summary(environment, **_kwargs) -> None:
         def at(fraction: float) -> float | None:
             return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1) if ordered else None
 
-        return {"requests": len(ordered), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
+        return {"requests": len(ordered), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99),
+                "max": round(ordered[-1], 1) if ordered else None, "over_1s": sum(1 for t in ordered if t > 1000)}
 
     every = [t for times in _response_times.values() for t in times]
     browsing = [t for name, times in _response_times.items() if name not in LOGIN_NAMES for t in times]

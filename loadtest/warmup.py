@@ -1,14 +1,15 @@
-"""Provision warm function instances before a load run (the emulator's "provisioned concurrency").
+"""Provision warm function instances (the emulator's "provisioned concurrency").
 
 The emulator starts a new instance of a function for every request that arrives while
-its instances are busy, like AWS; unlike AWS, every cold start (~0.6 s of imports) runs
-on the same two cores as the functions being measured. At the start of a load run,
-dozens of instances start at once, and the queue they build up dominates the latency
-figures. This sends WIDTH simultaneous requests to every route of the API, and invokes
-every internal function WIDTH times at once, so that each has WIDTH warm instances
-before the measured run starts (idle instances are kept for LAMBDA_WARM_TTL_SECONDS,
-300 s by default). Requests carry no token and an empty body, so they are answered
-with 401/422/404: warming needs an instance, not a success.
+its instances are busy, like AWS; unlike AWS, every cold start runs on the same two cores
+as the functions being measured, so a burst that meets no warm instances builds a queue
+that dominates the latency figures. This sends WIDTH simultaneous requests to every route
+of the API, and invokes every internal function WIDTH times at once, so that each domain
+function has WIDTH warm instances that have imported its endpoints' modules (idle instances
+are kept for LAMBDA_WARM_TTL_SECONDS, which the launcher sets to a working day). `make up`
+runs it (WARM_INSTANCES); `make loadtest` runs it again (WARM) unless WARM=0. Requests carry
+no token and an empty body, so they are answered with 401/422/404: warming needs an
+instance, not a success.
 
     .venv/bin/python -m loadtest.warmup [--width 3]
 """
@@ -29,12 +30,27 @@ from infra.local.stack import api_url, aws_client
 from infra.template.generate import read_template, serverless_functions
 
 
-def template_functions() -> tuple[list[tuple[str, str]], list[str]]:
-    """(method, path) of every API route, and the logical ids of functions with no API event."""
+# Warm instances per function that `make up` leaves, from each function's share of the seed's
+# 100-user mix (~52 requests/s, ~60 % of them course reads; docs/performance.md, "Warm after
+# make up"). Functions not listed get one. The bcrypt function cannot exceed
+# PasswordHashingConcurrency anyway.
+INSTANCES = {
+    "CourseApiFunction": 4,
+    "EnrollmentApiFunction": 3,
+    "IdentityApiFunction": 2,
+    "IdentityCredentialsFunction": 3,
+    "PaymentApiFunction": 2,
+    "NotificationApiFunction": 2,
+    "CourseInternalCourseFactsFunction": 2,
+}
+
+
+def template_functions() -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(function, method, path) of every API route, and the logical ids of functions with no API event."""
     routes, internal = [], []
     for logical_id, properties in serverless_functions(read_template()).items():
         api_events = [e["Properties"] for e in (properties.get("Events") or {}).values() if e["Type"] == "Api"]
-        routes.extend((event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options")
+        routes.extend((logical_id, event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options")
         if not properties.get("Events") and "Internal" in logical_id:
             internal.append(logical_id)
     return routes, internal
@@ -64,21 +80,32 @@ def warm_internal(stack: str, logical_id: str, width: int) -> list[str]:
     return _concurrently(width, lambda: client.invoke(FunctionName=name, Payload=payload.encode()).get("FunctionError", "ok"))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--width", type=int, default=3, help="warm instances per function")
-    parser.add_argument("--stack", default=stack_name("local"))
-    args = parser.parse_args(argv)
-    base = api_url(args.stack)
+def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
+    """Warm ``width`` instances of every function of a deployed stack (None: as many as ``INSTANCES`` says).
+
+    Returns the number of instances warmed per function.
+    """
+    base = api_url(stack)
     routes, internal = template_functions()
-    started = time.monotonic()
-    for method, path in routes:
-        statuses = warm_route(base, method, path, args.width)
+    widths = {logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
+              for logical_id in {route[0] for route in routes} | set(internal)}
+    for logical_id, method, path in routes:
+        statuses = warm_route(base, method, path, widths[logical_id])
         if any(status >= 500 for status in statuses):
             print(f"  {method} {path}: {statuses}", flush=True)
     for logical_id in internal:
-        warm_internal(args.stack, logical_id, args.width)
-    print(f"warmed {len(routes)} routes and {len(internal)} internal functions x {args.width} in {time.monotonic() - started:.0f}s")
+        warm_internal(stack, logical_id, widths[logical_id])
+    return widths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=None, help="warm instances per function (default: INSTANCES)")
+    parser.add_argument("--stack", default=stack_name("local"))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    widths = warm_stack(args.stack, args.width)
+    print(f"warmed {sum(widths.values())} instances of {len(widths)} functions in {time.monotonic() - started:.0f}s")
     return 0
 
 

@@ -37,6 +37,7 @@ from infra.config import (
 )
 from infra.local import pooler
 from infra.local.databases import ensure_database
+from infra.bytecode import compile_build
 from infra.local.ports import listener_description
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
@@ -47,6 +48,13 @@ EMULATOR_PID = STATE_DIR / "ministack.pid"
 EMULATOR_LOG = STATE_DIR / "ministack.log"
 EMULATOR_TMP = STATE_DIR / "ministack-tmp"
 SOURCES = ("template.yaml", "samconfig.toml", "functions", "layers")
+# How long MiniStack keeps an idle function instance (its LAMBDA_WARM_TTL_SECONDS; its own
+# default is 300 s): a working day, so the instances `make up` warms are still there for the
+# first burst of traffic hours later. An instance costs ~60 MB while it waits.
+WARM_TTL_SECONDS = int(os.environ.get("WARM_TTL_SECONDS", str(10 * 3600)))
+# Warm instances `make up` leaves for each function: unset, as many as each needs under the
+# seed's 100-user mix (loadtest/warmup.py INSTANCES); `make up WARM_INSTANCES=0` skips warming.
+WARM_INSTANCES = int(os.environ["WARM_INSTANCES"]) if os.environ.get("WARM_INSTANCES") else None
 
 
 def emulator_environment() -> dict[str, str]:
@@ -142,8 +150,12 @@ def start_emulator() -> bool:
     # a killed emulator leaves them behind: keep them where `stop_emulator` can remove them.
     shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
     EMULATOR_TMP.mkdir()
-    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], TMPDIR=str(EMULATOR_TMP))
-    start_in_background("MiniStack", [sys.executable, "-m", "ministack"], EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env,
+    # LOG_LEVEL is MiniStack's own: at INFO it logs a line per request and per instance started.
+    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], TMPDIR=str(EMULATOR_TMP),
+               LOG_LEVEL="WARNING", LAMBDA_WARM_TTL_SECONDS=str(WARM_TTL_SECONDS))
+    # Run as a script, not -m: the functions' workers inherit the emulator's environment, not its sys.path.
+    command = [sys.executable, str(Path(__file__).with_name("ministack_tuned.py"))]
+    start_in_background("MiniStack", command, EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env,
                         emulator_running, seconds=60)
     return True
 
@@ -193,7 +205,9 @@ def start_metrics_bridge(stack: str) -> bool:
     STATE_DIR.mkdir(exist_ok=True)
     # Each poll makes the emulator scan every log stream of every function (one stream per
     # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
-    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10"]
+    # --prune-streams: the emulator keeps every invocation's log stream until it is deleted.
+    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10",
+               "--prune-streams"]
     start_in_background("the metrics bridge", command, METRICS_BRIDGE_LOG, METRICS_BRIDGE_PID, ROOT,
                         emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{DEFAULT_PORT}/metrics"), seconds=30)
     return True
@@ -247,6 +261,7 @@ def build(digest: str, config_env: str = "local") -> None:
         return
     started = time.monotonic()
     run_sam(["build", "--config-env", config_env])
+    compile_build(BUILD_DIR)
     STATE_DIR.mkdir(exist_ok=True)
     marker.write_text(digest)
     log(f"sam build: {time.monotonic() - started:.1f}s")
@@ -361,14 +376,28 @@ def publish(name: str, parameters: dict[str, str], config_env: str = "local") ->
     return api_url(name)
 
 
+def warm_functions(stack: str, width: int | None) -> None:
+    """Leave warm instances of every function that serves requests (loadtest/warmup.py)."""
+    from loadtest import warmup
+
+    if width == 0:
+        return
+    started = time.monotonic()
+    widths = warmup.warm_stack(stack, width)
+    log(f"warm instances: {sum(widths.values())} of {len(widths)} functions ({time.monotonic() - started:.1f}s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local EduPlatform stack")
     parser.add_argument("command", choices=["up", "down", "url", "databases"])
+    parser.add_argument("--warm", type=int, default=WARM_INSTANCES,
+                        help="warm instances per function after `up` (default: each function's own number)")
     args = parser.parse_args(argv)
     name = stack_name("local")
     if args.command == "up":
         started = time.monotonic()
         url = deploy_stack(name, deploy_parameters("local"))
+        warm_functions(name, args.warm)
         if start_metrics_bridge(name):
             log(f"metrics bridge started on http://127.0.0.1:9108/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
         log(f"ready in {time.monotonic() - started:.1f}s")

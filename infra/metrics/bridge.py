@@ -86,8 +86,11 @@ class LogTailer:
         self.lookback_ms = lookback_ms
         self.cursors = cursors if cursors is not None else {}
         self.page_limit = page_limit
+        # When the last complete read of each group started (this machine's clock, in ms).
+        self.read_started_ms: dict[str, int] = {}
 
     def read_new(self, group: str) -> list[dict]:
+        started_ms = int(time.time() * 1000)
         cursor = self.cursors.get(group) or LogGroupCursor()
         start = 0 if cursor.watermark_ms is None else max(0, cursor.watermark_ms - self.lookback_ms)
         fresh: dict[str, dict] = {}
@@ -102,7 +105,31 @@ class LogTailer:
             watermark = max(cursor.watermark_ms or 0, *seen.values())
             horizon = watermark - self.lookback_ms
             self.cursors[group] = LogGroupCursor(watermark, {key: ts for key, ts in seen.items() if ts >= horizon})
+        self.read_started_ms[group] = started_ms
         return list(fresh.values())
+
+    def prune_consumed(self, group: str) -> int:
+        """Delete the group's log streams whose events have all been read.
+
+        The emulator keeps every invocation's stream forever (one per invocation): without this
+        its memory and each ``FilterLogEvents`` grow for as long as it runs. A stream whose last
+        event is older than the last read's start minus the lookback was stored before that read
+        began (events are stored at most ``lookback`` late) and lay in or before its window, so
+        it has been read. Only for an emulator, whose clock is this machine's.
+        """
+        cursor = self.cursors.get(group)
+        if cursor is None or group not in self.read_started_ms:
+            return 0
+        horizon = max(cursor.watermark_ms or 0, self.read_started_ms[group]) - self.lookback_ms
+        consumed = [
+            stream["logStreamName"]
+            for page in self.logs.get_paginator("describe_log_streams").paginate(logGroupName=group)
+            for stream in page.get("logStreams", [])
+            if stream.get("lastEventTimestamp") is not None and stream["lastEventTimestamp"] < horizon
+        ]
+        for name in consumed:
+            self.logs.delete_log_stream(logGroupName=group, logStreamName=name)
+        return len(consumed)
 
     def _events_since(self, group: str, start_ms: int) -> Iterator[dict]:
         request = {"logGroupName": group, "startTime": start_ms, "filterPattern": self.filter_pattern, "limit": self.page_limit}
@@ -250,8 +277,10 @@ class DatabaseConnections:
 class MetricsBridge:
     def __init__(self, logs_client, discovery: LogGroupDiscovery, state_file: Path, namespace: str = "EduPlatform",
                  lookback_seconds: float = 5.0, databases: DatabaseConnections | None = None,
-                 concurrency: ConcurrencyTracker | None = None) -> None:
+                 concurrency: ConcurrencyTracker | None = None, prune_streams: bool = False) -> None:
         self.discovery = discovery
+        self.prune_streams = prune_streams
+        self.pruned_streams = 0
         self.state_file = Path(state_file)
         self.databases = databases
         self.concurrency = concurrency or ConcurrencyTracker()
@@ -308,6 +337,11 @@ class MetricsBridge:
                     interval = request_interval(record)
                     if interval is not None:
                         self.concurrency.add(event_key(event), interval)
+            if self.prune_streams:
+                try:
+                    self.pruned_streams += self.tailer.prune_consumed(group)
+                except Exception as exc:  # pruning is housekeeping: the next poll tries again
+                    log.warning("cannot prune %s: %s", group, exc)
         if self.databases is not None:
             self.databases.poll()
         with self.lock:
@@ -354,6 +388,9 @@ class MetricsBridge:
             yield CounterMetricFamily("emf_bridge_poll_errors", "Polls in which a log group could not be read",
                                       value=self.poll_errors)
             yield GaugeMetricFamily("emf_bridge_log_groups", "Log groups read at the last poll", value=self.log_groups)
+            if self.prune_streams:
+                yield CounterMetricFamily("emf_bridge_pruned_log_streams", "Log streams deleted once read (--prune-streams)",
+                                          value=self.pruned_streams)
             if self.last_clean_poll_started is not None:
                 yield GaugeMetricFamily("emf_bridge_last_poll_started_timestamp_seconds",
                                         "Start of the last poll that read every log group: records stored before it are counted",
@@ -398,13 +435,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint-url", default=EMULATOR_URL, help="the emulator; pass '' for AWS itself")
     parser.add_argument("--database", action="append", help="<domain>=<postgresql url> (default: samconfig's local stack)")
     parser.add_argument("--no-databases", action="store_true", help="do not report database connections")
+    parser.add_argument("--prune-streams", action="store_true",
+                        help="delete log streams once read (an emulator's memory; never on AWS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     logs, cloudformation = aws_clients(args.endpoint_url or None)
     databases = None if args.no_databases else DatabaseConnections(parse_database_options(args.database))
     bridge = MetricsBridge(logs, LogGroupDiscovery(logs, cloudformation, args.stack), args.state_file,
-                           namespace=args.namespace, lookback_seconds=args.lookback, databases=databases)
+                           namespace=args.namespace, lookback_seconds=args.lookback, databases=databases,
+                           prune_streams=args.prune_streams)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(bridge)
     server, _ = start_http_server(args.port, addr=args.address, registry=registry)

@@ -103,7 +103,7 @@ def set_event_bus(lambda_client, name: str, bus: str) -> None:
 
 def test_events_recorded_while_the_bus_refuses_them_arrive_once_after_it_is_back(api, register_user, e2e_database_urls):
     lambda_client = stack.aws_client("lambda")
-    register = function_name("IdentityRegisterFunction")
+    register = function_name("IdentityCredentialsFunction")
     bus = lambda_client.get_function_configuration(FunctionName=register)["Environment"]["Variables"]["EVENT_BUS_NAME"]
     # A bus of another account: EventBridge refuses every entry (ResourceNotFoundException), as in an outage.
     set_event_bus(lambda_client, register, f"arn:aws:events:us-east-1:999999999999:event-bus/{bus}")

@@ -4,7 +4,10 @@ Locally the emulator runs functions in the project's interpreter, so a library m
 from the layer would still import here and only fail on AWS. This imports each
 handler of the SAM build in an isolated interpreter (``python -I -S``: no site-packages)
 with nothing but the function's folder, the layer's ``python/`` folder and what the AWS
-Lambda Python runtime itself provides (boto3 and its dependencies) on sys.path.
+Lambda Python runtime itself provides (boto3 and its dependencies) on sys.path; for a
+domain function (``<domain>.routes``) also every endpoint module its table dispatches to,
+which it imports lazily. The build's bytecode is what a fresh instance runs: it must be
+hash-checked (valid after unzipping) and current.
 """
 
 import importlib.util
@@ -50,10 +53,28 @@ def test_every_handler_imports_in_isolation(built_app_dir, runtime_provided):
         script = (
             "import sys, importlib; "
             f"sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}, {str(runtime_provided)!r}]; "
-            f"assert callable(getattr(importlib.import_module({module!r}), {attribute!r}))"
+            f"entry = importlib.import_module({module!r}); assert callable(getattr(entry, {attribute!r})); "
+            "[importlib.import_module(name).handler for name in getattr(entry, 'ROUTES', {}).values()]"
         )
         env = {"PATH": os.environ["PATH"], "JWT_SECRET": "isolated-import-check-secret-0123456", "AWS_DEFAULT_REGION": "us-east-1"}
         result = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, env=env)
         if result.returncode != 0:
             failures.append(f"{logical_id} ({handler}): {result.stderr.strip().splitlines()[-1]}")
     assert not failures, "\n".join(failures)
+
+
+def test_the_build_carries_current_hash_checked_bytecode(built_app_dir):
+    sources = [path for path in built_app_dir.rglob("*.py") if path.parent.name != "__pycache__"]
+    assert sources
+    stale = []
+    for source in sources:
+        compiled = Path(importlib.util.cache_from_source(str(source)))
+        if not compiled.exists():
+            stale.append(f"{source}: no bytecode")
+            continue
+        header = compiled.read_bytes()[:16]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != importlib.util.MAGIC_NUMBER or flags != 0b11 \
+                or header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            stale.append(f"{source}: bytecode not hash-checked or stale")
+    assert not stale, "\n".join(stale[:20])

@@ -65,11 +65,12 @@ def proxy_event(method: str, resource: str, path_params: dict[str, str] | None =
 
 
 def call(module_name: str, path_params: dict[str, Any] | None = None, **kwargs: Any) -> ApiResponse:
-    """Invoke the handler module's Lambda entry point on its own route."""
+    """Invoke the handler module's route through its domain function's entry point (``<domain>.routes``)."""
     module = importlib.import_module(module_name)
     method, resource = _route_of(module)
     event = proxy_event(method, resource, path_params, **kwargs)
-    raw = module.handler(event, FakeLambdaContext(function_name=module_name))
+    domain_function = importlib.import_module(f"{module_name.split('.', 1)[0]}.routes")
+    raw = domain_function.handler(event, FakeLambdaContext(function_name=module_name))
     headers = {k: ",".join(v) if isinstance(v, list) else v for k, v in (raw.get("multiValueHeaders") or {}).items()}
     headers.update(raw.get("headers") or {})
     return ApiResponse(status=raw["statusCode"], headers=headers, text=raw.get("body") or "")

@@ -197,10 +197,14 @@ def test_the_jwt_secret_on_aws_is_an_ssm_parameter_read_at_runtime():
     assert parameters["JwtSecretParameterName"]["Default"].startswith("/")
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
-    for logical_id, resource in template["Resources"].items():
+    resources = template["Resources"]
+    for logical_id, resource in resources.items():
         if any(event["Type"] == "Api" for event in resource.get("Properties", {}).get("Events", {}).values()) \
                 and logical_id != "OpsPreflightFunction":
-            statements = [s for p in resource["Properties"]["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])]
+            # A function sharing its domain's role (Role: !GetAtt <Domain>ApiFunctionRole.Arn) has the policies of that function.
+            role = resource["Properties"].get("Role", {}).get("Fn::GetAtt", [""])[0]
+            owner = resources[role.removesuffix("Role")] if role else resource
+            statements = [s for p in owner["Properties"]["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])]
             assert any(s["Action"] == "ssm:GetParameter" and "JwtSecretParameterName" in s["Resource"]["Fn::Sub"]
                        for s in statements), logical_id
 

@@ -239,3 +239,30 @@ def test_tailer_follows_aws_event_ids_and_next_tokens():
 
 def test_the_filter_pattern_selects_the_namespace():
     assert emf_filter_pattern("EduPlatform") == '{ $._aws.CloudWatchMetrics[0].Namespace = "EduPlatform" }'
+
+
+@mock_aws
+def test_pruning_deletes_only_streams_read_and_behind_the_reread_window(tmp_path):
+    logs = boto3.client("logs", region_name="us-east-1")
+    logs.create_log_group(logGroupName=GROUP)
+    now_ms = int(time.time() * 1000)
+    for name, timestamp in (("old-1", now_ms - 60_000), ("old-2", now_ms - 30_000), ("recent", now_ms)):
+        logs.create_log_stream(logGroupName=GROUP, logStreamName=name)
+        logs.put_log_events(logGroupName=GROUP, logStreamName=name,
+                            logEvents=[{"timestamp": timestamp, "message": emf_line(timestamp)}])
+    bridge = MetricsBridge(logs, StaticDiscovery(type("Groups", (), {"groups": {GROUP: []}})()), tmp_path / "state.json",
+                           lookback_seconds=5.0, prune_streams=True, databases=None)
+
+    assert bridge.poll_once() == 3
+    assert sample(registry_of(bridge), "emf_bridge_pruned_log_streams_total") == 2
+    assert [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=GROUP)["logStreams"]] == ["recent"]
+    assert bridge.poll_once() == 0
+    assert requests_counted(bridge) == 3
+
+
+def test_without_pruning_the_tailer_deletes_nothing(tmp_path):
+    logs = MiniStackLikeLogs()
+    logs.put(GROUP, 1_000, emf_line(1_000))
+    bridge = MetricsBridge(logs, StaticDiscovery(logs), tmp_path / "state.json")
+    assert bridge.poll_once() == 1
+    assert bridge.pruned_streams == 0

@@ -7,7 +7,6 @@ from uuid import UUID
 
 import bcrypt
 import jwt
-from aws_lambda_powertools.utilities import parameters
 
 from eduplatform.settings import get_settings
 
@@ -64,6 +63,9 @@ def jwt_secret() -> str:
     settings = get_settings()
     if settings.jwt_secret is not None:
         return settings.jwt_secret
+    # Imported here: it pulls in boto3 (~0.1 s of a cold start), which a JWT_SECRET never needs.
+    from aws_lambda_powertools.utilities import parameters
+
     secret = parameters.get_parameter(settings.jwt_secret_parameter, decrypt=True, max_age=JWT_SECRET_MAX_AGE_SECONDS)
     if len(secret) < 32:
         raise ValueError(f"SSM parameter {settings.jwt_secret_parameter} holds fewer than 32 characters")

@@ -1,10 +1,11 @@
 from eduplatform.http import api_responses, create_app, lambda_handler
 
 from identity import service
-from identity.capacity import PASSWORD_HASHING_CONCURRENCY
+from identity.capacity import PASSWORD_HASHING_CONCURRENCY, PASSWORD_HASHING_GROUP
 from identity.schemas import LoginRequest, TokenResponse
 
 TEMPLATE_PROPERTIES = PASSWORD_HASHING_CONCURRENCY
+FUNCTION_GROUP = PASSWORD_HASHING_GROUP
 
 app = create_app()
 

@@ -2,10 +2,11 @@ from eduplatform.facts import template_properties
 from eduplatform.http import api_responses, create_app, lambda_handler
 
 from identity import service
-from identity.capacity import PASSWORD_HASHING_CONCURRENCY
+from identity.capacity import PASSWORD_HASHING_CONCURRENCY, PASSWORD_HASHING_GROUP
 from identity.schemas import RegisterRequest, TokenResponse
 
 TEMPLATE_PROPERTIES = {**template_properties(publishes_events=True), **PASSWORD_HASHING_CONCURRENCY}
+FUNCTION_GROUP = PASSWORD_HASHING_GROUP
 
 app = create_app()
 
