@@ -38,7 +38,7 @@ from infra.config import (
 from infra.local import pooler
 from infra.local.databases import ensure_database
 from infra.bytecode import compile_build
-from infra.local.ports import listener_description
+from infra.local.processes import listener_description, recorded_pid
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
 
@@ -122,12 +122,7 @@ def emulator_running() -> bool:
 
 def emulator_pid() -> int | None:
     """The pid of the MiniStack this checkout started, when it still runs."""
-    try:
-        pid = int(EMULATOR_PID.read_text())
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"ministack" in command_line else None
+    return recorded_pid(EMULATOR_PID, b"ministack")
 
 
 def start_emulator() -> bool:
@@ -186,14 +181,7 @@ METRICS_BRIDGE_LOG = STATE_DIR / "metrics-bridge.log"
 
 def metrics_bridge_pid() -> int | None:
     """The pid of the bridge `make up` started, when it still runs."""
-    if not METRICS_BRIDGE_PID.exists():
-        return None
-    pid = int(METRICS_BRIDGE_PID.read_text())
-    try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    return pid if b"infra.metrics.bridge" in command_line else None
+    return recorded_pid(METRICS_BRIDGE_PID, b"infra.metrics.bridge")
 
 
 def start_metrics_bridge(stack: str) -> bool:

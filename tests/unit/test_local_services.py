@@ -19,7 +19,7 @@ import pytest
 
 from infra.config import POSTGRES_ADMIN_URL, ROOT
 from infra.local import pooler, stack
-from infra.local.ports import listener_description, listener_pid
+from infra.local.processes import listener_description, listener_pid
 
 
 def free_port() -> int:
