@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from infra.config import (
     DOMAINS,
     EMULATOR_URL,
+    METRICS_PORT,
     PARAMETER_FOR_DOMAIN,
     POOLER_PORT,
     POSTGRES_ADMIN_URL,
@@ -38,7 +39,7 @@ from infra.config import (
 from infra.local import pooler
 from infra.local.databases import ensure_database
 from infra.bytecode import compile_build
-from infra.local.processes import listener_description, recorded_pid
+from infra.local.processes import listener_description, port_accepts, recorded_pid
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
 
@@ -186,18 +187,21 @@ def metrics_bridge_pid() -> int | None:
 
 def start_metrics_bridge(stack: str) -> bool:
     """Start the EMF -> Prometheus bridge (infra/metrics) for a stack's functions; True when started here."""
-    from infra.metrics.bridge import DEFAULT_PORT
-
     if metrics_bridge_pid() is not None:
         return False
+    if port_accepts(METRICS_PORT):
+        raise SystemExit(
+            f"port {METRICS_PORT} is taken by {listener_description(METRICS_PORT)}, not by this checkout's metrics bridge. "
+            "Stop it (`make down` in the checkout that started it) or give this checkout another port: METRICS_PORT=<free port>"
+        )
     STATE_DIR.mkdir(exist_ok=True)
     # Each poll makes the emulator scan every log stream of every function (one stream per
     # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
     # --prune-streams: the emulator keeps every invocation's log stream until it is deleted.
-    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10",
+    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(METRICS_PORT), "--interval", "10",
                "--prune-streams"]
     start_in_background("the metrics bridge", command, METRICS_BRIDGE_LOG, METRICS_BRIDGE_PID, ROOT,
-                        emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{DEFAULT_PORT}/metrics"), seconds=30)
+                        emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{METRICS_PORT}/metrics"), seconds=30)
     return True
 
 
@@ -387,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         url = deploy_stack(name, deploy_parameters("local"))
         warm_functions(name, args.warm)
         if start_metrics_bridge(name):
-            log(f"metrics bridge started on http://127.0.0.1:9108/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
+            log(f"metrics bridge started on http://127.0.0.1:{METRICS_PORT}/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
         log(f"ready in {time.monotonic() - started:.1f}s")
         print(f"API base URL: {url}")
     elif args.command == "url":
