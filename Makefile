@@ -17,7 +17,7 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-unit test-e2e fuzz lint
+.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
@@ -27,7 +27,7 @@ help:
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
-	@echo "make fuzz [FUZZ_EXAMPLES=200]                schemathesis against every operation of the deployed e2e stack"
+	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
 	@echo "make migrate / template / openapi / layer-requirements / lint"
 
 $(INSTALLED): pyproject.toml
@@ -79,16 +79,20 @@ lint: $(INSTALLED)
 	$(PY) -m infra.layer_requirements --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
-test: $(INSTALLED)
+# Prometheus and promtool for the metrics tests (Debian's package; installed when missing and root).
+test-tools:
+	@infra/local/test_tools.sh
+
+test: $(INSTALLED) test-tools
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED)
 	$(PY) -m pytest tests/unit
 
-test-e2e: $(INSTALLED)
+test-e2e: $(INSTALLED) test-tools
 	$(PY) -m pytest tests/e2e
 
-# Property-based fuzzing of every operation of the deployed e2e stack (make test runs a short profile).
+# Property-based fuzzing of every operation of the deployed e2e stack (make test runs it with 200 examples).
 FUZZ_EXAMPLES ?= 200
 fuzz: $(INSTALLED)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py

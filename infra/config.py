@@ -20,6 +20,8 @@ CONFIG_ENV = os.environ.get("EDUPLATFORM_CONFIG_ENV", "local")
 EMULATOR_URL = os.environ.get("EMULATOR_URL", "http://localhost:4566")
 # Where the local functions reach PostgreSQL: PgBouncer (infra/local/pooler.py).
 POOLER_PORT = int(os.environ.get("POOLER_PORT", "6433"))
+# Where `make up`'s metrics bridge serves Prometheus (infra/prometheus/prometheus.yml scrapes 9108).
+METRICS_PORT = int(os.environ.get("METRICS_PORT", "9108"))
 # The server on which databases and roles are created (a superuser; trust auth locally).
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -10,6 +10,9 @@ what every operation shares, so no handler has to repeat it:
 - 422 as either the validation error list or a plain ``{"detail": str}`` (a rule of the
   domain such as a payment amount that differs from the price);
 - 503 everywhere (a database or another domain's function is unavailable);
+- 500 everywhere: what the layer answers for a failure nobody expected (``{"detail", "request_id"}``);
+- links from each operation that creates a resource to the operations that take its id, so a
+  stateful fuzzer (and a reader) can chain them: create a course, then add a module to it, ...
 - the ``{"detail": str}`` error schema on every error response that names no schema.
 
 The document is written twice: docs/openapi.json (for people and the fuzzer) and
@@ -58,12 +61,37 @@ SHARED_SCHEMAS: dict[str, Any] = {
         },
         "required": ["loc", "msg", "type"],
     },
+    "InternalError": {
+        "title": "InternalError",
+        "type": "object",
+        "properties": {
+            "detail": {"title": "Detail", "type": "string", "enum": ["Internal server error"]},
+            "request_id": {"title": "Request Id", "type": "string", "description": "Quote it when reporting the failure"},
+        },
+        "required": ["detail", "request_id"],
+    },
     "HTTPValidationError": {
         "title": "HTTPValidationError",
         "type": "object",
         "properties": {"detail": {"title": "Detail", "type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}},
         "required": ["detail"],
     },
+}
+# (operation that creates, its id in the answer) -> the operations taking that id as a path parameter.
+LINKS: dict[tuple[str, str], tuple[str, str, list[tuple[str, str]]]] = {
+    ("post", "/courses"): ("course_id", "$response.body#/id", [
+        ("get", "/courses/{course_id}"), ("put", "/courses/{course_id}"), ("get", "/courses/{course_id}/curriculum"),
+        ("post", "/courses/{course_id}/modules"), ("get", "/reviews/course/{course_id}"),
+        ("get", "/enrollments/course/{course_id}/count")]),
+    ("post", "/courses/{course_id}/modules"): ("module_id", "$response.body#/id", [
+        ("put", "/modules/{module_id}"), ("delete", "/modules/{module_id}"), ("post", "/modules/{module_id}/lessons")]),
+    ("post", "/modules/{module_id}/lessons"): ("lesson_id", "$response.body#/id", [
+        ("get", "/lessons/{lesson_id}"), ("put", "/lessons/{lesson_id}"), ("delete", "/lessons/{lesson_id}")]),
+    ("post", "/enrollments"): ("course_id", "$response.body#/course_id", [
+        ("get", "/progress/courses/{course_id}"), ("get", "/progress/courses/{course_id}/lessons")]),
+    ("post", "/payments"): ("payment_id", "$response.body#/id", [("get", "/payments/{payment_id}")]),
+    ("post", "/notifications"): ("notification_id", "$response.body#/id", [
+        ("patch", "/notifications/{notification_id}/read")]),
 }
 # Powertools adds this to every document although no operation refers to it.
 UNUSED_SCHEMAS = ("ResponseValidationError",)
@@ -85,6 +113,8 @@ def _complete_responses(operation: dict[str, Any]) -> None:
         "content": _json_content({"anyOf": [VALIDATION_ERROR, ERROR]}),
     }
     responses.setdefault("503", {"description": "A database or another domain is unavailable; retry later"})
+    responses["500"] = {"description": "Unexpected failure (logged with its request id)",
+                        "content": _json_content({"$ref": "#/components/schemas/InternalError"})}
     for status, response in responses.items():
         if int(status) >= 400 and not response.get("content", {}).get("application/json", {}).get("schema"):
             response["content"] = _json_content(ERROR)
@@ -116,6 +146,7 @@ def build() -> dict[str, Any]:
         components = part.get("components", {})
         _merge_schemas(schemas, components.get("schemas", {}), endpoint.module)
         security_schemes.update(components.get("securitySchemes", {}))
+    _add_links(paths)
     return {
         "openapi": part["openapi"],
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
@@ -125,6 +156,18 @@ def build() -> dict[str, Any]:
             "securitySchemes": security_schemes,
         },
     }
+
+
+def _add_links(paths: dict[str, dict[str, Any]]) -> None:
+    for (method, path), (parameter, value, targets) in LINKS.items():
+        created = next(status for status in paths[path][method]["responses"] if status.startswith("2"))
+        paths[path][method]["responses"][created]["links"] = {
+            paths[target_path][target_method]["operationId"]: {
+                "operationId": paths[target_path][target_method]["operationId"],
+                "parameters": {f"path.{parameter}": value},
+            }
+            for target_method, target_path in targets
+        }
 
 
 def render() -> str:

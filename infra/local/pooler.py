@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.config import POOLER_PORT, ROOT
-from infra.local.ports import listener_description, port_accepts
+from infra.local.processes import listener_description, port_accepts, recorded_pid
 
 STATE_DIR = ROOT / ".local" / "pgbouncer"
 PID_FILE = STATE_DIR / "pgbouncer.pid"
@@ -92,12 +92,7 @@ ignore_startup_parameters = extra_float_digits,options
 
 def _pid() -> int | None:
     """The pid of the PgBouncer this checkout started, when it still runs."""
-    try:
-        pid = int(PID_FILE.read_text().strip())
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"pgbouncer" in command_line else None
+    return recorded_pid(PID_FILE, b"pgbouncer")
 
 
 def running() -> bool:
@@ -192,7 +187,7 @@ def stop() -> bool:
     pid = _pid()
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(100):  # an exited child of this process lingers as a zombie, whose cmdline is empty
+        for _ in range(100):
             if _pid() is None:
                 break
             time.sleep(0.05)

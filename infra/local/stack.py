@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from infra.config import (
     DOMAINS,
     EMULATOR_URL,
+    METRICS_PORT,
     PARAMETER_FOR_DOMAIN,
     POOLER_PORT,
     POSTGRES_ADMIN_URL,
@@ -38,7 +39,7 @@ from infra.config import (
 from infra.local import pooler
 from infra.local.databases import ensure_database
 from infra.bytecode import compile_build
-from infra.local.ports import listener_description
+from infra.local.processes import listener_description, port_accepts, recorded_pid
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
 
@@ -122,12 +123,7 @@ def emulator_running() -> bool:
 
 def emulator_pid() -> int | None:
     """The pid of the MiniStack this checkout started, when it still runs."""
-    try:
-        pid = int(EMULATOR_PID.read_text())
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"ministack" in command_line else None
+    return recorded_pid(EMULATOR_PID, b"ministack")
 
 
 def start_emulator() -> bool:
@@ -186,30 +182,26 @@ METRICS_BRIDGE_LOG = STATE_DIR / "metrics-bridge.log"
 
 def metrics_bridge_pid() -> int | None:
     """The pid of the bridge `make up` started, when it still runs."""
-    if not METRICS_BRIDGE_PID.exists():
-        return None
-    pid = int(METRICS_BRIDGE_PID.read_text())
-    try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    return pid if b"infra.metrics.bridge" in command_line else None
+    return recorded_pid(METRICS_BRIDGE_PID, b"infra.metrics.bridge")
 
 
 def start_metrics_bridge(stack: str) -> bool:
     """Start the EMF -> Prometheus bridge (infra/metrics) for a stack's functions; True when started here."""
-    from infra.metrics.bridge import DEFAULT_PORT
-
     if metrics_bridge_pid() is not None:
         return False
+    if port_accepts(METRICS_PORT):
+        raise SystemExit(
+            f"port {METRICS_PORT} is taken by {listener_description(METRICS_PORT)}, not by this checkout's metrics bridge. "
+            "Stop it (`make down` in the checkout that started it) or give this checkout another port: METRICS_PORT=<free port>"
+        )
     STATE_DIR.mkdir(exist_ok=True)
     # Each poll makes the emulator scan every log stream of every function (one stream per
     # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
     # --prune-streams: the emulator keeps every invocation's log stream until it is deleted.
-    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(DEFAULT_PORT), "--interval", "10",
+    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(METRICS_PORT), "--interval", "10",
                "--prune-streams"]
     start_in_background("the metrics bridge", command, METRICS_BRIDGE_LOG, METRICS_BRIDGE_PID, ROOT,
-                        emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{DEFAULT_PORT}/metrics"), seconds=30)
+                        emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{METRICS_PORT}/metrics"), seconds=30)
     return True
 
 
@@ -340,10 +332,25 @@ def prepare_databases(urls: dict[str, str]) -> None:
             log(f"{domain} database: {'created, ' if created else ''}{', '.join(applied) or 'up to date'}")
 
 
+def check_cache(url: str) -> None:
+    """Say what to do when the Redis the functions are configured with does not answer (they work without it, slower)."""
+    if not url:
+        return
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        log(f"WARNING: Redis at {url} does not answer ({exc}); the functions will read PostgreSQL only, slower. "
+            "Start it (`apt-get install redis-server && redis-server --daemonize yes`), or set CacheUrl= "
+            "(empty) in samconfig.toml to run without the cache.")
+
+
 def deploy_stack(name: str, parameters: dict[str, str]) -> str:
     """Databases migrated, emulator running, app built and deployed, admin present: the API URL."""
     direct_urls = {domain: parameters[PARAMETER_FOR_DOMAIN[domain]] for domain in DOMAINS}
     prepare_databases(direct_urls)
+    check_cache(parameters.get("CacheUrl", ""))
     if pooler.start(POSTGRES_ADMIN_URL, [urlsplit(url).username or "postgres" for url in direct_urls.values()] + ["postgres"]):
         log(f"PgBouncer started on 127.0.0.1:{POOLER_PORT} (log: {pooler.LOG_FILE.relative_to(ROOT)})")
     if start_emulator():
@@ -384,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         url = deploy_stack(name, deploy_parameters("local"))
         warm_functions(name, args.warm)
         if start_metrics_bridge(name):
-            log(f"metrics bridge started on http://127.0.0.1:9108/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
+            log(f"metrics bridge started on http://127.0.0.1:{METRICS_PORT}/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
         log(f"ready in {time.monotonic() - started:.1f}s")
         print(f"API base URL: {url}")
     elif args.command == "url":

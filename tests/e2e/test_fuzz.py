@@ -2,15 +2,25 @@
 
 Every operation is called with data generated from its schema, authenticated as a role
 API.md admits for it. Checks: no 5xx, every status documented, every response body and
-content type as documented. `make test` runs a short deterministic profile; `make fuzz`
-(FUZZ_EXAMPLES=200 by default) a longer random one.
+content type as documented, and no response carrying internals (a Lambda error object, a
+Python or PostgreSQL exception text). The operations the document links (create a course ->
+add a module to it -> add a lesson ...) are also chained by schemathesis' state machine.
+
+`make test` runs the full profile: FUZZ_EXAMPLES=200 examples per operation from the fixed
+seed FUZZ_SEED, so a failure reproduces; `make fuzz FUZZ_EXAMPLES=2000` runs a deep one.
+Each run writes what it sent and found to .local/fuzz-summary.json (docs/reliability.md).
 """
 
+import json
 import os
+import re
+import time
+import uuid
+from collections import Counter
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -18,12 +28,38 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from infra.config import ROOT
 from infra.openapi import DOCUMENT
 
 pytestmark = pytest.mark.e2e
 
-FUZZ_EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 200)
+FUZZ_SEED = int(os.environ.get("FUZZ_SEED") or 20261127)
+# Scenarios of the linked-operations state machine (each a few chained calls).
+STATEFUL_SCENARIOS = max(FUZZ_EXAMPLES // 4, 25)
+SUMMARY = ROOT / ".local" / "fuzz-summary.json"
+
+# What must never reach a client: the Lambda runtime's error object, a traceback, a driver's
+# or the database's own words.
+INTERNALS = re.compile(
+    r"errorMessage|errorType|stackTrace|Runtime\.|Traceback \(most recent call last\)|File \"/|psycopg|PostgreSQL|"
+    r"SQLSTATE|out of range for type|NUL \(0x00\)|violates .* constraint|pydantic_core|Exception\b|Error: ",
+)
+
+sent: Counter[str] = Counter()
+
+
+@schemathesis.check
+def no_internals_in_responses(ctx, response, case) -> None:
+    sent[f"{response.status_code}"] += 1
+    found = INTERNALS.search(response.text or "")
+    if found:
+        raise AssertionError(f"{case.method} {case.path} answered {response.status_code} with internals "
+                             f"({found.group(0)!r}): {response.text[:300]}")
+
+
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance,
+          no_internals_in_responses]
 
 schema = schemathesis.openapi.from_path(DOCUMENT)
 
@@ -38,7 +74,6 @@ TEACHER_OPERATIONS = {
 @pytest.fixture(scope="module")
 def tokens(api, admin_token):
     """A real student and a verified teacher of the e2e stack, and its admin."""
-    import uuid
 
     def register(role: str) -> tuple[str, str]:
         email = f"fuzz-{role}-{uuid.uuid4().hex[:10]}@example.com"
@@ -62,11 +97,42 @@ def role_for(method: str, path: str) -> str:
     return "student"
 
 
+def auth_headers(case, tokens) -> dict[str, str]:
+    if not case.operation.definition.raw.get("security"):
+        return {}
+    return {"Authorization": f"Bearer {tokens[role_for(case.method, case.path)]}"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_summary():
+    """Record how many requests this run sent, by status, and how long it took."""
+    sent.clear()
+    started = time.monotonic()
+    yield
+    SUMMARY.parent.mkdir(exist_ok=True)
+    SUMMARY.write_text(json.dumps({
+        "examples_per_operation": FUZZ_EXAMPLES, "seed": FUZZ_SEED, "seconds": round(time.monotonic() - started, 1),
+        "requests": sum(sent.values()), "by_status": dict(sorted(sent.items())),
+    }, indent=2) + "\n")
+    print(f"\n[fuzz] {sum(sent.values())} requests in {time.monotonic() - started:.0f}s: {dict(sorted(sent.items()))}")
+
+
 @schema.parametrize()
-@settings(max_examples=int(FUZZ_EXAMPLES or 8), derandomize=FUZZ_EXAMPLES is None, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@seed(FUZZ_SEED)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, api, tokens):
-    headers = {}
-    if case.operation.definition.raw.get("security"):
-        headers["Authorization"] = f"Bearer {tokens[role_for(case.method, case.path)]}"
-    case.call_and_validate(base_url=api.url, session=api.session, headers=headers, checks=CHECKS, timeout=60)
+    case.call_and_validate(base_url=api.url, session=api.session, headers=auth_headers(case, tokens), checks=CHECKS,
+                           timeout=60)
+
+
+def test_linked_operations_chained_answer_as_documented(api, tokens):
+    class LinkedCalls(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"base_url": api.url, "session": api.session, "headers": auth_headers(case, tokens), "timeout": 60}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    # Derandomized: the same scenarios every run, so a failure reproduces.
+    LinkedCalls.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, deadline=None,
+                                      suppress_health_check=list(HealthCheck), derandomize=True))

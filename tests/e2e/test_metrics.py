@@ -210,7 +210,7 @@ def dashboard_queries() -> list[tuple[str, str]]:
 @pytest.fixture
 def prometheus(bridge, tmp_path):
     binary = shutil.which("prometheus")
-    assert binary, "Prometheus is not installed: apt-get install prometheus (.ci/run does it)"
+    assert binary, "Prometheus is not installed: apt-get install prometheus (make test does it)"
     config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(PROMETHEUS_DIR / name) for name in config["rule_files"]]

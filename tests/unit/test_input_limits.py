@@ -234,3 +234,116 @@ def test_unknown_fields_cannot_grant_anything_at_registration(identity_db):
     assert response.status == 200
     principal = decode_token(response.json()["access_token"])
     assert principal.role is Role.TEACHER and principal.is_verified is False
+
+
+# ---- what a client string and integer may be (eduplatform.types) -------------------------------
+
+def _request_schemas(document: dict):
+    """Every (where, schema) a client fills: parameters and request body properties, refs resolved."""
+    components = document["components"]["schemas"]
+
+    def resolve(schema: dict) -> dict:
+        return components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+    def leaves(where: str, schema: dict):
+        schema = resolve(schema)
+        variants = schema.get("anyOf") or schema.get("allOf")
+        if variants and any(variant.get("type") == "number" for variant in variants):
+            # A decimal: pydantic also accepts its string form, whose pattern is max_digits/decimal_places.
+            yield where, next(variant for variant in variants if variant.get("type") == "number")
+        elif variants:
+            for variant in variants:
+                yield from leaves(where, variant)
+        elif schema.get("type") == "object":
+            for name, field in schema.get("properties", {}).items():
+                yield from leaves(f"{where}.{name}", field)
+        elif schema.get("type") != "null":
+            yield where, schema
+
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                yield from leaves(f"{method.upper()} {path} {parameter['in']}:{parameter['name']}", parameter["schema"])
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if body:
+                yield from leaves(f"{method.upper()} {path} body", body)
+
+
+def test_every_client_string_and_integer_in_the_document_is_bounded():
+    document = json.loads(openapi.DOCUMENT.read_text())
+    unbounded = []
+    for where, schema in _request_schemas(document):
+        kind = schema.get("type")
+        if kind == "string" and "enum" not in schema and schema.get("format") not in ("uuid", "email"):
+            if "maxLength" not in schema or "pattern" not in schema:
+                unbounded.append(f"{where}: {schema}")
+        elif kind in ("integer", "number") and ("maximum" not in schema
+                                                or ("minimum" not in schema and "exclusiveMinimum" not in schema)):
+            unbounded.append(f"{where}: {schema}")
+    assert not unbounded, "\n".join(unbounded)
+
+
+@pytest.mark.parametrize("text", ["nul\x00inside", "bell\x07", "line\nbreak", "lone \ud800 surrogate", "tab\tin a name"])
+def test_single_line_text_refuses_control_characters_and_surrogates(text):
+    from eduplatform.types import single_line_text
+
+    class Model(BaseModel):
+        name: single_line_text(max_length=50)
+
+    with pytest.raises(ValidationError):
+        Model(name=text)
+
+
+def test_multi_line_text_keeps_line_breaks_and_tabs_but_not_nul():
+    from eduplatform.types import multi_line_text
+
+    class Model(BaseModel):
+        body: multi_line_text(max_length=50)
+
+    assert Model(body="one\r\ntwo\tthree").body == "one\r\ntwo\tthree"
+    for text in ("nul\x00", "escape\x1b[31m", "lone \udfff"):
+        with pytest.raises(ValidationError):
+            Model(body=text)
+
+
+@pytest.mark.parametrize("module, body", [
+    (LOGIN, {"email": "a\x00@example.com", "password": "password123"}),
+    (LOGIN, {"email": "a@example.com", "password": "pass\x00word"}),
+    (REGISTER, {"email": "a@example.com", "password": "password123", "name": "Ada\x00"}),
+    (REGISTER, {"email": "a\x00b@example.com", "password": "password123", "name": "Ada"}),
+])
+def test_nul_in_identity_requests_is_422_before_the_database(module, body):
+    response = call(module, body=body)
+    assert response.status == 422, response.text
+    assert response.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_nul_in_a_notification_is_422():
+    token = issue_token(uuid.uuid4(), Role.STUDENT, True)
+    response = call(CREATE_NOTIFICATION, body={"type": "payment", "title": "t\x00", "body": "b"}, token=token)
+    assert response.status == 422 and response.json()["detail"][0]["loc"] == ["body", "title"]
+
+
+def test_an_escaped_lone_surrogate_in_json_is_422():
+    body = '{"email": "a@example.com", "password": "password123", "name": "Ada \\ud800"}'
+    response = call(REGISTER, body=body)
+    assert response.status == 422, response.text
+
+
+LISTS = ["course.handlers.list_courses", "course.handlers.my_courses", "identity.handlers.pending_teachers",
+         "notification.handlers.my_notifications", "payment.handlers.my_payments", "enrollment.handlers.my_enrollments"]
+
+
+@pytest.mark.parametrize("module", LISTS)
+@pytest.mark.parametrize("query", [{"offset": "2266455429066619355136"}, {"offset": 1_000_001}, {"offset": -1},
+                                   {"limit": 0}, {"limit": 101}, {"limit": "9" * 30}])
+def test_out_of_range_limit_or_offset_is_422(module, query):
+    token = issue_token(uuid.uuid4(), Role.ADMIN if "pending" in module else Role.TEACHER, True)
+    response = call(module, query=query, token=token)
+    assert response.status == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", next(iter(query))]
+
+
+def test_reviews_list_offset_is_bounded_too():
+    response = call("course.handlers.list_course_reviews", {"course_id": uuid.uuid4()}, query={"offset": "9" * 25})
+    assert response.status == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]

@@ -19,7 +19,7 @@ import pytest
 
 from infra.config import POSTGRES_ADMIN_URL, ROOT
 from infra.local import pooler, stack
-from infra.local.ports import listener_description, listener_pid
+from infra.local.processes import listener_description, listener_pid
 
 
 def free_port() -> int:
@@ -131,3 +131,14 @@ def test_the_shortened_log_drain_matches_the_pinned_ministack_and_is_applied():
         assert Worker._drain_stderr_bounded.__defaults__ == (0.050, ministack_tuned.IDLE_CONFIRM_SECONDS, 0.250)
     finally:
         Worker._drain_stderr_bounded.__defaults__ = original
+
+
+def test_metrics_bridge_refuses_a_port_another_process_holds(monkeypatch, tmp_path):
+    monkeypatch.setattr(stack, "METRICS_BRIDGE_PID", tmp_path / "metrics-bridge.pid")
+    with socket.create_server(("127.0.0.1", 0)) as foreign:
+        port = foreign.getsockname()[1]
+        monkeypatch.setattr(stack, "METRICS_PORT", port)
+        with pytest.raises(SystemExit) as refusal:
+            stack.start_metrics_bridge("eduplatform")
+    message = str(refusal.value)
+    assert f"port {port} is taken by pid {os.getpid()}" in message and "METRICS_PORT=" in message

@@ -54,7 +54,8 @@ def test_every_operation_documents_its_errors_with_the_error_shapes():
         responses = operation["responses"]
         where = f"{method.upper()} {path}"
         assert any(status.startswith("2") for status in responses), where
-        assert "503" in responses and "422" in responses, where
+        assert "503" in responses and "422" in responses and "500" in responses, where
+        assert responses["500"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/InternalError"}
         if operation.get("security"):
             assert "401" in responses, where
         if "requestBody" in operation:
@@ -62,7 +63,7 @@ def test_every_operation_documents_its_errors_with_the_error_shapes():
         assert responses["422"]["content"]["application/json"]["schema"] == {
             "anyOf": [{"$ref": "#/components/schemas/HTTPValidationError"}, ERROR_SCHEMA]}, where
         for status, response in responses.items():
-            if status not in ("422",) and int(status) >= 400 and (path, status) != ("/health", "503"):
+            if status not in ("422", "500") and int(status) >= 400 and (path, status) != ("/health", "503"):
                 assert response["content"]["application/json"]["schema"] == ERROR_SCHEMA, f"{where} {status}"
 
 
@@ -83,3 +84,16 @@ def test_the_ops_function_serves_the_shipped_document():
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == json.loads(openapi.DOCUMENT.read_text())
+
+
+def test_created_resources_link_to_the_operations_that_take_their_id():
+    document = openapi.build()
+    operation_ids = {operation["operationId"]: (method, path) for method, path, operation in _operations(document)}
+    created = document["paths"]["/courses"]["post"]["responses"]["201"]["links"]
+    assert operation_ids[created["get_course_courses__course_id__get"]["operationId"]] == ("get", "/courses/{course_id}")
+    for method, path, operation in _operations(document):
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                target_method, target_path = operation_ids[link["operationId"]]
+                (parameter,) = link["parameters"]
+                assert parameter.startswith("path.") and "{" + parameter.removeprefix("path.") + "}" in target_path

@@ -146,6 +146,10 @@ def lesson_by_id(conn: psycopg.Connection, lesson_id: UUID) -> dict[str, Any] | 
     return conn.execute(f"SELECT {LESSON_COLUMNS} FROM lessons WHERE id = %s", (lesson_id,)).fetchone()
 
 
+def lesson_ids_of_module(conn: psycopg.Connection, module_id: UUID) -> list[UUID]:
+    return [row["id"] for row in conn.execute("SELECT id FROM lessons WHERE module_id = %s", (module_id,)).fetchall()]
+
+
 def lesson_with_course(conn: psycopg.Connection, lesson_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     """The lesson plus its module's course_id and that course's teacher_id."""
     lock = " FOR UPDATE OF lessons" if for_update else ""

@@ -4,22 +4,15 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StrictBool, StringConstraints, TypeAdapter, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StrictBool, TypeAdapter, field_validator, model_validator
 
-from eduplatform.types import Money, Timestamp
+from eduplatform.types import Money, MoneyAmount, Timestamp, multi_line_text, single_line_text
 
 FREE_COURSE_HAS_NO_PRICE = "A free course has no price"
 PAID_COURSE_NEEDS_PRICE = "A paid course needs a price greater than 0"
 SEARCH_TERM_MAX_LENGTH = 200
 
 Level = Literal["beginner", "intermediate", "advanced"]
-
-
-def _no_nul_character(text: str) -> str:
-    # PostgreSQL text cannot hold U+0000; refuse it here rather than fail in the database.
-    if "\x00" in text:
-        raise ValueError("Text must not contain NUL characters")
-    return text
 
 
 _HTTP_URL = TypeAdapter(HttpUrl)
@@ -30,25 +23,18 @@ def _http_url(text: str) -> str:
     return text  # stored as the teacher wrote it, not pydantic's normalised form
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul_character)]
-Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_nul_character)]
-LessonContent = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_nul_character)]
-Comment = Annotated[str, StringConstraints(max_length=5_000), AfterValidator(_no_nul_character)]
-VideoUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_083), AfterValidator(_http_url)]
-# Requests accept a number or a string; at most two decimal places, stored as numeric(10, 2).
-Price = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
+Title = single_line_text(max_length=500, min_length=1)
+Description = multi_line_text(max_length=10_000)
+LessonContent = multi_line_text(max_length=100_000)
+Comment = multi_line_text(max_length=5_000)
+VideoUrl = Annotated[single_line_text(max_length=2_083), AfterValidator(_http_url)]
+Price = MoneyAmount
 Minutes = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Position = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Rating = Annotated[int, Field(strict=True, ge=1, le=5)]
-def _no_control_characters(text: str) -> str:
-    # The stored search text separates title and description with U+001F; a term holding
-    # control characters could match across that boundary (and means nothing to a person).
-    if any(ord(character) < 32 for character in text):
-        raise ValueError("Search terms must not contain control characters")
-    return text
-
-
-SearchTerm = Annotated[str, AfterValidator(_no_control_characters)]
+# A control character in a term could match across the U+001F that separates title and
+# description in the stored search text (and means nothing to a person).
+SearchTerm = single_line_text(max_length=SEARCH_TERM_MAX_LENGTH, strip=False)
 
 
 def _refuse_null(value: object) -> object:

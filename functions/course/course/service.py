@@ -1,13 +1,21 @@
-"""Course rules: catalogue and search, teachers' courses and curricula, students' reviews."""
+"""Course rules: catalogue and search, teachers' courses and curricula, students' reviews.
+
+The public reads (a course, its curriculum, a lesson, catalogue and search pages with their
+totals) go through the Redis cache (eduplatform.cache); every write bumps, after its commit,
+the versions of what it changed: ``course:<id>`` (the course and its curriculum),
+``lesson:<id>`` and ``catalogue`` (every list and search page).
+"""
 
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from pydantic import BaseModel
 
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from eduplatform.cache import cache, key_of
 from eduplatform.db import database
 from eduplatform.http import Conflict
 from eduplatform.security import Principal
@@ -30,6 +38,24 @@ from course.schemas import (
     price_rule_violation,
 )
 
+# Short: an invalidation lost while Redis was unreachable is outlived by at most this.
+COURSE_TTL_SECONDS = 300
+CATALOGUE_TTL_SECONDS = 60
+CATALOGUE = "catalogue"
+
+
+class CataloguePage(BaseModel):
+    items: list[CourseOut]
+    total: int
+
+
+def _course_version(course_id: UUID) -> str:
+    return f"course:{course_id}"
+
+
+def _lesson_version(lesson_id: UUID) -> str:
+    return f"lesson:{lesson_id}"
+
 COURSE_NOT_FOUND = "Course not found"
 MODULE_NOT_FOUND = "Module not found"
 LESSON_NOT_FOUND = "Lesson not found"
@@ -46,9 +72,15 @@ def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
 
 def catalogue(search: str | None, limit: int, offset: int) -> tuple[list[CourseOut], int]:
     term = (search or "").strip() or None  # a blank q lists everything
-    with database().transaction() as conn:
-        rows, total = repository.catalogue(conn, term, limit, offset)
-    return [CourseOut(**row) for row in rows], total
+
+    def load() -> CataloguePage:
+        with database().transaction() as conn:
+            rows, total = repository.catalogue(conn, term, limit, offset)
+        return CataloguePage(items=[CourseOut(**row) for row in rows], total=total)
+
+    page = cache().read_through("catalogue", key_of(term, limit, offset), [CATALOGUE], CataloguePage, load,
+                                CATALOGUE_TTL_SECONDS)
+    return page.items, page.total
 
 
 def teacher_courses(teacher_id: UUID, limit: int, offset: int) -> tuple[list[CourseOut], int]:
@@ -58,11 +90,15 @@ def teacher_courses(teacher_id: UUID, limit: int, offset: int) -> tuple[list[Cou
 
 
 def course(course_id: UUID) -> CourseOut:
-    with database().transaction() as conn:
-        row = repository.course_by_id(conn, course_id)
-    if row is None:
-        raise NotFoundError(COURSE_NOT_FOUND)
-    return CourseOut(**row)
+    def load() -> CourseOut:
+        with database().transaction() as conn:
+            row = repository.course_by_id(conn, course_id)
+        if row is None:
+            raise NotFoundError(COURSE_NOT_FOUND)
+        return CourseOut(**row)
+
+    return cache().read_through("course", str(course_id), [_course_version(course_id)], CourseOut, load,
+                                COURSE_TTL_SECONDS)
 
 
 def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
@@ -71,6 +107,7 @@ def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
             conn, teacher.user_id, request.title, request.description, request.is_free, request.price,
             request.duration_minutes, request.level,
         )
+    cache().invalidate(CATALOGUE)
     return CourseOut(**row)
 
 
@@ -90,22 +127,27 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
             conn, course_id, merged["title"], merged["description"], merged["is_free"], merged["price"],
             merged["duration_minutes"], merged["level"],
         )
+    cache().invalidate(_course_version(course_id), CATALOGUE)
     return CourseOut(**row)
 
 
 def curriculum(course_id: UUID) -> Curriculum:
     """The course with its modules and their lessons, in three queries whatever their number."""
-    with database().transaction() as conn:
-        course_row = repository.course_by_id(conn, course_id)
-        if course_row is None:
-            raise NotFoundError(COURSE_NOT_FOUND)
-        module_rows = repository.modules_of_course(conn, course_id)
-        lesson_rows = repository.lessons_of_course(conn, course_id)
-    lessons_by_module: dict[UUID, list[LessonOut]] = {row["id"]: [] for row in module_rows}
-    for row in lesson_rows:
-        lessons_by_module[row["module_id"]].append(LessonOut(**row))
-    modules = [ModuleWithLessons(**row, lessons=lessons_by_module[row["id"]]) for row in module_rows]
-    return Curriculum(course=CourseOut(**course_row), modules=modules, total_lessons=len(lesson_rows))
+    def load() -> Curriculum:
+        with database().transaction() as conn:
+            course_row = repository.course_by_id(conn, course_id)
+            if course_row is None:
+                raise NotFoundError(COURSE_NOT_FOUND)
+            module_rows = repository.modules_of_course(conn, course_id)
+            lesson_rows = repository.lessons_of_course(conn, course_id)
+        lessons_by_module: dict[UUID, list[LessonOut]] = {row["id"]: [] for row in module_rows}
+        for row in lesson_rows:
+            lessons_by_module[row["module_id"]].append(LessonOut(**row))
+        modules = [ModuleWithLessons(**row, lessons=lessons_by_module[row["id"]]) for row in module_rows]
+        return Curriculum(course=CourseOut(**course_row), modules=modules, total_lessons=len(lesson_rows))
+
+    return cache().read_through("curriculum", str(course_id), [_course_version(course_id)], Curriculum, load,
+                                COURSE_TTL_SECONDS)
 
 
 # ---- modules ---------------------------------------------------------------------------------------------
@@ -116,7 +158,9 @@ def create_module(teacher: Principal, course_id: UUID, request: ModuleCreate) ->
         if stored is None:
             raise NotFoundError(COURSE_NOT_FOUND)
         _ensure_owner(teacher, stored["teacher_id"])
-        return ModuleOut(**repository.insert_module(conn, course_id, request.title, request.order))
+        module = ModuleOut(**repository.insert_module(conn, course_id, request.title, request.order))
+    cache().invalidate(_course_version(course_id))
+    return module
 
 
 def _owned_module(conn: psycopg.Connection, teacher: Principal, module_id: UUID) -> dict[str, Any]:
@@ -130,13 +174,17 @@ def _owned_module(conn: psycopg.Connection, teacher: Principal, module_id: UUID)
 def update_module(teacher: Principal, module_id: UUID, request: ModuleUpdate) -> ModuleOut:
     with database().transaction() as conn:
         merged = {**_owned_module(conn, teacher, module_id), **request.model_dump(exclude_unset=True)}
-        return ModuleOut(**repository.update_module(conn, module_id, merged["title"], merged["order"]))
+        module = ModuleOut(**repository.update_module(conn, module_id, merged["title"], merged["order"]))
+    cache().invalidate(_course_version(module.course_id))
+    return module
 
 
 def delete_module(teacher: Principal, module_id: UUID) -> None:
     with database().transaction() as conn:
-        _owned_module(conn, teacher, module_id)
-        repository.delete_module(conn, module_id)
+        course_id = _owned_module(conn, teacher, module_id)["course_id"]
+        lesson_ids = repository.lesson_ids_of_module(conn, module_id)
+        repository.delete_module(conn, module_id)  # its lessons go with it
+    cache().invalidate(_course_version(course_id), *(_lesson_version(lesson_id) for lesson_id in lesson_ids))
 
 
 # ---- lessons ---------------------------------------------------------------------------------------------
@@ -150,15 +198,20 @@ def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) ->
         row = repository.insert_lesson(
             conn, module_id, request.title, request.content, request.video_url, request.duration_minutes, request.order
         )
+    cache().invalidate(_course_version(module["course_id"]))
     return LessonOut(**row)
 
 
 def lesson(lesson_id: UUID) -> LessonOut:
-    with database().transaction() as conn:
-        row = repository.lesson_by_id(conn, lesson_id)
-    if row is None:
-        raise NotFoundError(LESSON_NOT_FOUND)
-    return LessonOut(**row)
+    def load() -> LessonOut:
+        with database().transaction() as conn:
+            row = repository.lesson_by_id(conn, lesson_id)
+        if row is None:
+            raise NotFoundError(LESSON_NOT_FOUND)
+        return LessonOut(**row)
+
+    return cache().read_through("lesson", str(lesson_id), [_lesson_version(lesson_id)], LessonOut, load,
+                                COURSE_TTL_SECONDS)
 
 
 def _owned_lesson(conn: psycopg.Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
@@ -175,13 +228,15 @@ def update_lesson(teacher: Principal, lesson_id: UUID, request: LessonUpdate) ->
         row = repository.update_lesson(
             conn, lesson_id, merged["title"], merged["content"], merged["video_url"], merged["duration_minutes"], merged["order"]
         )
+    cache().invalidate(_lesson_version(lesson_id), _course_version(merged["course_id"]))
     return LessonOut(**row)
 
 
 def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
     with database().transaction() as conn:
-        _owned_lesson(conn, teacher, lesson_id)
+        course_id = _owned_lesson(conn, teacher, lesson_id)["course_id"]
         repository.delete_lesson(conn, lesson_id)
+    cache().invalidate(_lesson_version(lesson_id), _course_version(course_id))
 
 
 # ---- reviews ---------------------------------------------------------------------------------------------
@@ -196,6 +251,7 @@ def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
             row = repository.insert_review(conn, request.course_id, student_id, request.rating, request.comment)
     except repository.AlreadyReviewed:
         raise Conflict(ALREADY_REVIEWED) from None  # the transaction rolled back the rating too
+    cache().invalidate(_course_version(request.course_id), CATALOGUE)  # the course's rating changed
     return ReviewOut(**row)
 
 

@@ -3,10 +3,10 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
 from eduplatform.security import BCRYPT_MAX_PASSWORD_BYTES
-from eduplatform.types import Timestamp
+from eduplatform.types import Timestamp, multi_line_text, single_line_text
 
 
 def _fits_bcrypt(password: str) -> str:
@@ -17,20 +17,23 @@ def _fits_bcrypt(password: str) -> str:
 
 # maxLength 72 is the bound in characters a schema can state; the validator counts the UTF-8 bytes.
 # repr=False: a request model is printed whole by debug logs (Powertools logs a route's arguments).
-NewPassword = Annotated[str, Field(min_length=8, max_length=BCRYPT_MAX_PASSWORD_BYTES, repr=False), AfterValidator(_fits_bcrypt)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+# Passwords follow the multi-line text rule (a tab is fine, NUL and unpaired surrogates are not).
+NewPassword = Annotated[multi_line_text(max_length=BCRYPT_MAX_PASSWORD_BYTES, min_length=8), Field(repr=False),
+                        AfterValidator(_fits_bcrypt)]
+Name = single_line_text(max_length=255, min_length=1)
+Email = single_line_text(max_length=320, min_length=1, strip=False)
 
 
 class RegisterRequest(BaseModel):
-    email: Annotated[EmailStr, Field(max_length=320)]
+    email: Annotated[EmailStr, Field(max_length=320)]  # email-validator refuses control characters itself
     password: NewPassword
     name: Name
     role: Literal["student", "teacher"] = "student"
 
 
 class LoginRequest(BaseModel):
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024), Field(repr=False)]
+    email: Email
+    password: Annotated[multi_line_text(max_length=1024, min_length=1), Field(repr=False)]
 
 
 class TokenResponse(BaseModel):

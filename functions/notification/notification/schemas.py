@@ -1,18 +1,18 @@
 """Request and response models of the notification API, and the domain events it consumes."""
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from eduplatform.types import Timestamp
+from eduplatform.types import Timestamp, multi_line_text, single_line_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Body = Annotated[str, StringConstraints(max_length=5000)]
+Title = single_line_text(max_length=500, min_length=1)
+Body = multi_line_text(max_length=5000)
 
 
 class NotificationRequest(BaseModel):

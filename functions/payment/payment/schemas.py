@@ -1,15 +1,13 @@
 """Request and response models of the payment API."""
 
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from eduplatform.types import Money, Timestamp
+from eduplatform.types import Money, MoneyAmount, Timestamp
 
-# A number or a string, more than zero, at most two decimal places ("49.99", 49.99).
-Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2, allow_inf_nan=False)]
+Amount = MoneyAmount
 
 
 class PaymentRequest(BaseModel):

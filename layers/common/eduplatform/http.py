@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
+from eduplatform.types import OFFSET_MAX, PAGE_SIZE_MAX
 
 CORS = CORSConfig(
     allow_origin="*",
@@ -133,7 +134,9 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
 
     The EMF record (Requests, Duration, ResponseSize by service/route/method/status) is what
     infra/metrics/bridge.py turns into Prometheus metrics; Powertools adds a ColdStart
-    record on a cold start. An unhandled exception is recorded as a 500 before it propagates.
+    record on a cold start. The last line of defence: an exception nothing expected is logged
+    with its stack trace and answered ``500 {"detail", "request_id"}``, never with its text,
+    so API Gateway's own 502 only ever means the function itself died.
     """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -145,12 +148,31 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
         try:
             response = _unreadable_body(event) or app.resolve(event, context)
         except Exception:
-            _record_request(context, method, route, 500, started, 0)
-            raise
+            logger.exception("unhandled error", extra={"request_id": context.aws_request_id})
+            response = internal_error_response(event, context.aws_request_id)
         _record_request(context, method, route, response.get("statusCode", 500), started, len(response.get("body") or ""))
         return response
 
     return handler
+
+
+INTERNAL_ERROR = "Internal server error"
+
+
+def internal_error_response(event: dict, request_id: str) -> dict:
+    """What a client sees of a failure nobody expected: the request id to quote, nothing else."""
+    return _json_response(event, 500, {"detail": INTERNAL_ERROR, "request_id": request_id})
+
+
+def _json_response(event: dict, status: int, body: dict[str, Any]) -> dict:
+    """A complete API Gateway response built outside the resolver, with the API's JSON and CORS headers."""
+    origin = next((value for name, value in (event.get("headers") or {}).items() if name.lower() == "origin"), None)
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **CORS.to_dict(origin)},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -164,7 +186,7 @@ def _unreadable_body(event: dict) -> dict | None:
     """
     body = event.get("body") or ""
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode(errors="surrogatepass"))
     media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if size > MAX_BODY_BYTES:
         status, detail = 413, "Request body too large (limit 1 MB)"
@@ -172,12 +194,7 @@ def _unreadable_body(event: dict) -> dict | None:
         status, detail = 415, "Content-Type must be application/json"
     else:
         return None
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, **CORS.to_dict(headers.get("origin"))},
-        "body": json.dumps({"detail": detail}),
-        "isBase64Encoded": False,
-    }
+    return _json_response(event, status, {"detail": detail})
 
 
 def _record_request(context: LambdaContext, method: str, route: str, status: int, started: float, size: int) -> None:
@@ -234,8 +251,8 @@ def verified_role_required(role: Role, message: str, unverified_message: str) ->
 
 # ---- pagination ---------------------------------------------------------------------------
 
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Page size, 1 to {PAGE_SIZE_MAX}")]
+Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description=f"Items to skip, 0 to {OFFSET_MAX:,}")]
 
 ItemT = TypeVar("ItemT")
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     jwt_ttl_seconds: int = Field(default=3600, gt=0)
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
     db_connect_timeout_seconds: int = Field(default=3, gt=0)
+    # Redis for the hot public reads (eduplatform.cache); none when empty. The prefix keeps the
+    # stacks sharing one Redis (local, e2e, load test) apart.
+    cache_url: str | None = None
+    cache_key_prefix: str = ""
 
     identity_db_url: str | None = None
     course_db_url: str | None = None

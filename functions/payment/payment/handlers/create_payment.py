@@ -5,6 +5,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from eduplatform.facts import COURSE_FACTS, template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Role
+from eduplatform.types import single_line_text
 
 from payment import service
 from payment.schemas import PaymentOut, PaymentRequest
@@ -18,6 +19,7 @@ TEMPLATE_PROPERTIES = template_properties(
 
 app = create_app()
 
+IdempotencyKey = single_line_text(max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)
 Student = role_required(Role.STUDENT, message="Only students can make payments")
 
 
@@ -28,7 +30,8 @@ Student = role_required(Role.STUDENT, message="Only students can make payments")
                                   (422, "Invalid request, or the amount differs from the price"), success=201,
                                   model=PaymentOut, description="Payment completed"))
 def create_payment(body: PaymentRequest, student: Student,
-                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)] = None):
+                   idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key",
+                                                                             max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)] = None):
     return created(service.create_payment(student.user_id, body, idempotency_key, app.lambda_context))
 
 

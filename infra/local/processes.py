@@ -1,9 +1,23 @@
-"""Who holds a local TCP port: so the launcher can refuse another checkout's services loudly."""
+"""The launcher's processes: which of them still run, and who holds a local TCP port (so the
+launcher can refuse another checkout's services loudly)."""
 
 import socket
 from pathlib import Path
 
 LISTEN = "0A"
+
+
+def recorded_pid(pid_file: Path, marker: bytes) -> int | None:
+    """The pid written in ``pid_file`` when that process still runs and its command line holds ``marker``.
+
+    (An exited child lingers as a zombie, whose command line is empty: it counts as gone.)
+    """
+    try:
+        pid = int(pid_file.read_text().strip())
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if marker in command_line else None
 
 
 def port_accepts(port: int, host: str = "127.0.0.1") -> bool:

@@ -1,0 +1,219 @@
+"""The Redis cache of the course domain's public reads, against the machine's real Redis.
+
+Served from the cache (a change made behind the application's back stays unseen), never
+stale after a write through the API (every write of the course domain, then every read it
+affects), safe against a reader racing a writer, and Redis down, refusing or silent costs
+speed only: every read still answers from PostgreSQL.
+"""
+
+import socket
+import threading
+import uuid
+
+import psycopg
+import pytest
+import redis
+
+from eduplatform import cache as cache_module
+from eduplatform import settings
+from eduplatform.cache import Cache
+from pydantic import BaseModel
+from tests.unit.test_course import (
+    CREATE_LESSON, CREATE_REVIEW, CURRICULUM, DELETE_LESSON, DELETE_MODULE, GET, GET_LESSON, LIST, Teacher, UPDATE,
+    UPDATE_LESSON, UPDATE_MODULE, new_course, new_lesson, new_module,
+)
+from tests.support.lambda_events import call
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_client():
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis must answer on 127.0.0.1:6379 for these tests (`redis-server --daemonize yes`): {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def cached(monkeypatch, redis_client):
+    """The course functions use the real Redis under a prefix of this test's own."""
+    prefix = f"unit-{uuid.uuid4().hex[:12]}:"
+    monkeypatch.setenv("CACHE_URL", REDIS_URL)
+    monkeypatch.setenv("CACHE_KEY_PREFIX", prefix)
+    settings.get_settings.cache_clear()
+    cache_module.reset_cache()
+    yield prefix
+    cache_module.reset_cache()
+    settings.get_settings.cache_clear()
+    keys = list(redis_client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        redis_client.delete(*keys)
+
+
+@pytest.fixture
+def course_db(domain_database):
+    return domain_database("course")
+
+
+def behind_the_back(url: str, statement: str, *params) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement, params)
+
+
+def test_reads_are_served_from_the_cache(cached, course_db, token_for):
+    teacher = Teacher(token_for)
+    course = new_course(teacher.token, title="Cached title")
+    lesson = new_lesson(teacher.token, new_module(teacher.token, course["id"])["id"], title="Cached lesson")
+    first = [call(GET, {"course_id": course["id"]}).json(), call(CURRICULUM, {"course_id": course["id"]}).json(),
+             call(GET_LESSON, {"lesson_id": lesson["id"]}).json(), call(LIST, query={"q": "cached"}).json()]
+    behind_the_back(course_db, "UPDATE courses SET title = 'Changed behind the back'")
+    behind_the_back(course_db, "UPDATE lessons SET title = 'Changed behind the back'")
+    again = [call(GET, {"course_id": course["id"]}).json(), call(CURRICULUM, {"course_id": course["id"]}).json(),
+             call(GET_LESSON, {"lesson_id": lesson["id"]}).json(), call(LIST, query={"q": "cached"}).json()]
+    assert again == first
+    assert first[3]["total"] == 1 and first[3]["items"][0]["title"] == "Cached title"
+
+
+def test_without_a_cache_url_reads_go_to_the_database(course_db, token_for):
+    teacher = Teacher(token_for)
+    course = new_course(teacher.token, title="Uncached")
+    behind_the_back(course_db, "UPDATE courses SET title = 'Seen at once'")
+    assert call(GET, {"course_id": course["id"]}).json()["title"] == "Seen at once"
+
+
+def test_no_stale_entry_outlives_a_write_of_the_course_domain(cached, course_db, token_for):
+    teacher = Teacher(token_for)
+    course = new_course(teacher.token, title="Before")
+    course_id = course["id"]
+    module = new_module(teacher.token, course_id, title="Module before")
+    lesson = new_lesson(teacher.token, module["id"], title="Lesson before")
+
+    def reads():
+        return {
+            "course": call(GET, {"course_id": course_id}).json(),
+            "curriculum": call(CURRICULUM, {"course_id": course_id}).json(),
+            "lesson": call(GET_LESSON, {"lesson_id": lesson["id"]}),
+            "catalogue": call(LIST, query={"limit": 100}).json(),
+            "search": call(LIST, query={"q": "after"}).json(),
+        }
+
+    reads()  # every entry cached
+    assert call(UPDATE, {"course_id": course_id}, body={"title": "After"}, token=teacher.token).status == 200
+    now = reads()
+    assert now["course"]["title"] == "After" and now["curriculum"]["course"]["title"] == "After"
+    assert now["catalogue"]["items"][0]["title"] == "After" and now["search"]["total"] == 1
+
+    new_course(teacher.token, title="Another after")  # a new course changes lists and search totals
+    now = reads()
+    assert now["catalogue"]["total"] == 2 and now["search"]["total"] == 2
+
+    assert call(UPDATE_MODULE, {"module_id": module["id"]}, body={"title": "Module after"}, token=teacher.token).status == 200
+    assert reads()["curriculum"]["modules"][0]["title"] == "Module after"
+
+    second = new_lesson(teacher.token, module["id"], title="Second lesson")
+    assert reads()["curriculum"]["total_lessons"] == 2
+
+    assert call(UPDATE_LESSON, {"lesson_id": lesson["id"]}, body={"title": "Lesson after"}, token=teacher.token).status == 200
+    now = reads()
+    assert now["lesson"].json()["title"] == "Lesson after"
+    assert [item["title"] for item in now["curriculum"]["modules"][0]["lessons"]] == ["Lesson after", "Second lesson"]
+
+    assert call(DELETE_LESSON, {"lesson_id": second["id"]}, token=teacher.token).status == 204
+    assert call(GET_LESSON, {"lesson_id": second["id"]}).status == 404
+    assert reads()["curriculum"]["total_lessons"] == 1
+
+    review = call(CREATE_REVIEW, body={"course_id": course_id, "rating": 4}, token=token_for("student"))
+    assert review.status == 201, review.text
+    now = reads()
+    assert now["course"]["review_count"] == 1 and now["course"]["avg_rating"] == 4
+    assert next(item for item in now["catalogue"]["items"] if item["id"] == course_id)["review_count"] == 1
+
+    assert call(DELETE_MODULE, {"module_id": module["id"]}, token=teacher.token).status == 204
+    now = reads()
+    assert now["curriculum"]["modules"] == [] and now["lesson"].status == 404  # its lessons went with it
+
+
+class Value(BaseModel):
+    n: int
+
+
+def test_a_reader_racing_a_writer_never_stores_a_value_readers_see(cached):
+    cache = Cache(REDIS_URL, cached)
+    stored = {"n": 1}
+
+    def read_old_value_while_a_write_commits() -> Value:
+        value = Value(**stored)        # the reader has read the database ...
+        stored["n"] = 2                # ... a writer commits ...
+        cache.invalidate("thing:1")    # ... and bumps the version, before the reader stores what it read
+        return value
+
+    assert cache.read_through("thing", "1", ["thing:1"], Value, read_old_value_while_a_write_commits, 60).n == 1
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(**stored), 60).n == 2
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=99), 60).n == 2  # now cached
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_redis_refusing_connections_falls_back_to_the_database(monkeypatch, course_db, token_for):
+    monkeypatch.setenv("CACHE_URL", f"redis://127.0.0.1:{free_port()}/0")
+    settings.get_settings.cache_clear()
+    cache_module.reset_cache()
+    try:
+        teacher = Teacher(token_for)
+        course = new_course(teacher.token, title="No Redis")
+        for _ in range(3):
+            assert call(GET, {"course_id": course["id"]}).json()["title"] == "No Redis"
+        assert call(UPDATE, {"course_id": course["id"]}, body={"title": "Still fine"}, token=teacher.token).status == 200
+        assert call(LIST, query={"q": "still"}).json()["total"] == 1
+    finally:
+        cache_module.reset_cache()
+        settings.get_settings.cache_clear()
+
+
+def test_redis_that_accepts_but_never_answers_falls_back_to_the_database():
+    silent = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+    stop = threading.Event()
+
+    def accept_and_say_nothing():
+        silent.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept_and_say_nothing, daemon=True)
+    thread.start()
+    try:
+        cache = Cache(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", "silent:")
+        assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=7), 60).n == 7
+        cache.invalidate("thing:1")  # logged, never raised
+        assert accepted, "the client did reach the silent server"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        silent.close()
+
+
+def test_redis_pausing_mid_run_falls_back_then_serves_again(cached, redis_client, monkeypatch):
+    monkeypatch.setattr(cache_module, "BACKOFF_SECONDS", 0.0)
+    cache = Cache(REDIS_URL, cached)
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=1), 60).n == 1
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=2), 60).n == 1  # cached
+    redis_client.execute_command("CLIENT", "PAUSE", "500", "ALL")  # Redis stops answering every client
+    try:
+        assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=3), 60).n == 3  # the database's
+    finally:
+        redis_client.execute_command("CLIENT", "UNPAUSE")
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=4), 60).n == 1  # served again
