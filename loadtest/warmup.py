@@ -30,18 +30,19 @@ from infra.local.stack import api_url, aws_client
 from infra.template.generate import read_template, serverless_functions
 
 
-# Warm instances per function that `make up` leaves, from each function's share of the seed's
-# 100-user mix (~52 requests/s, ~60 % of them course reads; docs/performance.md, "Warm after
-# make up"). Functions not listed get one. The bcrypt function cannot exceed
-# PasswordHashingConcurrency anyway.
+# Warm instances per function that `make up` leaves: enough that the seed's 100-user mix, first
+# burst included, does not outgrow the chained functions (enrollment, payment and the facts they
+# call); fewer started a storm of instances (docs/performance.md, "Warm after make up", runs A-D).
+# Functions not listed get one; the bcrypt function cannot exceed PasswordHashingConcurrency anyway.
 INSTANCES = {
-    "CourseApiFunction": 4,
-    "EnrollmentApiFunction": 3,
+    "CourseApiFunction": 5,
+    "EnrollmentApiFunction": 6,
     "IdentityApiFunction": 2,
-    "IdentityCredentialsFunction": 3,
-    "PaymentApiFunction": 2,
+    "PaymentApiFunction": 4,
     "NotificationApiFunction": 2,
-    "CourseInternalCourseFactsFunction": 2,
+    "CourseInternalCourseFactsFunction": 4,
+    "CourseInternalLessonFactsFunction": 2,
+    "PaymentInternalPaymentFactsFunction": 3,
 }
 
 
