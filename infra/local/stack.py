@@ -159,19 +159,17 @@ def start_emulator() -> bool:
 def stop_emulator() -> bool:
     pid = emulator_pid()
     EMULATOR_PID.unlink(missing_ok=True)
-    if pid is None:
-        shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
-        return False
-    try:
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.killpg(pid, 0)
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    if pid is not None:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(50):
+                os.killpg(pid, 0)
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
-    return True
+    return pid is not None
 
 
 # ---- metrics bridge ------------------------------------------------------------------------
