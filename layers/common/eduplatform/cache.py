@@ -47,9 +47,8 @@ class Cache:
         ) if url else None
         self._skip_until = 0.0
 
-    @property
-    def enabled(self) -> bool:
-        return self._client is not None
+    def _version_key(self, version: str) -> str:
+        return f"{self.prefix}version:{version}"
 
     def _usable(self) -> redis.Redis | None:
         if self._client is None or time.monotonic() < self._skip_until:
@@ -66,9 +65,8 @@ class Cache:
         client = self._usable()
         if client is None:
             return load()
-        version_keys = [self.prefix + "version:" + version for version in versions]
         try:
-            current = client.mget(version_keys)
+            current = client.mget([self._version_key(version) for version in versions])
             entry_key = f"{self.prefix}{name}:{key}@" + ".".join((value or b"0").decode() for value in current)
             raw = client.get(entry_key)
         except redis.RedisError as exc:
@@ -93,7 +91,7 @@ class Cache:
         try:
             with self._client.pipeline(transaction=False) as pipeline:
                 for version in versions:
-                    pipeline.incr(self.prefix + "version:" + version)
+                    pipeline.incr(self._version_key(version))
                 pipeline.execute()
         except redis.RedisError as exc:
             logger.error("cache invalidation failed; entries expire with their TTL",
