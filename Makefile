@@ -17,7 +17,7 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
+.PHONY: help install up down url migrate seed rebuild-read-models loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
@@ -25,6 +25,7 @@ help:
 	@echo "make url     print the API base URL of the running stack"
 	@echo "make down    stop what make up started"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
+	@echo "make rebuild-read-models                     refill enrollment's and payment's read models from the running stack"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
@@ -52,8 +53,14 @@ url: $(INSTALLED)
 migrate: $(INSTALLED)
 	$(PY) -m infra.migrate
 
+# The seed writes every domain's own tables; the read models (enrollment's and payment's copies
+# of course facts and completed payments) are then rebuilt through the running stack.
 seed: $(INSTALLED)
 	$(PY) -m seed.generate --reset --scale $(SCALE)
+	$(PY) -m infra.local.read_models
+
+rebuild-read-models: $(INSTALLED)
+	$(PY) -m infra.local.read_models
 
 loadtest: $(INSTALLED)
 	@mkdir -p $(LOADTEST_DIR)

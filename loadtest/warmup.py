@@ -40,9 +40,14 @@ INSTANCES = {
     "IdentityApiFunction": 2,
     "PaymentApiFunction": 4,
     "NotificationApiFunction": 2,
-    "CourseInternalCourseFactsFunction": 4,
-    "CourseInternalLessonFactsFunction": 2,
+    # The read models' fallback: a payment made a moment ago, a course created a moment ago.
+    "CourseInternalCourseFactsFunction": 1,
     "PaymentInternalPaymentFactsFunction": 3,
+    # Not on any request path: the read models' rebuild and the exports it reads.
+    "CourseInternalCourseFactsPageFunction": 0,
+    "PaymentInternalCompletedPaymentsPageFunction": 0,
+    "EnrollmentInternalRebuildReadModelsFunction": 0,
+    "PaymentInternalRebuildReadModelsFunction": 0,
 }
 
 
@@ -77,7 +82,7 @@ def warm_internal(stack: str, logical_id: str, width: int) -> list[str]:
     client = aws_client("lambda")
     name = aws_client("cloudformation").describe_stack_resource(
         StackName=stack, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
-    payload = json.dumps({"course_id": str(uuid.uuid4()), "lesson_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())})
+    payload = json.dumps({"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())})
     return _concurrently(width, lambda: client.invoke(FunctionName=name, Payload=payload.encode()).get("FunctionError", "ok"))
 
 
@@ -95,7 +100,8 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
         if any(status >= 500 for status in statuses):
             print(f"  {method} {path}: {statuses}", flush=True)
     for logical_id in internal:
-        warm_internal(stack, logical_id, widths[logical_id])
+        if widths[logical_id]:
+            warm_internal(stack, logical_id, widths[logical_id])
     return widths
 
 

@@ -119,6 +119,7 @@ class MetricStore:
     durations: dict[tuple[str, ...], HistogramState] = field(default_factory=dict)
     response_sizes: dict[tuple[str, ...], HistogramState] = field(default_factory=dict)
     cold_starts: dict[tuple[str, ...], float] = field(default_factory=dict)
+    read_model_fallbacks: dict[tuple[str, ...], float] = field(default_factory=dict)
     records_ingested: int = 0
 
     def add(self, record: EmfRecord) -> bool:
@@ -141,6 +142,11 @@ class MetricStore:
             metric = record.metrics["ResponseSize"]
             self._observe(self.response_sizes, RESPONSE_SIZE_BUCKETS_BYTES, latency_labels,
                           [value * BYTES_PER_UNIT.get(metric.unit, 1.0) for value in metric.values])
+            known = True
+        if "ReadModelFallbacks" in record.metrics:
+            labels = tuple(dimensions.get(name, "") for name in LATENCY_LABELS)
+            self.read_model_fallbacks[labels] = (self.read_model_fallbacks.get(labels, 0.0)
+                                                 + sum(record.metrics["ReadModelFallbacks"].values))
             known = True
         if "ColdStart" in record.metrics:
             labels = tuple(dimensions.get(name, "") for name in COLD_START_LABELS)
@@ -174,6 +180,12 @@ class MetricStore:
         for labels, value in sorted(self.cold_starts.items()):
             cold.add_metric(labels, value)
         yield cold
+        fallbacks = CounterMetricFamily("read_model_fallbacks_total",
+                                        "Requests that asked another domain because a read model had not seen the thing yet",
+                                        labels=LATENCY_LABELS)
+        for labels, value in sorted(self.read_model_fallbacks.items()):
+            fallbacks.add_metric(labels, value)
+        yield fallbacks
 
     @staticmethod
     def _histogram_family(name: str, documentation: str, histograms: dict, bounds: tuple[float, ...]) -> HistogramMetricFamily:
@@ -192,6 +204,7 @@ class MetricStore:
             "durations": histograms(self.durations),
             "response_sizes": histograms(self.response_sizes),
             "cold_starts": [[list(labels), value] for labels, value in self.cold_starts.items()],
+            "read_model_fallbacks": [[list(labels), value] for labels, value in self.read_model_fallbacks.items()],
             "records_ingested": self.records_ingested,
         }
 
@@ -211,5 +224,6 @@ class MetricStore:
             durations=histograms(snapshot["durations"], DURATION_BUCKETS_SECONDS),
             response_sizes=histograms(snapshot["response_sizes"], RESPONSE_SIZE_BUCKETS_BYTES),
             cold_starts={tuple(labels): value for labels, value in snapshot["cold_starts"]},
+            read_model_fallbacks={tuple(labels): value for labels, value in snapshot.get("read_model_fallbacks", [])},
             records_ingested=snapshot["records_ingested"],
         )

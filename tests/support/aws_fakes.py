@@ -3,7 +3,8 @@
 moto can only run a Lambda function's code in Docker, which these machines lack, so the
 internal "facts" functions of other domains are answered by ``FakeFacts``: a fake Lambda
 client injected into ``eduplatform.internal_calls`` that returns the payloads the owning
-domain would (its contract is documented in ``eduplatform.facts``).
+domain would (its contract is documented in ``eduplatform.facts``) and counts the calls
+(the read models' fallback and rebuild are the only callers).
 
 Import the fixtures into a test module: ``from tests.support.aws_fakes import aws, event_bus, ...``.
 """
@@ -24,34 +25,49 @@ from eduplatform import events, internal_calls
 REGION = "us-east-1"
 FUNCTION_NAMES = {
     "COURSE_FACTS_FUNCTION": "test-course-facts",
-    "LESSON_FACTS_FUNCTION": "test-lesson-facts",
+    "COURSE_FACTS_PAGE_FUNCTION": "test-course-facts-page",
     "PAYMENT_FACTS_FUNCTION": "test-payment-facts",
+    "COMPLETED_PAYMENTS_PAGE_FUNCTION": "test-completed-payments-page",
 }
 
 
 @dataclass
 class FakeFacts:
-    """Courses, lessons and payments as their owning domains would describe them."""
+    """Courses (with their lessons) and payments as their owning domains would describe them."""
 
     courses: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lessons: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # function name -> "error" (the function raised) or "unreachable"
     broken: dict[str, str] = field(default_factory=dict)
 
-    def add_course(self, price: str | None = None, total_lessons: int = 2, lessons: int = 0) -> str:
+    def add_course(self, price: str | None = None, lessons: int = 0) -> str:
         course_id = str(uuid.uuid4())
+        lesson_ids = [str(uuid.uuid4()) for _ in range(lessons)]
         self.courses[course_id] = {
             "found": True, "course_id": course_id, "teacher_id": str(uuid.uuid4()),
-            "is_free": price is None, "price": price, "total_lessons": total_lessons,
+            "is_free": price is None, "price": price, "total_lessons": lessons, "version": 1, "lesson_ids": lesson_ids,
         }
         return course_id
 
+    def change_course(self, course_id: str, **changes: Any) -> dict[str, Any]:
+        """The course's facts after a change (one more version), as its event would carry them."""
+        course = self.courses[course_id]
+        course.update(changes, version=course["version"] + 1)
+        course["total_lessons"] = len(course["lesson_ids"])
+        return self.facts_of(course_id)
+
     def add_lesson(self, course_id: str) -> str:
         lesson_id = str(uuid.uuid4())
-        self.lessons[lesson_id] = {"found": True, "lesson_id": lesson_id, "module_id": str(uuid.uuid4()), "course_id": course_id}
+        self.change_course(course_id, lesson_ids=[*self.courses[course_id]["lesson_ids"], lesson_id])
         return lesson_id
+
+    def lesson_ids(self, course_id: str) -> list[str]:
+        return list(self.courses[course_id]["lesson_ids"])
+
+    def facts_of(self, course_id: str) -> dict[str, Any]:
+        """The course's facts without the "found" flag (the shape of a course event's ``course``)."""
+        return {key: value for key, value in self.courses[course_id].items() if key != "found"}
 
     def add_payment(self, student_id: Any, course_id: str, status: str = "completed", amount: str = "49.99") -> str:
         payment_id = str(uuid.uuid4())
@@ -61,13 +77,30 @@ class FakeFacts:
         }
         return payment_id
 
+    def calls_to(self, variable: str) -> list[dict[str, Any]]:
+        return [payload for name, payload in self.calls if name == FUNCTION_NAMES[variable]]
+
     def answer(self, function_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if function_name == FUNCTION_NAMES["COURSE_FACTS_PAGE_FUNCTION"]:
+            return self._page([self.facts_of(key) for key in self.courses], "course_id", payload)
+        if function_name == FUNCTION_NAMES["COMPLETED_PAYMENTS_PAGE_FUNCTION"]:
+            completed = [{key: p[key] for key in ("payment_id", "student_id", "course_id", "amount")}
+                         for p in self.payments.values() if p["status"] == "completed"]
+            return self._page(completed, "payment_id", payload)
         table, key = {
             FUNCTION_NAMES["COURSE_FACTS_FUNCTION"]: (self.courses, "course_id"),
-            FUNCTION_NAMES["LESSON_FACTS_FUNCTION"]: (self.lessons, "lesson_id"),
             FUNCTION_NAMES["PAYMENT_FACTS_FUNCTION"]: (self.payments, "payment_id"),
         }[function_name]
         return table.get(payload[key], {"found": False})
+
+    @staticmethod
+    def _page(items: list[dict[str, Any]], id_field: str, payload: dict[str, Any]) -> dict[str, Any]:
+        ordered = sorted(items, key=lambda item: uuid.UUID(item[id_field]))
+        after = payload.get("after")
+        if after:
+            ordered = [item for item in ordered if uuid.UUID(item[id_field]) > uuid.UUID(after)]
+        page = ordered[:payload["limit"]]
+        return {"items": page, "next": page[-1][id_field] if len(page) == payload["limit"] else None}
 
     # The boto3 Lambda client's invoke, as far as internal_calls uses it.
     def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""Call a function's handler in-process with an API Gateway REST proxy event."""
+"""Call a function's handler in-process with an API Gateway REST proxy event; build SQS batches of bus events."""
 
 import importlib
 import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -74,3 +75,35 @@ def call(module_name: str, path_params: dict[str, Any] | None = None, **kwargs: 
     headers = {k: ",".join(v) if isinstance(v, list) else v for k, v in (raw.get("multiValueHeaders") or {}).items()}
     headers.update(raw.get("headers") or {})
     return ApiResponse(status=raw["statusCode"], headers=headers, text=raw.get("body") or "")
+
+
+def envelope(detail_type: str, detail: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """An EventBridge event as a rule delivers it to SQS."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source or {"UserRegistered": "eduplatform.identity", "PaymentCompleted": "eduplatform.payment",
+                             "EnrollmentCreated": "eduplatform.enrollment"}.get(detail_type, "eduplatform.course"),
+        "account": "000000000000",
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def sqs_event(*bodies: Any) -> dict[str, Any]:
+    """An SQS event source batch, one record per body (a dict is sent as JSON, a str as is)."""
+    return {"Records": [{
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "handle",
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x",
+                       "ApproximateFirstReceiveTimestamp": "0"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:notification-events",
+        "awsRegion": "us-east-1",
+    } for body in bodies]}

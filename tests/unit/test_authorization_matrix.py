@@ -73,7 +73,7 @@ def course_world(world: World, facts) -> None:
 
 
 def enrollment_world(world: World, facts) -> None:
-    enrolled = facts.add_course(total_lessons=2)
+    enrolled = facts.add_course(lessons=1)
     world.refs.update(enrolled=enrolled, lesson=facts.add_lesson(enrolled), course=facts.add_course())
     assert call("enrollment.handlers.enroll", body={"course_id": enrolled}, token=world.token("student")).status == 201
 

@@ -873,13 +873,14 @@ def test_course_facts_of_a_paid_course_with_lessons(course_db, teacher):
     from course.internal import course_facts
 
     course = new_course(teacher.token, is_free=False, price="49.99")
+    lesson_ids = set()
     for title in ("A", "B"):
         module = new_module(teacher.token, course["id"], title=title)
-        new_lesson(teacher.token, module["id"])
-        new_lesson(teacher.token, module["id"])
+        lesson_ids.update(new_lesson(teacher.token, module["id"])["id"] for _ in range(2))
     facts = course_facts.handler({"course_id": course["id"]}, FakeLambdaContext())
+    # One version for the course, one more per lesson added.
     assert facts == {"found": True, "course_id": course["id"], "teacher_id": str(teacher.id), "is_free": False,
-                     "price": "49.99", "total_lessons": 4}
+                     "price": "49.99", "total_lessons": 4, "version": 5, "lesson_ids": sorted(lesson_ids)}
 
 
 def test_course_facts_of_a_free_course(course_db, teacher):
@@ -888,7 +889,7 @@ def test_course_facts_of_a_free_course(course_db, teacher):
     course = new_course(teacher.token)
     facts = course_facts.handler({"course_id": course["id"]}, FakeLambdaContext())
     assert facts == {"found": True, "course_id": course["id"], "teacher_id": str(teacher.id), "is_free": True,
-                     "price": None, "total_lessons": 0}
+                     "price": None, "total_lessons": 0, "version": 1, "lesson_ids": []}
 
 
 @pytest.mark.parametrize("event", [{"course_id": str(uuid.uuid4())}, {"course_id": "garbage"}, {"course_id": None}, {}])
@@ -896,20 +897,3 @@ def test_course_facts_not_found(course_db, event):
     from course.internal import course_facts
 
     assert course_facts.handler(event, FakeLambdaContext()) == {"found": False}
-
-
-def test_lesson_facts(course_db, teacher):
-    from course.internal import lesson_facts
-
-    course = new_course(teacher.token)
-    module = new_module(teacher.token, course["id"])
-    lesson = new_lesson(teacher.token, module["id"])
-    facts = lesson_facts.handler({"lesson_id": lesson["id"]}, FakeLambdaContext())
-    assert facts == {"found": True, "lesson_id": lesson["id"], "module_id": module["id"], "course_id": course["id"]}
-
-
-@pytest.mark.parametrize("event", [{"lesson_id": str(uuid.uuid4())}, {"lesson_id": "garbage"}, {"lesson_id": 7}, {}])
-def test_lesson_facts_not_found(course_db, event):
-    from course.internal import lesson_facts
-
-    assert lesson_facts.handler(event, FakeLambdaContext()) == {"found": False}

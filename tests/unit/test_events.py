@@ -18,7 +18,7 @@ from eduplatform.security import decode_token
 from infra.config import ROOT
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call
-from tests.unit.test_notification import sqs_event
+from tests.support.lambda_events import sqs_event
 
 
 def register(email="ada@example.com"):
@@ -214,7 +214,10 @@ def resources():
 @pytest.mark.parametrize(("function", "variables"), [
     ("IdentityCredentialsFunction", {"EVENT_BUS_NAME"}),
     ("PaymentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "IDEMPOTENCY_TABLE"}),
-    ("EnrollmentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION", "LESSON_FACTS_FUNCTION"}),
+    ("EnrollmentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}),
+    ("CourseApiFunction", {"EVENT_BUS_NAME"}),
+    ("EnrollmentInternalRebuildReadModelsFunction", {"COURSE_FACTS_PAGE_FUNCTION", "COMPLETED_PAYMENTS_PAGE_FUNCTION"}),
+    ("PaymentInternalRebuildReadModelsFunction", {"COURSE_FACTS_PAGE_FUNCTION"}),
 ])
 def test_callers_get_their_dependencies_names_and_permissions(resources, function, variables):
     properties = resources[function]["Properties"]
@@ -225,11 +228,11 @@ def test_callers_get_their_dependencies_names_and_permissions(resources, functio
     policy_names = {next(iter(policy)) for policy in role_properties["Policies"]}
     if "EVENT_BUS_NAME" in variables:
         assert "EventBridgePutEventsPolicy" in policy_names
-    if variables & {"COURSE_FACTS_FUNCTION", "LESSON_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}:
+    if any(variable.endswith("_FUNCTION") for variable in variables):
         assert "LambdaInvokePolicy" in policy_names
 
 
-@pytest.mark.parametrize("domain", ["identity", "payment", "enrollment"])
+@pytest.mark.parametrize("domain", ["identity", "course", "payment", "enrollment"])
 def test_each_emitting_domain_has_a_scheduled_outbox_relay(resources, domain):
     properties = resources[f"{domain.capitalize()}InternalOutboxRelayFunction"]["Properties"]
     assert properties["Handler"] == f"{domain}.internal.outbox_relay.handler"

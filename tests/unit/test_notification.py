@@ -2,12 +2,11 @@
 
 import json
 import uuid
-from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
-from tests.support.lambda_events import FakeLambdaContext, call
+from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
 CREATE = "notification.handlers.create_notification"
 MINE = "notification.handlers.my_notifications"
@@ -120,36 +119,6 @@ def test_mark_read_needs_a_token_and_a_uuid(notification_db, token_for):
 
 
 # ---- the event consumer -------------------------------------------------------------------------------------
-
-def envelope(detail_type, detail, source=None):
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": source or {"UserRegistered": "eduplatform.identity", "PaymentCompleted": "eduplatform.payment",
-                             "EnrollmentCreated": "eduplatform.enrollment"}.get(detail_type, "eduplatform.test"),
-        "account": "000000000000",
-        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
-
-
-def sqs_event(*bodies):
-    return {"Records": [{
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "handle",
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x",
-                       "ApproximateFirstReceiveTimestamp": "0"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:notification-events",
-        "awsRegion": "us-east-1",
-    } for body in bodies]}
-
 
 def consume(event):
     from notification import consumer

@@ -84,11 +84,32 @@ def update_course(conn: psycopg.Connection, course_id: UUID, title: str, descrip
     ).fetchone()
 
 
-def lesson_count(conn: psycopg.Connection, course_id: UUID) -> int:
-    return conn.execute(
-        "SELECT count(*) AS n FROM lessons JOIN modules ON modules.id = lessons.module_id WHERE modules.course_id = %s",
-        (course_id,),
-    ).fetchone()["n"]
+# What other domains keep of a course (eduplatform.read_models.CourseFacts): the facts and the lesson ids.
+FACTS_QUERY = (
+    "SELECT c.id AS course_id, c.teacher_id, c.is_free, c.price, c.facts_version AS version, "
+    "ARRAY(SELECT lessons.id FROM modules JOIN lessons ON lessons.module_id = modules.id "
+    "WHERE modules.course_id = c.id ORDER BY lessons.id) AS lesson_ids FROM courses c {where}"
+)
+
+
+def _facts(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "total_lessons": len(row["lesson_ids"])}
+
+
+def course_facts(conn: psycopg.Connection, course_id: UUID) -> dict[str, Any] | None:
+    row = conn.execute(FACTS_QUERY.format(where="WHERE c.id = %s"), (course_id,)).fetchone()
+    return None if row is None else _facts(row)
+
+
+def course_facts_page(conn: psycopg.Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+    """Course facts in course id order, after the given id (the read models' rebuild)."""
+    where = "WHERE c.id > %(after)s ORDER BY c.id LIMIT %(limit)s" if after else "ORDER BY c.id LIMIT %(limit)s"
+    return [_facts(row) for row in conn.execute(FACTS_QUERY.format(where=where), {"after": after, "limit": limit})]
+
+
+def next_facts_version(conn: psycopg.Connection, course_id: UUID) -> None:
+    """Count one more change of the course's facts; the row stays locked until commit."""
+    conn.execute("UPDATE courses SET facts_version = facts_version + 1 WHERE id = %s", (course_id,))
 
 
 # ---- modules ---------------------------------------------------------------------------------------------

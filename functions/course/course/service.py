@@ -4,6 +4,12 @@ The public reads (a course, its curriculum, a lesson, catalogue and search pages
 totals) go through the Redis cache (eduplatform.cache); every write bumps, after its commit,
 the versions of what it changed: ``course:<id>`` (the course and its curriculum),
 ``lesson:<id>`` and ``catalogue`` (every list and search page).
+
+A change to what other domains keep of a course (price, is_free, its lessons) counts one
+more ``facts_version`` and records, in the same transaction, a versioned event carrying the
+course's whole facts at that version (CourseCreated, CourseUpdated, LessonCreated,
+LessonDeleted), published after commit through the outbox (eduplatform.events); enrollment
+and payment keep their read models from them (eduplatform.read_models).
 """
 
 from typing import Any
@@ -15,6 +21,7 @@ from pydantic import BaseModel
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from eduplatform import events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import database
 from eduplatform.http import Conflict
@@ -56,6 +63,8 @@ def _course_version(course_id: UUID) -> str:
 def _lesson_version(lesson_id: UUID) -> str:
     return f"lesson:{lesson_id}"
 
+EVENT_SOURCE = "eduplatform.course"
+
 COURSE_NOT_FOUND = "Course not found"
 MODULE_NOT_FOUND = "Module not found"
 LESSON_NOT_FOUND = "Lesson not found"
@@ -66,6 +75,16 @@ ALREADY_REVIEWED = "You have already reviewed this course"
 def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
     if teacher.user_id != teacher_id:
         raise ForbiddenError(NOT_THE_OWNER)
+
+
+def _record_facts_change(conn: psycopg.Connection, course_id: UUID, detail_type: str, *,
+                         new_version: bool = True, **details: str) -> list[UUID]:
+    """Count a change of the course's facts and record its event; the event ids to publish after commit."""
+    if new_version:
+        repository.next_facts_version(conn, course_id)
+    row = repository.course_facts(conn, course_id)
+    facts_detail = {"version": row["version"], "course": _facts_answer(row)}
+    return [events.record(conn, EVENT_SOURCE, detail_type, {**facts_detail, **details})]
 
 
 # ---- courses ---------------------------------------------------------------------------------------------
@@ -107,6 +126,8 @@ def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
             conn, teacher.user_id, request.title, request.description, request.is_free, request.price,
             request.duration_minutes, request.level,
         )
+        event_ids = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
+    events.publish_recorded(event_ids)
     cache().invalidate(CATALOGUE)
     return CourseOut(**row)
 
@@ -127,6 +148,8 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
             conn, course_id, merged["title"], merged["description"], merged["is_free"], merged["price"],
             merged["duration_minutes"], merged["level"],
         )
+        event_ids = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
+    events.publish_recorded(event_ids)
     cache().invalidate(_course_version(course_id), CATALOGUE)
     return CourseOut(**row)
 
@@ -184,6 +207,13 @@ def delete_module(teacher: Principal, module_id: UUID) -> None:
         course_id = _owned_module(conn, teacher, module_id)["course_id"]
         lesson_ids = repository.lesson_ids_of_module(conn, module_id)
         repository.delete_module(conn, module_id)  # its lessons go with it
+        event_ids = []
+        if lesson_ids:
+            repository.next_facts_version(conn, course_id)
+            for lesson_id in lesson_ids:  # one version: the course's facts after the whole module is gone
+                event_ids += _record_facts_change(conn, course_id, events.LESSON_DELETED, new_version=False,
+                                                  lesson_id=str(lesson_id))
+    events.publish_recorded(event_ids)
     cache().invalidate(_course_version(course_id), *(_lesson_version(lesson_id) for lesson_id in lesson_ids))
 
 
@@ -198,6 +228,8 @@ def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) ->
         row = repository.insert_lesson(
             conn, module_id, request.title, request.content, request.video_url, request.duration_minutes, request.order
         )
+        event_ids = _record_facts_change(conn, module["course_id"], events.LESSON_CREATED, lesson_id=str(row["id"]))
+    events.publish_recorded(event_ids)
     cache().invalidate(_course_version(module["course_id"]))
     return LessonOut(**row)
 
@@ -236,6 +268,8 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
     with database().transaction() as conn:
         course_id = _owned_lesson(conn, teacher, lesson_id)["course_id"]
         repository.delete_lesson(conn, lesson_id)
+        event_ids = _record_facts_change(conn, course_id, events.LESSON_DELETED, lesson_id=str(lesson_id))
+    events.publish_recorded(event_ids)
     cache().invalidate(_lesson_version(lesson_id), _course_version(course_id))
 
 
@@ -264,25 +298,26 @@ def course_reviews(course_id: UUID, limit: int, offset: int) -> tuple[list[Revie
 # ---- facts for other domains (internal functions) -------------------------------------------------------------------
 
 def course_facts(course_id: UUID) -> dict[str, Any] | None:
-    """What enrollment and payment need to know about a course, or None when it does not exist."""
+    """What enrollment and payment keep of a course (as its events carry it), or None when it does not exist."""
     with database().transaction() as conn:
-        row = repository.course_by_id(conn, course_id)
-        if row is None:
-            return None
-        total_lessons = repository.lesson_count(conn, course_id)
+        row = repository.course_facts(conn, course_id)
+    return None if row is None else _facts_answer(row)
+
+
+def course_facts_page(after: UUID | None, limit: int) -> list[dict[str, Any]]:
+    """Course facts in course id order after ``after`` (rebuilding a read model)."""
+    with database().transaction() as conn:
+        rows = repository.course_facts_page(conn, after, limit)
+    return [_facts_answer(row) for row in rows]
+
+
+def _facts_answer(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "course_id": str(row["id"]),
+        "course_id": str(row["course_id"]),
         "teacher_id": str(row["teacher_id"]),
         "is_free": row["is_free"],
         "price": None if row["price"] is None else f"{row['price']:.2f}",
-        "total_lessons": total_lessons,
+        "total_lessons": row["total_lessons"],
+        "version": row["version"],
+        "lesson_ids": [str(lesson_id) for lesson_id in row["lesson_ids"]],
     }
-
-
-def lesson_facts(lesson_id: UUID) -> dict[str, Any] | None:
-    """Which module and course a lesson belongs to, or None when it does not exist."""
-    with database().transaction() as conn:
-        row = repository.lesson_with_course(conn, lesson_id)
-    if row is None:
-        return None
-    return {"lesson_id": str(row["id"]), "module_id": str(row["module_id"]), "course_id": str(row["course_id"])}

@@ -1,15 +1,19 @@
 """Enrollment and progress rules.
 
-What the course and payment domains know (does the course exist, its price and lesson
-count, which course a lesson belongs to, whose payment this is) is asked of their internal
-functions; this domain's database holds only enrollments and lesson completions.
+What the course and payment domains know (does the course exist, is it free, its lessons,
+whose completed payment this is) comes from this domain's read models, kept from their
+events (eduplatform.read_models); only something the read models have not seen yet is
+asked of the owning domain, once.
+
+Price changes: an enrollment needs a completed payment of the caller for the course, whatever
+the course costs now; the amount was checked against the price when the payment was made.
 """
 
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 
-from eduplatform import events, facts
+from eduplatform import events, read_models
 from eduplatform.db import database
 from eduplatform.http import Conflict, PaymentRequired
 
@@ -27,10 +31,10 @@ NOT_ENROLLED = "You are not enrolled in this course"
 
 
 def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> EnrollmentOut:
-    course = facts.course_facts(course_id)
+    course = read_models.known_course(course_id, keep_lessons=True)
     if course is None:
         raise NotFoundError("Course not found")
-    if course["is_free"]:
+    if course.is_free:
         # Nothing was paid, so nothing is recorded even if the client sent a payment id.
         payment_id = None
     else:
@@ -53,13 +57,8 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
 def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> None:
     if payment_id is None:
         raise PaymentRequired("This course is paid: pay for it first and enroll with the payment_id")
-    payment = facts.payment_facts(payment_id)
-    if (
-        payment is None
-        or UUID(payment["student_id"]) != student_id
-        or UUID(payment["course_id"]) != course_id
-        or payment["status"] != "completed"
-    ):
+    payment = read_models.known_completed_payment(payment_id)
+    if payment is None or payment.student_id != student_id or payment.course_id != course_id:
         raise PaymentRequired("No completed payment of yours for this course has that payment_id")
 
 
@@ -78,13 +77,16 @@ def complete_lesson(student_id: UUID, lesson_id: UUID, course_id: UUID) -> Lesso
     with database().transaction() as conn:
         if repository.enrollment_of(conn, student_id, course_id) is None:
             raise ForbiddenError(NOT_ENROLLED)
-    lesson = facts.lesson_facts(lesson_id)
-    if lesson is None or UUID(lesson["course_id"]) != course_id:
+        course = read_models.stored_course(conn, course_id)
+        in_course = course is not None and read_models.course_has_lesson(conn, course_id, lesson_id)
+    if not in_course:
+        # A lesson the read model does not place in this course may be one added a moment ago.
+        course = read_models.refreshed_course(course_id, keep_lessons=True)
+        with database().transaction() as conn:
+            in_course = course is not None and read_models.course_has_lesson(conn, course_id, lesson_id)
+    if course is None or not in_course:
         raise NotFoundError("Lesson not found in this course")
-    course = facts.course_facts(course_id)
-    if course is None:
-        raise NotFoundError("Course not found")
-    total_lessons = int(course["total_lessons"])
+    total_lessons = course.total_lessons
 
     with database().transaction() as conn:
         # The row lock serialises completions of one enrollment, so two lessons finished at
@@ -103,10 +105,10 @@ def complete_lesson(student_id: UUID, lesson_id: UUID, course_id: UUID) -> Lesso
 
 
 def course_progress(student_id: UUID, course_id: UUID) -> CourseProgress:
-    course = facts.course_facts(course_id)
+    course = read_models.known_course(course_id, keep_lessons=True)
     if course is None:
         raise NotFoundError("Course not found")
-    total = int(course["total_lessons"])
+    total = course.total_lessons
     with database().transaction() as conn:
         done = repository.completed_count(conn, student_id, course_id)
     # Lessons deleted after being completed can leave done > total; progress stops at 100 %.

@@ -7,21 +7,12 @@ after the queue's maxReceiveCount, moves it to the dead-letter queue. Redelivery
 event already handled adds nothing (notifications are unique by source event id).
 """
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduplatform.events import EventEnvelope, queue_consumer_handler
 from eduplatform.observability import logger
 
 from notification import service
-from notification.schemas import EventEnvelope
-
-# A batch whose every record failed is reported like any partial failure (every id listed)
-# rather than by raising: the outcome for SQS is the same, and the invocation still logs
-# and returns normally.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -39,9 +30,4 @@ def record_handler(record: SQSRecord) -> None:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    logger.info("batch processed", extra={"records": len(event.get("Records", [])),
-                                          "failed": len(response.get("batchItemFailures", []))})
-    return response
+handler = queue_consumer_handler(record_handler)

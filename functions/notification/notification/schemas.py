@@ -6,8 +6,6 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-
 from eduplatform.types import Timestamp, multi_line_text, single_line_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
@@ -32,16 +30,6 @@ class NotificationOut(BaseModel):
 
 
 # ---- the domain events that become notifications -------------------------------------------------
-
-class EventEnvelope(EventBridgeModel):
-    """An EventBridge event as the rule delivers it to SQS.
-
-    Only detail-type and detail are used; ``account`` is optional because some emulators
-    (moto) leave it out.
-    """
-
-    account: str | None = None
-
 
 class EventDetail(BaseModel):
     event_id: UUID

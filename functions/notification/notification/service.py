@@ -5,12 +5,12 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from eduplatform import events
+from eduplatform.events import EventEnvelope
 from eduplatform.db import database
 
 from notification import repository
 from notification.schemas import (
     EnrollmentCreated,
-    EventEnvelope,
     NotificationOut,
     NotificationRequest,
     PaymentCompleted,

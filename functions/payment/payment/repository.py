@@ -27,3 +27,12 @@ def payments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, 
     ).fetchall()
     total = conn.execute("SELECT count(*) AS n FROM payments WHERE student_id = %s", (student_id,)).fetchone()["n"]
     return rows, total
+
+
+def completed_payments_page(conn: psycopg.Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+    after_condition = "AND id > %(after)s " if after else ""
+    return conn.execute(
+        f"SELECT id, student_id, course_id, amount FROM payments WHERE status = 'completed' {after_condition}"
+        "ORDER BY id LIMIT %(limit)s",
+        {"after": after, "limit": limit},
+    ).fetchall()

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eduplatform import events, facts
+from eduplatform import events, read_models
 from eduplatform.db import database
 from eduplatform.http import Conflict
 from eduplatform.observability import logger
@@ -104,12 +104,14 @@ def reset_idempotency() -> None:
 
 
 def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
-    course = facts.course_facts(course_id)
+    # The price is the one the course read model holds: the course domain's latest event, or
+    # its answer when the read model has not seen the course yet.
+    course = read_models.known_course(course_id, keep_lessons=False)
     if course is None:
         raise NotFoundError("Course not found")
-    if course["is_free"]:
+    if course.is_free:
         raise Conflict("Course is free, no payment is needed")
-    price = Decimal(str(course["price"])) if course.get("price") is not None else None
+    price = course.price
     if price is None or amount != price:
         raise Unprocessable(f"Amount must equal the course price ({price:.2f})" if price is not None
                             else "Course has no price")
@@ -138,6 +140,14 @@ def get_payment(caller: Principal, payment_id: UUID) -> PaymentOut:
     if row is None or (caller.role is not Role.ADMIN and row["student_id"] != caller.user_id):
         raise NotFoundError("Payment not found")
     return PaymentOut(**row)
+
+
+def completed_payments_page(after: UUID | None, limit: int) -> list[dict[str, Any]]:
+    """Completed payments in payment id order after ``after`` (rebuilding enrollment's read model)."""
+    with database().transaction() as conn:
+        rows = repository.completed_payments_page(conn, after, limit)
+    return [{"payment_id": str(row["id"]), "student_id": str(row["student_id"]), "course_id": str(row["course_id"]),
+             "amount": f"{row['amount']:.2f}"} for row in rows]
 
 
 def payment_facts(payment_id: UUID) -> dict[str, Any] | None:

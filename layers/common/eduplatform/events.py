@@ -23,6 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from psycopg.types.json import Jsonb
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform.aws_clients import InstanceClient
@@ -33,6 +36,12 @@ from eduplatform.observability import logger, metrics
 USER_REGISTERED = "UserRegistered"
 PAYMENT_COMPLETED = "PaymentCompleted"
 ENROLLMENT_CREATED = "EnrollmentCreated"
+# The course domain's facts (price, is_free, lesson ids and count), versioned per course.
+COURSE_CREATED = "CourseCreated"
+COURSE_UPDATED = "CourseUpdated"
+LESSON_CREATED = "LessonCreated"
+LESSON_DELETED = "LessonDeleted"
+COURSE_FACT_EVENTS = (COURSE_CREATED, COURSE_UPDATED, LESSON_CREATED, LESSON_DELETED)
 
 # PutEvents takes at most 10 entries per call.
 BATCH_SIZE = 10
@@ -41,6 +50,16 @@ RELAY_MAX_BATCHES = 100
 RELAY_SCHEDULE = "rate(1 minute)"
 
 _events = InstanceClient("events", Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}))
+
+
+class EventEnvelope(EventBridgeModel):
+    """An EventBridge event as a rule delivers it to SQS.
+
+    Only detail-type and detail are used; ``account`` is optional because some emulators
+    (moto) leave it out.
+    """
+
+    account: str | None = None
 
 
 def events_client() -> Any:
@@ -111,6 +130,27 @@ def relay_handler() -> Callable[[dict, LambdaContext], dict]:
         metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=result["published"])
         logger.info("outbox relay run", extra=result)
         return result
+
+    return handler
+
+
+def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Callable[[dict, LambdaContext], dict]:
+    """The Lambda entry point of a consumer of bus events delivered through an SQS queue.
+
+    ``record_handler`` takes one record and raises when it cannot be handled; that record is
+    reported as a batch item failure, so SQS redelivers it and, after the queue's
+    maxReceiveCount, moves it to the dead-letter queue. A batch whose every record failed is
+    reported the same way rather than by raising: the outcome for SQS is the same, and the
+    invocation still logs and returns normally.
+    """
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict, context: LambdaContext) -> dict:
+        response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        logger.info("batch processed", extra={"records": len(event.get("Records", [])),
+                                              "failed": len(response.get("batchItemFailures", []))})
+        return response
 
     return handler
 

@@ -1,6 +1,8 @@
 """What one domain may ask another: the internal "facts" functions, one wrapper each.
 
-Each returns the owning domain's answer as a dict, or None when the thing does not
+Request paths use them only as the read models' fallback (eduplatform.read_models), for
+something a read model has not seen yet; the paged exports rebuild a read model. Each
+single lookup returns the owning domain's answer as a dict, or None when the thing does not
 exist. The environment variable holding each target function's name is set in
 template.yaml through the calling handler's TEMPLATE_PROPERTIES (see ``template_properties``).
 """
@@ -16,8 +18,9 @@ from eduplatform.internal_calls import invoke, lambda_client
 from eduplatform.observability import logger
 
 COURSE_FACTS = ("COURSE_FACTS_FUNCTION", "CourseInternalCourseFactsFunction")
-LESSON_FACTS = ("LESSON_FACTS_FUNCTION", "CourseInternalLessonFactsFunction")
+COURSE_FACTS_PAGE = ("COURSE_FACTS_PAGE_FUNCTION", "CourseInternalCourseFactsPageFunction")
 PAYMENT_FACTS = ("PAYMENT_FACTS_FUNCTION", "PaymentInternalPaymentFactsFunction")
+COMPLETED_PAYMENTS_PAGE = ("COMPLETED_PAYMENTS_PAGE_FUNCTION", "PaymentInternalCompletedPaymentsPageFunction")
 
 
 def _found(answer: dict[str, Any]) -> dict[str, Any] | None:
@@ -25,18 +28,48 @@ def _found(answer: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def course_facts(course_id: UUID) -> dict[str, Any] | None:
-    """``{course_id, teacher_id, is_free, price ("49.99" or None), total_lessons}`` or None."""
+    """``{course_id, teacher_id, is_free, price ("49.99" or None), total_lessons, version, lesson_ids}`` or None."""
     return _found(invoke(COURSE_FACTS[0], {"course_id": str(course_id)}, "course"))
 
 
-def lesson_facts(lesson_id: UUID) -> dict[str, Any] | None:
-    """``{lesson_id, module_id, course_id}`` or None."""
-    return _found(invoke(LESSON_FACTS[0], {"lesson_id": str(lesson_id)}, "course"))
+def course_facts_page(after: UUID | None, limit: int) -> dict[str, Any]:
+    """``{"items": [course facts as course_facts answers them], "next": "<uuid>" | None}``, by course id."""
+    return invoke(COURSE_FACTS_PAGE[0], {"after": str(after) if after else None, "limit": limit}, "course")
 
 
 def payment_facts(payment_id: UUID) -> dict[str, Any] | None:
     """``{payment_id, student_id, course_id, status, amount}`` or None."""
     return _found(invoke(PAYMENT_FACTS[0], {"payment_id": str(payment_id)}, "payment"))
+
+
+def completed_payments_page(after: UUID | None, limit: int) -> dict[str, Any]:
+    """``{"items": [{payment_id, student_id, course_id, amount}], "next": "<uuid>" | None}``, by payment id."""
+    return invoke(COMPLETED_PAYMENTS_PAGE[0], {"after": str(after) if after else None, "limit": limit}, "payment")
+
+
+def page_handler(load: Callable[[UUID | None, int], list[dict[str, Any]]], id_field: str,
+                 max_limit: int) -> Callable[[Any, LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of a paged export: ``{"after": "<uuid>" | null, "limit": n}``.
+
+    Answers ``{"items": [...], "next": <id of the last item> | null}`` (null once a page comes
+    back short), or ``{"error": ...}`` for a malformed request.
+    """
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+        request = event if isinstance(event, dict) else {}
+        try:
+            after = UUID(str(request["after"])) if request.get("after") else None
+            limit = int(request.get("limit", max_limit))
+        except (TypeError, ValueError):
+            return {"error": "after must be a UUID or null, limit an integer"}
+        if not 1 <= limit <= max_limit:
+            return {"error": f"limit must be between 1 and {max_limit}"}
+        items = load(after, limit)
+        logger.info("page exported", extra={"after": str(after), "items": len(items)})
+        return {"items": items, "next": items[-1][id_field] if len(items) == limit else None}
+
+    return handler
 
 
 def facts_handler(id_field: str, lookup: Callable[[UUID], dict[str, Any] | None]) -> Callable[[Any, LambdaContext], dict[str, Any]]:
@@ -76,5 +109,5 @@ def template_properties(*targets: tuple[str, str], publishes_events: bool = Fals
 
 # A function that asks other domains creates its Lambda client while its instance
 # initialises (botocore's model loading), not in the first request it serves.
-if any(os.environ.get(variable) for variable, _ in (COURSE_FACTS, LESSON_FACTS, PAYMENT_FACTS)):
+if any(os.environ.get(variable) for variable, _ in (COURSE_FACTS, COURSE_FACTS_PAGE, PAYMENT_FACTS, COMPLETED_PAYMENTS_PAGE)):
     lambda_client()

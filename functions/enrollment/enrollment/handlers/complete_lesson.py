@@ -1,13 +1,13 @@
 from uuid import UUID
 
-from eduplatform.facts import COURSE_FACTS, LESSON_FACTS, template_properties
+from eduplatform.facts import COURSE_FACTS, template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Role
 
 from enrollment import service
 from enrollment.schemas import CompleteLessonRequest, LessonCompletionOut
 
-TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, LESSON_FACTS)
+TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS)
 
 app = create_app()
 

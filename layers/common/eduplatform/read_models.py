@@ -1,0 +1,268 @@
+"""Read models of other domains' facts, kept from their events (ARCHITECTURE.md, Shape and Events).
+
+Enrollment and payment keep the course facts they need (``course_facts``, and for enrollment
+the lesson ids of each course in ``course_lessons``); enrollment also keeps completed payments
+(``completed_payments``). Their consumers apply the course domain's versioned events and
+``PaymentCompleted`` through ``consumer_handler``; a course event carries the whole state of
+the course's facts at its version, so applying one is an upsert that only a newer version
+wins (events arrive out of order or twice), and the lessons are replaced with that version's.
+
+A request about something the read model has not seen yet (a course created a moment ago, a
+payment just made) asks the owning domain's internal facts function once (``known_course``,
+``refreshed_course``, ``known_completed_payment``), stores the answer and counts it in the
+metric ``ReadModelFallbacks``. ``rebuild_handler`` fills a read model from the owning
+domain's paged export (``make rebuild-read-models``).
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import psycopg
+from pydantic import BaseModel, Field
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from eduplatform import events, facts
+from eduplatform.db import database
+from eduplatform.observability import logger, metrics
+
+COURSE_FACT_COLUMNS = "course_id, teacher_id, is_free, price, total_lessons, version"
+# Pages of the owning domains' exports: a course page with its lesson ids stays well under
+# Lambda's 6 MB synchronous response limit (the seed's largest courses have 40 lessons).
+COURSE_PAGE_SIZE = 2000
+PAYMENT_PAGE_SIZE = 10000
+
+
+class CourseFacts(BaseModel):
+    """What other domains know of a course, as of ``version`` (the course domain's facts_version)."""
+
+    course_id: UUID
+    teacher_id: UUID
+    is_free: bool
+    price: Decimal | None
+    total_lessons: Annotated[int, Field(ge=0)]
+    version: Annotated[int, Field(ge=1)]
+    lesson_ids: list[UUID] = []
+
+
+class CompletedPayment(BaseModel):
+    payment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    amount: Decimal
+
+
+class CourseFactsEvent(BaseModel):
+    """The detail of CourseCreated / CourseUpdated / LessonCreated / LessonDeleted."""
+
+    event_id: UUID
+    version: Annotated[int, Field(ge=1)]
+    course: CourseFacts
+
+
+class PaymentCompletedEvent(BaseModel):
+    event_id: UUID
+    payment_id: UUID
+    user_id: UUID
+    course_id: UUID
+    amount: Decimal
+
+
+# ---- storing and reading ------------------------------------------------------------------------------
+
+def apply_course_facts(conn: psycopg.Connection, batch: list[CourseFacts], keep_lessons: bool) -> int:
+    """Store each course's facts unless the read model already holds that version or a newer one.
+
+    Returns how many courses changed. With ``keep_lessons`` the lesson ids of each changed
+    course replace the ones held (the course_facts row lock orders concurrent appliers).
+    """
+    newest: dict[UUID, CourseFacts] = {}
+    for item in batch:
+        if item.course_id not in newest or newest[item.course_id].version < item.version:
+            newest[item.course_id] = item
+    if not newest:
+        return 0
+    items = list(newest.values())
+    applied = conn.execute(
+        f"INSERT INTO course_facts ({COURSE_FACT_COLUMNS}) "
+        "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::boolean[], %s::numeric[], %s::integer[], %s::bigint[]) "
+        "ON CONFLICT (course_id) DO UPDATE SET teacher_id = EXCLUDED.teacher_id, is_free = EXCLUDED.is_free, "
+        "price = EXCLUDED.price, total_lessons = EXCLUDED.total_lessons, version = EXCLUDED.version, applied_at = now() "
+        "WHERE course_facts.version < EXCLUDED.version RETURNING course_id",
+        ([i.course_id for i in items], [i.teacher_id for i in items], [i.is_free for i in items],
+         [i.price for i in items], [i.total_lessons for i in items], [i.version for i in items]),
+    ).fetchall()
+    changed = {row["course_id"] for row in applied}
+    if keep_lessons and changed:
+        conn.execute("DELETE FROM course_lessons WHERE course_id = ANY(%s)", (list(changed),))
+        pairs = [(lesson_id, item.course_id) for item in items if item.course_id in changed for lesson_id in item.lesson_ids]
+        if pairs:
+            conn.execute(
+                "INSERT INTO course_lessons (lesson_id, course_id) SELECT * FROM unnest(%s::uuid[], %s::uuid[]) "
+                "ON CONFLICT (lesson_id) DO UPDATE SET course_id = EXCLUDED.course_id",
+                ([lesson_id for lesson_id, _ in pairs], [course_id for _, course_id in pairs]),
+            )
+    return len(changed)
+
+
+def apply_completed_payments(conn: psycopg.Connection, batch: list[CompletedPayment]) -> int:
+    """Store completed payments (they never change again); returns how many were new."""
+    if not batch:
+        return 0
+    return conn.execute(
+        "INSERT INTO completed_payments (payment_id, student_id, course_id, amount) "
+        "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::numeric[]) ON CONFLICT (payment_id) DO NOTHING",
+        ([p.payment_id for p in batch], [p.student_id for p in batch], [p.course_id for p in batch], [p.amount for p in batch]),
+    ).rowcount
+
+
+def stored_course(conn: psycopg.Connection, course_id: UUID) -> CourseFacts | None:
+    """The course's facts the read model holds (without its lesson ids), or None."""
+    row = conn.execute(f"SELECT {COURSE_FACT_COLUMNS} FROM course_facts WHERE course_id = %s", (course_id,)).fetchone()
+    return None if row is None else CourseFacts(**row)
+
+
+def course_has_lesson(conn: psycopg.Connection, course_id: UUID, lesson_id: UUID) -> bool:
+    row = conn.execute("SELECT 1 FROM course_lessons WHERE lesson_id = %s AND course_id = %s", (lesson_id, course_id)).fetchone()
+    return row is not None
+
+
+def stored_completed_payment(conn: psycopg.Connection, payment_id: UUID) -> CompletedPayment | None:
+    row = conn.execute(
+        "SELECT payment_id, student_id, course_id, amount FROM completed_payments WHERE payment_id = %s", (payment_id,)
+    ).fetchone()
+    return None if row is None else CompletedPayment(**row)
+
+
+# ---- the fallback: ask the owning domain once ---------------------------------------------------------------
+
+def count_fallback(read_model: str, key: UUID) -> None:
+    metrics.add_metric(name="ReadModelFallbacks", unit=MetricUnit.Count, value=1)
+    logger.info("read model fallback: asked the owning domain", extra={"read_model": read_model, "key": str(key)})
+
+
+def known_course(course_id: UUID, keep_lessons: bool) -> CourseFacts | None:
+    """The course's facts from the read model; one internal call when it has not seen the course."""
+    with database().transaction() as conn:
+        stored = stored_course(conn, course_id)
+    return stored if stored is not None else refreshed_course(course_id, keep_lessons)
+
+
+def refreshed_course(course_id: UUID, keep_lessons: bool) -> CourseFacts | None:
+    """Ask the course domain for the course's current facts, store them, return what is now held."""
+    count_fallback("course_facts", course_id)
+    answer = facts.course_facts(course_id)
+    if answer is None:
+        return None
+    with database().transaction() as conn:
+        apply_course_facts(conn, [CourseFacts.model_validate(answer)], keep_lessons)
+        return stored_course(conn, course_id)
+
+
+def known_completed_payment(payment_id: UUID) -> CompletedPayment | None:
+    """The completed payment from the read model; one internal call when it has not seen it.
+
+    None when the payment does not exist or is not completed.
+    """
+    with database().transaction() as conn:
+        stored = stored_completed_payment(conn, payment_id)
+    if stored is not None:
+        return stored
+    count_fallback("completed_payments", payment_id)
+    answer = facts.payment_facts(payment_id)
+    if answer is None or answer.get("status") != "completed":
+        return None
+    payment = CompletedPayment.model_validate(answer)
+    with database().transaction() as conn:
+        apply_completed_payments(conn, [payment])
+    return payment
+
+
+# ---- the consumers (SQS, fed by the bus) -----------------------------------------------------------------------
+
+Applier = Callable[[psycopg.Connection, dict[str, Any]], int]
+
+
+def course_facts_applier(keep_lessons: bool) -> Applier:
+    def apply(conn: psycopg.Connection, detail: dict[str, Any]) -> int:
+        event = CourseFactsEvent.model_validate(detail)
+        return apply_course_facts(conn, [event.course.model_copy(update={"version": event.version})], keep_lessons)
+
+    return apply
+
+
+def completed_payment_applier(conn: psycopg.Connection, detail: dict[str, Any]) -> int:
+    event = PaymentCompletedEvent.model_validate(detail)
+    return apply_completed_payments(conn, [CompletedPayment(
+        payment_id=event.payment_id, student_id=event.user_id, course_id=event.course_id, amount=event.amount,
+    )])
+
+
+def consumer_handler(appliers: dict[str, Applier]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of a read-model consumer: each SQS record is one event of the bus.
+
+    A record that cannot be applied (not an event, a type this consumer does not keep, a detail
+    missing fields, the database down) is reported as a batch item failure: SQS redelivers it,
+    then moves it to the dead-letter queue.
+    """
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            event = events.EventEnvelope.model_validate_json(record.body)
+            apply = appliers.get(event.detail_type)
+            if apply is None:
+                raise ValueError(f"no read model here is kept from {event.detail_type} events")
+            with database().transaction() as conn:
+                changed = apply(conn, event.detail)
+        except Exception as exc:
+            logger.warning("event not applied", extra={"message_id": record.message_id, "error": str(exc)[:2000],
+                                                       "receive_count": record.attributes.approximate_receive_count})
+            raise
+        logger.info("event applied" if changed else "event already reflected (duplicate or older version)",
+                    extra={"message_id": record.message_id, "detail_type": event.detail_type,
+                           "event_id": event.detail.get("event_id")})
+
+    return events.queue_consumer_handler(record_handler)
+
+
+# ---- rebuilding from the owning domain's export -----------------------------------------------------------------
+
+def rebuild_handler(keep_lessons: bool, with_payments: bool) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point that fills a read model from the owning domain, one page per call.
+
+    Event ``{"model": "courses" | "payments", "after": "<uuid>" | null}``; answer
+    ``{"model", "received", "applied", "next"}`` where ``next`` (null at the end) is the
+    ``after`` of the following call. Newer versions held already are kept.
+    """
+    models = ("courses", "payments") if with_payments else ("courses",)
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        model = event.get("model") if isinstance(event, dict) else None
+        if model not in models:
+            return {"error": f"model must be one of {', '.join(models)}"}
+        try:
+            after = UUID(str(event["after"])) if event.get("after") else None
+        except ValueError:
+            return {"error": "after must be a UUID or null"}
+        page = (facts.course_facts_page(after, COURSE_PAGE_SIZE) if model == "courses"
+                else facts.completed_payments_page(after, PAYMENT_PAGE_SIZE))
+        if "error" in page:
+            raise RuntimeError(f"the owning domain refused the page request: {page['error']}")
+        if model == "courses":
+            batch = [CourseFacts.model_validate(item) for item in page["items"]]
+            with database().transaction() as conn:
+                applied = apply_course_facts(conn, batch, keep_lessons)
+        else:
+            payments = [CompletedPayment.model_validate(item) for item in page["items"]]
+            with database().transaction() as conn:
+                applied = apply_completed_payments(conn, payments)
+        result = {"model": model, "received": len(page["items"]), "applied": applied, "next": page.get("next")}
+        logger.info("read model page rebuilt", extra=result)
+        return result
+
+    return handler
