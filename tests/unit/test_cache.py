@@ -137,6 +137,52 @@ def test_no_stale_entry_outlives_a_write_of_the_course_domain(cached, course_db,
     assert now["curriculum"]["modules"] == [] and now["lesson"].status == 404  # its lessons went with it
 
 
+def test_a_course_write_invalidates_only_the_searches_it_matches(cached, course_db, token_for):
+    teacher = Teacher(token_for)
+    rust = new_course(teacher.token, title="Rust basics")
+    new_course(teacher.token, title="Go basics")
+
+    def search(term):
+        return call(LIST, query={"q": term}).json()
+
+    assert search("rust")["total"] == 1 and search("golang")["total"] == 0 and search("BASICS")["total"] == 2
+    behind_the_back(course_db, "UPDATE courses SET title = title || ' (changed behind the back)'")
+
+    new_course(teacher.token, title="Golang in depth")  # matches "golang" only
+    assert search("golang")["total"] == 1
+    assert search("rust")["items"][0]["title"] == "Rust basics"  # still the cached page
+    assert search("BASICS")["total"] == 2 and "changed" not in search("BASICS")["items"][0]["title"]
+
+    # A course that stops matching a term changes that term's pages too (its text before the write).
+    assert call(UPDATE, {"course_id": rust["id"]}, body={"title": "Zig"}, token=teacher.token).status == 200
+    assert search("rust")["total"] == 0
+    assert search("BASICS")["total"] == 1
+    assert search("zig")["total"] == 1
+
+
+def test_terms_not_read_within_the_window_leave_the_registry(cached, redis_client):
+    cache = Cache(REDIS_URL, cached)
+    registry = f"{cached}registry:terms"
+    redis_client.zadd(registry, {"old": 1.0})
+    cache.read_through("page", "1", ["v"], Value, lambda: Value(n=1), 60, registry=("terms", "fresh"))
+    assert cache.registered("terms", 90) == ["fresh"]
+    assert redis_client.zrange(registry, 0, -1) == [b"fresh"]
+
+
+def test_versions_expire_and_a_version_set_again_never_revives_an_old_entry(cached, redis_client):
+    cache = Cache(REDIS_URL, cached)
+    version_key = f"{cached}version:thing"
+    cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=1), 60)  # cached under no version yet
+    cache.invalidate("thing")
+    assert 0 < redis_client.ttl(version_key) <= cache_module.VERSION_TTL_SECONDS
+    assert cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=2), 60).n == 2
+    redis_client.delete(version_key)  # as if it had expired
+    cache.invalidate("thing")          # a later write sets it again: to a value never used before
+    assert cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=3), 60).n == 3
+    with pytest.raises(ValueError):
+        cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=4), cache_module.VERSION_TTL_SECONDS)
+
+
 class Value(BaseModel):
     n: int
 

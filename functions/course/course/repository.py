@@ -52,6 +52,21 @@ def catalogue(conn: psycopg.Connection, term: str | None, limit: int, offset: in
     return rows, total
 
 
+def search_text_of(conn: psycopg.Connection, course_id: UUID) -> str:
+    return conn.execute("SELECT search_text FROM courses WHERE id = %s", (course_id,)).fetchone()["search_text"]
+
+
+def terms_matching(conn: psycopg.Connection, terms: list[str], search_texts: list[str]) -> list[str]:
+    """The terms whose search (SEARCH_CONDITION, the same LIKE) matches any of the texts."""
+    rows = conn.execute(
+        "SELECT DISTINCT term FROM unnest(%(terms)s::text[], %(patterns)s::text[]) AS searched (term, pattern) "
+        "JOIN unnest(%(texts)s::text[]) AS written (search_text) ON written.search_text LIKE lower(searched.pattern)",
+        {"terms": terms, "patterns": [substring_pattern(term) for term in terms], "texts": search_texts},
+        prepare=False,
+    ).fetchall()
+    return [row["term"] for row in rows]
+
+
 def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     rows = conn.execute(
         f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",

@@ -48,7 +48,15 @@ from course.schemas import (
 # Short: an invalidation lost while Redis was unreachable is outlived by at most this.
 COURSE_TTL_SECONDS = 300
 CATALOGUE_TTL_SECONDS = 60
+# Every catalogue page (a review changes a course's rating wherever it is listed).
 CATALOGUE = "catalogue"
+# The pages listed without a search term (a new or changed course shifts or changes them).
+CATALOGUE_LISTING = "catalogue:listing"
+# The search terms read recently, each with its own version: a course written changes only the
+# pages of the terms it matches (before or after the write), not every search.
+SEARCHED_TERMS = "searched-terms"
+# A term's pages outlive its last registration by at most their TTL plus one load (a function's timeout).
+SEARCHED_TERMS_WINDOW_SECONDS = CATALOGUE_TTL_SECONDS + 30
 
 
 class CataloguePage(BaseModel):
@@ -62,6 +70,23 @@ def _course_version(course_id: UUID) -> str:
 
 def _lesson_version(lesson_id: UUID) -> str:
     return f"lesson:{lesson_id}"
+
+
+def _term_version(term: str) -> str:
+    return f"catalogue:term:{key_of(term)}"
+
+
+def _invalidate_catalogue(*search_texts: str) -> None:
+    """After a course write: the listing pages, and the pages of the searched terms the course matched or matches."""
+    terms = cache().registered(SEARCHED_TERMS, SEARCHED_TERMS_WINDOW_SECONDS)
+    if terms is None:  # Redis cannot say which terms were read: every page goes
+        cache().invalidate(CATALOGUE)
+        return
+    matching = []
+    if terms:
+        with database().transaction() as conn:
+            matching = repository.terms_matching(conn, terms, list(search_texts))
+    cache().invalidate(CATALOGUE_LISTING, *(_term_version(term) for term in matching))
 
 EVENT_SOURCE = "eduplatform.course"
 
@@ -97,8 +122,12 @@ def catalogue(search: str | None, limit: int, offset: int) -> tuple[list[CourseO
             rows, total = repository.catalogue(conn, term, limit, offset)
         return CataloguePage(items=[CourseOut(**row) for row in rows], total=total)
 
-    page = cache().read_through("catalogue", key_of(term, limit, offset), [CATALOGUE], CataloguePage, load,
-                                CATALOGUE_TTL_SECONDS)
+    if term is None:
+        versions, registry = [CATALOGUE, CATALOGUE_LISTING], None
+    else:
+        versions, registry = [CATALOGUE, _term_version(term)], (SEARCHED_TERMS, term)
+    page = cache().read_through("catalogue", key_of(term, limit, offset), versions, CataloguePage, load,
+                                CATALOGUE_TTL_SECONDS, registry=registry)
     return page.items, page.total
 
 
@@ -127,8 +156,9 @@ def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
             request.duration_minutes, request.level,
         )
         event_ids = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
+        search_text = repository.search_text_of(conn, row["id"])
     events.publish_recorded(event_ids)
-    cache().invalidate(CATALOGUE)
+    _invalidate_catalogue(search_text)
     return CourseOut(**row)
 
 
@@ -138,6 +168,7 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
         if stored is None:
             raise NotFoundError(COURSE_NOT_FOUND)
         _ensure_owner(teacher, stored["teacher_id"])
+        search_text_before = repository.search_text_of(conn, course_id)
         merged = {**stored, **request.model_dump(exclude_unset=True)}
         if request.is_free is True and "price" not in request.model_fields_set:
             merged["price"] = None  # making a course free drops its price
@@ -149,8 +180,10 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
             merged["duration_minutes"], merged["level"],
         )
         event_ids = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
+        search_text_after = repository.search_text_of(conn, course_id)
     events.publish_recorded(event_ids)
-    cache().invalidate(_course_version(course_id), CATALOGUE)
+    cache().invalidate(_course_version(course_id))
+    _invalidate_catalogue(search_text_before, search_text_after)
     return CourseOut(**row)
 
 

@@ -1,10 +1,18 @@
 """Redis as a cache of hot public reads: faster with it, never wrong and never failing without it.
 
 Entries are versioned, so a write never leaves a stale entry behind, even one racing a reader.
-A cached value lives under ``<prefix><name>:<key>@<versions>``, where each version is a counter
-in Redis that the writes bump *after* their commit. A reader reads the versions first, then
+A cached value lives under ``<prefix><name>:<key>@<versions>``, where each version is a value
+in Redis that the writes replace *after* their commit. A reader reads the versions first, then
 the database, then stores what it read under those versions: a value read before a write is
 stored under the old version, which no reader asks for again (it expires with its TTL).
+A write sets a version to a value never used before and lets it expire after
+VERSION_TTL_SECONDS, longer than any entry lives: versions of things nobody writes any more
+do not pile up, and a version that expired and is set again cannot revive an old entry.
+
+A reader may also register what it read in a registry (a sorted set of members by time,
+``read_through(..., registry=(name, member))``), before it reads the versions; a writer asks
+``registered(name)`` after its commit which members were read recently, to find the
+versions its write changed among many (the searched terms of the catalogue).
 
 Redis down, slow (the client's timeouts are a few milliseconds) or full costs speed, never an
 error: the read goes to PostgreSQL, the failure is logged, and the instance leaves Redis alone
@@ -16,6 +24,7 @@ have removed live at most their TTL, which is why every TTL is short.
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -33,6 +42,8 @@ CONNECT_TIMEOUT_SECONDS = 0.005
 READ_TIMEOUT_SECONDS = 0.01
 # After a failure, this instance reads PostgreSQL only for this long.
 BACKOFF_SECONDS = 5.0
+# How long a version outlives its last write; every entry's TTL must be shorter.
+VERSION_TTL_SECONDS = 3600
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -59,14 +70,26 @@ class Cache:
         self._skip_until = time.monotonic() + BACKOFF_SECONDS
         logger.warning("cache unavailable, reading the database", extra={"action": action, "error": repr(exc)})
 
+    def _registry_key(self, registry: str) -> str:
+        return f"{self.prefix}registry:{registry}"
+
     def read_through(self, name: str, key: str, versions: Iterable[str], model: type[Model], load: Callable[[], Model],
-                     ttl_seconds: int) -> Model:
-        """The cached ``model`` for ``name``/``key`` under the current ``versions``, else ``load()`` (and cache it)."""
+                     ttl_seconds: int, registry: tuple[str, str] | None = None) -> Model:
+        """The cached ``model`` for ``name``/``key`` under the current ``versions``, else ``load()`` (and cache it).
+
+        ``registry`` (name, member): note the member as read now, before the versions are read.
+        """
+        if ttl_seconds >= VERSION_TTL_SECONDS:
+            raise ValueError(f"an entry's TTL must be shorter than VERSION_TTL_SECONDS ({VERSION_TTL_SECONDS} s)")
         client = self._usable()
         if client is None:
             return load()
         try:
-            current = client.mget([self._version_key(version) for version in versions])
+            with client.pipeline(transaction=False) as pipeline:
+                if registry is not None:
+                    pipeline.zadd(self._registry_key(registry[0]), {registry[1]: time.time()})
+                pipeline.mget([self._version_key(version) for version in versions])
+                current = pipeline.execute()[-1]
             entry_key = f"{self.prefix}{name}:{key}@" + ".".join((value or b"0").decode() for value in current)
             raw = client.get(entry_key)
         except redis.RedisError as exc:
@@ -85,18 +108,38 @@ class Cache:
         return value
 
     def invalidate(self, *versions: str) -> None:
-        """Bump ``versions`` after a commit: every entry read under their old values is unreachable."""
+        """Replace ``versions`` after a commit: every entry read under their old values is unreachable."""
         if self._client is None or not versions:
             return
         try:
             with self._client.pipeline(transaction=False) as pipeline:
                 for version in versions:
-                    pipeline.incr(self._version_key(version))
+                    pipeline.set(self._version_key(version), uuid.uuid4().hex[:16], ex=VERSION_TTL_SECONDS)
                 pipeline.execute()
         except redis.RedisError as exc:
             logger.error("cache invalidation failed; entries expire with their TTL",
                          extra={"versions": list(versions), "error": repr(exc)})
             self._skip_until = time.monotonic() + BACKOFF_SECONDS
+
+
+    def registered(self, registry: str, within_seconds: float) -> list[str] | None:
+        """Members of ``registry`` read in the last ``within_seconds`` (older ones are dropped).
+
+        None when Redis cannot say: the caller then invalidates as if every member matched.
+        """
+        if self._client is None:
+            return []
+        key, now = self._registry_key(registry), time.time()
+        try:
+            with self._client.pipeline(transaction=False) as pipeline:
+                pipeline.zremrangebyscore(key, "-inf", now - within_seconds)
+                pipeline.zrange(key, 0, -1)
+                members = pipeline.execute()[-1]
+        except redis.RedisError as exc:
+            logger.error("cache registry unreadable", extra={"registry": registry, "error": repr(exc)})
+            self._skip_until = time.monotonic() + BACKOFF_SECONDS
+            return None
+        return [member.decode() for member in members]
 
 
 def key_of(*parts: object) -> str:
