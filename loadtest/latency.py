@@ -2,22 +2,29 @@
 
     .venv/bin/python -m loadtest.latency                      # every scenario, 200 calls each
     .venv/bin/python -m loadtest.latency me login --calls 50  # chosen scenarios
+    .venv/bin/python -m loadtest.latency course enroll pay complete enroll_after_paying
 
 The base URL is API_URL, or the running `make up` stack's. Each scenario makes a few
-warm-up calls first (not counted), so cold starts are excluded.
+warm-up calls first (not counted), so cold starts are excluded. The writing scenarios need
+the seeded data (`make seed`): a seeded student enrolls in, pays for and completes lessons of
+the oldest courses (those with a curriculum), a different course or lesson per call;
+``enroll_after_paying`` pays (not timed) then enrolls at once, as the load mix does.
 """
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import requests
 
 ADMIN = {"email": "admin@eduplatform.com", "password": "password123"}
 WARMUP_CALLS = 5
+# Seeded users: user{i}@example.com, i >= 10,000 are students (seed/generate.py).
+FIRST_STUDENT, LAST_STUDENT = 10_000, 49_999
 
 
 def base_url() -> str:
@@ -69,6 +76,70 @@ class Scenarios:
     def course(self) -> None:
         self.session.get(f"{self.url}/courses/{self.oldest_course_id()}", timeout=30).raise_for_status()
 
+    def student_headers(self) -> dict[str, str]:
+        if not hasattr(self, "_student_headers"):
+            email = f"user{random.randint(FIRST_STUDENT, LAST_STUDENT)}@example.com"
+            response = self.session.post(f"{self.url}/login", json={"email": email, "password": "password123"}, timeout=30)
+            response.raise_for_status()
+            self._student_headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return self._student_headers
+
+    def oldest_courses(self, free: bool) -> Iterator[dict]:
+        """The oldest courses (they have curricula), free or paid, in random order, each once."""
+        total = self.session.get(f"{self.url}/courses", params={"limit": 1}, timeout=30).json()["total"]
+        offsets = list(range(max(0, total - 10_000), total, 100))
+        random.shuffle(offsets)
+        for offset in offsets:
+            page = self.session.get(f"{self.url}/courses", params={"limit": 100, "offset": offset}, timeout=30).json()
+            yield from (course for course in page["items"] if course["is_free"] == free)
+
+    def _next(self, name: str, make: Callable[[], Iterator]) -> object:
+        if not hasattr(self, name):
+            setattr(self, name, make())
+        return next(getattr(self, name))
+
+    def _enroll(self, course_id: str, payment_id: str | None = None) -> None:
+        body = {"course_id": course_id, **({"payment_id": payment_id} if payment_id else {})}
+        response = self.session.post(f"{self.url}/enrollments", json=body, headers=self.student_headers(), timeout=30)
+        if response.status_code not in (201, 409):  # 409: this seeded student was enrolled already
+            response.raise_for_status()
+
+    def _pay(self, course: dict) -> str:
+        response = self.session.post(f"{self.url}/payments", json={"course_id": course["id"], "amount": course["price"]},
+                                     headers=self.student_headers(), timeout=30)
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def enroll(self) -> None:
+        self._enroll(self._next("_free", lambda: self.oldest_courses(free=True))["id"])
+
+    def pay(self) -> None:
+        self._pay(self._next("_paid", lambda: self.oldest_courses(free=False)))
+
+    def enroll_after_paying(self) -> Callable[[], None]:
+        course = self._next("_paid_for_enrolling", lambda: self.oldest_courses(free=False))
+        payment_id = self._pay(course)
+        return lambda: self._enroll(course["id"], payment_id)
+
+    def lessons_to_complete(self) -> Iterator[tuple[str, str]]:
+        for course in self.oldest_courses(free=True):
+            self._enroll(course["id"])
+            curriculum = self.session.get(f"{self.url}/courses/{course['id']}/curriculum", timeout=30).json()
+            for module in curriculum["modules"]:
+                for lesson in module["lessons"]:
+                    yield course["id"], lesson["id"]
+
+    def complete(self) -> Callable[[], None]:
+        course_id, lesson_id = self._next("_lessons", self.lessons_to_complete)
+
+        def call() -> None:
+            response = self.session.post(f"{self.url}/progress/lessons/{lesson_id}/complete", json={"course_id": course_id},
+                                         headers=self.student_headers(), timeout=30)
+            if response.status_code not in (201, 409):
+                response.raise_for_status()
+
+        return call
+
     def curriculum(self) -> None:
         self.session.get(f"{self.url}/courses/{self.oldest_course_id()}/curriculum", timeout=30).raise_for_status()
 
@@ -79,17 +150,24 @@ class Scenarios:
         self.session.get(f"{self.url}/courses", params={"q": "python"}, timeout=30).raise_for_status()
 
 
-SCENARIOS = ("me", "login", "health", "list_courses", "search_courses", "course", "curriculum")
+SCENARIOS = ("me", "login", "health", "list_courses", "search_courses", "course", "curriculum",
+             "enroll", "pay", "enroll_after_paying", "complete")
 
 
-def measure(call: Callable[[], object], calls: int) -> list[float]:
-    for _ in range(WARMUP_CALLS):
-        call()
+def measure(scenario: Callable[[], object], calls: int) -> list[float]:
+    """Time ``scenario()``; a scenario that returns a callable is a setup, and only that callable is timed."""
     samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
+    for index in range(WARMUP_CALLS + calls):
+        started_outer = time.perf_counter()
+        prepared = scenario()
+        if callable(prepared):
+            started = time.perf_counter()
+            prepared()
+            elapsed = time.perf_counter() - started
+        else:
+            elapsed = time.perf_counter() - started_outer
+        if index >= WARMUP_CALLS:
+            samples.append(elapsed * 1000)
     return samples
 
 

@@ -103,8 +103,8 @@ def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
 
 
 def _record_facts_change(conn: psycopg.Connection, course_id: UUID, detail_type: str, *,
-                         new_version: bool = True, **details: str) -> list[UUID]:
-    """Count a change of the course's facts and record its event; the event ids to publish after commit."""
+                         new_version: bool = True, **details: str) -> list[events.RecordedEvent]:
+    """Count a change of the course's facts and record its event; the events to publish after commit."""
     if new_version:
         repository.next_facts_version(conn, course_id)
     row = repository.course_facts(conn, course_id)
@@ -155,9 +155,9 @@ def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
             conn, teacher.user_id, request.title, request.description, request.is_free, request.price,
             request.duration_minutes, request.level,
         )
-        event_ids = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
+        recorded = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
         search_text = repository.search_text_of(conn, row["id"])
-    events.publish_recorded(event_ids)
+    events.publish_recorded(recorded)
     _invalidate_catalogue(search_text)
     return CourseOut(**row)
 
@@ -179,9 +179,9 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
             conn, course_id, merged["title"], merged["description"], merged["is_free"], merged["price"],
             merged["duration_minutes"], merged["level"],
         )
-        event_ids = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
+        recorded = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
         search_text_after = repository.search_text_of(conn, course_id)
-    events.publish_recorded(event_ids)
+    events.publish_recorded(recorded)
     cache().invalidate(_course_version(course_id))
     _invalidate_catalogue(search_text_before, search_text_after)
     return CourseOut(**row)
@@ -240,13 +240,13 @@ def delete_module(teacher: Principal, module_id: UUID) -> None:
         course_id = _owned_module(conn, teacher, module_id)["course_id"]
         lesson_ids = repository.lesson_ids_of_module(conn, module_id)
         repository.delete_module(conn, module_id)  # its lessons go with it
-        event_ids = []
+        recorded: list[events.RecordedEvent] = []
         if lesson_ids:
             repository.next_facts_version(conn, course_id)
             for lesson_id in lesson_ids:  # one version: the course's facts after the whole module is gone
-                event_ids += _record_facts_change(conn, course_id, events.LESSON_DELETED, new_version=False,
+                recorded += _record_facts_change(conn, course_id, events.LESSON_DELETED, new_version=False,
                                                   lesson_id=str(lesson_id))
-    events.publish_recorded(event_ids)
+    events.publish_recorded(recorded)
     cache().invalidate(_course_version(course_id), *(_lesson_version(lesson_id) for lesson_id in lesson_ids))
 
 
@@ -261,8 +261,8 @@ def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) ->
         row = repository.insert_lesson(
             conn, module_id, request.title, request.content, request.video_url, request.duration_minutes, request.order
         )
-        event_ids = _record_facts_change(conn, module["course_id"], events.LESSON_CREATED, lesson_id=str(row["id"]))
-    events.publish_recorded(event_ids)
+        recorded = _record_facts_change(conn, module["course_id"], events.LESSON_CREATED, lesson_id=str(row["id"]))
+    events.publish_recorded(recorded)
     cache().invalidate(_course_version(module["course_id"]))
     return LessonOut(**row)
 
@@ -301,8 +301,8 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
     with database().transaction() as conn:
         course_id = _owned_lesson(conn, teacher, lesson_id)["course_id"]
         repository.delete_lesson(conn, lesson_id)
-        event_ids = _record_facts_change(conn, course_id, events.LESSON_DELETED, lesson_id=str(lesson_id))
-    events.publish_recorded(event_ids)
+        recorded = _record_facts_change(conn, course_id, events.LESSON_DELETED, lesson_id=str(lesson_id))
+    events.publish_recorded(recorded)
     cache().invalidate(_lesson_version(lesson_id), _course_version(course_id))
 
 

@@ -5,6 +5,8 @@ from uuid import UUID
 
 import psycopg
 
+from eduplatform.db import Database
+
 ENROLLMENT_COLUMNS = "id, student_id, course_id, payment_id, status::text AS status, enrolled_at"
 
 
@@ -23,6 +25,10 @@ def enrollment_of(conn: psycopg.Connection, student_id: UUID, course_id: UUID, f
         f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE student_id = %s AND course_id = %s{lock}",
         (student_id, course_id),
     ).fetchone()
+
+
+def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
+    return bool(db.statement("SELECT 1 FROM enrollments WHERE student_id = %s AND course_id = %s", (student_id, course_id)))
 
 
 def enrollments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -49,10 +55,15 @@ def insert_completion(conn: psycopg.Connection, enrollment: dict[str, Any], less
     ).fetchone()
 
 
+COMPLETED_COUNT = "SELECT count(*) AS n FROM lesson_progress WHERE student_id = %s AND course_id = %s"
+
+
 def completed_count(conn: psycopg.Connection, student_id: UUID, course_id: UUID) -> int:
-    return conn.execute(
-        "SELECT count(*) AS n FROM lesson_progress WHERE student_id = %s AND course_id = %s", (student_id, course_id)
-    ).fetchone()["n"]
+    return conn.execute(COMPLETED_COUNT, (student_id, course_id)).fetchone()["n"]
+
+
+def completed_count_read(db: Database, student_id: UUID, course_id: UUID) -> int:
+    return db.statement(COMPLETED_COUNT, (student_id, course_id))[0]["n"]
 
 
 def completed_lesson_ids(conn: psycopg.Connection, student_id: UUID, course_id: UUID) -> list[UUID]:

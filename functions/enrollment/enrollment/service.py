@@ -44,13 +44,13 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
         if row is None:
             raise Conflict("Already enrolled in this course")
         enrollment = EnrollmentOut(**row)
-        event_id = events.record(conn, EVENT_SOURCE, events.ENROLLMENT_CREATED, {
+        event = events.record(conn, EVENT_SOURCE, events.ENROLLMENT_CREATED, {
             "user_id": str(enrollment.student_id),
             "enrollment_id": str(enrollment.id),
             "course_id": str(enrollment.course_id),
             "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
         })
-    events.publish_recorded([event_id])
+    events.publish_recorded([event])
     return enrollment
 
 
@@ -74,16 +74,12 @@ def enrollment_count(course_id: UUID) -> EnrollmentCount:
 
 
 def complete_lesson(student_id: UUID, lesson_id: UUID, course_id: UUID) -> LessonCompletionOut:
-    with database().transaction() as conn:
-        if repository.enrollment_of(conn, student_id, course_id) is None:
-            raise ForbiddenError(NOT_ENROLLED)
-        course = read_models.stored_course(conn, course_id)
-        in_course = course is not None and read_models.course_has_lesson(conn, course_id, lesson_id)
+    if not repository.is_enrolled(database(), student_id, course_id):
+        raise ForbiddenError(NOT_ENROLLED)
+    course, in_course = read_models.stored_course(course_id, lesson_id)
     if not in_course:
         # A lesson the read model does not place in this course may be one added a moment ago.
-        course = read_models.refreshed_course(course_id, keep_lessons=True)
-        with database().transaction() as conn:
-            in_course = course is not None and read_models.course_has_lesson(conn, course_id, lesson_id)
+        course, in_course = read_models.refreshed_course(course_id, keep_lessons=True, lesson_id=lesson_id)
     if course is None or not in_course:
         raise NotFoundError("Lesson not found in this course")
     total_lessons = course.total_lessons
@@ -109,8 +105,7 @@ def course_progress(student_id: UUID, course_id: UUID) -> CourseProgress:
     if course is None:
         raise NotFoundError("Course not found")
     total = course.total_lessons
-    with database().transaction() as conn:
-        done = repository.completed_count(conn, student_id, course_id)
+    done = repository.completed_count_read(database(), student_id, course_id)
     # Lessons deleted after being completed can leave done > total; progress stops at 100 %.
     percentage = round(min(done / total, 1.0) * 100, 1) if total else 0.0
     return CourseProgress(course_id=course_id, completed_lessons=done, total_lessons=total, percentage=percentage)

@@ -24,12 +24,12 @@ def register(request: RegisterRequest) -> TokenResponse:
     try:
         with database().transaction() as conn:
             user = repository.insert_user(conn, request.email, password_hash, request.name, role, is_verified)
-            event_id = events.record(conn, EVENT_SOURCE, events.USER_REGISTERED, {
+            event = events.record(conn, EVENT_SOURCE, events.USER_REGISTERED, {
                 "user_id": str(user["id"]), "name": user["name"], "role": user["role"],
             })
     except repository.EmailTaken:
         raise Conflict("Email already registered") from None
-    events.publish_recorded([event_id])
+    events.publish_recorded([event])
     return TokenResponse(access_token=issue_token(user["id"], role, is_verified))
 
 

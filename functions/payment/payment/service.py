@@ -117,13 +117,13 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
                             else "Course has no price")
     with database().transaction() as conn:
         payment = PaymentOut(**repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS))
-        event_id = events.record(conn, EVENT_SOURCE, events.PAYMENT_COMPLETED, {
+        event = events.record(conn, EVENT_SOURCE, events.PAYMENT_COMPLETED, {
             "user_id": str(payment.student_id),
             "payment_id": str(payment.id),
             "course_id": str(payment.course_id),
             "amount": f"{payment.amount:.2f}",
         })
-    events.publish_recorded([event_id])
+    events.publish_recorded([event])
     return payment
 
 

@@ -8,6 +8,7 @@ connection-level failure, so the next request reconnects without a redeploy.
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any, NoReturn
 
 import psycopg
 from psycopg.rows import dict_row
@@ -62,9 +63,35 @@ class Database:
                 conn = self._begin(stack)
                 yield conn
         except psycopg.OperationalError as exc:
-            logger.warning("database unavailable", extra={"database": self._name, "error": str(exc)})
-            self._discard()
-            raise ServiceUnavailableError(f"The {self._name} database is unavailable, try again later") from exc
+            self._unavailable(exc)
+
+    def statement(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        """Run one statement on its own (autocommit: no BEGIN/COMMIT round trips); its rows, if any.
+
+        A kept connection the server has since dropped is replaced and the statement sent again,
+        so use it for reads and for writes that are safe to repeat; failures are handled as in
+        ``transaction``.
+        """
+        reused = self._conn is not None
+        try:
+            try:
+                return self._run(query, params)
+            except psycopg.OperationalError:
+                if not reused:
+                    raise
+                self._discard()
+                return self._run(query, params)
+        except psycopg.OperationalError as exc:
+            self._unavailable(exc)
+
+    def _run(self, query: str, params: Any) -> list[dict[str, Any]]:
+        cursor = self._connection().execute(query, params)
+        return cursor.fetchall() if cursor.description is not None else []
+
+    def _unavailable(self, exc: psycopg.OperationalError) -> NoReturn:
+        logger.warning("database unavailable", extra={"database": self._name, "error": str(exc)})
+        self._discard()
+        raise ServiceUnavailableError(f"The {self._name} database is unavailable, try again later") from exc
 
     def _begin(self, stack: ExitStack) -> psycopg.Connection:
         """Open the transaction; a kept connection the server has since dropped is replaced once.

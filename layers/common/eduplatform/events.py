@@ -3,8 +3,9 @@
 A service writes each event with ``record`` in the same transaction as the change it
 announces (table ``outbox`` of its domain database), so an event exists exactly when
 its change was committed. After the commit the request publishes its own events at once
-(``publish_recorded``, the fast path that keeps notifications quick); whatever the bus
-did not take stays pending, and the domain's outbox relay function (``relay_handler``,
+(``publish_recorded``, the fast path that keeps notifications and read models quick: one
+PutEvents of what it recorded, then one statement marking them published); whatever the
+bus did not take stays pending, and the domain's outbox relay function (``relay_handler``,
 run every minute and invocable on demand) publishes it later. A bus outage therefore
 delays events and loses none. Delivery is at least once: every event's detail carries a
 unique ``event_id``, which consumers use to process a redelivered event only once.
@@ -14,6 +15,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -72,31 +74,61 @@ def use_client(client: Any) -> None:
     _events.replace(client)
 
 
-def record(conn: psycopg.Connection, source: str, detail_type: str, detail: dict[str, Any]) -> UUID:
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event written to the outbox by ``record`` (its detail includes the event_id)."""
+
+    event_id: UUID
+    source: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
+def record(conn: psycopg.Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
     """Write an event to the outbox inside the caller's transaction; its event_id is added to the detail."""
     event_id = uuid.uuid4()
+    full_detail = {"event_id": str(event_id), **detail}
     conn.execute(
         "INSERT INTO outbox (event_id, source, detail_type, detail) VALUES (%s, %s, %s, %s)",
-        (event_id, source, detail_type, Jsonb({"event_id": str(event_id), **detail})),
+        (event_id, source, detail_type, Jsonb(full_detail)),
     )
-    return event_id
+    return RecordedEvent(event_id, source, detail_type, full_detail)
 
 
-def publish_recorded(event_ids: Iterable[UUID], db: Database | None = None) -> int:
+def publish_recorded(recorded: Iterable[RecordedEvent], db: Database | None = None) -> int:
     """Publish events recorded by a transaction that has committed; how many the bus took.
 
-    Never raises: the request's change is already committed, and an event left pending
-    is the relay's to publish.
+    Never raises: the request's change is already committed, and an event left pending is
+    the relay's to publish. (A relay run meeting the row before it is marked may publish it
+    a second time: delivery is at least once, and every consumer is idempotent.)
     """
-    ids = list(event_ids)
-    if not ids:
+    events = list(recorded)
+    if not events:
         return 0
     try:
-        published, _ = _publish_batch(db or database(), ids)
-        return published
+        rows = [{"event_id": e.event_id, "source": e.source, "detail_type": e.detail_type, "detail": e.detail}
+                for e in events]
+        errors = _put_events(rows)
+        published = [event.event_id for event, error in zip(events, errors) if error is None]
+        _mark(db or database(), published, [(event.event_id, error) for event, error in zip(events, errors) if error])
+        if published:
+            logger.info("events published", extra={"event_ids": [str(i) for i in published]})
+        return len(published)
     except Exception:
-        logger.exception("events left in the outbox for the relay", extra={"event_ids": [str(i) for i in ids]})
+        logger.exception("events left in the outbox for the relay", extra={"event_ids": [str(e.event_id) for e in events]})
         return 0
+
+
+def _mark(db: Database, published: list[UUID], failed: list[tuple[UUID, str]]) -> None:
+    """Mark events the bus took as published, and count a failed attempt on the others."""
+    if published:
+        db.statement("UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
+                     "WHERE event_id = ANY(%s) AND published_at IS NULL", (published,))
+    for event_id, error in failed:
+        db.statement("UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s",
+                     (error[:1000], event_id))
+    if failed:
+        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=len(failed))
 
 
 def relay(db: Database | None = None) -> dict[str, int]:
@@ -155,18 +187,17 @@ def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Calla
     return handler
 
 
-def _publish_batch(db: Database, event_ids: list[UUID] | None = None) -> tuple[int, int]:
-    """Publish up to BATCH_SIZE pending events (only the given ones, when given): (published, failed).
+def _publish_batch(db: Database) -> tuple[int, int]:
+    """Publish up to BATCH_SIZE pending events, oldest first: (published, failed).
 
     The rows stay locked (SKIP LOCKED for everyone else) while the bus is called, so two
     relays never send the same row at the same time.
     """
     with db.transaction() as conn:
-        only_these = " AND event_id = ANY(%(ids)s)" if event_ids is not None else ""
         rows = conn.execute(
             "SELECT event_id, source, detail_type, detail FROM outbox "
-            f"WHERE published_at IS NULL{only_these} ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED",
-            {"ids": event_ids, "limit": BATCH_SIZE},
+            "WHERE published_at IS NULL ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED",
+            {"limit": BATCH_SIZE},
         ).fetchall()
         if not rows:
             return 0, 0

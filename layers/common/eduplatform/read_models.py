@@ -120,22 +120,26 @@ def apply_completed_payments(conn: psycopg.Connection, batch: list[CompletedPaym
     ).rowcount
 
 
-def stored_course(conn: psycopg.Connection, course_id: UUID) -> CourseFacts | None:
-    """The course's facts the read model holds (without its lesson ids), or None."""
-    row = conn.execute(f"SELECT {COURSE_FACT_COLUMNS} FROM course_facts WHERE course_id = %s", (course_id,)).fetchone()
-    return None if row is None else CourseFacts(**row)
+def stored_course(course_id: UUID, lesson_id: UUID | None = None) -> tuple[CourseFacts | None, bool]:
+    """The course's facts the read model holds (without its lesson ids), or None; and whether
+    ``lesson_id``, when given, is one of its lessons (enrollment's read model; one statement)."""
+    has_lesson = ("EXISTS (SELECT 1 FROM course_lessons WHERE lesson_id = %(lesson_id)s "
+                  "AND course_lessons.course_id = course_facts.course_id)") if lesson_id else "false"
+    rows = database().statement(
+        f"SELECT {COURSE_FACT_COLUMNS}, {has_lesson} AS has_lesson FROM course_facts WHERE course_id = %(course_id)s",
+        {"course_id": course_id, "lesson_id": lesson_id},
+    )
+    if not rows:
+        return None, False
+    found = rows[0].pop("has_lesson")
+    return CourseFacts(**rows[0]), found
 
 
-def course_has_lesson(conn: psycopg.Connection, course_id: UUID, lesson_id: UUID) -> bool:
-    row = conn.execute("SELECT 1 FROM course_lessons WHERE lesson_id = %s AND course_id = %s", (lesson_id, course_id)).fetchone()
-    return row is not None
-
-
-def stored_completed_payment(conn: psycopg.Connection, payment_id: UUID) -> CompletedPayment | None:
-    row = conn.execute(
+def stored_completed_payment(payment_id: UUID) -> CompletedPayment | None:
+    rows = database().statement(
         "SELECT payment_id, student_id, course_id, amount FROM completed_payments WHERE payment_id = %s", (payment_id,)
-    ).fetchone()
-    return None if row is None else CompletedPayment(**row)
+    )
+    return CompletedPayment(**rows[0]) if rows else None
 
 
 # ---- the fallback: ask the owning domain once ---------------------------------------------------------------
@@ -147,20 +151,20 @@ def count_fallback(read_model: str, key: UUID) -> None:
 
 def known_course(course_id: UUID, keep_lessons: bool) -> CourseFacts | None:
     """The course's facts from the read model; one internal call when it has not seen the course."""
-    with database().transaction() as conn:
-        stored = stored_course(conn, course_id)
-    return stored if stored is not None else refreshed_course(course_id, keep_lessons)
+    stored, _ = stored_course(course_id)
+    return stored if stored is not None else refreshed_course(course_id, keep_lessons)[0]
 
 
-def refreshed_course(course_id: UUID, keep_lessons: bool) -> CourseFacts | None:
-    """Ask the course domain for the course's current facts, store them, return what is now held."""
+def refreshed_course(course_id: UUID, keep_lessons: bool, lesson_id: UUID | None = None) -> tuple[CourseFacts | None, bool]:
+    """Ask the course domain for the course's current facts and store them: what is now held
+    (as ``stored_course`` answers)."""
     count_fallback("course_facts", course_id)
     answer = facts.course_facts(course_id)
     if answer is None:
-        return None
+        return None, False
     with database().transaction() as conn:
         apply_course_facts(conn, [CourseFacts.model_validate(answer)], keep_lessons)
-        return stored_course(conn, course_id)
+    return stored_course(course_id, lesson_id)
 
 
 def known_completed_payment(payment_id: UUID) -> CompletedPayment | None:
@@ -168,8 +172,7 @@ def known_completed_payment(payment_id: UUID) -> CompletedPayment | None:
 
     None when the payment does not exist or is not completed.
     """
-    with database().transaction() as conn:
-        stored = stored_completed_payment(conn, payment_id)
+    stored = stored_completed_payment(payment_id)
     if stored is not None:
         return stored
     count_fallback("completed_payments", payment_id)
