@@ -14,6 +14,7 @@ import json
 import os
 import random
 import threading
+import time
 
 import gevent
 
@@ -54,15 +55,33 @@ MAX_LOGIN_ATTEMPTS = 30
 
 
 # Overall percentiles with and without the login phase (Locust's CSV has them per request
-# name and for everything together), written next to the CSV stats as <prefix>_summary.json.
+# name and for everything together), written next to the CSV stats as <prefix>_summary.json;
+# "steady" counts only what was asked from STEADY_AFTER_SECONDS after the last user started
+# (no login burst, no ramp-up), with its request rate.
 LOGIN_NAMES = {"/login", THROTTLED_LOGIN}
+STEADY_AFTER_SECONDS = 10.0
 _response_times: dict[str, list[float]] = {}
+_steady_times: list[float] = []
+_steady_window: dict[str, float] = {}
+
+
+@events.spawning_complete.add_listener
+def _spawned(**_kwargs) -> None:
+    _steady_window.setdefault("start", time.time() + STEADY_AFTER_SECONDS)
 
 
 @events.request.add_listener
 def _record_response_time(name, response_time, exception, **_kwargs) -> None:
     if exception is None:
         _response_times.setdefault(name, []).append(response_time)
+    ended = time.time()
+    steady_start = _steady_window.get("start")
+    if steady_start is not None and ended - response_time / 1000 >= steady_start and name not in LOGIN_NAMES:
+        if exception is None:
+            _steady_times.append(response_time)
+        else:
+            _steady_window["failures"] = _steady_window.get("failures", 0) + 1
+        _steady_window["end"] = ended
 
 
 @events.quitting.add_listener
@@ -82,7 +101,11 @@ def _write_summary(environment, **_kwargs) -> None:
 
     every = [t for times in _response_times.values() for t in times]
     browsing = [t for name, times in _response_times.items() if name not in LOGIN_NAMES for t in times]
-    summary = {"overall": percentiles(every), "overall_without_login": percentiles(browsing),
+    steady = percentiles(_steady_times)
+    seconds = _steady_window.get("end", 0.0) - _steady_window.get("start", 0.0)
+    failures = int(_steady_window.get("failures", 0))
+    steady.update(failures=failures, rps=round((len(_steady_times) + failures) / seconds, 1) if seconds > 0 else None)
+    summary = {"overall": percentiles(every), "overall_without_login": percentiles(browsing), "steady": steady,
                "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())}}
     with open(f"{prefix}_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
