@@ -224,13 +224,13 @@ def forgot_password(request: ForgotPasswordRequest) -> Accepted:
 
 def reset_password(request: ResetPasswordRequest) -> None:
     """Set a new password with a reset token; the token is spent and every session of the user revoked."""
-    password_hash = hash_password(request.new_password)
     now = clock.utcnow()
     with database().transaction() as conn:
         user_id = repository.use_email_token(conn, token_digest(request.token), mailer.RESET_PASSWORD, now)
         if user_id is None:
             raise BadRequestError(BAD_EMAIL_TOKEN)
-        repository.set_password(conn, user_id, password_hash)
+        # Hashed only for a valid token, so invalid ones cost no bcrypt time.
+        repository.set_password(conn, user_id, hash_password(request.new_password))
         repository.retire_email_tokens(conn, user_id, mailer.RESET_PASSWORD, now)
         revoked = repository.revoke_user_families(conn, user_id, now)
     logger.info("password reset; every session revoked", extra={"families": revoked})
