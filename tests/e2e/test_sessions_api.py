@@ -1,6 +1,7 @@
 """API.md v2 "Sessions, account recovery, abuse limits" through the deployed API: emails read back from the
 emulator's SES, limits counted in the machine's Redis, the stage's throttling enforced by the emulator."""
 
+import json
 import time
 import uuid
 
@@ -217,3 +218,26 @@ def test_security_headers_and_cors(api, register_user):
     assert error.status_code == 422 and error.headers["X-Content-Type-Options"] == "nosniff"
     me = api.request("GET", "/me", token=user.token)
     assert me.headers["Cache-Control"] == "no-store" and me.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_refresh_and_email_tokens_expire_and_the_purge_runs(api, register_user, stack_clock):
+    user = register_user()
+    verification = link_token(wait_for_email(user.email, 1))
+    assert api.request("POST", "/forgot-password", json={"email": user.email}).status_code == 202
+    reset = link_token(wait_for_email(user.email, 2))
+    stack_clock.advance(30 * 24 * HOUR + 1)  # past the refresh token's 30 days, the links' 24 h and 1 h
+    expired = api.request("POST", "/refresh", json={"refresh_token": user.refresh_token})
+    assert expired.status_code == 401 and expired.json() == {"detail": "Invalid or expired refresh token"}
+    for path, body in (("/verify-email", {"token": verification}),
+                       ("/reset-password", {"token": reset, "new_password": "password456"})):
+        response = api.request("POST", path, json=body)
+        assert response.status_code == 400 and response.json() == {"detail": "Invalid, used or expired token"}, path
+
+    # The scheduled purge, invoked by hand: it answers what it deleted per table.
+    lambda_client = stack.aws_client("lambda")
+    name = stack.function_name(E2E_STACK, "IdentityInternalPurgeSessionsFunction")
+    answer = lambda_client.invoke(FunctionName=name, Payload=b"{}")
+    assert "FunctionError" not in answer
+    counts = json.loads(answer["Payload"].read())
+    assert set(counts) == {"refresh_tokens", "refresh_families", "email_tokens"}
+    assert all(isinstance(value, int) and value >= 0 for value in counts.values())
