@@ -618,3 +618,26 @@ def test_cors_allowed_origins_come_from_configuration(monkeypatch):
     settings.get_settings.cache_clear()
     assert http.cors_config().to_dict("https://anyone.example.com")["Access-Control-Allow-Origin"] in (
         "*", "https://anyone.example.com")
+
+
+# ---- the template ----------------------------------------------------------------------------------
+
+def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_stage():
+    from infra.template import generate
+
+    template = generate.read_template()
+    functions = generate.serverless_functions(template)
+    for logical_id, rate in (("IdentityInternalPurgeSessionsFunction", "rate(1 hour)"),
+                             ("IdentityInternalMailRelayFunction", "rate(1 minute)")):
+        (event,) = functions[logical_id]["Events"].values()
+        assert event == {"Type": "Schedule", "Properties": {"Schedule": rate}}
+    (setting,) = template["Resources"]["Api"]["Properties"]["MethodSettings"]
+    assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
+    assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(setting)
+    parameters = template["Parameters"]
+    assert parameters["JwtTtlSeconds"]["Default"] == 900
+    assert parameters["LoginPerIpPerMinute"]["Default"] == 20 and parameters["RegisterPerIpPerMinute"]["Default"] == 5
+    assert parameters["CorsAllowedOrigins"]["Default"] == "*" and "EmailSender" in parameters
+    # POST /forgot-password may poke the relay; the functions that send may use SES.
+    assert functions["IdentityApiFunction"]["Environment"]["Variables"]["MAIL_RELAY_FUNCTION"] == {
+        "Ref": "IdentityInternalMailRelayFunction"}
