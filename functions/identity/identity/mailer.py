@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from eduplatform import clock
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
 from eduplatform.internal_calls import lambda_client
@@ -95,7 +96,13 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
     sent = failed = 0
     with db.transaction() as conn:
         rows = repository.lock_pending_mail(conn, mail_ids, BATCH_SIZE)
+        now = clock.utcnow()
         for row in rows:
+            if row["used_at"] is not None or row["expires_at"] <= now:
+                # A link replaced (resend), used or expired while its email waited (SES down): mailing it helps nobody.
+                repository.mark_mail_dropped(conn, row["id"], "its link no longer works")
+                logger.info("email dropped: its link no longer works", extra={"mail_id": str(row["id"]), "kind": row["purpose"]})
+                continue
             error = _send(row)
             if error is None:
                 repository.mark_mail_sent(conn, row["id"])

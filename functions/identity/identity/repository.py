@@ -178,7 +178,8 @@ def insert_mail(conn: psycopg.Connection, mail_id: UUID, token_id: UUID, recipie
 def lock_pending_mail(conn: psycopg.Connection, mail_ids: list[UUID] | None, limit: int) -> list[dict[str, Any]]:
     only_these = " AND m.id = ANY(%(ids)s)" if mail_ids is not None else ""
     return conn.execute(
-        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose FROM mail_outbox AS m "
+        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose, e.used_at, e.expires_at "
+        "FROM mail_outbox AS m "
         f"JOIN email_tokens AS e ON e.id = m.token_id WHERE m.sent_at IS NULL{only_these} "
         "ORDER BY m.created_at LIMIT %(limit)s FOR UPDATE OF m SKIP LOCKED",
         {"ids": mail_ids, "limit": limit},
@@ -188,6 +189,11 @@ def lock_pending_mail(conn: psycopg.Connection, mail_ids: list[UUID] | None, lim
 def mark_mail_sent(conn: psycopg.Connection, mail_id: UUID) -> None:
     conn.execute("UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = %s",
                  (mail_id,))
+
+
+def mark_mail_dropped(conn: psycopg.Connection, mail_id: UUID, reason: str) -> None:
+    """Never to be sent: its link no longer works (used, replaced or expired while the email waited)."""
+    conn.execute("UPDATE mail_outbox SET sent_at = now(), last_error = %s WHERE id = %s", (f"not sent: {reason}", mail_id))
 
 
 def mark_mail_failed(conn: psycopg.Connection, mail_id: UUID, error: str) -> None:
