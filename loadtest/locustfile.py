@@ -135,7 +135,27 @@ class CurriculumCourses:
 CURRICULUM_COURSES = CurriculumCourses()
 
 
+def client_address() -> str:
+    """A simulated user's own address: API Gateway's sourceIp, which the emulator takes from
+    X-Forwarded-For. Login and register are limited per address (20 and 5 a minute), which a
+    hundred users behind one address would trip; real clients each have their own."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+def keep_session(user: HttpUser, refresh_token: str, expires_in: int) -> None:
+    """Refresh the access token before it expires (900 s by default), as a client would, for long runs."""
+    while True:
+        gevent.sleep(max(30, expires_in * 0.8))
+        response = user.client.post("/refresh", json={"refresh_token": refresh_token}, name="/refresh")
+        if not response.ok:
+            return
+        body = response.json()
+        user.client.headers["Authorization"] = f"Bearer {body['access_token']}"
+        refresh_token, expires_in = body["refresh_token"], body["expires_in"]
+
+
 def login(user: HttpUser, email: str) -> None:
+    user.client.headers["X-Forwarded-For"] = client_address()
     for attempt in range(MAX_LOGIN_ATTEMPTS):
         with user.client.post("/login", json={"email": email, "password": PASSWORD}, name="/login",
                               catch_response=True) as response:
@@ -143,7 +163,10 @@ def login(user: HttpUser, email: str) -> None:
                 response.request_meta["name"] = THROTTLED_LOGIN
                 response.success()
             elif response.ok:
-                user.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+                body = response.json()
+                user.client.headers["Authorization"] = f"Bearer {body['access_token']}"
+                if "refresh_token" in body:
+                    gevent.spawn(keep_session, user, body["refresh_token"], body["expires_in"])
                 return
             else:
                 response.failure(f"login answered {response.status_code}")

@@ -136,7 +136,9 @@ def send_known_traffic(api, health: int, bad_logins: int, anonymous_me: int) -> 
         assert response.status_code == 200, response.text
         health_bytes += len(response.content)
     for _ in range(bad_logins):
-        response = api.request("POST", "/login", json={"email": "nobody@example.com", "password": "wrong-password"})
+        # A fresh unknown email each time: 5 failures for one account within 15 minutes lock it (429).
+        email = f"nobody-{uuid.uuid4().hex[:12]}@example.com"
+        response = api.request("POST", "/login", json={"email": email, "password": "wrong-password"})
         assert response.status_code == 400, response.text
     for _ in range(anonymous_me):
         assert api.request("GET", "/me").status_code == 401
