@@ -44,9 +44,17 @@ def memory_kb(pid: int, field: str) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, reaped_children: bool = False) -> float:
+    """CPU seconds of the process (user + system); with ``reaped_children``, plus those of its
+    children that have ended (PostgreSQL's backends come and go with PgBouncer's connections)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped_children else 0)
+    return ticks / CLOCK_TICKS
+
+
+def reaped_children_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
 
 
 # Parts of the stack besides the emulator and its workers, by the command line of their processes.
@@ -68,7 +76,9 @@ def command_line(pid: int) -> str:
 
 def cpu_by_part(emulator: int) -> dict[str, float]:
     """CPU seconds used so far by each part of the stack (processes alive now)."""
-    totals = {"emulator": cpu_seconds(emulator), "functions": 0.0, **{part: 0.0 for part in PARTS}}
+    # Workers that ended (reaped by the emulator) count as functions.
+    totals = {"emulator": cpu_seconds(emulator), "functions": reaped_children_cpu_seconds(emulator),
+              **{part: 0.0 for part in PARTS}}
     workers = set(children(emulator))
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -76,12 +86,12 @@ def cpu_by_part(emulator: int) -> dict[str, float]:
         pid = int(entry.name)
         try:
             if pid in workers:
-                totals["functions"] += cpu_seconds(pid)
+                totals["functions"] += cpu_seconds(pid, reaped_children=True)
                 continue
             command = command_line(pid)
             part = next((name for name, matches in PARTS.items() if matches(command)), None)
             if part:
-                totals[part] += cpu_seconds(pid)
+                totals[part] += cpu_seconds(pid, reaped_children=True)
         except (OSError, IndexError, ValueError):
             continue
     return totals
@@ -115,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(args.interval)
     print("peak", " ".join(f"{key}={value:.0f}" for key, value in peaks.items()))
     elapsed, cpu_after = time.monotonic() - started, cpu_by_part(emulator)
-    # A process that ended during the window (a worker reaped, a Locust run over) drops its part's count.
+    # A process that ended during the window without a parent in its part (a Locust run over)
+    # drops its part's count: end the sampling before it.
     shares = {part: max(0.0, cpu_after[part] - cpu_before.get(part, 0.0)) / elapsed * 100 for part in cpu_after}
     print(f"cpu split over {elapsed:.0f}s (% of one core):",
           ", ".join(f"{part} {share:.0f}" for part, share in shares.items()), f"| total {sum(shares.values()):.0f}")
