@@ -17,13 +17,18 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
+.PHONY: help install up down url sync watch invoke logs migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
 	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
 	@echo "make url     print the API base URL of the running stack"
 	@echo "make down    stop what make up started"
+	@echo "make sync    push the handlers/domain/layer code changed since the last deploy to the running stack (no sam deploy)"
+	@echo "make watch   make sync on every save"
+	@echo "make invoke ROUTE='GET /courses/{course_id}' [PATH_PARAMS='course_id=..'] [QUERY='limit=5'] [BODY='{..}'] [ROLE=admin|teacher|student] [TOKEN=..]"
+	@echo "             run one route's handler in-process against the dev databases (no emulator) and print the response"
+	@echo "make logs FN=<domain or function logical id> [SINCE=10m]   follow the function's log group in the emulator"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
@@ -48,6 +53,23 @@ down: $(INSTALLED)
 
 url: $(INSTALLED)
 	@$(PY) -m infra.local.stack url
+
+# `make sync [STACK=eduplatform-e2e]`: the code changed since the last deploy, straight into the emulator's functions.
+sync: $(INSTALLED)
+	@$(PY) -m infra.local.sync $(if $(STACK),--stack $(STACK))
+
+watch: $(INSTALLED)
+	@$(PY) -m infra.local.sync --watch $(if $(STACK),--stack $(STACK))
+
+# Command-line variables reach the recipe's environment: the shell quotes ROUTE and BODY, whatever they hold.
+invoke: $(INSTALLED)
+	@test -n "$(ROUTE)" || { echo "usage: make invoke ROUTE='GET /courses/{course_id}' PATH_PARAMS='course_id=<uuid>' [QUERY='name=value ..'] [BODY='{..}'] [ROLE=admin|teacher|student] [TOKEN=..]"; exit 2; }
+	@$(PY) -m infra.local.invoke "$$ROUTE" $(foreach p,$(PATH_PARAMS),--path '$(p)') $(foreach q,$(QUERY),--query '$(q)') \
+		$(if $(BODY),--body "$$BODY") $(if $(ROLE),--as $(ROLE)) $(if $(TOKEN),--token "$$TOKEN")
+
+logs: $(INSTALLED)
+	@test -n "$(FN)" || { echo "usage: make logs FN=<domain or function logical id> [SINCE=10m] [STACK=..]"; exit 2; }
+	@$(PY) -m infra.local.logs "$(FN)" $(if $(SINCE),--since $(SINCE)) $(if $(STACK),--stack $(STACK))
 
 migrate: $(INSTALLED)
 	$(PY) -m infra.migrate

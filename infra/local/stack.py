@@ -221,15 +221,47 @@ def stop_metrics_bridge() -> bool:
 
 # ---- build and deploy ---------------------------------------------------------------------
 
-def sources_digest() -> str:
-    digest = hashlib.sha256()
+def source_files(root: Path = ROOT) -> dict[str, bytes]:
+    """Every file the build is made from (relative path -> content), in a stable order."""
+    files: dict[str, bytes] = {}
     for source in SOURCES:
-        path = ROOT / source
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for file in files:
-            digest.update(str(file.relative_to(ROOT)).encode())
-            digest.update(file.read_bytes())
+        path = root / source
+        found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for file in found:
+            files[str(file.relative_to(root))] = file.read_bytes()
+    return files
+
+
+def sources_digest(files: dict[str, bytes] | None = None) -> str:
+    digest = hashlib.sha256()
+    for name, content in (source_files() if files is None else files).items():
+        digest.update(name.encode())
+        digest.update(content)
     return digest.hexdigest()
+
+
+def deployment_key(digest: str, parameters_digest: str) -> str:
+    """What a stack's deploy marker holds: the sources it was deployed from and its parameters."""
+    return hashlib.sha256(f"{digest}:{parameters_digest}".encode()).hexdigest()
+
+
+def parameters_digest(parameters: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
+
+
+def deploy_marker(name: str) -> Path:
+    return STATE_DIR / f"deployed-{name}.sha256"
+
+
+def sync_manifest(name: str) -> Path:
+    """The content hash of every source file as deployed to a stack (`make sync` pushes the difference)."""
+    return STATE_DIR / f"deployed-{name}.sources.json"
+
+
+def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash: str) -> None:
+    manifest = {"parameters": parameters_hash,
+                "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}}
+    sync_manifest(name).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def run_sam(arguments: list[str]) -> None:
@@ -269,17 +301,64 @@ def stack_outputs(name: str) -> dict[str, str] | None:
     return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
 
 
-def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local") -> None:
-    marker = STATE_DIR / f"deployed-{name}.sha256"
-    wanted = hashlib.sha256((digest + json.dumps(parameters, sort_keys=True)).encode()).hexdigest()
-    if marker.exists() and marker.read_text() == wanted and stack_outputs(name) is not None:
+# The emulator's REST API id is pinned to the stack's name (MiniStack's `ms-custom-id` tag), so
+# the local URL survives `make down`/`make up` and emulator restarts. A stack-level tag given
+# only by this launcher: MiniStack copies stack tags onto the RestApi it creates, and
+# template.yaml and the AWS config (samconfig's default) never carry it.
+API_ID_TAG = "ms-custom-id"
+
+
+def pinned_api_id(name: str) -> str:
+    return name
+
+
+def deploy_command(name: str, parameters: dict[str, str], config_env: str = "local") -> list[str]:
+    """The `sam deploy` arguments of an emulator deploy (always an emulator: this is the local launcher)."""
+    overrides = [f"{key}={value}" for key, value in parameters.items()]
+    return ["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides,
+            "--tags", f"{API_ID_TAG}={pinned_api_id(name)}"]
+
+
+def api_definition_digest(template: dict) -> str:
+    """The API's routes as the template declares them: what the REST API's definition is built from."""
+    api = {logical_id: properties.get("Events") for logical_id, properties in serverless_functions(template).items()}
+    api["Api"] = template["Resources"]["Api"]
+    return hashlib.sha256(json.dumps(api, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def remove_stack_for_new_api(name: str, outputs: dict[str, str] | None) -> None:
+    """Delete a deployed stack whose REST API an update could not keep under its pinned id.
+
+    MiniStack replaces a REST API whose definition (the routes) changed by creating the new one
+    before deleting the old, which a pinned id refuses as "already in use"; and a stack deployed
+    before the id was pinned keeps its random id. Either way the stack is deleted and created anew
+    (its databases are outside it and keep their data).
+    """
+    marker = STATE_DIR / f"deployed-{name}.api.sha256"
+    wanted = api_definition_digest(read_template(BUILD_DIR / "template.yaml"))
+    if outputs is not None and (outputs.get("ApiId") != pinned_api_id(name) or not marker.exists() or marker.read_text() != wanted):
+        log(f"stack {name}: the API's routes changed (or its id is not pinned); deleting the stack to recreate its API")
+        client = aws_client("cloudformation")
+        client.delete_stack(StackName=name)
+        client.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+    marker.write_text(wanted)
+
+
+def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local",
+           files: dict[str, bytes] | None = None) -> None:
+    marker = deploy_marker(name)
+    parameters_hash = parameters_digest(parameters)
+    wanted = deployment_key(digest, parameters_hash)
+    outputs = stack_outputs(name)
+    if marker.exists() and marker.read_text() == wanted and outputs is not None and sync_manifest(name).exists():
         log(f"stack {name} is up to date")
         return
     started = time.monotonic()
-    overrides = [f"{key}={value}" for key, value in parameters.items()]
-    run_sam(["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides])
+    remove_stack_for_new_api(name, outputs)
+    run_sam(deploy_command(name, parameters, config_env))
     apply_reserved_concurrency(name, parameters)
     marker.write_text(wanted)
+    record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
     log(f"sam deploy {name}: {time.monotonic() - started:.1f}s")
 
 
@@ -359,9 +438,10 @@ def deploy_stack(name: str, parameters: dict[str, str]) -> str:
 
 def publish(name: str, parameters: dict[str, str], config_env: str = "local") -> str:
     """Build and deploy the app into the running emulator and make sure the admin exists: the API URL."""
-    digest = sources_digest()
+    files = source_files()
+    digest = sources_digest(files)
     build(digest, config_env)
-    deploy(name, parameters, digest, config_env)
+    deploy(name, parameters, digest, config_env, files)
     bootstrap_admin(name)
     return api_url(name)
 
