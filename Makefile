@@ -101,7 +101,7 @@ lint: $(INSTALLED)
 	$(PY) -m infra.layer_requirements --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
-# Prometheus and promtool for the metrics tests (Debian's package; installed when missing and root).
+# Prometheus/promtool (metrics tests) and chromium (Swagger UI browser test): Debian packages, installed when missing and root.
 test-tools:
 	@infra/local/test_tools.sh
 

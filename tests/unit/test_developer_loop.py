@@ -3,6 +3,7 @@ the events `make invoke` builds, and `make logs`' arguments."""
 
 import importlib.util
 import json
+import re
 
 import pytest
 
@@ -219,3 +220,20 @@ def test_logs_leave_out_metric_records():
     assert logs.is_metric_record('{"_aws": {"Timestamp": 1}, "Requests": [1]}')
     assert not logs.is_metric_record('{"level": "INFO", "message": "request handled"}')
     assert not logs.is_metric_record("START RequestId: 1 Version: $LATEST")
+
+
+# ---- GET /docs (the browser test is tests/e2e/test_swagger_ui.py) -----------------------------------
+
+def test_the_swagger_ui_page_is_self_contained_and_carries_the_whole_document():
+    from tests.support.lambda_events import call
+
+    page = call("ops.handlers.docs")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "SwaggerUIBundle" in page.text and ".swagger-ui{" in page.text  # Powertools' assets, inlined
+    assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:)?//""", page.text)  # nothing from a CDN
+    document = call("ops.handlers.docs", query={"format": "json"}).json()
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert document["paths"] == committed["paths"]
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert document["servers"] == [{"url": ".", "description": "The API this page is served from"}]
+    assert call("ops.handlers.docs", query={"format": "yaml"}).status == 422
