@@ -17,7 +17,7 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url sync watch invoke logs migrate seed loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
+.PHONY: help install up down url sync watch invoke logs migrate seed loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
@@ -33,13 +33,18 @@ help:
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
-	@echo "make migrate / template / openapi / layer-requirements / lint"
+	@echo "make lock [UPGRADE=1]  resolve every transitive dependency, with hashes, into requirements.lock and the layer's requirements.txt"
+	@echo "make migrate / template / openapi / lint"
 
-$(INSTALLED): pyproject.toml
+# The venv holds exactly requirements.lock (every transitive dependency, hash-checked), which
+# `make lock` resolves from pyproject.toml; a pyproject.toml changed since then stops here.
+$(INSTALLED): pyproject.toml requirements.lock
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH, or pyenv's 3.12)"; exit 1; }
+	@$(PYTHON312) -m infra.lock --check
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip check
 	@touch $@
 
 install: $(INSTALLED)
@@ -91,14 +96,18 @@ template: openapi
 openapi: $(INSTALLED)
 	$(PY) -m infra.openapi
 
-layer-requirements: $(INSTALLED)
-	$(PY) -m infra.layer_requirements
+# Resolve every transitive dependency again, with hashes: requirements.lock and the layer's
+# requirements.txt (infra/lock.py). UPGRADE=1: the newest versions pyproject.toml allows.
+lock:
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "$$($(PYTHON312) -m infra.lock --uv)"
+	$(PY) -m infra.lock $(if $(UPGRADE),--upgrade)
 
 lint: $(INSTALLED)
 	$(PY) -m infra.template.generate --check
 	$(PY) -m infra.template.env_json --check
 	$(PY) -m infra.openapi --check
-	$(PY) -m infra.layer_requirements --check
+	$(PY) -m infra.lock --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
 # Prometheus/promtool (metrics tests) and chromium (Swagger UI browser test): Debian packages, installed when missing and root.
