@@ -6,6 +6,7 @@ the unit tests (tests/support/lambda_events.py).
 """
 
 import ast
+import hashlib
 import json
 import re
 import uuid
@@ -91,3 +92,48 @@ def find_route(method: str, resource: str, root: Path = ROOT) -> tuple[str, str]
             return domain, table[key]
     known = sorted(route for table in tables.values() for route in table)
     raise BadRoute(f"no endpoint serves {key}; the routes are:\n  " + "\n  ".join(known))
+
+
+TEMPLATE_MODULE_FOLDERS = ("handlers", "internal")
+ROUTE_DECORATORS = ("get", "post", "put", "patch", "delete")
+TEMPLATE_NAMES = {"FUNCTION_GROUP", "TEMPLATE_PROPERTIES"}
+
+
+class SourceError(ValueError):
+    """A module that does not parse."""
+
+
+def is_template_module(path: str) -> bool:
+    """functions/<domain>/<domain>/handlers|internal/<name>.py: a module that is a route or a function of the template."""
+    parts = path.split("/")
+    return (len(parts) == 5 and parts[0] == "functions" and parts[1] == parts[2] and parts[3] in TEMPLATE_MODULE_FOLDERS
+            and parts[4].endswith(".py") and parts[4] != "__init__.py")
+
+
+def template_signature(path: str, source: bytes) -> str | None:
+    """What template.yaml and the routes tables take from a handler or internal module, as a hash; None for other files.
+
+    Read with ``ast`` (no import, so it costs nothing): the route decorators (method and path),
+    FUNCTION_GROUP, TEMPLATE_PROPERTIES, and an internal module's docstring (its function's Description).
+    """
+    if not is_template_module(path):
+        return None
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        raise SourceError(f"{path} line {exc.lineno}: {exc.msg}") from None
+    declared: list[object] = []
+    if path.split("/")[3] == "internal":
+        declared.append(("doc", (ast.get_docstring(tree) or "").strip().split("\n", 1)[0]))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                        and decorator.func.attr in ROUTE_DECORATORS):
+                    declared.append(("route", decorator.func.attr, [ast.dump(argument) for argument in decorator.args[:1]]))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {target.id for target in targets if isinstance(target, ast.Name)}
+            if names & TEMPLATE_NAMES:
+                declared.append((sorted(names), ast.dump(node.value) if node.value is not None else None))
+    return hashlib.sha256(repr(declared).encode()).hexdigest()

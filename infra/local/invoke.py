@@ -20,8 +20,8 @@ import sys
 import uuid
 from typing import Any
 
-from infra.config import DOMAINS, EMULATOR_URL, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters, stack_name
-from infra.local import events
+from infra.config import DOMAINS, EMULATOR_URL, ROOT, stack_name
+from infra.local import events, stack as launcher
 from infra.template.generate import FUNCTIONS_DIR, LAYER_DIR, OPS_DOMAIN, read_template, serverless_functions
 
 ROLES = ("student", "teacher", "admin")
@@ -58,9 +58,7 @@ def function_for(method: str, resource: str, template: dict) -> str:
 def _deployed_resources(stack: str) -> dict[str, str]:
     """Logical -> physical id of the running local stack's resources; empty when the emulator or stack is not there."""
     try:
-        from infra.local.stack import aws_client
-
-        resources = aws_client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+        resources = launcher.aws_client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
     except Exception:  # no emulator, no stack: the in-process call still runs, only its calls out fail
         return {}
     return {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
@@ -92,16 +90,6 @@ def function_environment(logical_id: str, template: dict, parameters: dict[str, 
         else:
             environment[name] = str(value)
     return environment, unresolved
-
-
-def local_parameters() -> dict[str, str]:
-    """samconfig's local parameters, each domain's database overridable with <DOMAIN>_DB_URL."""
-    parameters = dict(deploy_parameters("local"))
-    for domain in DOMAINS:
-        override = os.environ.get(f"{domain.upper()}_DB_URL")
-        if override:
-            parameters[PARAMETER_FOR_DOMAIN[domain]] = override
-    return parameters
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -150,7 +138,8 @@ def prepare(route: str, path_params: dict[str, str], query: dict[str, str], head
                 raise events.BadRoute("--body is not JSON; give its Content-Type with --header to send it anyway") from None
     template = _template()
     logical_id = function_for(method, resource, template)
-    environment, unresolved = function_environment(logical_id, template, local_parameters(), stack_name("local"))
+    environment, unresolved = function_environment(logical_id, template, launcher.local_parameters(),
+                                                   os.environ.get("STACK") or stack_name("local"))
     os.environ.update(environment)
     os.environ.setdefault("AWS_ENDPOINT_URL", EMULATOR_URL)
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", "us-east-1"),

@@ -259,7 +259,17 @@ def sync_manifest(name: str) -> Path:
 
 
 def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash: str) -> None:
-    manifest = {"parameters": parameters_hash,
+    from infra.local.events import SourceError, template_signature
+
+    signatures = {}
+    for path, content in files.items():
+        try:
+            signature = template_signature(path, content)
+        except SourceError:
+            signature = "unparsable"
+        if signature is not None:
+            signatures[path] = signature
+    manifest = {"parameters": parameters_hash, "templates": signatures,
                 "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}}
     sync_manifest(name).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
@@ -350,7 +360,10 @@ def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str =
     parameters_hash = parameters_digest(parameters)
     wanted = deployment_key(digest, parameters_hash)
     outputs = stack_outputs(name)
-    if marker.exists() and marker.read_text() == wanted and outputs is not None and sync_manifest(name).exists():
+    if marker.exists() and marker.read_text() == wanted and outputs is not None:
+        if "templates" not in (json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}):
+            # Deployed from exactly these sources (the marker says so): what `make sync` compares with.
+            record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
         log(f"stack {name} is up to date")
         return
     started = time.monotonic()
@@ -446,6 +459,16 @@ def publish(name: str, parameters: dict[str, str], config_env: str = "local") ->
     return api_url(name)
 
 
+def local_parameters() -> dict[str, str]:
+    """samconfig's local parameters, each domain's database replaced by <DOMAIN>_DB_URL when that is set."""
+    parameters = dict(deploy_parameters("local"))
+    for domain in DOMAINS:
+        override = os.environ.get(f"{domain.upper()}_DB_URL")
+        if override:
+            parameters[PARAMETER_FOR_DOMAIN[domain]] = override
+    return parameters
+
+
 def warm_functions(stack: str, width: int | None) -> None:
     """Leave warm instances of every function that serves requests (loadtest/warmup.py)."""
     from loadtest import warmup
@@ -463,10 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=WARM_INSTANCES,
                         help="warm instances per function after `up` (default: each function's own number)")
     args = parser.parse_args(argv)
-    name = stack_name("local")
+    # STACK=<name> and <DOMAIN>_DB_URL=...: a second local stack on other databases (as `make migrate` takes them).
+    name = os.environ.get("STACK") or stack_name("local")
     if args.command == "up":
         started = time.monotonic()
-        url = deploy_stack(name, deploy_parameters("local"))
+        url = deploy_stack(name, local_parameters())
         warm_functions(name, args.warm)
         if start_metrics_bridge(name):
             log(f"metrics bridge started on http://127.0.0.1:{METRICS_PORT}/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")

@@ -12,12 +12,18 @@ that record and pushes the difference straight into the emulator's Lambda servic
   layer folder, which is published as a new layer version; every function of the stack that
   used the old one is pointed at it (``UpdateFunctionConfiguration``).
 
-Both calls make the emulator retire the functions' warm instances: the next request runs the
-new code. A change that the template has to carry (template.yaml, samconfig.toml, the layer's
-requirements, a routes table, a new or removed endpoint or internal module, a route a handler
-declares that template.yaml does not have yet) is not pushed: ``sync`` says that `make up`
-is needed. After a push the build and deploy markers name the new sources, so `make up`
-finds the stack up to date.
+Both calls make the emulator retire the functions' warm instances; ``sync`` then starts one new
+instance of each updated API function (a request the layer refuses before the endpoint's code
+runs), so the next request meets the new code warm.
+
+A change that the template has to carry is not pushed: ``sync`` says that `make up` is needed.
+That is a change to template.yaml, samconfig.toml, the layer's requirements or a routes table, a
+new or removed endpoint or internal module, or, read from the source with ``ast`` before any push
+(events.template_signature), a changed route, FUNCTION_GROUP, TEMPLATE_PROPERTIES or internal
+function description. `make watch` also checks, after each push, that the generated files
+(template.yaml, the routes tables, the OpenAPI document) still match the handlers; `make lint`
+and the tests do too. After a push the build and deploy markers name the new sources, so
+`make up` finds the stack up to date.
 
     python -m infra.local.sync [--stack NAME]          # once
     python -m infra.local.sync --watch [--stack NAME]  # on every save (watchfiles)
@@ -45,8 +51,6 @@ from infra.local import events, stack as launcher
 LAYER_PACKAGE = "layers/common/eduplatform/"
 LAYER_LOGICAL_ID = "CommonLayer"
 FUNCTION_CODE = "functions/"
-# Folders of a domain whose modules each become a route or a function of the template.
-TEMPLATE_MODULE_FOLDERS = ("handlers", "internal")
 
 
 class NeedsDeploy(Exception):
@@ -54,7 +58,7 @@ class NeedsDeploy(Exception):
 
 
 class GeneratedFilesStale(NeedsDeploy):
-    """The code was pushed, but the handlers now declare routes or models the generated files lack."""
+    """The code was pushed, but the handlers' routes or models differ from the generated files."""
 
 
 @dataclass
@@ -72,9 +76,15 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
     return {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}
 
 
-def plan(deployed: dict[str, str], current: dict[str, str]) -> Plan:
-    """Sort the difference between the deployed sources and the work tree; NeedsDeploy when the template is concerned."""
+def plan(deployed: dict[str, str], current: dict[str, str], deployed_templates: dict[str, str] | None = None,
+         current_templates: dict[str, str] | None = None) -> Plan:
+    """Sort the difference between the deployed sources and the work tree; NeedsDeploy when the template is concerned.
+
+    ``*_templates``: each handler and internal module's template signature (events.template_signature),
+    deployed and now; a module whose route or function declaration changed goes through `make up`.
+    """
     changed = sorted(path for path in deployed.keys() | current.keys() if deployed.get(path) != current.get(path))
+    deployed_templates, current_templates = deployed_templates or {}, current_templates or {}
     result = Plan()
     template_level = []
     for path in changed:
@@ -85,8 +95,8 @@ def plan(deployed: dict[str, str], current: dict[str, str]) -> Plan:
             domain = parts[1]
             added_or_removed = path not in deployed or path not in current
             if path == f"functions/{domain}/{domain}/routes.py" or (
-                    added_or_removed and len(parts) == 5 and parts[2] == domain and parts[3] in TEMPLATE_MODULE_FOLDERS
-                    and path.endswith(".py") and not path.endswith("/__init__.py")):
+                    events.is_template_module(path)
+                    and (added_or_removed or deployed_templates.get(path) != current_templates.get(path))):
                 template_level.append(path)
             else:
                 folder = f"functions/{domain}/"
@@ -94,8 +104,17 @@ def plan(deployed: dict[str, str], current: dict[str, str]) -> Plan:
         else:
             template_level.append(path)
     if template_level:
-        raise NeedsDeploy(f"{', '.join(template_level)} changed: the template carries this, run `make up`")
+        raise NeedsDeploy(f"{', '.join(template_level)} changed what the template carries (a file of it, a route, "
+                          "a function): run `make template` if the routes changed, then `make up`")
     return result
+
+
+def template_signatures(files: dict[str, bytes]) -> dict[str, str]:
+    try:
+        return {path: signature for path, content in files.items()
+                if (signature := events.template_signature(path, content)) is not None}
+    except events.SourceError as exc:
+        raise NeedsDeploy(f"{exc}: fix it, then sync again") from None
 
 
 def stale_generated_files() -> list[str]:
@@ -152,9 +171,10 @@ class Syncer:
 
     def _deployed(self) -> dict:
         manifest = launcher.sync_manifest(self.stack)
-        if not manifest.exists() or not (launcher.BUILD_DIR / "template.yaml").exists():
+        recorded = json.loads(manifest.read_text()) if manifest.exists() else {}
+        if "templates" not in recorded or not (launcher.BUILD_DIR / "template.yaml").exists():
             raise NeedsDeploy(f"no record of what stack {self.stack} was deployed from: run `make up` first")
-        return json.loads(manifest.read_text())
+        return recorded
 
     def _functions(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """Logical id -> (physical name, source CodeUri) of every function of the stack; logical -> physical id of all."""
@@ -184,7 +204,7 @@ class Syncer:
         deployed = self._deployed()
         files = launcher.source_files(self.root)
         current = file_hashes(files)
-        work = plan(deployed["files"], current)
+        work = plan(deployed["files"], current, deployed["templates"], template_signatures(files))
         updated: list[str] = []
         if work:
             functions, physical = self._functions()
@@ -202,12 +222,18 @@ class Syncer:
             print(f"[sync] live: {len(updated)} function(s) updated ({steps}): {', '.join(sorted(updated))}", flush=True)
         else:
             print(f"[sync] stack {self.stack} already runs the work tree's code", flush=True)
-        # Then whether the handlers still match the generated files (the generators import every
-        # handler, ~1 s: after the new instances have started, so as not to slow them down).
-        stale = stale_generated_files() if self.check_generated and work else []
-        if stale:
-            raise GeneratedFilesStale("; ".join(stale) + ", then `make up` (the handlers' routes or models changed)")
         return updated
+
+    def check_generated_files(self) -> None:
+        """GeneratedFilesStale when the handlers' routes or models no longer match the generated files.
+
+        The generators import every handler (~1 s of CPU): `make watch` runs this after a push, where
+        nobody waits for it; `make sync` leaves it to `make lint` and the tests (routes and function
+        declarations are caught before any push, by their template signatures).
+        """
+        stale = stale_generated_files() if self.check_generated else []
+        if stale:
+            raise GeneratedFilesStale("; ".join(stale))
 
     def _push(self, work: Plan, functions: dict[str, tuple[str, str]], physical: dict[str, str]) -> list[str]:
         calls = []
@@ -275,11 +301,13 @@ class Syncer:
             return {name for name in pool.map(repoint, [name for name, _ in functions.values()]) if name}
 
 
-def sync_once(syncer: Syncer) -> int:
+def sync_once(syncer: Syncer, check_generated: bool = False) -> int:
     try:
-        syncer.run()
+        updated = syncer.run()
+        if check_generated and updated:
+            syncer.check_generated_files()
     except GeneratedFilesStale as exc:
-        print(f"[sync] code pushed, but {exc}", file=sys.stderr, flush=True)
+        print(f"[sync] code pushed; the generated files lag behind the handlers: {exc}", file=sys.stderr, flush=True)
         return 2
     except NeedsDeploy as exc:
         print(f"[sync] nothing pushed: {exc}", file=sys.stderr, flush=True)
@@ -295,9 +323,9 @@ def watch(syncer: Syncer) -> int:
 
     paths = [ROOT / source for source in launcher.SOURCES]
     print(f"[sync] watching {', '.join(launcher.SOURCES)} for stack {syncer.stack} (Ctrl-C stops)", flush=True)
-    sync_once(syncer)
+    sync_once(syncer, check_generated=True)
     for _ in watch_files(*paths, watch_filter=relevant, debounce=200, step=50):
-        sync_once(syncer)
+        sync_once(syncer, check_generated=True)
     return 0
 
 

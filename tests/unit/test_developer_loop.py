@@ -73,6 +73,51 @@ def test_a_change_the_template_carries_is_not_pushed(path, content_hash):
         sync.plan(DEPLOYED, current)
 
 
+HANDLER = '''"""GET /courses/{course_id}"""
+from eduplatform.http import create_app
+
+app = create_app()
+
+
+@app.get("/courses/<course_id>", summary="One course")
+def get_course(course_id: str):
+    return {"id": course_id}
+'''
+
+
+@pytest.mark.parametrize("edit, template_level", [
+    (lambda source: source.replace('return {"id": course_id}', 'return {"id": course_id, "x": 1}'), False),
+    (lambda source: source.replace('summary="One course"', 'summary="A course"'), False),  # the OpenAPI document only
+    (lambda source: source.replace('@app.get("/courses/<course_id>"', '@app.get("/course/<course_id>"'), True),
+    (lambda source: source.replace("@app.get(", "@app.put("), True),
+    (lambda source: source + '\nFUNCTION_GROUP = "credentials"\n', True),
+    (lambda source: source + '\nTEMPLATE_PROPERTIES = {"Timeout": 5}\n', True),
+])
+def test_an_edited_handler_is_pushed_unless_its_route_or_function_changed(edit, template_level):
+    path = "functions/course/course/handlers/get_course.py"
+    before, after = HANDLER.encode(), edit(HANDLER).encode()
+    assert before != after
+    deployed, current = {path: "before"}, {path: "after"}
+    signatures = ({path: events.template_signature(path, before)}, {path: events.template_signature(path, after)})
+    if template_level:
+        with pytest.raises(sync.NeedsDeploy, match="get_course.py"):
+            sync.plan(deployed, current, *signatures)
+    else:
+        assert sync.plan(deployed, current, *signatures).code == {"functions/course/": {"course/handlers/get_course.py": "after"}}
+
+
+def test_an_internal_function_description_is_template_level():
+    path = "functions/course/course/internal/course_facts.py"
+    assert events.template_signature(path, b'"""Facts."""\nX = 1\n') == events.template_signature(path, b'"""Facts."""\nX = 2\n')
+    assert events.template_signature(path, b'"""Facts."""\n') != events.template_signature(path, b'"""Other facts."""\n')
+    assert events.template_signature("functions/course/course/service.py", b"X = 1\n") is None
+
+
+def test_a_module_that_does_not_parse_is_not_pushed():
+    with pytest.raises(sync.NeedsDeploy, match="get_course.py line 1"):
+        sync.template_signatures({"functions/course/course/handlers/get_course.py": b"def broken(:\n"})
+
+
 def test_a_patched_build_folder_has_hash_checked_bytecode_of_the_new_source(tmp_path):
     source, build = tmp_path / "src", tmp_path / "build"
     (source / "pkg").mkdir(parents=True)
