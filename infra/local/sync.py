@@ -207,6 +207,8 @@ class Syncer:
         work = plan(deployed["files"], current, deployed["templates"], template_signatures(files))
         updated: list[str] = []
         if work:
+            if not launcher.emulator_running():
+                raise NeedsDeploy(f"no emulator answers on {launcher.EMULATOR_URL}: run `make up`")
             functions, physical = self._functions()
             # Until the push has finished, neither the build folder nor the stack is what a marker says:
             # a push that fails half-way leaves `make up` to build and deploy again.
@@ -289,16 +291,24 @@ class Syncer:
         new_arn = published["LayerVersionArn"]
         layer_base = deployed_arn.rsplit(":", 1)[0]
 
+        replaced: set[str] = set()
+
         def repoint(name: str) -> str | None:
             layers = [layer["Arn"] for layer in self._lambda.get_function_configuration(FunctionName=name).get("Layers", [])]
             if not any(arn.rsplit(":", 1)[0] == layer_base for arn in layers):
                 return None
+            replaced.update(arn for arn in layers if arn.rsplit(":", 1)[0] == layer_base)
             self._lambda.update_function_configuration(
                 FunctionName=name, Layers=[new_arn if arn.rsplit(":", 1)[0] == layer_base else arn for arn in layers])
             return name
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            return {name for name in pool.map(repoint, [name for name, _ in functions.values()]) if name}
+            updated = {name for name in pool.map(repoint, [name for name, _ in functions.values()]) if name}
+        # The versions earlier syncs published and nothing uses any more (the emulator keeps each in
+        # memory); the one the stack deployed stays, CloudFormation owns it.
+        for arn in replaced - {deployed_arn, new_arn}:
+            self._lambda.delete_layer_version(LayerName=layer_name, VersionNumber=int(arn.rsplit(":", 1)[1]))
+        return updated
 
 
 def sync_once(syncer: Syncer, check_generated: bool = False) -> int:

@@ -71,6 +71,11 @@ def test_sync_publishes_a_changed_layer_module_to_every_function(api, tmp_path):
         sync.Syncer(E2E_STACK, check_generated=False).run()
     response = api.request("POST", "/login", **text_body)
     assert response.json()["detail"] == "Content-Type must be application/json"
+    # Each sync published a version; the one it replaced is gone: the deployed one and the current one are left.
+    resources = stack.aws_client("cloudformation").describe_stack_resources(StackName=E2E_STACK)["StackResources"]
+    deployed = next(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::LayerVersion")
+    versions = stack.aws_client("lambda").list_layer_versions(LayerName=deployed.split(":")[6])["LayerVersions"]
+    assert deployed in {v["LayerVersionArn"] for v in versions} and len(versions) == 2
 
 
 def test_sync_refuses_a_new_route_and_pushes_nothing(api, tmp_path):
