@@ -117,6 +117,18 @@ def template_signatures(files: dict[str, bytes]) -> dict[str, str]:
         raise NeedsDeploy(f"{exc}: fix it, then sync again") from None
 
 
+def check_syntax(work: Plan, files: dict[str, bytes]) -> None:
+    """NeedsDeploy naming the first changed module that does not compile: nothing is pushed then."""
+    changed = [f"{folder}{path}" for folder, changes in work.code.items() for path, digest in changes.items() if digest]
+    changed += [f"{LAYER_PACKAGE}{path}" for path, digest in work.layer.items() if digest]
+    for path in changed:
+        if path.endswith(".py"):
+            try:
+                compile(files[path], path, "exec", dont_inherit=True)
+            except SyntaxError as exc:
+                raise NeedsDeploy(f"{path} line {exc.lineno}: {exc.msg}: fix it, then sync again") from None
+
+
 def stale_generated_files() -> list[str]:
     """The generated files (template.yaml, routes tables, OpenAPI document) the work tree's handlers no longer match."""
     # One process for both: they import the same handlers.
@@ -205,6 +217,7 @@ class Syncer:
         files = launcher.source_files(self.root)
         current = file_hashes(files)
         work = plan(deployed["files"], current, deployed["templates"], template_signatures(files))
+        check_syntax(work, files)
         updated: list[str] = []
         if work:
             if not launcher.emulator_running():

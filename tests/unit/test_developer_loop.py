@@ -116,6 +116,13 @@ def test_an_internal_function_description_is_template_level():
 def test_a_module_that_does_not_parse_is_not_pushed():
     with pytest.raises(sync.NeedsDeploy, match="get_course.py line 1"):
         sync.template_signatures({"functions/course/course/handlers/get_course.py": b"def broken(:\n"})
+    files = {"functions/course/course/service.py": b"x = 1\n", "layers/common/eduplatform/http.py": b"\n\ndef f(:\n"}
+    work = sync.plan({}, {}, {}, {})
+    work.code = {"functions/course/": {"course/service.py": "h"}}
+    sync.check_syntax(work, files)
+    work.layer = {"http.py": "h"}
+    with pytest.raises(sync.NeedsDeploy, match="eduplatform/http.py line 3"):
+        sync.check_syntax(work, files)
 
 
 def test_a_patched_build_folder_has_hash_checked_bytecode_of_the_new_source(tmp_path):
