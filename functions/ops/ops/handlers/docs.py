@@ -9,6 +9,7 @@ with a relative server: "Try it out" calls the API the page was served from, loc
 """
 
 import json
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,10 @@ ASSETS = Path(swagger_ui.__file__).resolve().parent
 SERVER = {"url": ".", "description": "The API this page is served from"}
 # No request for /favicon.ico (an error in the browser's console wherever the host root has none).
 NO_FAVICON = '<link rel="icon" href="data:,">'
+
+
+class DocumentFormat(StrEnum):
+    JSON = "json"
 
 
 @cache
@@ -53,8 +58,8 @@ def _page() -> str:
          responses={200: {"description": "The Swagger UI page (or, with format=json, the document it shows)",
                           "content": {"text/html": {"schema": {"type": "string"}},
                                       "application/json": {"schema": {"type": "object"}}}}})
-def docs(format: Annotated[str | None, Query(pattern="^json$", description="json: the OpenAPI document the page shows")] = None):
-    if format == "json":
+def docs(format: Annotated[DocumentFormat | None, Query(description="json: the OpenAPI document the page shows")] = None):
+    if format is DocumentFormat.JSON:
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_document())
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=_page())
 
