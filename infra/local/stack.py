@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import yaml
+
 from infra.config import (
     DOMAINS,
     EMULATOR_URL,
@@ -329,29 +331,59 @@ def deploy_command(name: str, parameters: dict[str, str], config_env: str = "loc
             "--tags", f"{API_ID_TAG}={pinned_api_id(name)}"]
 
 
+class _LongFormLoader(yaml.SafeLoader):
+    """Reads a template with CloudFormation's short-form tags as the long form (`!Ref X` -> {"Ref": "X"})."""
+
+
+def _long_form(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict:
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if tag == "Ref" else f"Fn::{tag}": value}
+
+
+_LongFormLoader.add_multi_constructor("!", _long_form)
+
+
 def api_definition_digest(template: dict) -> str:
-    """The API's routes as the template declares them: what the REST API's definition is built from."""
+    """The API's routes as a template declares them (the REST API's definition is built from them), in long form.
+
+    The same for the work tree's template and the one `sam deploy` uploaded (long form, with
+    SAM's Metadata added), when the routes are the same.
+    """
     api = {logical_id: properties.get("Events") for logical_id, properties in serverless_functions(template).items()}
-    api["Api"] = template["Resources"]["Api"]
+    api["Api"] = template["Resources"]["Api"]["Properties"]
     return hashlib.sha256(json.dumps(api, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def remove_stack_for_new_api(name: str, outputs: dict[str, str] | None) -> None:
+def read_long_form(text: str) -> dict:
+    return yaml.load(text, Loader=_LongFormLoader)
+
+
+def remove_stack_for_new_api(name: str, outputs: dict[str, str] | None, template: dict | None = None) -> None:
     """Delete a deployed stack whose REST API an update could not keep under its pinned id.
 
     MiniStack replaces a REST API whose definition (the routes) changed by creating the new one
     before deleting the old, which a pinned id refuses as "already in use"; and a stack deployed
     before the id was pinned keeps its random id. Either way the stack is deleted and created anew
-    (its databases are outside it and keep their data).
+    (its databases are outside it and keep their data). The routes deployed are read from the
+    stack's own template (GetTemplate), so no local state is needed to tell.
     """
-    marker = STATE_DIR / f"deployed-{name}.api.sha256"
-    wanted = api_definition_digest(read_template(BUILD_DIR / "template.yaml"))
-    if outputs is not None and (outputs.get("ApiId") != pinned_api_id(name) or not marker.exists() or marker.read_text() != wanted):
-        log(f"stack {name}: the API's routes changed (or its id is not pinned); deleting the stack to recreate its API")
-        client = aws_client("cloudformation")
-        client.delete_stack(StackName=name)
-        client.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
-    marker.write_text(wanted)
+    if outputs is None:
+        return
+    client = aws_client("cloudformation")
+    wanted = api_definition_digest(template or read_long_form((BUILD_DIR / "template.yaml").read_text()))
+    deployed = read_long_form(client.get_template(StackName=name, TemplateStage="Original")["TemplateBody"])
+    if outputs.get("ApiId") == pinned_api_id(name) and api_definition_digest(deployed) == wanted:
+        return
+    log(f"stack {name}: the API's routes changed (or its id is not pinned); deleting the stack to recreate its API")
+    client.delete_stack(StackName=name)
+    client.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
 
 
 def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local",

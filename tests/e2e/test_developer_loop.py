@@ -95,9 +95,16 @@ def pinned_url() -> str:
 
 def test_a_redeploy_that_replaces_the_api_keeps_its_id(api):
     assert api.url == pinned_url()
-    # What a route change looks like to the launcher: the API's definition differs from the deployed one.
-    (stack.STATE_DIR / f"deployed-{E2E_STACK}.api.sha256").write_text("routes of an older template")
-    stack.deploy_marker(E2E_STACK).unlink()
+    outputs = stack.stack_outputs(E2E_STACK)
+    # The same routes as deployed: nothing to replace.
+    stack.remove_stack_for_new_api(E2E_STACK, outputs)
+    assert stack.stack_outputs(E2E_STACK) is not None
+    # A route more (what `make up` sees after a new endpoint): the stack goes, `make up` deploys it anew.
+    template = stack.read_long_form((stack.BUILD_DIR / "template.yaml").read_text())
+    template["Resources"]["OpsApiFunction"]["Properties"]["Events"]["Extra"] = {
+        "Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"}, "Path": "/extra", "Method": "get"}}
+    stack.remove_stack_for_new_api(E2E_STACK, outputs, template)
+    assert stack.stack_outputs(E2E_STACK) is None
     assert stack.deploy_stack(E2E_STACK, api.parameters) == pinned_url()
     assert stack.stack_outputs(E2E_STACK)["ApiId"] == E2E_STACK
     assert api.request("GET", "/health").status_code == 200

@@ -167,13 +167,20 @@ def test_the_pin_stays_out_of_the_template_and_the_aws_config():
     assert "tags" not in samconfig("default")["deploy"]["parameters"]
 
 
-def test_a_route_change_changes_the_api_definition_digest():
-    template = stack.read_template(ROOT / "template.yaml")
-    before = stack.api_definition_digest(template)
-    assert stack.api_definition_digest(stack.read_template(ROOT / "template.yaml")) == before
-    events_of = template["Resources"]["CourseApiFunction"]["Properties"]["Events"]
-    events_of["Extra"] = {"Type": "Api", "Properties": {"Path": "/extra", "Method": "get"}}
-    assert stack.api_definition_digest(template) != before
+def test_the_api_definition_reads_the_same_in_short_and_long_form_and_changes_with_a_route():
+    import yaml
+
+    source = (ROOT / "template.yaml").read_text()
+    template = stack.read_long_form(source)
+    assert template["Resources"]["Api"]["Properties"]["StageName"] == {"Ref": "StageName"}
+    # What `sam deploy` uploads: the long form, SAM's Metadata on every resource.
+    uploaded = yaml.safe_load(yaml.safe_dump(template))
+    for resource in uploaded["Resources"].values():
+        resource["Metadata"] = {"SamResourceId": "x"}
+    assert stack.api_definition_digest(uploaded) == stack.api_definition_digest(template)
+    uploaded["Resources"]["CourseApiFunction"]["Properties"]["Events"]["Extra"] = {
+        "Type": "Api", "Properties": {"Path": "/extra", "Method": "get"}}
+    assert stack.api_definition_digest(uploaded) != stack.api_definition_digest(template)
 
 
 # ---- make invoke: the event and the function's environment --------------------------------------
