@@ -65,11 +65,17 @@ def proxy_event(method: str, resource: str, path_params: dict[str, Any] | None =
         "multiValueQueryStringParameters": {key: [value] for key, value in (query_params or {}).items()} or None,
         "pathParameters": path_params or None,
         "stageVariables": None,
+        # As API Gateway (and the emulator, from X-Forwarded-For) fills it.
         "requestContext": {"resourcePath": resource, "httpMethod": method, "path": f"/{stage}{path}", "stage": stage,
-                           "requestId": request_id, "identity": {"sourceIp": "127.0.0.1"}},
+                           "requestId": request_id, "identity": {"sourceIp": _source_ip(all_headers)}},
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def _source_ip(headers: dict[str, str]) -> str:
+    forwarded = next((value for name, value in headers.items() if name.lower() == "x-forwarded-for"), "")
+    return forwarded.split(",")[0].strip() or "127.0.0.1"
 
 
 def routes_tables(root: Path = ROOT) -> dict[str, dict[str, str]]:

@@ -200,6 +200,9 @@ def test_the_event_of_a_route_with_path_query_body_and_token():
     assert event["multiValueHeaders"]["Content-Type"] == ["application/json"]
     assert event["requestContext"]["resourcePath"] == "/courses/{course_id}"
     assert event["requestContext"]["requestId"]
+    assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+    forwarded = events.proxy_event("GET", "/courses", headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
+    assert forwarded["requestContext"]["identity"]["sourceIp"] == "203.0.113.7"
 
 
 def test_an_event_without_parameters_or_body_has_none():
