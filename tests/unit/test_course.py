@@ -27,7 +27,7 @@ CREATE_REVIEW = "course.handlers.create_review"
 LIST_REVIEWS = "course.handlers.list_course_reviews"
 
 COURSE_FIELDS = {"id", "teacher_id", "title", "description", "is_free", "price", "duration_minutes", "level",
-                 "avg_rating", "review_count", "created_at"}
+                 "avg_rating", "review_count", "created_at", "category_id"}
 MODULE_FIELDS = {"id", "course_id", "title", "order", "created_at"}
 LESSON_FIELDS = {"id", "module_id", "title", "content", "video_url", "duration_minutes", "order", "created_at"}
 REVIEW_FIELDS = {"id", "student_id", "course_id", "rating", "comment", "created_at"}

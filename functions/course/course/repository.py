@@ -1,14 +1,17 @@
 """SQL of the course domain."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
+from course.schemas import CatalogueQuery
+
 COURSE_COLUMNS = (
     "id, teacher_id, title, description, is_free, price, duration_minutes, level::text AS level, "
-    "avg_rating, review_count, created_at"
+    "avg_rating, review_count, created_at, category_id"
 )
 MODULE_COLUMNS = 'id, course_id, title, position AS "order", created_at'
 LESSON_COLUMNS = 'id, module_id, title, content, video_url, duration_minutes, position AS "order", created_at'
@@ -31,20 +34,78 @@ def substring_pattern(term: str) -> str:
 
 # ---- courses ---------------------------------------------------------------------------------------------
 
-def catalogue_queries(term: str | None) -> tuple[str, str, dict[str, Any]]:
-    """The page and count statements of the public catalogue (searched when ``term`` is given)."""
-    where = f"WHERE {SEARCH_CONDITION}" if term else ""
-    params: dict[str, Any] = {"pattern": substring_pattern(term)} if term else {}
-    page = f"SELECT {COURSE_COLUMNS} FROM courses {where} {NEWEST_FIRST} LIMIT %(limit)s OFFSET %(offset)s"
-    if term:
+@dataclass(frozen=True)
+class SortOrder:
+    """A catalogue order: a key and its direction, ties broken by id in the same direction.
+
+    Each order is exactly that of an index (migration 004; newest: migration 001), with and
+    without a category in front.
+    """
+
+    key: str
+    descending: bool
+
+    @property
+    def order_by(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        return f"ORDER BY {self.key} {direction}, id {direction}"
+
+
+# A free course's price counts as 0; a course without a rating as 0 (after every rated one).
+PRICE_KEY = "coalesce(price, 0)"
+RATING_KEY = "coalesce(avg_rating, 0)"
+SORTS = {
+    "newest": SortOrder("created_at", True),
+    "rating": SortOrder(RATING_KEY, True),
+    "price_asc": SortOrder(PRICE_KEY, False),
+    "price_desc": SortOrder(PRICE_KEY, True),
+    "popular": SortOrder("enrollment_count", True),
+}
+
+
+def catalogue_conditions(query: CatalogueQuery) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE conditions of the catalogue's search and filters, with their parameters."""
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    if query.term:
+        conditions.append(SEARCH_CONDITION)
+        params["pattern"] = substring_pattern(query.term)
+    if query.category_id is not None:
+        conditions.append("category_id = %(category_id)s")
+        params["category_id"] = query.category_id
+    if query.level is not None:
+        conditions.append("level = %(level)s::course_level")
+        params["level"] = query.level
+    if query.is_free is not None:
+        conditions.append("is_free = %(is_free)s")
+        params["is_free"] = query.is_free
+    if query.price_min is not None:
+        conditions.append(f"{PRICE_KEY} >= %(price_min)s")
+        params["price_min"] = query.price_min
+    if query.price_max is not None:
+        conditions.append(f"{PRICE_KEY} <= %(price_max)s")
+        params["price_max"] = query.price_max
+    if query.min_rating is not None:
+        conditions.append(f"{RATING_KEY} >= %(min_rating)s")
+        params["min_rating"] = query.min_rating
+    return conditions, params
+
+
+def catalogue_queries(query: CatalogueQuery) -> tuple[str, str, dict[str, Any]]:
+    """The page and count statements of the public catalogue for a query (search, filters, sort)."""
+    conditions, params = catalogue_conditions(query)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    page = (f"SELECT {COURSE_COLUMNS} FROM courses {where} {SORTS[query.sort].order_by} "
+            "LIMIT %(limit)s OFFSET %(offset)s")
+    if conditions:
         count = f"SELECT count(*) AS n FROM courses {where}"
     else:
         count = "SELECT coalesce((SELECT courses FROM catalogue_size), 0) AS n"
     return page, count, params
 
 
-def catalogue(conn: psycopg.Connection, term: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    page, count, params = catalogue_queries(term)
+def catalogue(conn: psycopg.Connection, query: CatalogueQuery, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    page, count, params = catalogue_queries(query)
     # prepare=False: a server-side prepared statement could switch to a generic plan that
     # cannot see the pattern, and estimate its way into a sequential scan.
     rows = conn.execute(page, {**params, "limit": limit, "offset": offset}, prepare=False).fetchall()
@@ -82,21 +143,44 @@ def course_by_id(conn: psycopg.Connection, course_id: UUID, for_update: bool = F
 
 
 def insert_course(conn: psycopg.Connection, teacher_id: UUID, title: str, description: str | None, is_free: bool,
-                  price: Decimal | None, duration_minutes: int, level: str) -> dict[str, Any]:
+                  price: Decimal | None, duration_minutes: int, level: str, category_id: UUID | None) -> dict[str, Any]:
     return conn.execute(
-        "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
-        (teacher_id, title, description, is_free, price, duration_minutes, level),
+        "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level, category_id) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
+        (teacher_id, title, description, is_free, price, duration_minutes, level, category_id),
     ).fetchone()
 
 
 def update_course(conn: psycopg.Connection, course_id: UUID, title: str, description: str | None, is_free: bool,
-                  price: Decimal | None, duration_minutes: int, level: str) -> dict[str, Any]:
+                  price: Decimal | None, duration_minutes: int, level: str, category_id: UUID | None) -> dict[str, Any]:
     return conn.execute(
-        "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s "
-        f"WHERE id = %s RETURNING {COURSE_COLUMNS}",
-        (title, description, is_free, price, duration_minutes, level, course_id),
+        "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s, "
+        f"category_id = %s WHERE id = %s RETURNING {COURSE_COLUMNS}",
+        (title, description, is_free, price, duration_minutes, level, category_id, course_id),
     ).fetchone()
+
+
+# ---- categories and popularity ---------------------------------------------------------------------------
+
+def categories(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    return conn.execute("SELECT id, slug, name FROM categories ORDER BY name, id").fetchall()
+
+
+def category_exists(conn: psycopg.Connection, category_id: UUID) -> bool:
+    return conn.execute("SELECT 1 FROM categories WHERE id = %s", (category_id,)).fetchone() is not None
+
+
+def count_enrollment(conn: psycopg.Connection, event_id: UUID, course_id: UUID) -> bool:
+    """Count one enrollment of the course unless this event was counted already; whether it counted now."""
+    first_time = conn.execute(
+        "INSERT INTO applied_enrollment_events (event_id, course_id) VALUES (%s, %s) "
+        "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        (event_id, course_id),
+    ).fetchone()
+    if first_time is None:
+        return False
+    conn.execute("UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = %s", (course_id,))
+    return True
 
 
 # What other domains keep of a course (eduplatform.read_models.CourseFacts): the facts and the lesson ids.
