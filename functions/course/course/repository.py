@@ -77,8 +77,9 @@ def catalogue_conditions(query: CatalogueQuery) -> tuple[list[str], dict[str, An
         conditions.append("level = %(level)s::course_level")
         params["level"] = query.level
     if query.is_free is not None:
-        conditions.append("is_free = %(is_free)s")
-        params["is_free"] = query.is_free
+        # Said with the price key (courses_price_matches_is_free: free <=> no price, paid <=> price > 0),
+        # so under a price sort it bounds the scan of the price index instead of filtering 50,000 rows.
+        conditions.append(f"{PRICE_KEY} = 0" if query.is_free else f"{PRICE_KEY} > 0")
     if query.price_min is not None:
         conditions.append(f"{PRICE_KEY} >= %(price_min)s")
         params["price_min"] = query.price_min
