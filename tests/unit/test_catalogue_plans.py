@@ -143,3 +143,32 @@ def test_search_with_a_filter_and_a_sort_uses_an_index(seeded_catalogue, sort):
     show(f"q=python&category_id=programming&sort={sort}", plan, elapsed)
     assert "Seq Scan" not in plan
     assert elapsed < 100
+
+
+@pytest.mark.parametrize("sort", list(SORT_INDEXES))
+def test_a_deep_cursor_page_costs_what_the_first_page_costs(seeded_catalogue, sort):
+    """The page after the 40,000th course, by cursor: an index condition on (key, id), no skipping;
+    the same page by offset walks 40,000 index entries first."""
+    url, _ = seeded_catalogue
+    query = CatalogueQuery(sort=sort)
+    page, _, params = repository.catalogue_queries(query)
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(page, {**params, "limit": 1, "offset": 39_999}, prepare=False).fetchone()
+    after = repository.SORTS[sort].parse([row[-1].isoformat() if hasattr(row[-1], "isoformat") else str(row[-1]),
+                                          str(row[0])])
+    by_cursor, _, params = repository.catalogue_queries(query, after)
+    with psycopg.connect(url, autocommit=True) as conn:
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {by_cursor}",
+                                                    {**params, "limit": 20, "offset": 0}, prepare=False))
+        timings = {}
+        for name, statement, offset, statement_params in (("cursor", by_cursor, 0, params),
+                                                          ("offset", page, 40_000, repository.catalogue_queries(query)[2])):
+            started = time.perf_counter()
+            for _ in range(5):
+                conn.execute(statement, {**statement_params, "limit": 20, "offset": offset}, prepare=False).fetchall()
+            timings[name] = (time.perf_counter() - started) * 1000 / 5
+    first_plan, first = explain(url, query)
+    print(f"\n--- sort={sort}: first page {first:.1f} ms, after 40,000 by cursor {timings['cursor']:.1f} ms, "
+          f"offset 40,000 {timings['offset']:.1f} ms\n{plan}")
+    assert SORT_INDEXES[sort] in plan and "Index Cond: (ROW(" in plan and "Sort Key" not in plan
+    assert timings["cursor"] < 5 and timings["cursor"] < timings["offset"]

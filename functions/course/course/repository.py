@@ -1,6 +1,7 @@
 """SQL of the course domain."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -44,22 +45,37 @@ class SortOrder:
 
     key: str
     descending: bool
+    key_type: str  # the key's SQL type, for a cursor's values
 
     @property
     def order_by(self) -> str:
         direction = "DESC" if self.descending else "ASC"
         return f"ORDER BY {self.key} {direction}, id {direction}"
 
+    @property
+    def after(self) -> str:
+        """The rows after a cursor's (key, id): one row comparison, an index condition of the sort's index."""
+        return f"({self.key}, id) {'<' if self.descending else '>'} (%(after_key)s::{self.key_type}, %(after_id)s::uuid)"
+
+    def parse(self, values: list[str]) -> tuple[Any, UUID]:
+        """A cursor's (key, id) as values of their types; ValueError when they are not."""
+        if len(values) != 2:
+            raise ValueError("a catalogue cursor holds a key and an id")
+        key = {"timestamptz": datetime.fromisoformat, "numeric": Decimal, "integer": int}[self.key_type](values[0])
+        if isinstance(key, Decimal) and not key.is_finite():
+            raise ValueError("not a finite number")
+        return key, UUID(values[1])
+
 
 # A free course's price counts as 0; a course without a rating as 0 (after every rated one).
 PRICE_KEY = "coalesce(price, 0)"
 RATING_KEY = "coalesce(avg_rating, 0)"
 SORTS = {
-    "newest": SortOrder("created_at", True),
-    "rating": SortOrder(RATING_KEY, True),
-    "price_asc": SortOrder(PRICE_KEY, False),
-    "price_desc": SortOrder(PRICE_KEY, True),
-    "popular": SortOrder("enrollment_count", True),
+    "newest": SortOrder("created_at", True, "timestamptz"),
+    "rating": SortOrder(RATING_KEY, True, "numeric"),
+    "price_asc": SortOrder(PRICE_KEY, False, "numeric"),
+    "price_desc": SortOrder(PRICE_KEY, True, "numeric"),
+    "popular": SortOrder("enrollment_count", True, "integer"),
 }
 
 
@@ -92,25 +108,37 @@ def catalogue_conditions(query: CatalogueQuery) -> tuple[list[str], dict[str, An
     return conditions, params
 
 
-def catalogue_queries(query: CatalogueQuery) -> tuple[str, str, dict[str, Any]]:
-    """The page and count statements of the public catalogue for a query (search, filters, sort)."""
+def catalogue_queries(query: CatalogueQuery, after: tuple[Any, UUID] | None = None) -> tuple[str, str, dict[str, Any]]:
+    """The page and count statements of the public catalogue for a query (search, filters, sort).
+
+    The page selects each row's ``sort_key`` too (what a cursor after it holds); with ``after``
+    (a cursor's key and id) it reads the rows after that one instead of skipping an offset.
+    """
     conditions, params = catalogue_conditions(query)
+    order = SORTS[query.sort]
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    page = (f"SELECT {COURSE_COLUMNS} FROM courses {where} {SORTS[query.sort].order_by} "
-            "LIMIT %(limit)s OFFSET %(offset)s")
     if conditions:
         count = f"SELECT count(*) AS n FROM courses {where}"
     else:
         count = "SELECT coalesce((SELECT courses FROM catalogue_size), 0) AS n"
-    return page, count, params
+    page_params = dict(params)
+    if after is not None:
+        conditions = [*conditions, order.after]
+        page_params.update(after_key=after[0], after_id=after[1])
+    page_where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    page = (f"SELECT {COURSE_COLUMNS}, {order.key} AS sort_key FROM courses {page_where} {order.order_by} "
+            "LIMIT %(limit)s OFFSET %(offset)s")
+    return page, count, page_params  # the count ignores the cursor's parameters
 
 
-def catalogue(conn: psycopg.Connection, query: CatalogueQuery, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    page, count, params = catalogue_queries(query)
+def catalogue(conn: psycopg.Connection, query: CatalogueQuery, limit: int, offset: int,
+              after: tuple[Any, UUID] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+    """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked."""
+    page, count, params = catalogue_queries(query, after)
     # prepare=False: a server-side prepared statement could switch to a generic plan that
     # cannot see the pattern, and estimate its way into a sequential scan.
     rows = conn.execute(page, {**params, "limit": limit, "offset": offset}, prepare=False).fetchall()
-    total = conn.execute(count, params, prepare=False).fetchone()["n"]
+    total = conn.execute(count, params, prepare=False).fetchone()["n"] if with_total else None
     return rows, total
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from eduplatform import events
+from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import database
 from eduplatform.http import Conflict
@@ -70,8 +70,11 @@ SEARCHED_TERMS_WINDOW_SECONDS = CATALOGUE_TTL_SECONDS + 30
 
 
 class CataloguePage(BaseModel):
+    """A catalogue page: ``total`` is None when not asked (cursor pages), ``next_cursor`` None on the last page."""
+
     items: list[CourseOut]
-    total: int
+    total: int | None = None
+    next_cursor: str | None = None
 
 
 def _course_version(course_id: UUID) -> str:
@@ -152,21 +155,50 @@ def catalogue_versions(query: CatalogueQuery) -> tuple[list[str], tuple[str, str
     return versions, registry
 
 
-def catalogue(query: CatalogueQuery, limit: int, offset: int) -> tuple[list[CourseOut], int]:
+CATALOGUE_ENDPOINT = "GET /courses"
+
+
+def _invalid_query(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
+
+
+def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | None = None,
+              with_total: bool = False) -> CataloguePage:
+    """A catalogue page by offset (with its total) or after a cursor (the total only ``with_total``).
+
+    Every page but the last carries ``next_cursor``: a signed cursor after its last item, bound
+    to this query (search, filters and sort), so any page can continue by cursor.
+    """
     if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
-        raise RequestValidationError([{"loc": ("query", "price_max"), "msg": "price_max must not be below price_min",
-                                       "type": "value_error"}])
+        raise _invalid_query("price_max", "price_max must not be below price_min")
+    if cursor is not None and offset:
+        raise _invalid_query("offset", "Send either a cursor or an offset, not both")
     query = query.model_copy(update={"q": query.term})  # one cache entry for "x", " x" and "x "
+    order = repository.SORTS[query.sort]
+    bound_to = cursors.fingerprint(CATALOGUE_ENDPOINT, query.model_dump(mode="json"))
+    after = None
+    if cursor is not None:
+        try:
+            after = order.parse(cursors.decode(cursor, bound_to))
+        except (cursors.InvalidCursor, ValueError, KeyError):
+            raise _invalid_query("cursor", cursors.INVALID) from None
+    want_total = cursor is None or with_total
 
     def load() -> CataloguePage:
         with database().transaction() as conn:
-            rows, total = repository.catalogue(conn, query, limit, offset)
-        return CataloguePage(items=[CourseOut(**row) for row in rows], total=total)
+            rows, total = repository.catalogue(conn, query, limit + 1, offset, after, with_total=want_total)
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]["sort_key"]
+            next_cursor = cursors.encode(bound_to, [last.isoformat() if hasattr(last, "isoformat") else last,
+                                                    rows[-1]["id"]])
+        return CataloguePage(items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
     versions, registry = catalogue_versions(query)
-    page = cache().read_through("catalogue", key_of(query.model_dump(mode="json"), limit, offset), versions,
-                                CataloguePage, load, CATALOGUE_TTL_SECONDS, registry=registry)
-    return page.items, page.total
+    key = key_of(query.model_dump(mode="json"), limit, offset, cursor, want_total)
+    return cache().read_through("catalogue", key, versions, CataloguePage, load, CATALOGUE_TTL_SECONDS,
+                                registry=registry)
 
 
 def categories() -> CategoryList:

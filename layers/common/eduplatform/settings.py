@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # stacks sharing one Redis (local, e2e, load test) apart.
     cache_url: str | None = None
     cache_key_prefix: str = ""
+    # HMAC key of list cursors (eduplatform.cursors): template parameter CursorSigningKey.
+    cursor_signing_key: str | None = Field(default=None, min_length=32)
 
     identity_db_url: str | None = None
     course_db_url: str | None = None

@@ -2,19 +2,25 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from eduplatform.http import Limit, Offset, Page, create_app, lambda_handler
+from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from eduplatform.http import Limit, Offset, api_responses, create_app, lambda_handler
 from eduplatform.types import MONEY_MAX
 
 from course import service
-from course.schemas import SEARCH_TERM_MAX_LENGTH, CatalogueQuery, CourseOut, Level, SearchTerm, Sort
+from course.schemas import SEARCH_TERM_MAX_LENGTH, CatalogueQuery, Level, SearchTerm, Sort
 
 app = create_app()
 
 
-@app.get("/courses", summary="The catalogue: search, filters and sorts (newest first by default; ties by id)",
-         tags=["course"])
+@app.get("/courses", summary="The catalogue: search, filters and sorts (newest first by default; ties by id); "
+                             "pages by offset or by cursor",
+         tags=["course"],
+         responses=api_responses(model=service.CataloguePage,
+                                 description="A page; total is left out of cursor pages unless with_total=true, "
+                                             "next_cursor is null on the last page"))
 def list_courses(
     q: Annotated[SearchTerm | None, Query(max_length=SEARCH_TERM_MAX_LENGTH,
                                           description="Case-insensitive substring of the title or description")] = None,
@@ -31,11 +37,16 @@ def list_courses(
                                             "(most enrolled first); ties break by id")] = "newest",
     limit: Limit = 20,
     offset: Offset = 0,
-) -> Page[CourseOut]:
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN,
+                                        description="next_cursor of the previous page, instead of offset; "
+                                                    "only valid with the same q, filters and sort")] = None,
+    with_total: Annotated[bool, Query(description="With a cursor: also count the matching courses")] = False,
+):
     query = CatalogueQuery(q=q, category_id=category_id, level=level, is_free=is_free, price_min=price_min,
                            price_max=price_max, min_rating=min_rating, sort=sort)
-    items, total = service.catalogue(query, limit, offset)
-    return Page[CourseOut](items=items, total=total)
+    page = service.catalogue(query, limit, offset, cursor, with_total)
+    body = page.model_dump_json(exclude={"total"} if page.total is None else None)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 handler = lambda_handler(app)
