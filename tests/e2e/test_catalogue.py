@@ -99,3 +99,30 @@ def test_markup_refused_and_rich_text_sanitised(api, verified_teacher):
     assert course.json()["description"] == "<p>Hi <em>there</em></p>"
     fetched = api.request("GET", f"/courses/{course.json()['id']}").json()
     assert fetched["description"] == "<p>Hi <em>there</em></p>"
+
+
+def test_cursor_paging_through_a_filtered_sorted_search(api, categories, verified_teacher):
+    tag = uuid.uuid4().hex[:10]
+    for index in range(5):
+        body = {"title": f"Cursor {index} {tag}", "is_free": False, "price": ("10.00", "20.00")[index % 2],
+                "category_id": categories["Programming"]}
+        assert api.request("POST", "/courses", token=verified_teacher.token, json=body).status_code == 201
+    query = {"q": tag, "category_id": categories["Programming"], "sort": "price_asc", "limit": 2}
+    first = api.request("GET", "/courses", params=query).json()
+    assert first["total"] == 5 and first["next_cursor"]
+    seen = [item["title"] for item in first["items"]]
+    body = first
+    while body["next_cursor"]:
+        response = api.request("GET", "/courses", params={**query, "cursor": body["next_cursor"]})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "total" not in body
+        seen += [item["title"] for item in body["items"]]
+    offset_order = [item["title"] for item in api.request("GET", "/courses", params={**query, "limit": 10}).json()["items"]]
+    assert seen == offset_order and len(set(seen)) == 5
+    assert {title.split()[1] for title in seen[:3]} == {"0", "2", "4"}  # the 10.00 courses first
+
+    foreign = api.request("GET", "/courses", params={**query, "sort": "newest", "cursor": first["next_cursor"]})
+    assert foreign.status_code == 422 and foreign.json()["detail"][0]["loc"] == ["query", "cursor"]
+    with_total = api.request("GET", "/courses", params={**query, "cursor": first["next_cursor"], "with_total": "true"})
+    assert with_total.json()["total"] == 5
