@@ -167,3 +167,61 @@ def test_paging_while_courses_are_inserted_returns_every_existing_course_once(
         pytest.fail("paging by cursor never reached the last page")
     assert len(seen) == len(set(seen)), "a course came twice"
     assert at_start <= set(seen), "a course that existed at the start was skipped"
+
+
+# ---- the course domain's other lists: a teacher's courses, a course's reviews ------------------------------------------
+
+MY = "course.handlers.my_courses"
+REVIEWS = "course.handlers.list_course_reviews"
+
+
+def paged(module: str, path: dict | None = None, token: str | None = None, limit: int = 2, **query) -> list[dict]:
+    pages, body = [], call(module, path, query={"limit": limit, **query}, token=token).json()
+    for _ in range(100):
+        pages.append(body)
+        if body["next_cursor"] is None:
+            return pages
+        response = call(module, path, query={"limit": limit, "cursor": body["next_cursor"], **query}, token=token)
+        assert response.status == 200, response.text
+        body = response.json()
+    pytest.fail("paging by cursor never reached the last page")
+
+
+def test_my_courses_and_reviews_page_by_cursor(course_db, token_for):
+    from tests.unit.test_course import Teacher, new_course, review
+
+    teacher, other = Teacher(token_for), Teacher(token_for)
+    mine = [new_course(teacher.token, title=f"Mine {i}")["id"] for i in range(5)]
+    new_course(other.token, title="Not mine")
+    pages = paged(MY, token=teacher.token)
+    assert [item["id"] for p in pages for item in p["items"]] == list(reversed(mine))
+    assert pages[0]["total"] == 5 and all("total" not in p for p in pages[1:])
+    counted = call(MY, query={"limit": 2, "cursor": pages[0]["next_cursor"], "with_total": "true"}, token=teacher.token)
+    assert counted.json()["total"] == 5
+    # Bound to the teacher's own list: another teacher cannot continue it.
+    foreign = call(MY, query={"cursor": pages[0]["next_cursor"]}, token=other.token)
+    assert foreign.status == 422 and foreign.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+    course, second = mine[0], mine[1]
+    written = [review(token_for("student"), course, rating=r).json()["id"] for r in (1, 2, 3, 4, 5)]
+    pages = paged(REVIEWS, {"course_id": course})
+    assert [item["id"] for p in pages for item in p["items"]] == list(reversed(written))
+    # A cursor of one course's reviews is refused for another course's, and for the catalogue.
+    assert call(REVIEWS, {"course_id": second}, query={"cursor": pages[0]["next_cursor"]}).status == 422
+    assert call(LIST, query={"cursor": pages[0]["next_cursor"]}).status == 422
+    assert call(REVIEWS, {"course_id": course}, query={"cursor": pages[0]["next_cursor"], "offset": 1}).status == 422
+
+
+def test_reviews_written_while_paging_never_repeat_or_skip_older_ones(course_db, token_for):
+    from tests.unit.test_course import Teacher, new_course, review
+
+    course = new_course(Teacher(token_for).token)["id"]
+    existing = {review(token_for("student"), course).json()["id"] for _ in range(7)}
+    seen, body = [], call(REVIEWS, {"course_id": course}, query={"limit": 2}).json()
+    for _ in range(100):
+        seen += [item["id"] for item in body["items"]]
+        review(token_for("student"), course)  # a newer review arrives between two pages
+        if body["next_cursor"] is None:
+            break
+        body = call(REVIEWS, {"course_id": course}, query={"limit": 2, "cursor": body["next_cursor"]}).json()
+    assert len(seen) == len(set(seen)) and set(seen) == existing

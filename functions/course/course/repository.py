@@ -8,6 +8,8 @@ from uuid import UUID
 
 import psycopg
 
+from eduplatform.cursors import NEWEST_FIRST_AFTER
+
 from course.schemas import CatalogueQuery
 
 COURSE_COLUMNS = (
@@ -157,12 +159,18 @@ def terms_matching(conn: psycopg.Connection, terms: list[str], search_texts: lis
     return [row["term"] for row in rows]
 
 
-def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int,
+                       after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the teacher's courses, newest first (after a cursor's row when ``after`` holds one)."""
+    keyset = f"AND {NEWEST_FIRST_AFTER}" if after else ""
     rows = conn.execute(
-        f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",
-        (teacher_id, limit, offset),
+        f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %(teacher_id)s {keyset} {NEWEST_FIRST} "
+        "LIMIT %(limit)s OFFSET %(offset)s",
+        {"teacher_id": teacher_id, "limit": limit, "offset": offset, **(after or {})},
     ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchone()["n"]
+    total = None
+    if with_total:
+        total = conn.execute("SELECT count(*) AS n FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchone()["n"]
     return rows, total
 
 
@@ -365,10 +373,16 @@ def insert_review(conn: psycopg.Connection, course_id: UUID, student_id: UUID, r
         raise AlreadyReviewed(str(course_id)) from exc
 
 
-def reviews_of_course(conn: psycopg.Connection, course_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def reviews_of_course(conn: psycopg.Connection, course_id: UUID, limit: int, offset: int,
+                      after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the course's reviews, newest first (after a cursor's row when ``after`` holds one)."""
+    keyset = f"AND {NEWEST_FIRST_AFTER}" if after else ""
     rows = conn.execute(
-        f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE course_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",
-        (course_id, limit, offset),
+        f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE course_id = %(course_id)s {keyset} {NEWEST_FIRST} "
+        "LIMIT %(limit)s OFFSET %(offset)s",
+        {"course_id": course_id, "limit": limit, "offset": offset, **(after or {})},
     ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM reviews WHERE course_id = %s", (course_id,)).fetchone()["n"]
+    total = None
+    if with_total:
+        total = conn.execute("SELECT count(*) AS n FROM reviews WHERE course_id = %s", (course_id,)).fetchone()["n"]
     return rows, total

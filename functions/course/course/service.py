@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import database
-from eduplatform.http import Conflict
+from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query
 from eduplatform.security import Principal
 
 from course import repository
@@ -158,10 +158,6 @@ def catalogue_versions(query: CatalogueQuery) -> tuple[list[str], tuple[str, str
 CATALOGUE_ENDPOINT = "GET /courses"
 
 
-def _invalid_query(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
-
-
 def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | None = None,
               with_total: bool = False) -> CataloguePage:
     """A catalogue page by offset (with its total) or after a cursor (the total only ``with_total``).
@@ -170,9 +166,8 @@ def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | 
     to this query (search, filters and sort), so any page can continue by cursor.
     """
     if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
-        raise _invalid_query("price_max", "price_max must not be below price_min")
-    if cursor is not None and offset:
-        raise _invalid_query("offset", "Send either a cursor or an offset, not both")
+        raise invalid_query("price_max", "price_max must not be below price_min")
+    check_cursor_or_offset(cursor, offset)
     query = query.model_copy(update={"q": query.term})  # one cache entry for "x", " x" and "x "
     order = repository.SORTS[query.sort]
     bound_to = cursors.fingerprint(CATALOGUE_ENDPOINT, query.model_dump(mode="json"))
@@ -181,7 +176,7 @@ def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | 
         try:
             after = order.parse(cursors.decode(cursor, bound_to))
         except (cursors.InvalidCursor, ValueError, KeyError):
-            raise _invalid_query("cursor", cursors.INVALID) from None
+            raise invalid_cursor() from None
     want_total = cursor is None or with_total
 
     def load() -> CataloguePage:
@@ -227,10 +222,20 @@ def count_enrollment(event_id: UUID, course_id: UUID) -> bool:
     return counted
 
 
-def teacher_courses(teacher_id: UUID, limit: int, offset: int) -> tuple[list[CourseOut], int]:
+def teacher_courses(teacher_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                    with_total: bool = False) -> CursorPage[CourseOut]:
+    """The teacher's courses, newest first, by offset or cursor (bound to this teacher's list)."""
+    check_cursor_or_offset(cursor, offset)
+    bound_to = cursors.fingerprint("GET /courses/my", {"teacher_id": str(teacher_id)})
+    try:
+        after = cursors.newest_first_after(cursor, bound_to)
+    except cursors.InvalidCursor:
+        raise invalid_cursor() from None
     with database().transaction() as conn:
-        rows, total = repository.courses_of_teacher(conn, teacher_id, limit, offset)
-    return [CourseOut(**row) for row in rows], total
+        rows, total = repository.courses_of_teacher(conn, teacher_id, limit + 1, offset, after,
+                                                    with_total=cursor is None or with_total)
+    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    return CursorPage[CourseOut](items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
 def course(course_id: UUID) -> CourseOut:
@@ -421,10 +426,20 @@ def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
     return ReviewOut(**row)
 
 
-def course_reviews(course_id: UUID, limit: int, offset: int) -> tuple[list[ReviewOut], int]:
+def course_reviews(course_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                   with_total: bool = False) -> CursorPage[ReviewOut]:
+    """A course's reviews, newest first, by offset or cursor (bound to this course's list)."""
+    check_cursor_or_offset(cursor, offset)
+    bound_to = cursors.fingerprint("GET /reviews/course/{course_id}", {"course_id": str(course_id)})
+    try:
+        after = cursors.newest_first_after(cursor, bound_to)
+    except cursors.InvalidCursor:
+        raise invalid_cursor() from None
     with database().transaction() as conn:
-        rows, total = repository.reviews_of_course(conn, course_id, limit, offset)
-    return [ReviewOut(**row) for row in rows], total
+        rows, total = repository.reviews_of_course(conn, course_id, limit + 1, offset, after,
+                                                   with_total=cursor is None or with_total)
+    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    return CursorPage[ReviewOut](items=[ReviewOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
 # ---- facts for other domains (internal functions) -------------------------------------------------------------------

@@ -18,7 +18,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eduplatform.settings import get_settings
 
@@ -83,3 +85,32 @@ def decode(cursor: str, bound_to: str) -> list[str]:
     if not isinstance(keys, list) or not all(isinstance(value, str) for value in keys):
         raise InvalidCursor()
     return keys
+
+
+# ---- newest-first lists (created_at DESC, id DESC): what most list endpoints are -----------------------------
+
+NEWEST_FIRST_AFTER = "(created_at, id) < (%(after_created_at)s, %(after_id)s)"
+
+
+def newest_first_after(cursor: str | None, bound_to: str) -> dict[str, Any]:
+    """The parameters of NEWEST_FIRST_AFTER for a cursor (empty without one); InvalidCursor when it is not valid."""
+    if cursor is None:
+        return {}
+    values = decode(cursor, bound_to)
+    try:
+        if len(values) != 2:
+            raise ValueError("a newest-first cursor holds a timestamp and an id")
+        created_at = datetime.fromisoformat(values[0])
+        if created_at.tzinfo is None:
+            raise ValueError("a cursor's timestamp has a time zone")
+        return {"after_created_at": created_at, "after_id": UUID(values[1])}
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+
+
+def newest_first_page(rows: list[dict[str, Any]], limit: int, bound_to: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows read with LIMIT limit + 1: the page's rows and the cursor after them (None on the last page)."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode(bound_to, [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])

@@ -2,11 +2,9 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN
-from eduplatform.http import Limit, Offset, api_responses, create_app, lambda_handler
+from eduplatform.http import Cursor, Limit, Offset, WithTotal, api_responses, create_app, cursor_page_response, lambda_handler
 from eduplatform.types import MONEY_MAX
 
 from course import service
@@ -37,16 +35,12 @@ def list_courses(
                                             "(most enrolled first); ties break by id")] = "newest",
     limit: Limit = 20,
     offset: Offset = 0,
-    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN,
-                                        description="next_cursor of the previous page, instead of offset; "
-                                                    "only valid with the same q, filters and sort")] = None,
-    with_total: Annotated[bool, Query(description="With a cursor: also count the matching courses")] = False,
+    cursor: Cursor = None,
+    with_total: WithTotal = False,
 ):
     query = CatalogueQuery(q=q, category_id=category_id, level=level, is_free=is_free, price_min=price_min,
                            price_max=price_max, min_rating=min_rating, sort=sort)
-    page = service.catalogue(query, limit, offset, cursor, with_total)
-    body = page.model_dump_json(exclude={"total"} if page.total is None else None)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+    return cursor_page_response(service.catalogue(query, limit, offset, cursor, with_total))
 
 
 handler = lambda_handler(app)
