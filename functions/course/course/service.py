@@ -3,7 +3,8 @@
 The public reads (a course, its curriculum, a lesson, catalogue and search pages with their
 totals) go through the Redis cache (eduplatform.cache); every write bumps, after its commit,
 the versions of what it changed: ``course:<id>`` (the course and its curriculum),
-``lesson:<id>`` and ``catalogue`` (every list and search page).
+``lesson:<id>`` and the catalogue's (``catalogue_versions``: every page, the unfiltered
+listing, a category's listing, a searched term's pages, the popular-sorted pages).
 
 A change to what other domains keep of a course (price, is_free, its lessons) counts one
 more ``facts_version`` and records, in the same transaction, a versioned event carrying the
