@@ -14,6 +14,7 @@ import json
 import os
 import random
 import threading
+import time
 
 import gevent
 
@@ -54,15 +55,33 @@ MAX_LOGIN_ATTEMPTS = 30
 
 
 # Overall percentiles with and without the login phase (Locust's CSV has them per request
-# name and for everything together), written next to the CSV stats as <prefix>_summary.json.
+# name and for everything together), written next to the CSV stats as <prefix>_summary.json;
+# "steady" counts only what was asked from STEADY_AFTER_SECONDS after the last user started
+# (no login burst, no ramp-up), with its request rate.
 LOGIN_NAMES = {"/login", THROTTLED_LOGIN}
+STEADY_AFTER_SECONDS = 10.0
 _response_times: dict[str, list[float]] = {}
+_steady_times: list[float] = []
+_steady_window: dict[str, float] = {}
+
+
+@events.spawning_complete.add_listener
+def _spawned(**_kwargs) -> None:
+    _steady_window.setdefault("start", time.time() + STEADY_AFTER_SECONDS)
 
 
 @events.request.add_listener
 def _record_response_time(name, response_time, exception, **_kwargs) -> None:
     if exception is None:
         _response_times.setdefault(name, []).append(response_time)
+    ended = time.time()
+    steady_start = _steady_window.get("start")
+    if steady_start is not None and ended - response_time / 1000 >= steady_start and name not in LOGIN_NAMES:
+        if exception is None:
+            _steady_times.append(response_time)
+        else:
+            _steady_window["failures"] = _steady_window.get("failures", 0) + 1
+        _steady_window["end"] = ended
 
 
 @events.quitting.add_listener
@@ -82,7 +101,11 @@ def _write_summary(environment, **_kwargs) -> None:
 
     every = [t for times in _response_times.values() for t in times]
     browsing = [t for name, times in _response_times.items() if name not in LOGIN_NAMES for t in times]
-    summary = {"overall": percentiles(every), "overall_without_login": percentiles(browsing),
+    steady = percentiles(_steady_times)
+    seconds = _steady_window.get("end", 0.0) - _steady_window.get("start", 0.0)
+    failures = int(_steady_window.get("failures", 0))
+    steady.update(failures=failures, rps=round((len(_steady_times) + failures) / seconds, 1) if seconds > 0 else None)
+    summary = {"overall": percentiles(every), "overall_without_login": percentiles(browsing), "steady": steady,
                "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())}}
     with open(f"{prefix}_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
@@ -112,7 +135,27 @@ class CurriculumCourses:
 CURRICULUM_COURSES = CurriculumCourses()
 
 
+def client_address() -> str:
+    """A simulated user's own address: API Gateway's sourceIp, which the emulator takes from
+    X-Forwarded-For. Login and register are limited per address (20 and 5 a minute), which a
+    hundred users behind one address would trip; real clients each have their own."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+def keep_session(user: HttpUser, refresh_token: str, expires_in: int) -> None:
+    """Refresh the access token before it expires (900 s by default), as a client would, for long runs."""
+    while True:
+        gevent.sleep(max(30, expires_in * 0.8))
+        response = user.client.post("/refresh", json={"refresh_token": refresh_token}, name="/refresh")
+        if not response.ok:
+            return
+        body = response.json()
+        user.client.headers["Authorization"] = f"Bearer {body['access_token']}"
+        refresh_token, expires_in = body["refresh_token"], body["expires_in"]
+
+
 def login(user: HttpUser, email: str) -> None:
+    user.client.headers["X-Forwarded-For"] = client_address()
     for attempt in range(MAX_LOGIN_ATTEMPTS):
         with user.client.post("/login", json={"email": email, "password": PASSWORD}, name="/login",
                               catch_response=True) as response:
@@ -120,7 +163,10 @@ def login(user: HttpUser, email: str) -> None:
                 response.request_meta["name"] = THROTTLED_LOGIN
                 response.success()
             elif response.ok:
-                user.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+                body = response.json()
+                user.client.headers["Authorization"] = f"Bearer {body['access_token']}"
+                if "refresh_token" in body:
+                    gevent.spawn(keep_session, user, body["refresh_token"], body["expires_in"])
                 return
             else:
                 response.failure(f"login answered {response.status_code}")

@@ -4,7 +4,8 @@ The emulator starts a new instance of a function for every request that arrives 
 its instances are busy, like AWS; unlike AWS, every cold start runs on the same two cores
 as the functions being measured, so a burst that meets no warm instances builds a queue
 that dominates the latency figures. This sends WIDTH simultaneous requests to every route
-of the API, and invokes every internal function WIDTH times at once, so that each domain
+of the API, invokes every internal function WIDTH times at once and every queue consumer with
+an empty batch, so that each domain
 function has WIDTH warm instances that have imported its endpoints' modules (idle instances
 are kept for LAMBDA_WARM_TTL_SECONDS, which the launcher sets to a working day). `make up`
 runs it (WARM_INSTANCES); `make loadtest` runs it again (WARM) unless WARM=0. Requests carry
@@ -51,15 +52,19 @@ INSTANCES = {
 }
 
 
-def template_functions() -> tuple[list[tuple[str, str, str]], list[str]]:
-    """(function, method, path) of every API route, and the logical ids of functions with no API event."""
-    routes, internal = [], []
+def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
+    """(function, method, path) of every API route, the logical ids of the internal functions (no
+    event source) and those of the queue consumers."""
+    routes, internal, consumers = [], [], []
     for logical_id, properties in serverless_functions(read_template()).items():
-        api_events = [e["Properties"] for e in (properties.get("Events") or {}).values() if e["Type"] == "Api"]
+        events = (properties.get("Events") or {}).values()
+        api_events = [e["Properties"] for e in events if e["Type"] == "Api"]
         routes.extend((logical_id, event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options")
         if not properties.get("Events") and "Internal" in logical_id:
             internal.append(logical_id)
-    return routes, internal
+        if any(e["Type"] == "SQS" for e in events):
+            consumers.append(logical_id)
+    return routes, internal, consumers
 
 
 def _concurrently(width: int, call) -> list:
@@ -78,12 +83,13 @@ def warm_route(base: str, method: str, path: str, width: int) -> list[int]:
     return _concurrently(width, lambda: requests.request(method, url, json={} if method != "GET" else None, timeout=120).status_code)
 
 
-def warm_internal(stack: str, logical_id: str, width: int) -> list[str]:
+def warm_invoked(stack: str, logical_id: str, width: int, payload: dict) -> list[str]:
+    """Invoke a function ``width`` times at once with ``payload`` (an unknown id, an empty batch)."""
     client = aws_client("lambda")
     name = aws_client("cloudformation").describe_stack_resource(
         StackName=stack, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
-    payload = json.dumps({"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())})
-    return _concurrently(width, lambda: client.invoke(FunctionName=name, Payload=payload.encode()).get("FunctionError", "ok"))
+    body = json.dumps(payload).encode()
+    return _concurrently(width, lambda: client.invoke(FunctionName=name, Payload=body).get("FunctionError", "ok"))
 
 
 def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
@@ -92,16 +98,20 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
     Returns the number of instances warmed per function.
     """
     base = api_url(stack)
-    routes, internal = template_functions()
+    routes, internal, consumers = template_functions()
     widths = {logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
-              for logical_id in {route[0] for route in routes} | set(internal)}
+              for logical_id in {route[0] for route in routes} | set(internal) | set(consumers)}
     for logical_id, method, path in routes:
         statuses = warm_route(base, method, path, widths[logical_id])
         if any(status >= 500 for status in statuses):
             print(f"  {method} {path}: {statuses}", flush=True)
     for logical_id in internal:
         if widths[logical_id]:
-            warm_internal(stack, logical_id, widths[logical_id])
+            warm_invoked(stack, logical_id, widths[logical_id], {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())})
+    # Consumers: an empty batch starts an instance that the first events then find warm.
+    for logical_id in consumers:
+        if widths[logical_id]:
+            warm_invoked(stack, logical_id, widths[logical_id], {"Records": []})
     return widths
 
 

@@ -56,7 +56,7 @@ CATEGORY_NAMESPACE = uuid.UUID("6f1d9a3c-5b2e-4c7a-9e41-0d8b2f6a7c15")
 
 # Tables each domain's seed fills, in load order, with the columns COPY writes.
 TABLES = {
-    "identity": {"users": ("id", "email", "password_hash", "name", "role", "is_verified", "created_at")},
+    "identity": {"users": ("id", "email", "password_hash", "name", "role", "is_verified", "email_verified", "created_at")},
     "course": {
         "categories": ("id", "slug", "name"),
         "courses": ("id", "teacher_id", "title", "description", "is_free", "price", "duration_minutes", "level",
@@ -108,13 +108,14 @@ class Generator:
         total = self.volume("users")
         n_teachers = round(total * TEACHER_SHARE)
         n_verified = round(n_teachers * VERIFIED_TEACHER_SHARE)
-        rows = [(self.new_id(), ADMIN_EMAIL, self.password_hash, "Administrator", "admin", True, self.now - HISTORY)]
+        # Every seeded address counts as verified (email_verified): seeded users log in and work at once.
+        rows = [(self.new_id(), ADMIN_EMAIL, self.password_hash, "Administrator", "admin", True, True, self.now - HISTORY)]
         teachers, verified, students = [], [], []
         for i in range(total):
             is_teacher = i < n_teachers
             is_verified = (i < n_verified) if is_teacher else True
             row = (self.new_id(), f"user{i}@example.com", self.password_hash, f"User {i}",
-                   "teacher" if is_teacher else "student", is_verified, self.moment())
+                   "teacher" if is_teacher else "student", is_verified, True, self.moment())
             rows.append(row)
             (teachers if is_teacher else students).append(row[0])
             if is_teacher and is_verified:

@@ -9,6 +9,8 @@ wait for each other on a lock.
 """
 
 import fcntl
+import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,13 +20,29 @@ import jwt
 import pytest
 import requests
 
-from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
+from infra.config import DOMAINS, EMULATOR_URL, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
 from infra.local import pooler, stack
 from tests.support import databases
 
 E2E_STACK = "eduplatform-e2e"
 E2E_JWT_SECRET = "e2e-only-jwt-secret-0123456789abcdef"
 ADMIN = {"email": "admin@eduplatform.com", "password": "password123"}
+
+
+def client_address() -> str:
+    """A client address of its own (API Gateway's sourceIp, which the emulator takes from X-Forwarded-For)."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+class ClientsSession(requests.Session):
+    """Each request from an address of its own unless it names one: login and register are limited
+    per address (API.md v2), and the suite (fuzzing included) stands for many clients, not one."""
+
+    def request(self, method, url, *args, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if not any(name.lower() == "x-forwarded-for" for name in headers):
+            headers["X-Forwarded-For"] = client_address()
+        return super().request(method, url, *args, headers=headers, **kwargs)
 
 
 @dataclass
@@ -62,7 +80,7 @@ def api(e2e_database_urls) -> Api:
         emulator_started_here = stack.start_emulator()
         try:
             url = stack.deploy_stack(E2E_STACK, parameters)
-            with requests.Session() as session:
+            with ClientsSession() as session:
                 yield Api(url=url, session=session)
         finally:
             if emulator_started_here:
@@ -89,6 +107,7 @@ class User:
     email: str
     password: str
     token: str
+    refresh_token: str = ""
 
 
 @pytest.fixture
@@ -100,7 +119,7 @@ def register_user(api):
         assert response.status_code == 200, response.text
         token = response.json()["access_token"]
         user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
-        return User(id=user_id, email=email, password=password, token=token)
+        return User(id=user_id, email=email, password=password, token=token, refresh_token=response.json()["refresh_token"])
 
     return register
 
@@ -120,3 +139,74 @@ def forge_token(secret: str = E2E_JWT_SECRET, **claims) -> str:
     now = int(time.time())
     payload = {"sub": str(uuid.uuid4()), "iat": now, "exp": now + 600, "role": "admin", "is_verified": True, **claims}
     return jwt.encode(payload, secret, algorithm="HS256")
+
+
+# ---- emails (the emulator keeps what SES was asked to send) and the stack's clock --------------------
+
+def emails_to(address: str) -> list[dict]:
+    """Every message the emulator's SES holds for ``address``, oldest first."""
+    response = requests.get(f"{EMULATOR_URL}/_ministack/ses/messages", timeout=10)
+    response.raise_for_status()
+    messages = [m for account in response.json()["messages"].values() for m in account]
+    return [m for m in messages if address in (m.get("To") if isinstance(m.get("To"), list) else [m.get("To")])]
+
+
+def wait_for_email(address: str, count: int, seconds: float = 90) -> dict:
+    """The ``count``-th email to ``address`` once it has arrived (the relay may send it a moment later)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = emails_to(address)
+        if len(found) >= count:
+            return found[count - 1]
+        assert time.monotonic() < deadline, f"no email #{count} for {address} after {seconds}s: {found}"
+        time.sleep(0.5)
+
+
+def link_token(email: dict) -> str:
+    """The token of the link in an email, read from its text as a user would follow it."""
+    match = re.search(r"[?&]token=([A-Za-z0-9_-]+)", email["BodyText"])
+    assert match, email["BodyText"]
+    return match.group(1)
+
+
+IDENTITY_FUNCTIONS = ("IdentityApiFunction", "IdentityCredentialsFunction")
+
+
+class StackClock:
+    """Moves the identity functions' clock forward (CLOCK_OFFSET_SECONDS, a tests-only setting) through
+    the Lambda API; the emulator recycles an instance whose environment changed."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.client = stack.aws_client("lambda")
+        self.names = [stack.function_name(E2E_STACK, logical_id) for logical_id in IDENTITY_FUNCTIONS]
+        self.original = {name: self.client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+                         for name in self.names}
+
+    def _set(self, extra: dict[str, str]) -> None:
+        for name in self.names:
+            self.client.update_function_configuration(FunctionName=name,
+                                                      Environment={"Variables": {**self.original[name], **extra}})
+        for name in self.names:
+            deadline = time.monotonic() + 30
+            while self.client.get_function_configuration(FunctionName=name).get("LastUpdateStatus") == "InProgress":
+                assert time.monotonic() < deadline, f"{name} still updating"
+                time.sleep(0.2)
+
+    def advance(self, seconds: int) -> None:
+        self.offset += seconds
+        self._set({"CLOCK_OFFSET_SECONDS": str(self.offset)})
+
+    def restore(self) -> None:
+        if self.offset:
+            self._set({})
+            self.offset = 0
+
+
+@pytest.fixture
+def stack_clock(api):
+    clock = StackClock()
+    try:
+        yield clock
+    finally:
+        clock.restore()

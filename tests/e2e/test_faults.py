@@ -49,6 +49,9 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
     assert earlier.status_code == 201, earlier.text
     second_course = paid_course(api, verified_teacher)
     key = {"Idempotency-Key": str(uuid.uuid4())}
+    # Enrollment learns the completed payment from its PaymentCompleted event (its read model).
+    assert poll(lambda: rows(e2e_database_urls["enrollment"], "SELECT 1 FROM completed_payments WHERE payment_id = %s",
+                             earlier.json()["id"]), bool, NOTIFICATION_WAIT_SECONDS)
 
     allow_connections(e2e_database_urls["payment"], False)
     try:
@@ -60,10 +63,14 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
         assert pay.json() == {"detail": "The domain database is unavailable, try again later"}
         mine = api.request("GET", "/payments/me", token=student.token)
         assert mine.status_code == 503 and "unavailable" in mine.json()["detail"]
-        # Enrolling needs the payment domain's word: refused with 503, and no enrollment written.
+        # A payment enrollment has not seen needs the payment domain's word: 503, nothing written.
+        unseen = api.request("POST", "/enrollments", token=student.token,
+                             json={"course_id": second_course, "payment_id": str(uuid.uuid4())})
+        assert unseen.status_code == 503 and unseen.json() == {"detail": "The payment service is unavailable, try again later"}
+        # One it has seen enrolls without the payment domain.
         enroll = api.request("POST", "/enrollments", token=student.token,
                              json={"course_id": course_id, "payment_id": earlier.json()["id"]})
-        assert enroll.status_code == 503 and enroll.json() == {"detail": "The payment service is unavailable, try again later"}
+        assert enroll.status_code == 201, enroll.text
         # The other domains keep working.
         assert api.request("GET", "/me", token=student.token).status_code == 200
         assert api.request("GET", f"/courses/{course_id}").status_code == 200
@@ -76,7 +83,8 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
         allow_connections(e2e_database_urls["payment"], True)
 
     assert rows(e2e_database_urls["payment"], "SELECT 1 FROM payments WHERE course_id = %s", second_course) == []
-    assert rows(e2e_database_urls["enrollment"], "SELECT 1 FROM enrollments WHERE student_id = %s", student.id) == []
+    assert rows(e2e_database_urls["enrollment"], "SELECT course_id::text FROM enrollments WHERE student_id = %s",
+                student.id) == [(course_id,)]
 
     started = time.monotonic()
     retried = poll(lambda: api.request("POST", "/payments", token=student.token, headers=key,
@@ -85,7 +93,7 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
     print(f"[faults] payment DB back: first success after {time.monotonic() - started:.1f}s")
     assert retried.status_code == 201, retried.text  # the same Idempotency-Key: the failed attempt did not burn it
     enroll = api.request("POST", "/enrollments", token=student.token,
-                         json={"course_id": course_id, "payment_id": earlier.json()["id"]})
+                         json={"course_id": second_course, "payment_id": retried.json()["id"]})
     assert enroll.status_code == 201, enroll.text
     assert api.request("GET", "/health").status_code == 200
     assert len(rows(e2e_database_urls["payment"], "SELECT 1 FROM payments WHERE course_id = %s", second_course)) == 1

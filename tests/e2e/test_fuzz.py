@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from infra.config import ROOT
 from infra.openapi import DOCUMENT
+from tests.e2e.conftest import ADMIN
 
 pytestmark = pytest.mark.e2e
 
@@ -71,22 +72,43 @@ TEACHER_OPERATIONS = {
 }
 
 
+class Tokens:
+    """Access tokens by role, logged in again when older than LIFETIME: they live 900 s (API.md v2),
+    and a deep run (FUZZ_EXAMPLES=2000) lasts far longer; a fuzzed POST /logout/all may also end
+    every session of the student, so a new login, not a refresh, renews them."""
+
+    LIFETIME = 600
+
+    def __init__(self, api, credentials: dict[str, dict[str, str]]) -> None:
+        self.api = api
+        self.credentials = credentials
+        self.issued: dict[str, tuple[float, str]] = {}
+
+    def __getitem__(self, role: str) -> str:
+        issued_at, token = self.issued.get(role, (0.0, ""))
+        if time.monotonic() - issued_at > self.LIFETIME:
+            response = self.api.request("POST", "/login", json=self.credentials[role])
+            assert response.status_code == 200, response.text
+            token = response.json()["access_token"]
+            self.issued[role] = (time.monotonic(), token)
+        return token
+
+
 @pytest.fixture(scope="module")
 def tokens(api, admin_token):
     """A real student and a verified teacher of the e2e stack, and its admin."""
 
-    def register(role: str) -> tuple[str, str]:
+    def register(role: str) -> tuple[dict[str, str], str]:
         email = f"fuzz-{role}-{uuid.uuid4().hex[:10]}@example.com"
         response = api.request("POST", "/register", json={"email": email, "password": "password123", "name": "Fuzz", "role": role})
         assert response.status_code == 200, response.text
-        return email, response.json()["access_token"]
+        return {"email": email, "password": "password123"}, response.json()["access_token"]
 
-    _, student = register("student")
-    teacher_email, teacher = register("teacher")
-    me = api.request("GET", "/me", token=teacher).json()
+    student, _ = register("student")
+    teacher, teacher_token = register("teacher")
+    me = api.request("GET", "/me", token=teacher_token).json()
     assert api.request("PATCH", f"/admin/users/{me['id']}/verify", token=admin_token).status_code == 200
-    teacher = api.request("POST", "/login", json={"email": teacher_email, "password": "password123"}).json()["access_token"]
-    return {"student": student, "teacher": teacher, "admin": admin_token}
+    return Tokens(api, {"student": student, "teacher": teacher, "admin": ADMIN})
 
 
 def role_for(method: str, path: str) -> str:

@@ -45,7 +45,7 @@ def test_register_errors(api, register_user):
 def test_login_does_not_say_which_part_was_wrong(api, register_user):
     user = register_user()
     wrong = api.request("POST", "/login", json={"email": user.email, "password": "wrong-password"})
-    unknown = api.request("POST", "/login", json={"email": "ghost@example.com", "password": "password123"})
+    unknown = api.request("POST", "/login", json={"email": f"ghost-{uuid.uuid4().hex[:12]}@example.com", "password": "password123"})
     assert wrong.status_code == unknown.status_code == 400
     assert wrong.json() == unknown.json()
 

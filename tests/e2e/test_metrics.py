@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -135,7 +136,9 @@ def send_known_traffic(api, health: int, bad_logins: int, anonymous_me: int) -> 
         assert response.status_code == 200, response.text
         health_bytes += len(response.content)
     for _ in range(bad_logins):
-        response = api.request("POST", "/login", json={"email": "nobody@example.com", "password": "wrong-password"})
+        # A fresh unknown email each time: 5 failures for one account within 15 minutes lock it (429).
+        email = f"nobody-{uuid.uuid4().hex[:12]}@example.com"
+        response = api.request("POST", "/login", json={"email": email, "password": "wrong-password"})
         assert response.status_code == 400, response.text
     for _ in range(anonymous_me):
         assert api.request("GET", "/me").status_code == 401
@@ -259,7 +262,7 @@ def test_prometheus_config_and_alert_rules_are_valid():
     promtool("test", "rules", "alerts_test.yml")
 
 
-def test_every_dashboard_panel_returns_data_from_a_real_prometheus(api, prometheus):
+def test_every_dashboard_panel_returns_data_from_a_real_prometheus(api, prometheus, register_user):
     url, job = prometheus
     wait_until(lambda: [series for series in instant_query(url, f'up{{job="{job}"}}') if series["value"][1] == "1"], 30,
                "Prometheus never scraped the bridge successfully")
@@ -270,9 +273,13 @@ def test_every_dashboard_panel_returns_data_from_a_real_prometheus(api, promethe
     queries = dashboard_queries()
     assert {title for title, _ in queries} == {panel["title"] for panel in json.loads(DASHBOARD.read_text())["panels"]}
     pending = dict.fromkeys(queries)
+    student = register_user("student")
     deadline = time.monotonic() + 60
     while pending and time.monotonic() < deadline:
         send_known_traffic(api, health=3, bad_logins=1, anonymous_me=1)
+        # A course no read model has seen: enrollment asks the course domain once (a fallback), then 404.
+        unknown = api.request("POST", "/enrollments", token=student.token, json={"course_id": str(uuid.uuid4())})
+        assert unknown.status_code == 404, unknown.text
         for title, expr in list(pending):
             if has_numbers(instant_query(url, expr)):
                 del pending[(title, expr)]

@@ -59,10 +59,17 @@ def proxy_event(method: str, resource: str, path_params: dict[str, str] | None =
         "multiValueQueryStringParameters": {k: [v] for k, v in (query_params or {}).items()} or None,
         "pathParameters": path_params or None,
         "stageVariables": None,
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "test", "requestId": str(uuid.uuid4())},
+        # As API Gateway (and the emulator, from X-Forwarded-For) fills it.
+        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "test", "requestId": str(uuid.uuid4()),
+                           "identity": {"sourceIp": _source_ip(all_headers)}},
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def _source_ip(headers: dict[str, str]) -> str:
+    forwarded = next((value for name, value in headers.items() if name.lower() == "x-forwarded-for"), "")
+    return forwarded.split(",")[0].strip() or "127.0.0.1"
 
 
 def call(module_name: str, path_params: dict[str, Any] | None = None, **kwargs: Any) -> ApiResponse:

@@ -111,6 +111,9 @@ OWNER_ONLY = who(403, 403, 403, 200, 403)
 MATRIX: dict[tuple[str, str], Row] = {
     # identity
     ("get", "/me"): Row(ANYONE),
+    ("post", "/logout/all"): Row(who(204, 204, 204, 204, 204)),
+    # The admin's address is verified from the start; every registered user's is not yet.
+    ("post", "/resend-verification"): Row(who(202, 202, 202, 202, 409)),
     ("get", "/admin/teachers/pending"): Row(who(403, 403, 403, 403, 200)),
     ("patch", "/admin/users/{user_id}/verify"): Row(who(403, 403, 403, 403, 200),
                                                     path=lambda w: {"user_id": w.ids["unverified_teacher"]}),

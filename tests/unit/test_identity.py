@@ -46,8 +46,10 @@ def test_register_returns_a_bearer_token_for_a_student_by_default(identity_db):
     principal = decode_token(body["access_token"])
     assert principal.role is Role.STUDENT and principal.is_verified is True
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == 3600
-    assert set(claims) == {"sub", "iat", "exp", "role", "is_verified"}
+    assert claims["exp"] - claims["iat"] == body["expires_in"] == 900
+    assert set(claims) == {"sub", "iat", "exp", "role", "is_verified", "email_verified"}
+    assert claims["email_verified"] is False
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
 
 
 def test_register_teacher_starts_unverified(identity_db):
@@ -129,7 +131,8 @@ def test_me_returns_the_profile_without_secrets(identity_db):
     response = call(ME, token=token)
     assert response.status == 200
     body = response.json()
-    assert set(body) == {"id", "email", "name", "role", "is_verified", "created_at"}
+    assert set(body) == {"id", "email", "name", "role", "is_verified", "email_verified", "created_at"}
+    assert body["email_verified"] is False
     assert body["email"] == "Cy@example.com"  # the domain part is normalised, the local part kept and body["name"] == "Cy" and body["role"] == "student"
     assert body["created_at"].endswith("+00:00")
     assert uuid.UUID(body["id"]) == decode_token(token).user_id

@@ -86,6 +86,29 @@ def test_records_printed_by_the_layer_handler_become_request_metrics(capsys):
     assert len(records) == 5  # four requests and one cold start
 
 
+def test_read_model_fallbacks_are_counted_per_route(capsys):
+    from eduplatform import read_models
+
+    app = create_app()
+
+    @app.post("/things")
+    def make_thing() -> dict:
+        read_models.count_fallback("course_facts", "course-1")
+        return {}
+
+    handler = lambda_handler(app)
+    capsys.readouterr()
+    for _ in range(2):
+        handler(proxy_event("POST", "/things"), FakeLambdaContext())
+    store = MetricStore()
+    for record in filter(None, (parse_emf(line) for line in capsys.readouterr().out.splitlines())):
+        store.add(record)
+    registry = registry_of(StoreCollector(store))
+    assert sample(registry, "read_model_fallbacks_total", service="test", method="POST", route="/things") == 2
+    restored = registry_of(StoreCollector(MetricStore.restore(store.snapshot())))
+    assert sample(restored, "read_model_fallbacks_total", service="test", method="POST", route="/things") == 2
+
+
 def test_durations_are_converted_to_seconds_and_bucketed():
     store = MetricStore()
     store.add(parse_emf(emf_line(1_000, duration_ms=[7.0, 400.0, 30_000.0])))

@@ -27,7 +27,8 @@ def test_every_route_is_served_by_its_domain_function_through_the_routes_table()
         assert endpoint.logical_id == f"{endpoint.domain.capitalize()}{endpoint.group.capitalize()}Function"
         assert generate.routes_file(endpoint.domain).read_text() == generate.render_routes(endpoint.domain, endpoints)
     # The bcrypt routes get a function of their own, sharing the identity domain's role.
-    assert {e.path for e in endpoints if e.logical_id == "IdentityCredentialsFunction"} == {"/login", "/register"}
+    assert {e.path for e in endpoints if e.logical_id == "IdentityCredentialsFunction"} == {"/login", "/register",
+                                                                                             "/reset-password"}
 
 
 def test_sam_validate_lint_passes():

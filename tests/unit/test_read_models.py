@@ -166,6 +166,13 @@ def test_an_event_that_cannot_be_applied_is_reported_for_redelivery(domain_datab
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
 
 
+def test_an_empty_batch_is_a_no_op(domain_database):
+    domain_database("payment")
+    from payment import read_model_consumer
+
+    assert read_model_consumer.handler({"Records": []}, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
 # ---- request paths: no call in the steady state, one when the read model has not seen it yet ------------------
 
 def test_steady_state_enroll_pay_complete_and_progress_make_no_internal_call(domain_database, facts, event_bus, student):

@@ -269,6 +269,11 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
 
     student_password, teacher_password = "student-pass-81d2", "teacher-pass-4c7a"
     identity_url = use("identity")
+    from identity import mailer
+    from tests.unit.test_sessions import FakeSes
+
+    ses = FakeSes()
+    mailer.use_client(ses)
     student = call("identity.handlers.register", body={"email": "s@example.com", "password": student_password, "name": "S"})
     teacher = call("identity.handlers.register",
                    body={"email": "t@example.com", "password": teacher_password, "name": "T", "role": "teacher"})
@@ -282,6 +287,27 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
     assert call("identity.handlers.me", token=student_token[:-4] + "AAAA").status == 401  # a forged signature
     assert call("identity.handlers.verify_teacher", {"user_id": teacher_id}, token=admin_token).status == 200
     teacher_token = login("t@example.com", teacher_password)[0].json()["access_token"]
+    # Sessions and account recovery: refresh tokens, email link tokens, a reset password.
+    refresh_tokens = [student.json()["refresh_token"], teacher.json()["refresh_token"]]
+    renewed = call("identity.handlers.refresh", body={"refresh_token": refresh_tokens[0]}).json()["refresh_token"]
+    refresh_tokens.append(renewed)
+    assert call("identity.handlers.refresh", body={"refresh_token": refresh_tokens[0]}).status == 401  # reuse
+    assert call("identity.handlers.logout", body={"refresh_token": refresh_tokens[1]}).status == 204
+    link_tokens = [ses.last_token("s@example.com")]
+    assert call("identity.handlers.verify_email", body={"token": link_tokens[0]}).status == 200
+    assert call("identity.handlers.verify_email", body={"token": link_tokens[0]}).status == 400
+    assert call("identity.handlers.forgot_password", body={"email": "s@example.com"}).status == 202
+    ses.down = True
+    assert mailer.relay()["failed"] == 1  # an SES outage is logged, without the email's content
+    ses.down = False
+    assert mailer.relay()["sent"] == 1
+    link_tokens.append(ses.last_token("s@example.com"))
+    reset_password = "reset-pass-2e9f"
+    assert call("identity.handlers.reset_password", body={"token": link_tokens[1], "new_password": reset_password}).status == 204
+    assert call("identity.handlers.reset_password", body={"token": link_tokens[1], "new_password": "x" * 9}).status == 400
+    student_token = login("s@example.com", reset_password)[0].json()["access_token"]
+    refresh_tokens.append(login("s@example.com", reset_password)[0].json()["refresh_token"])
+    mailer.use_client(None)
     with psycopg.connect(identity_url) as conn:
         hashes = [row[0] for row in conn.execute("SELECT password_hash FROM users")]
 
@@ -322,8 +348,11 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
 
     logs = captured_logs()
     assert "request handled" in logs and "database unavailable" in logs and "event not published" in logs
+    assert "email not sent" in logs and "emails sent" in logs
     secrets = {
-        "a password": [student_password, teacher_password, "wrong-pass-93be", "Sh0rt!"],
+        "a password": [student_password, teacher_password, "wrong-pass-93be", "Sh0rt!", reset_password],
+        "a refresh token": refresh_tokens,
+        "an email link token": link_tokens,
         "a password hash": ["$2b$", *hashes],
         "an access token": [student_token, teacher_token, admin_token, *(t.rsplit(".", 1)[1] for t in
                                                                        (student_token, teacher_token, admin_token))],

@@ -113,6 +113,8 @@ def test_seeded_users_log_in_with_password123(seeded, monkeypatch):
         for email in ("admin@eduplatform.com", "user0@example.com", "user450@example.com"):
             response = call("identity.handlers.login", body={"email": email, "password": "password123"})
             assert response.status == 200, (email, response.text)
+            me = call("identity.handlers.me", token=response.json()["access_token"]).json()
+            assert me["email_verified"] is True, email
     finally:
         db.reset_database()
         settings.get_settings.cache_clear()

@@ -49,9 +49,11 @@ from course.schemas import (
     price_rule_violation,
 )
 
-# Short: an invalidation lost while Redis was unreachable is outlived by at most this.
+# Short: an invalidation lost while Redis was unreachable is outlived by at most this. (Writes
+# invalidate what they change, so the TTL only bounds that case; catalogue and search pages
+# keep 5 minutes too: an uncached search total of a common term costs ~100 ms of PostgreSQL.)
 COURSE_TTL_SECONDS = 300
-CATALOGUE_TTL_SECONDS = 60
+CATALOGUE_TTL_SECONDS = 300
 # Every catalogue page (a review changes a course's rating wherever it is listed).
 CATALOGUE = "catalogue"
 # The pages listed without a search term (a new or changed course shifts or changes them).

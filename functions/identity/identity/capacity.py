@@ -11,3 +11,13 @@ PASSWORD_HASHING_CONCURRENCY = {
         "Fn::If": ["LimitPasswordHashing", {"Ref": "PasswordHashingConcurrency"}, {"Ref": "AWS::NoValue"}],
     },
 }
+
+# The functions that send the identity emails through SES (sender: the EmailSender parameter).
+SEND_EMAIL_POLICY = {
+    "Statement": [{
+        "Effect": "Allow",
+        "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}},
+    }],
+}

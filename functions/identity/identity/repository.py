@@ -1,11 +1,12 @@
 """SQL of the identity domain."""
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
-USER_COLUMNS = "id, email, name, role::text AS role, is_verified, created_at"
+USER_COLUMNS = "id, email, name, role::text AS role, is_verified, email_verified, created_at"
 
 
 class EmailTaken(Exception):
@@ -51,8 +52,158 @@ def mark_verified(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any]:
 def upsert_admin(conn: psycopg.Connection, email: str, password_hash: str) -> bool:
     """Create the admin account unless one with that email exists; True when created."""
     row = conn.execute(
-        "INSERT INTO users (email, password_hash, name, role, is_verified) VALUES (%s, %s, 'Administrator', 'admin', true) "
+        "INSERT INTO users (email, password_hash, name, role, is_verified, email_verified) "
+        "VALUES (%s, %s, 'Administrator', 'admin', true, true) "
         "ON CONFLICT (lower(email)) DO NOTHING RETURNING id",
         (email, password_hash),
     ).fetchone()
     return row is not None
+
+
+def set_password(conn: psycopg.Connection, user_id: UUID, password_hash: str) -> None:
+    conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", (password_hash, user_id))
+
+
+def mark_email_verified(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any]:
+    return conn.execute(f"UPDATE users SET email_verified = true WHERE id = %s RETURNING {USER_COLUMNS}", (user_id,)).fetchone()
+
+
+# ---- refresh tokens ------------------------------------------------------------------------------
+
+def insert_family(conn: psycopg.Connection, family_id: UUID, user_id: UUID, now: datetime) -> None:
+    conn.execute("INSERT INTO refresh_families (id, user_id, created_at) VALUES (%s, %s, %s)", (family_id, user_id, now))
+
+
+def insert_refresh_token(conn: psycopg.Connection, token_hash: bytes, family_id: UUID, user_id: UUID,
+                         now: datetime, expires_at: datetime) -> None:
+    conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES (%s, %s, %s, %s, %s)",
+        (token_hash, family_id, user_id, now, expires_at),
+    )
+
+
+def spend_refresh_token(conn: psycopg.Connection, token_hash: bytes, now: datetime) -> dict[str, Any] | None:
+    """Mark a live token spent and return it with its user; None when it is not live.
+
+    The condition ``spent_at IS NULL`` is re-checked after a concurrent spender's commit
+    (READ COMMITTED re-evaluates an updated row), so of simultaneous refreshes one wins.
+    """
+    return conn.execute(
+        f"UPDATE refresh_tokens AS t SET spent_at = %(now)s FROM refresh_families AS f, users AS u "
+        f"WHERE t.token_hash = %(hash)s AND t.spent_at IS NULL AND t.expires_at > %(now)s "
+        f"AND f.id = t.family_id AND f.revoked_at IS NULL AND u.id = t.user_id "
+        f"RETURNING t.family_id, u.id, u.role::text AS role, u.is_verified, u.email_verified",
+        {"hash": token_hash, "now": now},
+    ).fetchone()
+
+
+def refresh_token_state(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT t.family_id, t.spent_at, t.expires_at, f.revoked_at FROM refresh_tokens AS t "
+        "JOIN refresh_families AS f ON f.id = t.family_id WHERE t.token_hash = %s",
+        (token_hash,),
+    ).fetchone()
+
+
+def revoke_family(conn: psycopg.Connection, family_id: UUID, now: datetime) -> None:
+    conn.execute("UPDATE refresh_families SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL", (now, family_id))
+
+
+def revoke_user_families(conn: psycopg.Connection, user_id: UUID, now: datetime) -> int:
+    return conn.execute("UPDATE refresh_families SET revoked_at = %s WHERE user_id = %s AND revoked_at IS NULL",
+                        (now, user_id)).rowcount
+
+
+def purge_sessions(conn: psycopg.Connection, now: datetime, revoked_before: datetime) -> dict[str, int]:
+    """Delete expired refresh tokens, then families with no token left or revoked before ``revoked_before``."""
+    tokens = conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= %s", (now,)).rowcount
+    families = conn.execute(
+        "DELETE FROM refresh_families AS f WHERE (f.revoked_at IS NOT NULL AND f.revoked_at <= %s) "
+        "OR NOT EXISTS (SELECT 1 FROM refresh_tokens AS t WHERE t.family_id = f.id)",
+        (revoked_before,),
+    ).rowcount
+    return {"refresh_tokens": tokens, "refresh_families": families}
+
+
+def purge_email_tokens(conn: psycopg.Connection, now: datetime) -> int:
+    """Expired or used email tokens whose email has been sent (an unsent one keeps its outbox row)."""
+    return conn.execute(
+        "DELETE FROM email_tokens AS e WHERE (e.expires_at <= %s OR e.used_at IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM mail_outbox AS m WHERE m.token_id = e.id AND m.sent_at IS NULL)",
+        (now,),
+    ).rowcount
+
+
+# ---- email tokens and the mail outbox -----------------------------------------------------------
+
+def insert_email_token(conn: psycopg.Connection, token_id: UUID, token_hash: bytes, user_id: UUID, purpose: str,
+                       requested: bool, now: datetime, expires_at: datetime) -> None:
+    conn.execute(
+        "INSERT INTO email_tokens (id, token_hash, user_id, purpose, requested, created_at, expires_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (token_id, token_hash, user_id, purpose, requested, now, expires_at),
+    )
+
+
+def count_email_tokens_since(conn: psycopg.Connection, user_id: UUID, purpose: str, since: datetime,
+                             requested_only: bool) -> int:
+    only = " AND requested" if requested_only else ""
+    return conn.execute(
+        f"SELECT count(*) AS n FROM email_tokens WHERE user_id = %s AND purpose = %s AND created_at > %s{only}",
+        (user_id, purpose, since),
+    ).fetchone()["n"]
+
+
+def retire_email_tokens(conn: psycopg.Connection, user_id: UUID, purpose: str, now: datetime) -> None:
+    """Earlier links of that purpose stop working."""
+    conn.execute("UPDATE email_tokens SET used_at = %s WHERE user_id = %s AND purpose = %s AND used_at IS NULL",
+                 (now, user_id, purpose))
+
+
+def use_email_token(conn: psycopg.Connection, token_hash: bytes, purpose: str, now: datetime) -> UUID | None:
+    """Spend a live token of that purpose; its user's id, or None (unknown, used, expired)."""
+    row = conn.execute(
+        "UPDATE email_tokens SET used_at = %(now)s WHERE token_hash = %(hash)s AND purpose = %(purpose)s "
+        "AND used_at IS NULL AND expires_at > %(now)s RETURNING user_id",
+        {"hash": token_hash, "purpose": purpose, "now": now},
+    ).fetchone()
+    return row["user_id"] if row else None
+
+
+def insert_mail(conn: psycopg.Connection, mail_id: UUID, token_id: UUID, recipient: str, name: str) -> None:
+    conn.execute("INSERT INTO mail_outbox (id, token_id, recipient, name) VALUES (%s, %s, %s, %s)",
+                 (mail_id, token_id, recipient, name))
+
+
+def lock_pending_mail(conn: psycopg.Connection, mail_ids: list[UUID] | None, limit: int) -> list[dict[str, Any]]:
+    only_these = " AND m.id = ANY(%(ids)s)" if mail_ids is not None else ""
+    return conn.execute(
+        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose, e.used_at, e.expires_at "
+        "FROM mail_outbox AS m "
+        f"JOIN email_tokens AS e ON e.id = m.token_id WHERE m.sent_at IS NULL{only_these} "
+        "ORDER BY m.created_at LIMIT %(limit)s FOR UPDATE OF m SKIP LOCKED",
+        {"ids": mail_ids, "limit": limit},
+    ).fetchall()
+
+
+def mark_mail_sent(conn: psycopg.Connection, mail_id: UUID) -> None:
+    conn.execute("UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = %s",
+                 (mail_id,))
+
+
+def mark_mail_dropped(conn: psycopg.Connection, mail_id: UUID, reason: str) -> None:
+    """Never to be sent: its link no longer works (used, replaced or expired while the email waited)."""
+    conn.execute("UPDATE mail_outbox SET sent_at = now(), last_error = %s WHERE id = %s", (f"not sent: {reason}", mail_id))
+
+
+def mark_mail_failed(conn: psycopg.Connection, mail_id: UUID, error: str) -> None:
+    conn.execute("UPDATE mail_outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s", (error[:1000], mail_id))
+
+
+def oldest_email_token_since(conn: psycopg.Connection, user_id: UUID, purpose: str, since: datetime,
+                             requested_only: bool) -> datetime:
+    only = " AND requested" if requested_only else ""
+    return conn.execute(
+        f"SELECT min(created_at) AS oldest FROM email_tokens WHERE user_id = %s AND purpose = %s AND created_at > %s{only}",
+        (user_id, purpose, since),
+    ).fetchone()["oldest"]

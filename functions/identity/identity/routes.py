@@ -4,10 +4,17 @@
 from eduplatform.dispatch import domain_handler
 
 ROUTES = {
+    "POST /forgot-password": "identity.handlers.forgot_password",
     "POST /login": "identity.handlers.login",
+    "POST /logout": "identity.handlers.logout",
+    "POST /logout/all": "identity.handlers.logout_all",
     "GET /me": "identity.handlers.me",
     "GET /admin/teachers/pending": "identity.handlers.pending_teachers",
+    "POST /refresh": "identity.handlers.refresh",
     "POST /register": "identity.handlers.register",
+    "POST /resend-verification": "identity.handlers.resend_verification",
+    "POST /reset-password": "identity.handlers.reset_password",
+    "POST /verify-email": "identity.handlers.verify_email",
     "PATCH /admin/users/{user_id}/verify": "identity.handlers.verify_teacher",
 }
 

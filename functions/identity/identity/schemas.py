@@ -36,9 +36,45 @@ class LoginRequest(BaseModel):
     password: Annotated[multi_line_text(max_length=1024, min_length=1), Field(repr=False)]
 
 
+# An opaque token a client hands back: a refresh token (43 URL-safe characters) or an email link's
+# token (43 as well); the bound leaves room for neither more nor other characters.
+OpaqueToken = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", repr=False)]
+
+
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Lifetime of the access token in seconds")
+    refresh_token: str = Field(description="Single-use token for POST /refresh (valid 30 days by default)")
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: OpaqueToken
+
+
+class EmailTokenRequest(BaseModel):
+    token: OpaqueToken
+
+
+class ForgotPasswordRequest(BaseModel):
+    email: Email
+
+
+class ResetPasswordRequest(BaseModel):
+    token: OpaqueToken
+    new_password: NewPassword
+
+
+class Accepted(BaseModel):
+    """A request taken; what follows happens by email."""
+
+    message: str
+
+
+class EmailVerified(BaseModel):
+    id: UUID
+    email: str
+    email_verified: Literal[True] = True
 
 
 class UserOut(BaseModel):
@@ -47,6 +83,7 @@ class UserOut(BaseModel):
     name: str
     role: Literal["student", "teacher", "admin"]
     is_verified: bool
+    email_verified: bool
     created_at: Timestamp
 
 

@@ -179,6 +179,9 @@ def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Calla
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict, context: LambdaContext) -> dict:
+        if not event.get("Records"):  # nothing to do (`make up` warms consumers this way)
+            logger.info("empty batch")
+            return {"batchItemFailures": []}
         response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
         logger.info("batch processed", extra={"records": len(event.get("Records", [])),
                                               "failed": len(response.get("batchItemFailures", []))})

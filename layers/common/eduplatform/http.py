@@ -30,13 +30,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN, INVALID as INVALID_CURSOR
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
+from eduplatform.settings import get_settings
 from eduplatform.types import OFFSET_MAX, PAGE_SIZE_MAX
 
-CORS = CORSConfig(
-    allow_origin="*",
-    allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-    max_age=600,
-)
+def cors_config() -> CORSConfig:
+    """CORS for the origins of CORS_ALLOWED_ORIGINS (the CorsAllowedOrigins parameter): "*" or a comma-separated list."""
+    origins = [origin.strip() for origin in get_settings().cors_allowed_origins.split(",") if origin.strip()] or ["*"]
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+
+
+CORS = cors_config()
 ALLOWED_METHODS = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
 BEARER_AUTH = [{"bearerAuth": []}]
 
@@ -49,6 +58,14 @@ class Conflict(ServiceError):
 class PaymentRequired(ServiceError):
     def __init__(self, msg: str) -> None:
         super().__init__(402, msg)
+
+
+class TooManyRequests(ServiceError):
+    """429 with ``Retry-After`` (whole seconds)."""
+
+    def __init__(self, msg: str, retry_after: int) -> None:
+        super().__init__(429, msg)
+        self.retry_after = max(1, int(retry_after))
 
 
 class ErrorDetail(BaseModel):
@@ -64,6 +81,7 @@ ERROR_DESCRIPTIONS = {
     404: "Not found",
     409: "Conflicts with the current state",
     422: "Invalid request",
+    429: "Too many requests; Retry-After says when to try again",
 }
 
 
@@ -115,6 +133,12 @@ def create_app() -> APIGatewayRestResolver:
     def _service_error(exc: ServiceError) -> Response:
         return error_response(exc.status_code, exc.msg)
 
+    @app.exception_handler(TooManyRequests)
+    def _too_many_requests(exc: TooManyRequests) -> Response:
+        response = error_response(429, exc.msg)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     # Powertools routes both an unmatched path and a raised NotFoundError here.
     @app.not_found
     def _not_found(exc: Exception) -> Response:
@@ -130,7 +154,7 @@ def create_app() -> APIGatewayRestResolver:
     return app
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext], dict]:
+def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> Callable[[dict, LambdaContext], dict]:
     """The Lambda entry point for a resolver: structured logs and one EMF record per request.
 
     The EMF record (Requests, Duration, ResponseSize by service/route/method/status) is what
@@ -138,6 +162,10 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
     record on a cold start. The last line of defence: an exception nothing expected is logged
     with its stack trace and answered ``500 {"detail", "request_id"}``, never with its text,
     so API Gateway's own 502 only ever means the function itself died.
+
+    Every response carries ``X-Content-Type-Options: nosniff``; ``Cache-Control: no-store`` is
+    added to the answers of authenticated requests (an Authorization header) and, with
+    ``no_store=True``, of every request of the route (those handing out tokens).
     """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -151,10 +179,23 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, LambdaContext
         except Exception:
             logger.exception("unhandled error", extra={"request_id": context.aws_request_id})
             response = internal_error_response(event, context.aws_request_id)
+        _security_headers(response, no_store or _carries_credentials(event))
         _record_request(context, method, route, response.get("statusCode", 500), started, len(response.get("body") or ""))
         return response
 
     return handler
+
+
+def _carries_credentials(event: dict) -> bool:
+    return any(name.lower() == "authorization" for name in (event.get("headers") or {}))
+
+
+def _security_headers(response: dict, no_store: bool) -> None:
+    extra = {"X-Content-Type-Options": "nosniff", **({"Cache-Control": "no-store"} if no_store else {})}
+    if response.get("multiValueHeaders") is not None:
+        response["multiValueHeaders"].update({name: [value] for name, value in extra.items()})
+    else:
+        response.setdefault("headers", {}).update(extra)
 
 
 INTERNAL_ERROR = "Internal server error"
@@ -170,7 +211,8 @@ def _json_response(event: dict, status: int, body: dict[str, Any]) -> dict:
     origin = next((value for name, value in (event.get("headers") or {}).items() if name.lower() == "origin"), None)
     return {
         "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, **CORS.to_dict(origin)},
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, "X-Content-Type-Options": "nosniff",
+                    **CORS.to_dict(origin)},
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
@@ -302,3 +344,12 @@ def created(body: BaseModel) -> Response:
 
 def no_content() -> Response:
     return Response(status_code=204, body="")
+
+
+def accepted(body: BaseModel) -> Response:
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
+
+
+def source_ip(app: APIGatewayRestResolver) -> str:
+    """The client's address as API Gateway saw it (requestContext.identity.sourceIp)."""
+    return app.current_event.request_context.identity.source_ip or "unknown"

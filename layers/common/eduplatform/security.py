@@ -1,6 +1,9 @@
 """Password hashing (bcrypt) and access tokens (JWT)."""
 
-import time
+import base64
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -8,6 +11,7 @@ from uuid import UUID
 import bcrypt
 import jwt
 
+from eduplatform import clock
 from eduplatform.settings import get_settings
 
 BCRYPT_MAX_PASSWORD_BYTES = 72
@@ -28,6 +32,7 @@ class Principal:
     user_id: UUID
     role: Role
     is_verified: bool
+    email_verified: bool = False
 
 
 class InvalidToken(Exception):
@@ -72,15 +77,17 @@ def jwt_secret() -> str:
     return secret
 
 
-def issue_token(user_id: UUID, role: Role, is_verified: bool, now: float | None = None) -> str:
+def issue_token(user_id: UUID, role: Role, is_verified: bool, now: float | None = None,
+                email_verified: bool = False) -> str:
     settings = get_settings()
-    issued_at = int(now if now is not None else time.time())
+    issued_at = int(now if now is not None else clock.now())
     claims = {
         "sub": str(user_id),
         "iat": issued_at,
         "exp": issued_at + settings.jwt_ttl_seconds,
         "role": str(role),
         "is_verified": bool(is_verified),
+        "email_verified": bool(email_verified),
     }
     return jwt.encode(claims, jwt_secret(), algorithm=settings.jwt_algorithm)
 
@@ -89,20 +96,51 @@ def decode_token(token: str) -> Principal:
     settings = get_settings()
     secret = jwt_secret()
     try:
+        # Expiry is checked against eduplatform.clock (the wall clock outside tests), not PyJWT's own.
         claims = jwt.decode(
             token,
             secret,
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["sub", "iat", "exp", "role"]},
+            options={"require": ["sub", "iat", "exp", "role"], "verify_exp": False, "verify_iat": False},
         )
-        if claims["iat"] > time.time() + 5:
+        now = clock.now()
+        if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float):
+            raise InvalidToken("Could not validate credentials")
+        if claims["exp"] <= now:
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        if claims["iat"] > now + 5:
             raise InvalidToken("Token issued in the future")
         return Principal(
             user_id=UUID(str(claims["sub"])),
             role=Role(claims["role"]),
             is_verified=claims.get("is_verified") is True,
+            email_verified=claims.get("email_verified") is True,
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("Token has expired") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError, KeyError) as exc:
         raise InvalidToken("Could not validate credentials") from exc
+
+
+# ---- opaque tokens: refresh tokens, email links -----------------------------------------------
+
+def new_opaque_token() -> str:
+    """256 random bits, URL-safe (43 characters): a refresh token."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> bytes:
+    """What the database keeps of an opaque token: its SHA-256 (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def email_link_token(token_id: UUID, purpose: str) -> str:
+    """The token an email link carries, derived from its row id with a key of the JWT secret.
+
+    Neither the database nor the mail outbox ever holds it: the row keeps its SHA-256 and the
+    outbox its id, and the mailer derives it again when it writes the email (HMAC-SHA256: 256
+    bits nobody can compute from the id without the secret).
+    """
+    key = hmac.new(jwt_secret().encode(), b"eduplatform email link tokens", hashlib.sha256).digest()
+    mac = hmac.new(key, f"{purpose}:{token_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

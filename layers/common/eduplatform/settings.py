@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(default=None, min_length=32)
     jwt_secret_parameter: str | None = None
     jwt_algorithm: str = "HS256"
-    jwt_ttl_seconds: int = Field(default=3600, gt=0)
+    # The access token's lifetime (API.md v2: `expires_in`, default 900 s).
+    jwt_ttl_seconds: int = Field(default=900, gt=0)
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
     db_connect_timeout_seconds: int = Field(default=3, gt=0)
     # Redis for the hot public reads (eduplatform.cache); none when empty. The prefix keeps the
@@ -34,6 +35,26 @@ class Settings(BaseSettings):
     cache_key_prefix: str = ""
     # HMAC key of list cursors (eduplatform.cursors): template parameter CursorSigningKey.
     cursor_signing_key: str | None = Field(default=None, min_length=32)
+
+    # ---- sessions, account recovery, abuse limits (issue 14) ----
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    email_token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    password_reset_ttl_seconds: int = Field(default=3600, gt=0)
+    # SES sender (on AWS a verified identity) and the front end's pages the emails link to.
+    email_sender: str = "no-reply@eduplatform.local"
+    app_base_url: str = "http://localhost:5173"
+    # Per-account lockout and per-IP limits, counted in Redis (LIMITS_URL, else CACHE_URL).
+    limits_url: str | None = None
+    login_failures_max: int = Field(default=5, gt=0)
+    login_lockout_window_seconds: int = Field(default=15 * 60, gt=0)
+    login_per_ip_per_minute: int = Field(default=20, gt=0)
+    register_per_ip_per_minute: int = Field(default=5, gt=0)
+    # POST /forgot-password answers no sooner than this after it started, known email or not.
+    forgot_password_response_seconds: float = Field(default=0.3, ge=0, le=5)
+    # CORS: "*" or a comma-separated list of origins.
+    cors_allowed_origins: str = "*"
+    # Tests only: seconds added to the wall clock (eduplatform.clock); the template never sets it.
+    clock_offset_seconds: int = 0
 
     identity_db_url: str | None = None
     course_db_url: str | None = None
