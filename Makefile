@@ -17,25 +17,35 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url migrate seed rebuild-read-models loadtest template openapi layer-requirements test test-tools test-unit test-e2e fuzz lint
+.PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
 	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
 	@echo "make url     print the API base URL of the running stack"
 	@echo "make down    stop what make up started"
+	@echo "make sync    push the handlers/domain/layer code changed since the last deploy to the running stack (no sam deploy)"
+	@echo "make watch   make sync on every save"
+	@echo "make invoke ROUTE='GET /courses/{course_id}' [PATH_PARAMS='course_id=..'] [QUERY='limit=5'] [BODY='{..}'] [ROLE=admin|teacher|student] [TOKEN=..]"
+	@echo "             run one route's handler in-process against the dev databases (no emulator) and print the response"
+	@echo "make logs FN=<domain or function logical id> [SINCE=10m]   follow the function's log group in the emulator"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make rebuild-read-models                     refill enrollment's and payment's read models from the running stack"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
-	@echo "make migrate / template / openapi / layer-requirements / lint"
+	@echo "make lock [UPGRADE=1]  resolve every transitive dependency, with hashes, into requirements.lock and the layer's requirements.txt"
+	@echo "make migrate / template / openapi / lint"
 
-$(INSTALLED): pyproject.toml
+# The venv holds exactly requirements.lock (every transitive dependency, hash-checked), which
+# `make lock` resolves from pyproject.toml; a pyproject.toml changed since then stops here.
+$(INSTALLED): pyproject.toml requirements.lock
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH, or pyenv's 3.12)"; exit 1; }
+	@$(PYTHON312) -m infra.lock --check
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip check
 	@touch $@
 
 install: $(INSTALLED)
@@ -49,6 +59,23 @@ down: $(INSTALLED)
 
 url: $(INSTALLED)
 	@$(PY) -m infra.local.stack url
+
+# `make sync [STACK=eduplatform-e2e]`: the code changed since the last deploy, straight into the emulator's functions.
+sync: $(INSTALLED)
+	@$(PY) -m infra.local.sync $(if $(STACK),--stack $(STACK))
+
+watch: $(INSTALLED)
+	@$(PY) -m infra.local.sync --watch $(if $(STACK),--stack $(STACK))
+
+# Command-line variables reach the recipe's environment: the shell quotes ROUTE and BODY, whatever they hold.
+invoke: $(INSTALLED)
+	@test -n "$(ROUTE)" || { echo "usage: make invoke ROUTE='GET /courses/{course_id}' PATH_PARAMS='course_id=<uuid>' [QUERY='name=value ..'] [BODY='{..}'] [ROLE=admin|teacher|student] [TOKEN=..]"; exit 2; }
+	@$(PY) -m infra.local.invoke "$$ROUTE" $(foreach p,$(PATH_PARAMS),--path '$(p)') $(foreach q,$(QUERY),--query '$(q)') \
+		$(if $(BODY),--body "$$BODY") $(if $(ROLE),--as $(ROLE)) $(if $(TOKEN),--token "$$TOKEN")
+
+logs: $(INSTALLED)
+	@test -n "$(FN)" || { echo "usage: make logs FN=<domain or function logical id> [SINCE=10m] [STACK=..]"; exit 2; }
+	@$(PY) -m infra.local.logs "$(FN)" $(if $(SINCE),--since $(SINCE)) $(if $(STACK),--stack $(STACK))
 
 migrate: $(INSTALLED)
 	$(PY) -m infra.migrate
@@ -76,17 +103,21 @@ template: openapi
 openapi: $(INSTALLED)
 	$(PY) -m infra.openapi
 
-layer-requirements: $(INSTALLED)
-	$(PY) -m infra.layer_requirements
+# Resolve every transitive dependency again, with hashes: requirements.lock and the layer's
+# requirements.txt (infra/lock.py). UPGRADE=1: the newest versions pyproject.toml allows.
+lock:
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "$$($(PYTHON312) -m infra.lock --uv)"
+	$(PY) -m infra.lock $(if $(UPGRADE),--upgrade)
 
 lint: $(INSTALLED)
 	$(PY) -m infra.template.generate --check
 	$(PY) -m infra.template.env_json --check
 	$(PY) -m infra.openapi --check
-	$(PY) -m infra.layer_requirements --check
+	$(PY) -m infra.lock --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
-# Prometheus and promtool for the metrics tests (Debian's package; installed when missing and root).
+# Prometheus/promtool (metrics tests) and chromium (Swagger UI browser test): Debian packages, installed when missing and root.
 test-tools:
 	@infra/local/test_tools.sh
 

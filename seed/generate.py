@@ -6,8 +6,9 @@
 Volumes (scale 1): 1 admin, 50,000 users (user{i}@example.com; i < 10,000 are teachers,
 the first 7,000 of them verified; the rest students), 100,000 courses by verified
 teachers, 3-5 modules for each of the 10,000 oldest courses with 3-8 lessons each, ~100,000
-reviews (40% fives; avg_rating/review_count kept right), 200,000 enrollments (60% on free
-courses), 50,000 completed payments for paid courses, each linked to its student's
+reviews (40% fives; avg_rating/review_count kept right), 12 categories (every course in the
+one of its topic), 200,000 enrollments (60% on free courses; each course's enrollment_count
+kept right), 50,000 completed payments for paid courses, each linked to its student's
 enrollment. Every password is `password123`. created_at values spread over the past two
 years. The same --random-seed gives the same data (ids included).
 
@@ -51,13 +52,15 @@ RATING_WEIGHTS = {5: 40, 4: 25, 3: 15, 2: 10, 1: 10}
 HISTORY = timedelta(days=730)
 PASSWORD = "password123"
 ADMIN_EMAIL = "admin@eduplatform.com"
+CATEGORY_NAMESPACE = uuid.UUID("6f1d9a3c-5b2e-4c7a-9e41-0d8b2f6a7c15")
 
 # Tables each domain's seed fills, in load order, with the columns COPY writes.
 TABLES = {
     "identity": {"users": ("id", "email", "password_hash", "name", "role", "is_verified", "email_verified", "created_at")},
     "course": {
+        "categories": ("id", "slug", "name"),
         "courses": ("id", "teacher_id", "title", "description", "is_free", "price", "duration_minutes", "level",
-                    "rating_sum", "review_count", "avg_rating", "created_at"),
+                    "rating_sum", "review_count", "avg_rating", "created_at", "category_id", "enrollment_count"),
         "modules": ("id", "course_id", "title", "position", "created_at"),
         "lessons": ("id", "module_id", "title", "content", "video_url", "duration_minutes", "position", "created_at"),
         "reviews": ("id", "course_id", "student_id", "rating", "comment", "created_at"),
@@ -95,7 +98,7 @@ class Generator:
     def build(self) -> Dataset:
         data = Dataset()
         teachers, verified, students = self.users(data)
-        courses = self.courses(data, verified)
+        courses = self.courses(data, verified, self.categories(data))
         self.curriculum(data, courses[: self.volume("courses_with_curriculum")])
         self.reviews(data, courses, students)
         self.enrollments_and_payments(data, courses, students)
@@ -120,7 +123,17 @@ class Generator:
         data.rows["users"] = rows
         return teachers, verified, students
 
-    def courses(self, data: Dataset, teacher_ids: Sequence[uuid.UUID]) -> list[tuple]:
+    def categories(self, data: Dataset) -> dict[str, uuid.UUID]:
+        """The categories, with ids derived from their slugs (the same in every seeded database); topic -> id."""
+        rows, by_topic = [], {}
+        for slug, (name, topics) in vocabulary.CATEGORIES.items():
+            category_id = uuid.uuid5(CATEGORY_NAMESPACE, slug)
+            rows.append((category_id, slug, name))
+            by_topic.update(dict.fromkeys(topics, category_id))
+        data.rows["categories"] = rows
+        return by_topic
+
+    def courses(self, data: Dataset, teacher_ids: Sequence[uuid.UUID], category_of: dict[str, uuid.UUID]) -> list[tuple]:
         rng = self.rng
         created = sorted(self.moment() for _ in range(self.volume("courses")))
         rows = []
@@ -131,9 +144,10 @@ class Generator:
             description = f"{title}: {rng.choice(vocabulary.DESCRIPTION_PHRASES)} and {rng.choice(vocabulary.DESCRIPTION_PHRASES)}."
             is_free = rng.random() < FREE_COURSE_SHARE
             price = None if is_free else rng.choice(PRICES)
-            # rating_sum, review_count, avg_rating are filled in once reviews exist.
+            # rating_sum, review_count, avg_rating are filled in once reviews exist, enrollment_count
+            # once enrollments do.
             rows.append([self.new_id(), rng.choice(teacher_ids), title, description, is_free, price,
-                         rng.randrange(30, 1200, 15), level, 0, 0, None, created_at])
+                         rng.randrange(30, 1200, 15), level, 0, 0, None, created_at, category_of[topic], 0])
         data.rows["courses"] = rows
         return rows  # oldest first
 
@@ -196,6 +210,7 @@ class Generator:
                 if position < pays:
                     payment_id = self.new_id()
                     payments.append((payment_id, student_id, course[0], course[5], "completed", enrolled_at - timedelta(seconds=30)))
+                course[13] += 1  # enrollment_count, as the course domain counts EnrollmentCreated events
                 status = rng.choice(("enrolled", "enrolled", "in_progress", "completed"))
                 enrollments.append((self.new_id(), student_id, course[0], payment_id, status, enrolled_at))
         data.rows["enrollments"] = enrollments

@@ -26,3 +26,19 @@ REVIEW_COMMENTS = (
     "Great course!", "Very clear explanations.", "Too fast for me.", "Loved the projects.",
     "Could use more examples.", "Exactly what I needed.", "Solid introduction.", None, None,
 )
+# The seeded categories (slug: name and the topics whose courses it holds); every topic is in one.
+CATEGORIES = {
+    "programming": ("Programming", ("Python", "JavaScript", "TypeScript", "Rust", "Go", "Kotlin", "Algorithms")),
+    "data-ai": ("Data & AI", ("SQL", "PostgreSQL", "Machine Learning", "Deep Learning", "Data Science", "Statistics")),
+    "cloud-devops": ("Cloud & DevOps", ("Docker", "Kubernetes", "Cloud Computing", "AWS", "Serverless")),
+    "security-networking": ("Security & Networking", ("Cybersecurity", "Networking")),
+    "mathematics": ("Mathematics", ("Linear Algebra", "Calculus")),
+    "web-development": ("Web Development", ("Web Design", "React", "Django", "FastAPI")),
+    "music": ("Music", ("Guitar", "Piano")),
+    "languages": ("Languages", ("Spanish", "French", "Japanese")),
+    "business": ("Business", ("Public Speaking", "Project Management", "Accounting", "Marketing", "Copywriting",
+                              "Excel", "Negotiation", "Leadership")),
+    "art-design": ("Art & Design", ("Photography", "Drawing", "Watercolor", "Blender", "Product Design")),
+    "health-lifestyle": ("Health & Lifestyle", ("Cooking", "Nutrition", "Yoga", "Chess")),
+    "game-development": ("Game Development", ("Game Development", "Unity")),
+}

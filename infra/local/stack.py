@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import yaml
+
 from infra.config import (
     DOMAINS,
     EMULATOR_URL,
@@ -221,15 +223,57 @@ def stop_metrics_bridge() -> bool:
 
 # ---- build and deploy ---------------------------------------------------------------------
 
-def sources_digest() -> str:
-    digest = hashlib.sha256()
+def source_files(root: Path = ROOT) -> dict[str, bytes]:
+    """Every file the build is made from (relative path -> content), in a stable order."""
+    files: dict[str, bytes] = {}
     for source in SOURCES:
-        path = ROOT / source
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for file in files:
-            digest.update(str(file.relative_to(ROOT)).encode())
-            digest.update(file.read_bytes())
+        path = root / source
+        found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for file in found:
+            files[str(file.relative_to(root))] = file.read_bytes()
+    return files
+
+
+def sources_digest(files: dict[str, bytes] | None = None) -> str:
+    digest = hashlib.sha256()
+    for name, content in (source_files() if files is None else files).items():
+        digest.update(name.encode())
+        digest.update(content)
     return digest.hexdigest()
+
+
+def deployment_key(digest: str, parameters_digest: str) -> str:
+    """What a stack's deploy marker holds: the sources it was deployed from and its parameters."""
+    return hashlib.sha256(f"{digest}:{parameters_digest}".encode()).hexdigest()
+
+
+def parameters_digest(parameters: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
+
+
+def deploy_marker(name: str) -> Path:
+    return STATE_DIR / f"deployed-{name}.sha256"
+
+
+def sync_manifest(name: str) -> Path:
+    """The content hash of every source file as deployed to a stack (`make sync` pushes the difference)."""
+    return STATE_DIR / f"deployed-{name}.sources.json"
+
+
+def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash: str) -> None:
+    from infra.local.events import SourceError, template_signature
+
+    signatures = {}
+    for path, content in files.items():
+        try:
+            signature = template_signature(path, content)
+        except SourceError:
+            signature = "unparsable"
+        if signature is not None:
+            signatures[path] = signature
+    manifest = {"parameters": parameters_hash, "templates": signatures,
+                "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}}
+    sync_manifest(name).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def run_sam(arguments: list[str]) -> None:
@@ -269,17 +313,97 @@ def stack_outputs(name: str) -> dict[str, str] | None:
     return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
 
 
-def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local") -> None:
-    marker = STATE_DIR / f"deployed-{name}.sha256"
-    wanted = hashlib.sha256((digest + json.dumps(parameters, sort_keys=True)).encode()).hexdigest()
-    if marker.exists() and marker.read_text() == wanted and stack_outputs(name) is not None:
+# The emulator's REST API id is pinned to the stack's name (MiniStack's `ms-custom-id` tag), so
+# the local URL survives `make down`/`make up` and emulator restarts. A stack-level tag given
+# only by this launcher: MiniStack copies stack tags onto the RestApi it creates, and
+# template.yaml and the AWS config (samconfig's default) never carry it.
+API_ID_TAG = "ms-custom-id"
+
+
+def pinned_api_id(name: str) -> str:
+    return name
+
+
+def deploy_command(name: str, parameters: dict[str, str], config_env: str = "local") -> list[str]:
+    """The `sam deploy` arguments of an emulator deploy (always an emulator: this is the local launcher)."""
+    overrides = [f"{key}={value}" for key, value in parameters.items()]
+    return ["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides,
+            "--tags", f"{API_ID_TAG}={pinned_api_id(name)}"]
+
+
+class _LongFormLoader(yaml.SafeLoader):
+    """Reads a template with CloudFormation's short-form tags as the long form (`!Ref X` -> {"Ref": "X"})."""
+
+
+def _long_form(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict:
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if tag == "Ref" else f"Fn::{tag}": value}
+
+
+_LongFormLoader.add_multi_constructor("!", _long_form)
+
+
+def api_definition_digest(template: dict) -> str:
+    """The API's routes as a template declares them (the REST API's definition is built from them), in long form.
+
+    The same for the work tree's template and the one `sam deploy` uploaded (long form, with
+    SAM's Metadata added), when the routes are the same.
+    """
+    api = {logical_id: properties.get("Events") for logical_id, properties in serverless_functions(template).items()}
+    api["Api"] = template["Resources"]["Api"]["Properties"]
+    return hashlib.sha256(json.dumps(api, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def read_long_form(text: str) -> dict:
+    return yaml.load(text, Loader=_LongFormLoader)
+
+
+def remove_stack_for_new_api(name: str, outputs: dict[str, str] | None, template: dict | None = None) -> None:
+    """Delete a deployed stack whose REST API an update could not keep under its pinned id.
+
+    MiniStack replaces a REST API whose definition (the routes) changed by creating the new one
+    before deleting the old, which a pinned id refuses as "already in use"; and a stack deployed
+    before the id was pinned keeps its random id. Either way the stack is deleted and created anew
+    (its databases are outside it and keep their data). The routes deployed are read from the
+    stack's own template (GetTemplate), so no local state is needed to tell.
+    """
+    if outputs is None:
+        return
+    client = aws_client("cloudformation")
+    wanted = api_definition_digest(template or read_long_form((BUILD_DIR / "template.yaml").read_text()))
+    deployed = read_long_form(client.get_template(StackName=name, TemplateStage="Original")["TemplateBody"])
+    if outputs.get("ApiId") == pinned_api_id(name) and api_definition_digest(deployed) == wanted:
+        return
+    log(f"stack {name}: the API's routes changed (or its id is not pinned); deleting the stack to recreate its API")
+    client.delete_stack(StackName=name)
+    client.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+
+
+def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local",
+           files: dict[str, bytes] | None = None) -> None:
+    marker = deploy_marker(name)
+    parameters_hash = parameters_digest(parameters)
+    wanted = deployment_key(digest, parameters_hash)
+    outputs = stack_outputs(name)
+    if marker.exists() and marker.read_text() == wanted and outputs is not None:
+        if "templates" not in (json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}):
+            # Deployed from exactly these sources (the marker says so): what `make sync` compares with.
+            record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
         log(f"stack {name} is up to date")
         return
     started = time.monotonic()
-    overrides = [f"{key}={value}" for key, value in parameters.items()]
-    run_sam(["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides])
+    remove_stack_for_new_api(name, outputs)
+    run_sam(deploy_command(name, parameters, config_env))
     apply_reserved_concurrency(name, parameters)
     marker.write_text(wanted)
+    record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
     log(f"sam deploy {name}: {time.monotonic() - started:.1f}s")
 
 
@@ -359,11 +483,22 @@ def deploy_stack(name: str, parameters: dict[str, str]) -> str:
 
 def publish(name: str, parameters: dict[str, str], config_env: str = "local") -> str:
     """Build and deploy the app into the running emulator and make sure the admin exists: the API URL."""
-    digest = sources_digest()
+    files = source_files()
+    digest = sources_digest(files)
     build(digest, config_env)
-    deploy(name, parameters, digest, config_env)
+    deploy(name, parameters, digest, config_env, files)
     bootstrap_admin(name)
     return api_url(name)
+
+
+def local_parameters() -> dict[str, str]:
+    """samconfig's local parameters, each domain's database replaced by <DOMAIN>_DB_URL when that is set."""
+    parameters = dict(deploy_parameters("local"))
+    for domain in DOMAINS:
+        override = os.environ.get(f"{domain.upper()}_DB_URL")
+        if override:
+            parameters[PARAMETER_FOR_DOMAIN[domain]] = override
+    return parameters
 
 
 def warm_functions(stack: str, width: int | None) -> None:
@@ -383,10 +518,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=WARM_INSTANCES,
                         help="warm instances per function after `up` (default: each function's own number)")
     args = parser.parse_args(argv)
-    name = stack_name("local")
+    # STACK=<name> and <DOMAIN>_DB_URL=...: a second local stack on other databases (as `make migrate` takes them).
+    name = os.environ.get("STACK") or stack_name("local")
     if args.command == "up":
         started = time.monotonic()
-        url = deploy_stack(name, deploy_parameters("local"))
+        url = deploy_stack(name, local_parameters())
         warm_functions(name, args.warm)
         if start_metrics_bridge(name):
             log(f"metrics bridge started on http://127.0.0.1:{METRICS_PORT}/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")

@@ -13,7 +13,7 @@ import random
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
@@ -49,6 +49,8 @@ class ClientsSession(requests.Session):
 class Api:
     url: str
     session: requests.Session
+    parameters: dict[str, str] = field(default_factory=dict)  # what the stack was deployed with
+    owns_emulator: bool = False  # the session started the emulator (and may restart it)
 
     def request(self, method: str, path: str, token: str | None = None, json=None, headers=None, **kwargs) -> requests.Response:
         all_headers = dict(headers or {})
@@ -81,7 +83,7 @@ def api(e2e_database_urls) -> Api:
         try:
             url = stack.deploy_stack(E2E_STACK, parameters)
             with ClientsSession() as session:
-                yield Api(url=url, session=session)
+                yield Api(url=url, session=session, parameters=parameters, owns_emulator=emulator_started_here)
         finally:
             if emulator_started_here:
                 stack.stop_emulator()

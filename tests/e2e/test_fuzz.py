@@ -48,11 +48,14 @@ INTERNALS = re.compile(
 )
 
 sent: Counter[str] = Counter()
+SWAGGER_UI = "/docs"
 
 
 @schemathesis.check
 def no_internals_in_responses(ctx, response, case) -> None:
     sent[f"{response.status_code}"] += 1
+    if case.path == SWAGGER_UI and (response.headers.get("content-type") or [""])[0].startswith("text/html"):
+        return  # the page inlines Swagger UI's own JavaScript, whose words (stackTrace, Error: ...) are not ours
     found = INTERNALS.search(response.text or "")
     if found:
         raise AssertionError(f"{case.method} {case.path} answered {response.status_code} with internals "

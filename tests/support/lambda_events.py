@@ -2,11 +2,12 @@
 
 import importlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from infra.local import events
 
 
 @dataclass
@@ -37,39 +38,11 @@ def _route_of(module: Any) -> tuple[str, str]:
     return method.upper(), path
 
 
-def proxy_event(method: str, resource: str, path_params: dict[str, str] | None = None, *, body: Any = None,
-                query: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                token: str | None = None) -> dict[str, Any]:
-    path_params = {k: str(v) for k, v in (path_params or {}).items()}
-    path = re.sub(r"\{(\w+)\}", lambda m: path_params[m.group(1)], resource)
-    all_headers = {"Content-Type": "application/json", "Origin": "http://localhost:5173"}
-    if token:
-        all_headers["Authorization"] = f"Bearer {token}"
-    all_headers.update(headers or {})
-    if body is not None and not isinstance(body, str):
-        body = json.dumps(body)
-    query_params = {k: str(v) for k, v in (query or {}).items()} or None
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query_params,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query_params or {}).items()} or None,
-        "pathParameters": path_params or None,
-        "stageVariables": None,
-        # As API Gateway (and the emulator, from X-Forwarded-For) fills it.
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "test", "requestId": str(uuid.uuid4()),
-                           "identity": {"sourceIp": _source_ip(all_headers)}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
+def proxy_event(method: str, resource: str, path_params: dict[str, str] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The API Gateway event of `make invoke` (infra/local/events.py), from a browser's origin as the tests call it."""
+    headers = {"Origin": "http://localhost:5173", **(kwargs.pop("headers", None) or {})}
+    return events.proxy_event(method, resource, path_params, headers=headers, stage="test", **kwargs)
 
-
-def _source_ip(headers: dict[str, str]) -> str:
-    forwarded = next((value for name, value in headers.items() if name.lower() == "x-forwarded-for"), "")
-    return forwarded.split(",")[0].strip() or "127.0.0.1"
 
 
 def call(module_name: str, path_params: dict[str, Any] | None = None, **kwargs: Any) -> ApiResponse:

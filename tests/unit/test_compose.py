@@ -66,7 +66,7 @@ def test_the_project_image_is_python_312_and_installs_the_pinned_dependencies():
     base = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE).group(1)
     # MiniStack runs the functions in its own interpreter: it must be the template's runtime.
     assert base.startswith("python:3.12.") and "python3.12" in (ROOT / "template.yaml").read_text()
-    assert "pip install '.[dev]'" in dockerfile
+    assert "pip install --require-hashes --no-deps -r requirements.lock" in dockerfile
 
 
 def test_ports():

@@ -27,7 +27,7 @@ CREATE_REVIEW = "course.handlers.create_review"
 LIST_REVIEWS = "course.handlers.list_course_reviews"
 
 COURSE_FIELDS = {"id", "teacher_id", "title", "description", "is_free", "price", "duration_minutes", "level",
-                 "avg_rating", "review_count", "created_at"}
+                 "avg_rating", "review_count", "created_at", "category_id"}
 MODULE_FIELDS = {"id", "course_id", "title", "order", "created_at"}
 LESSON_FIELDS = {"id", "module_id", "title", "content", "video_url", "duration_minutes", "order", "created_at"}
 REVIEW_FIELDS = {"id", "student_id", "course_id", "rating", "comment", "created_at"}
@@ -169,7 +169,7 @@ def test_catalogue_total_follows_inserts_deletes_and_truncation(course_db, teach
         conn.execute("TRUNCATE courses CASCADE")
         assert call(LIST).json()["total"] == 0
     new_course(teacher.token)
-    assert call(LIST).json() | {"items": None} == {"items": None, "total": 1}
+    assert call(LIST).json() | {"items": None} == {"items": None, "total": 1, "next_cursor": None}
 
 
 # ---- GET /courses/my ---------------------------------------------------------------------------------------------
@@ -182,12 +182,12 @@ def test_my_courses_lists_only_the_callers_courses_newest_first(course_db, teach
     assert body["total"] == 2
     assert [item["id"] for item in body["items"]] == [second["id"], first["id"]]
     page = call(MY, token=teacher.token, query={"limit": 1, "offset": 1}).json()
-    assert page == {"items": [first], "total": 2}
+    assert page == {"items": [first], "total": 2, "next_cursor": None}
 
 
 def test_my_courses_of_an_unverified_teacher_is_an_empty_list(course_db, token_for):
     response = call(MY, token=token_for("teacher", is_verified=False))
-    assert response.status == 200 and response.json() == {"items": [], "total": 0}
+    assert response.status == 200 and response.json() == {"items": [], "total": 0, "next_cursor": None}
 
 
 def test_my_courses_needs_a_token(course_db):
@@ -853,13 +853,13 @@ def test_list_course_reviews_newest_first(course_db, teacher, token_for):
     response = call(LIST_REVIEWS, {"course_id": course["id"]})
     assert response.status == 200
     body = response.json()
-    assert body == {"items": list(reversed(written)), "total": 3}
+    assert body == {"items": list(reversed(written)), "total": 3, "next_cursor": None}
     page = call(LIST_REVIEWS, {"course_id": course["id"]}, query={"limit": 1, "offset": 2}).json()
-    assert page == {"items": [written[0]], "total": 3}
+    assert page == {"items": [written[0]], "total": 3, "next_cursor": None}
 
 
 def test_list_reviews_of_a_course_nobody_reviewed_is_empty(course_db):
-    assert call(LIST_REVIEWS, {"course_id": uuid.uuid4()}).json() == {"items": [], "total": 0}
+    assert call(LIST_REVIEWS, {"course_id": uuid.uuid4()}).json() == {"items": [], "total": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize(("course_id", "query"), [("nope", {}), (uuid.uuid4(), {"limit": 0}), (uuid.uuid4(), {"offset": -2})])

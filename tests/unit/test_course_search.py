@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from course import repository, service
+from course.schemas import CatalogueQuery
 
 COURSES = 100_000
 SELECTIVE_TERM = "Course 73519"  # one course: "... course 73519" (the case differs on purpose)
@@ -39,7 +40,7 @@ def generate_courses(url: str) -> float:
 
 def explain(url: str, term: str) -> dict[str, str]:
     """EXPLAIN ANALYZE of the repository's own page and count statements for ``term``."""
-    page, count, params = repository.catalogue_queries(term)
+    page, count, params = repository.catalogue_queries(CatalogueQuery(q=term))
     plans = {}
     with psycopg.connect(url, autocommit=True) as conn:
         for name, statement in (("page", page), ("count", count)):
@@ -96,9 +97,10 @@ def test_search_through_the_service_is_fast_and_right(generated_catalogue, monke
     settings.get_settings.cache_clear()
     db.reset_database()
     try:
-        service.catalogue(SELECTIVE_TERM, 20, 0)  # warm the connection
+        service.catalogue(CatalogueQuery(q=SELECTIVE_TERM), 20, 0)  # warm the connection
         started = time.perf_counter()
-        items, total = service.catalogue(SELECTIVE_TERM, 20, 0)
+        page = service.catalogue(CatalogueQuery(q=SELECTIVE_TERM), 20, 0)
+        items, total = page.items, page.total
         elapsed_ms = (time.perf_counter() - started) * 1000
         print(f"\nservice.catalogue(q={SELECTIVE_TERM!r}) over {COURSES} courses: {elapsed_ms:.1f} ms, total={total}")
         assert total == 1 and items[0].title.endswith(", course 73519")

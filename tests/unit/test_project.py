@@ -5,13 +5,26 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra import layer_requirements
+from infra import lock
 from infra.config import ROOT
 from infra.template import generate
 
 
-def test_layer_requirements_match_pyproject():
-    assert layer_requirements.REQUIREMENTS.read_text() == layer_requirements.render()
+def test_the_lock_files_are_resolved_from_pyproject_and_agree():
+    assert lock.problems() == [], "run `make lock`"
+    locked, layer = lock.pins(lock.LOCK.read_text()), lock.pins(lock.LAYER_REQUIREMENTS.read_text())
+    # The layer gets the runtime dependencies and what they need, not the dev tools.
+    assert {"aws-lambda-powertools", "pydantic-core", "psycopg-binary"} <= set(layer) < set(locked)
+    assert not {"aws-sam-cli", "pytest", "ministack", "boto3"} & set(layer)
+
+
+def test_a_dependency_changed_in_pyproject_without_make_lock_is_caught(tmp_path, monkeypatch):
+    changed = tmp_path / "pyproject.toml"
+    changed.write_text(lock.PYPROJECT.read_text().replace('"redis==8.1.0"', '"redis==8.0.0"'))
+    monkeypatch.setattr(lock, "PYPROJECT", changed)
+    found = lock.problems()
+    assert any("not resolved from the current pyproject.toml" in problem for problem in found)
+    assert any("pins redis==8.0.0" in problem for problem in found)
 
 
 def test_template_matches_the_handlers_routes():

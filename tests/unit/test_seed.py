@@ -124,3 +124,21 @@ def test_reset_replaces_and_without_it_the_seed_refuses_to_double(seeded):
     with pytest.raises(SystemExit):
         generate.seed(seeded, random_seed=7, scale=SCALE, do_reset=False, now=NOW)
     assert scalar(seeded["course"], "SELECT count(*) FROM courses") == 1000
+
+
+def test_at_least_8_categories_and_every_course_in_one(seeded):
+    categories = rows(seeded["course"], "SELECT slug, name FROM categories")
+    assert len(categories) >= 8
+    assert scalar(seeded["course"], "SELECT count(*) FROM courses WHERE category_id IS NULL") == 0
+    used = scalar(seeded["course"], "SELECT count(DISTINCT category_id) FROM courses")
+    assert used == len(categories)  # 1,000 courses over 50 topics reach every category
+    # A course's category is its topic's: every Python course is a programming course.
+    assert rows(seeded["course"], "SELECT DISTINCT c.slug FROM courses JOIN categories c ON c.id = category_id "
+                                  "WHERE title LIKE '% Python %' OR title LIKE '% Python'") == [("programming",)]
+
+
+def test_enrollment_counts_match_the_seeded_enrollments(seeded):
+    enrolled = Counter(dict(rows(seeded["enrollment"], "SELECT course_id, count(*) FROM enrollments GROUP BY course_id")))
+    counts = dict(rows(seeded["course"], "SELECT id, enrollment_count FROM courses"))
+    assert sum(counts.values()) == 2000
+    assert {course_id: n for course_id, n in counts.items() if n} == dict(enrolled)

@@ -1,14 +1,20 @@
 """SQL of the course domain."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
+from eduplatform.cursors import NEWEST_FIRST_AFTER
+
+from course.schemas import CatalogueQuery
+
 COURSE_COLUMNS = (
     "id, teacher_id, title, description, is_free, price, duration_minutes, level::text AS level, "
-    "avg_rating, review_count, created_at"
+    "avg_rating, review_count, created_at, category_id"
 )
 MODULE_COLUMNS = 'id, course_id, title, position AS "order", created_at'
 LESSON_COLUMNS = 'id, module_id, title, content, video_url, duration_minutes, position AS "order", created_at'
@@ -31,24 +37,110 @@ def substring_pattern(term: str) -> str:
 
 # ---- courses ---------------------------------------------------------------------------------------------
 
-def catalogue_queries(term: str | None) -> tuple[str, str, dict[str, Any]]:
-    """The page and count statements of the public catalogue (searched when ``term`` is given)."""
-    where = f"WHERE {SEARCH_CONDITION}" if term else ""
-    params: dict[str, Any] = {"pattern": substring_pattern(term)} if term else {}
-    page = f"SELECT {COURSE_COLUMNS} FROM courses {where} {NEWEST_FIRST} LIMIT %(limit)s OFFSET %(offset)s"
-    if term:
+@dataclass(frozen=True)
+class SortOrder:
+    """A catalogue order: a key and its direction, ties broken by id in the same direction.
+
+    Each order is exactly that of an index (migration 004; newest: migration 001), with and
+    without a category in front.
+    """
+
+    key: str
+    descending: bool
+    key_type: str  # the key's SQL type, for a cursor's values
+
+    @property
+    def order_by(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        return f"ORDER BY {self.key} {direction}, id {direction}"
+
+    @property
+    def after(self) -> str:
+        """The rows after a cursor's (key, id): one row comparison, an index condition of the sort's index."""
+        return f"({self.key}, id) {'<' if self.descending else '>'} (%(after_key)s::{self.key_type}, %(after_id)s::uuid)"
+
+    def parse(self, values: list[str]) -> tuple[Any, UUID]:
+        """A cursor's (key, id) as values of their types; ValueError when they are not."""
+        if len(values) != 2:
+            raise ValueError("a catalogue cursor holds a key and an id")
+        key = {"timestamptz": datetime.fromisoformat, "numeric": Decimal, "integer": int}[self.key_type](values[0])
+        if isinstance(key, Decimal) and not key.is_finite():
+            raise ValueError("not a finite number")
+        return key, UUID(values[1])
+
+
+# A free course's price counts as 0; a course without a rating as 0 (after every rated one).
+PRICE_KEY = "coalesce(price, 0)"
+RATING_KEY = "coalesce(avg_rating, 0)"
+SORTS = {
+    "newest": SortOrder("created_at", True, "timestamptz"),
+    "rating": SortOrder(RATING_KEY, True, "numeric"),
+    "price_asc": SortOrder(PRICE_KEY, False, "numeric"),
+    "price_desc": SortOrder(PRICE_KEY, True, "numeric"),
+    "popular": SortOrder("enrollment_count", True, "integer"),
+}
+
+
+def catalogue_conditions(query: CatalogueQuery) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE conditions of the catalogue's search and filters, with their parameters."""
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    if query.term:
+        conditions.append(SEARCH_CONDITION)
+        params["pattern"] = substring_pattern(query.term)
+    if query.category_id is not None:
+        conditions.append("category_id = %(category_id)s")
+        params["category_id"] = query.category_id
+    if query.level is not None:
+        conditions.append("level = %(level)s::course_level")
+        params["level"] = query.level
+    if query.is_free is not None:
+        # Said with the price key (courses_price_matches_is_free: free <=> no price, paid <=> price > 0),
+        # so under a price sort it bounds the scan of the price index instead of filtering 50,000 rows.
+        conditions.append(f"{PRICE_KEY} = 0" if query.is_free else f"{PRICE_KEY} > 0")
+    if query.price_min is not None:
+        conditions.append(f"{PRICE_KEY} >= %(price_min)s")
+        params["price_min"] = query.price_min
+    if query.price_max is not None:
+        conditions.append(f"{PRICE_KEY} <= %(price_max)s")
+        params["price_max"] = query.price_max
+    if query.min_rating is not None:
+        conditions.append(f"{RATING_KEY} >= %(min_rating)s")
+        params["min_rating"] = query.min_rating
+    return conditions, params
+
+
+def catalogue_queries(query: CatalogueQuery, after: tuple[Any, UUID] | None = None) -> tuple[str, str, dict[str, Any]]:
+    """The page and count statements of the public catalogue for a query (search, filters, sort).
+
+    The page selects each row's ``sort_key`` too (what a cursor after it holds); with ``after``
+    (a cursor's key and id) it reads the rows after that one instead of skipping an offset.
+    """
+    conditions, params = catalogue_conditions(query)
+    order = SORTS[query.sort]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    if conditions:
         count = f"SELECT count(*) AS n FROM courses {where}"
     else:
         count = "SELECT coalesce((SELECT courses FROM catalogue_size), 0) AS n"
-    return page, count, params
+    page_params = dict(params)
+    if after is not None:
+        conditions = [*conditions, order.after]
+        page_params.update(after_key=after[0], after_id=after[1])
+    page_where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    page = (f"SELECT {COURSE_COLUMNS}, {order.key} AS sort_key FROM courses {page_where} {order.order_by} "
+            "LIMIT %(limit)s OFFSET %(offset)s")
+    return page, count, page_params  # the count ignores the cursor's parameters
 
 
-def catalogue(conn: psycopg.Connection, term: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    page, count, params = catalogue_queries(term)
+def catalogue(conn: psycopg.Connection, query: CatalogueQuery, limit: int, offset: int,
+              after: tuple[Any, UUID] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+    """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked."""
+    page, count, params = catalogue_queries(query, after)
     # prepare=False: a server-side prepared statement could switch to a generic plan that
     # cannot see the pattern, and estimate its way into a sequential scan.
     rows = conn.execute(page, {**params, "limit": limit, "offset": offset}, prepare=False).fetchall()
-    total = conn.execute(count, params, prepare=False).fetchone()["n"]
+    total = conn.execute(count, params, prepare=False).fetchone()["n"] if with_total else None
     return rows, total
 
 
@@ -67,12 +159,18 @@ def terms_matching(conn: psycopg.Connection, terms: list[str], search_texts: lis
     return [row["term"] for row in rows]
 
 
-def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int,
+                       after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the teacher's courses, newest first (after a cursor's row when ``after`` holds one)."""
+    keyset = f"AND {NEWEST_FIRST_AFTER}" if after else ""
     rows = conn.execute(
-        f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",
-        (teacher_id, limit, offset),
+        f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %(teacher_id)s {keyset} {NEWEST_FIRST} "
+        "LIMIT %(limit)s OFFSET %(offset)s",
+        {"teacher_id": teacher_id, "limit": limit, "offset": offset, **(after or {})},
     ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchone()["n"]
+    total = None
+    if with_total:
+        total = conn.execute("SELECT count(*) AS n FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchone()["n"]
     return rows, total
 
 
@@ -82,21 +180,44 @@ def course_by_id(conn: psycopg.Connection, course_id: UUID, for_update: bool = F
 
 
 def insert_course(conn: psycopg.Connection, teacher_id: UUID, title: str, description: str | None, is_free: bool,
-                  price: Decimal | None, duration_minutes: int, level: str) -> dict[str, Any]:
+                  price: Decimal | None, duration_minutes: int, level: str, category_id: UUID | None) -> dict[str, Any]:
     return conn.execute(
-        "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
-        (teacher_id, title, description, is_free, price, duration_minutes, level),
+        "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level, category_id) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
+        (teacher_id, title, description, is_free, price, duration_minutes, level, category_id),
     ).fetchone()
 
 
 def update_course(conn: psycopg.Connection, course_id: UUID, title: str, description: str | None, is_free: bool,
-                  price: Decimal | None, duration_minutes: int, level: str) -> dict[str, Any]:
+                  price: Decimal | None, duration_minutes: int, level: str, category_id: UUID | None) -> dict[str, Any]:
     return conn.execute(
-        "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s "
-        f"WHERE id = %s RETURNING {COURSE_COLUMNS}",
-        (title, description, is_free, price, duration_minutes, level, course_id),
+        "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s, "
+        f"category_id = %s WHERE id = %s RETURNING {COURSE_COLUMNS}",
+        (title, description, is_free, price, duration_minutes, level, category_id, course_id),
     ).fetchone()
+
+
+# ---- categories and popularity ---------------------------------------------------------------------------
+
+def categories(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    return conn.execute("SELECT id, slug, name FROM categories ORDER BY name, id").fetchall()
+
+
+def category_exists(conn: psycopg.Connection, category_id: UUID) -> bool:
+    return conn.execute("SELECT 1 FROM categories WHERE id = %s", (category_id,)).fetchone() is not None
+
+
+def count_enrollment(conn: psycopg.Connection, event_id: UUID, course_id: UUID) -> bool:
+    """Count one enrollment of the course unless this event was counted already; whether it counted now."""
+    first_time = conn.execute(
+        "INSERT INTO applied_enrollment_events (event_id, course_id) VALUES (%s, %s) "
+        "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        (event_id, course_id),
+    ).fetchone()
+    if first_time is None:
+        return False
+    conn.execute("UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = %s", (course_id,))
+    return True
 
 
 # What other domains keep of a course (eduplatform.read_models.CourseFacts): the facts and the lesson ids.
@@ -252,10 +373,16 @@ def insert_review(conn: psycopg.Connection, course_id: UUID, student_id: UUID, r
         raise AlreadyReviewed(str(course_id)) from exc
 
 
-def reviews_of_course(conn: psycopg.Connection, course_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def reviews_of_course(conn: psycopg.Connection, course_id: UUID, limit: int, offset: int,
+                      after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the course's reviews, newest first (after a cursor's row when ``after`` holds one)."""
+    keyset = f"AND {NEWEST_FIRST_AFTER}" if after else ""
     rows = conn.execute(
-        f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE course_id = %s {NEWEST_FIRST} LIMIT %s OFFSET %s",
-        (course_id, limit, offset),
+        f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE course_id = %(course_id)s {keyset} {NEWEST_FIRST} "
+        "LIMIT %(limit)s OFFSET %(offset)s",
+        {"course_id": course_id, "limit": limit, "offset": offset, **(after or {})},
     ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM reviews WHERE course_id = %s", (course_id,)).fetchone()["n"]
+    total = None
+    if with_total:
+        total = conn.execute("SELECT count(*) AS n FROM reviews WHERE course_id = %s", (course_id,)).fetchone()["n"]
     return rows, total

@@ -13,6 +13,7 @@ ROUTES = {
     "GET /courses/{course_id}": "course.handlers.get_course",
     "GET /courses/{course_id}/curriculum": "course.handlers.get_curriculum",
     "GET /lessons/{lesson_id}": "course.handlers.get_lesson",
+    "GET /categories": "course.handlers.list_categories",
     "GET /reviews/course/{course_id}": "course.handlers.list_course_reviews",
     "GET /courses": "course.handlers.list_courses",
     "GET /courses/my": "course.handlers.my_courses",

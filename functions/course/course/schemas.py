@@ -6,13 +6,14 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StrictBool, TypeAdapter, field_validator, model_validator
 
-from eduplatform.types import Money, MoneyAmount, Timestamp, multi_line_text, single_line_text
+from eduplatform.types import Money, MoneyAmount, Timestamp, plain_text, rich_text, single_line_text
 
 FREE_COURSE_HAS_NO_PRICE = "A free course has no price"
 PAID_COURSE_NEEDS_PRICE = "A paid course needs a price greater than 0"
 SEARCH_TERM_MAX_LENGTH = 200
 
 Level = Literal["beginner", "intermediate", "advanced"]
+Sort = Literal["newest", "rating", "price_asc", "price_desc", "popular"]
 
 
 _HTTP_URL = TypeAdapter(HttpUrl)
@@ -23,10 +24,12 @@ def _http_url(text: str) -> str:
     return text  # stored as the teacher wrote it, not pydantic's normalised form
 
 
-Title = single_line_text(max_length=500, min_length=1)
-Description = multi_line_text(max_length=10_000)
-LessonContent = multi_line_text(max_length=100_000)
-Comment = multi_line_text(max_length=5_000)
+# Titles and comments are plain text (markup refused); descriptions and lesson content are rich
+# text, stored sanitised (eduplatform.text).
+Title = plain_text(max_length=500, min_length=1)
+Description = rich_text(max_length=10_000)
+LessonContent = rich_text(max_length=100_000)
+Comment = plain_text(max_length=5_000, multi_line=True)
 VideoUrl = Annotated[single_line_text(max_length=2_083), AfterValidator(_http_url)]
 Price = MoneyAmount
 Minutes = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
@@ -61,6 +64,7 @@ class CourseCreate(BaseModel):
     price: Price | None = None
     duration_minutes: Minutes = 0
     level: Level = "beginner"
+    category_id: UUID | None = None
 
     @model_validator(mode="after")
     def _price_matches_is_free(self) -> "CourseCreate":
@@ -79,6 +83,7 @@ class CourseUpdate(BaseModel):
     price: Price | None = None
     duration_minutes: Minutes | None = None
     level: Level | None = None
+    category_id: UUID | None = None  # null: no category
 
     _not_nullable = field_validator("title", "is_free", "duration_minutes", "level")(_refuse_null)
 
@@ -95,6 +100,46 @@ class CourseOut(BaseModel):
     avg_rating: float | None
     review_count: int
     created_at: Timestamp
+    category_id: UUID | None
+
+
+class CategoryOut(BaseModel):
+    id: UUID
+    slug: str
+    name: str
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+
+
+class CatalogueQuery(BaseModel):
+    """What selects and orders a catalogue page (GET /courses), pagination aside.
+
+    A free course's price counts as 0 for price_min, price_max and the price sorts; a course
+    without reviews has no rating, fails every min_rating and comes last under sort=rating.
+    """
+
+    model_config = {"frozen": True}
+
+    q: str | None = None
+    category_id: UUID | None = None
+    level: Level | None = None
+    is_free: bool | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    min_rating: Decimal | None = None
+    sort: Sort = "newest"
+
+    @property
+    def term(self) -> str | None:
+        return (self.q or "").strip() or None  # a blank q lists everything
+
+    @property
+    def filtered(self) -> bool:
+        """Anything narrowing the catalogue (the unfiltered count is kept in a table)."""
+        return any(value is not None for value in (self.term, self.category_id, self.level, self.is_free,
+                                                   self.price_min, self.price_max, self.min_rating))
 
 
 # ---- modules and lessons ------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The public reads (a course, its curriculum, a lesson, catalogue and search pages with their
 totals) go through the Redis cache (eduplatform.cache); every write bumps, after its commit,
 the versions of what it changed: ``course:<id>`` (the course and its curriculum),
-``lesson:<id>`` and ``catalogue`` (every list and search page).
+``lesson:<id>`` and the catalogue's (``catalogue_versions``: every page, the unfiltered
+listing, a category's listing, a searched term's pages, the popular-sorted pages).
 
 A change to what other domains keep of a course (price, is_free, its lessons) counts one
 more ``facts_version`` and records, in the same transaction, a versioned event carrying the
@@ -21,14 +22,17 @@ from pydantic import BaseModel
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from eduplatform import events
+from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import database
-from eduplatform.http import Conflict
+from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query
 from eduplatform.security import Principal
 
 from course import repository
 from course.schemas import (
+    CatalogueQuery,
+    CategoryList,
+    CategoryOut,
     CourseCreate,
     CourseOut,
     CourseUpdate,
@@ -54,6 +58,13 @@ CATALOGUE_TTL_SECONDS = 300
 CATALOGUE = "catalogue"
 # The pages listed without a search term (a new or changed course shifts or changes them).
 CATALOGUE_LISTING = "catalogue:listing"
+# The pages of one category listed without a search term (a course written in it changes them).
+CATALOGUE_CATEGORY = "catalogue:category:{}"
+# The pages sorted by popularity (an enrollment counted changes their order, nothing else shown).
+CATALOGUE_POPULAR = "catalogue:popular"
+# The categories (no endpoint writes them; the seed does, and their entry expires).
+CATEGORIES = "categories"
+CATEGORIES_TTL_SECONDS = 300
 # The search terms read recently, each with its own version: a course written changes only the
 # pages of the terms it matches (before or after the write), not every search.
 SEARCHED_TERMS = "searched-terms"
@@ -62,8 +73,11 @@ SEARCHED_TERMS_WINDOW_SECONDS = CATALOGUE_TTL_SECONDS + 30
 
 
 class CataloguePage(BaseModel):
+    """A catalogue page: ``total`` is None when not asked (cursor pages), ``next_cursor`` None on the last page."""
+
     items: list[CourseOut]
-    total: int
+    total: int | None = None
+    next_cursor: str | None = None
 
 
 def _course_version(course_id: UUID) -> str:
@@ -78,8 +92,15 @@ def _term_version(term: str) -> str:
     return f"catalogue:term:{key_of(term)}"
 
 
-def _invalidate_catalogue(*search_texts: str) -> None:
-    """After a course write: the listing pages, and the pages of the searched terms the course matched or matches."""
+def _category_version(category_id: UUID) -> str:
+    return CATALOGUE_CATEGORY.format(category_id)
+
+
+def _invalidate_catalogue(search_texts: list[str], categories: set[UUID | None]) -> None:
+    """After a course write: the pages listed without a search term, unfiltered or in the course's
+    category (before or after the change), and the pages of the searched terms the course matched
+    or matches. Other categories' pages and other searches stay cached."""
+    category_versions = [_category_version(category_id) for category_id in categories if category_id is not None]
     terms = cache().registered(SEARCHED_TERMS, SEARCHED_TERMS_WINDOW_SECONDS)
     if terms is None:  # Redis cannot say which terms were read: every page goes
         cache().invalidate(CATALOGUE)
@@ -87,8 +108,8 @@ def _invalidate_catalogue(*search_texts: str) -> None:
     matching = []
     if terms:
         with database().transaction() as conn:
-            matching = repository.terms_matching(conn, terms, list(search_texts))
-    cache().invalidate(CATALOGUE_LISTING, *(_term_version(term) for term in matching))
+            matching = repository.terms_matching(conn, terms, search_texts)
+    cache().invalidate(CATALOGUE_LISTING, *category_versions, *(_term_version(term) for term in matching))
 
 EVENT_SOURCE = "eduplatform.course"
 
@@ -116,27 +137,108 @@ def _record_facts_change(conn: psycopg.Connection, course_id: UUID, detail_type:
 
 # ---- courses ---------------------------------------------------------------------------------------------
 
-def catalogue(search: str | None, limit: int, offset: int) -> tuple[list[CourseOut], int]:
-    term = (search or "").strip() or None  # a blank q lists everything
+def catalogue_versions(query: CatalogueQuery) -> tuple[list[str], tuple[str, str] | None]:
+    """The cache versions a catalogue page depends on, and the registry entry its term needs.
+
+    Every page: CATALOGUE (a review changes ratings anywhere). A searched page: its term's
+    version (bumped by writes of courses matching the term). Otherwise a category's pages:
+    that category's version; the rest: CATALOGUE_LISTING. Sorted by popularity: also
+    CATALOGUE_POPULAR (bumped by every enrollment counted).
+    """
+    term = query.term
+    registry = None
+    if term is not None:
+        versions, registry = [CATALOGUE, _term_version(term)], (SEARCHED_TERMS, term)
+    elif query.category_id is not None:
+        versions = [CATALOGUE, _category_version(query.category_id)]
+    else:
+        versions = [CATALOGUE, CATALOGUE_LISTING]
+    if query.sort == "popular":
+        versions.append(CATALOGUE_POPULAR)
+    return versions, registry
+
+
+CATALOGUE_ENDPOINT = "GET /courses"
+
+
+def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | None = None,
+              with_total: bool = False) -> CataloguePage:
+    """A catalogue page by offset (with its total) or after a cursor (the total only ``with_total``).
+
+    Every page but the last carries ``next_cursor``: a signed cursor after its last item, bound
+    to this query (search, filters and sort), so any page can continue by cursor.
+    """
+    if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
+        raise invalid_query("price_max", "price_max must not be below price_min")
+    check_cursor_or_offset(cursor, offset)
+    query = query.model_copy(update={"q": query.term})  # one cache entry for "x", " x" and "x "
+    order = repository.SORTS[query.sort]
+    bound_to = cursors.fingerprint(CATALOGUE_ENDPOINT, query.model_dump(mode="json"))
+    after = None
+    if cursor is not None:
+        try:
+            after = order.parse(cursors.decode(cursor, bound_to))
+        except (cursors.InvalidCursor, ValueError, KeyError):
+            raise invalid_cursor() from None
+    want_total = cursor is None or with_total
 
     def load() -> CataloguePage:
         with database().transaction() as conn:
-            rows, total = repository.catalogue(conn, term, limit, offset)
-        return CataloguePage(items=[CourseOut(**row) for row in rows], total=total)
+            rows, total = repository.catalogue(conn, query, limit + 1, offset, after, with_total=want_total)
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]["sort_key"]
+            next_cursor = cursors.encode(bound_to, [last.isoformat() if hasattr(last, "isoformat") else last,
+                                                    rows[-1]["id"]])
+        return CataloguePage(items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
-    if term is None:
-        versions, registry = [CATALOGUE, CATALOGUE_LISTING], None
-    else:
-        versions, registry = [CATALOGUE, _term_version(term)], (SEARCHED_TERMS, term)
-    page = cache().read_through("catalogue", key_of(term, limit, offset), versions, CataloguePage, load,
-                                CATALOGUE_TTL_SECONDS, registry=registry)
-    return page.items, page.total
+    versions, registry = catalogue_versions(query)
+    key = key_of(query.model_dump(mode="json"), limit, offset, cursor, want_total)
+    return cache().read_through("catalogue", key, versions, CataloguePage, load, CATALOGUE_TTL_SECONDS,
+                                registry=registry)
 
 
-def teacher_courses(teacher_id: UUID, limit: int, offset: int) -> tuple[list[CourseOut], int]:
+def categories() -> CategoryList:
+    def load() -> CategoryList:
+        with database().transaction() as conn:
+            rows = repository.categories(conn)
+        return CategoryList(items=[CategoryOut(**row) for row in rows])
+
+    return cache().read_through("categories", "all", [CATEGORIES], CategoryList, load, CATEGORIES_TTL_SECONDS)
+
+
+UNKNOWN_CATEGORY = "Unknown category: no category has this id (GET /categories lists them)"
+
+
+def _require_category(conn: psycopg.Connection, category_id: UUID | None) -> None:
+    if category_id is not None and not repository.category_exists(conn, category_id):
+        raise RequestValidationError([{"loc": ("body", "category_id"), "msg": UNKNOWN_CATEGORY, "type": "value_error"}])
+
+
+def count_enrollment(event_id: UUID, course_id: UUID) -> bool:
+    """Count an EnrollmentCreated event in the course's popularity, once per event; whether it counted now."""
     with database().transaction() as conn:
-        rows, total = repository.courses_of_teacher(conn, teacher_id, limit, offset)
-    return [CourseOut(**row) for row in rows], total
+        counted = repository.count_enrollment(conn, event_id, course_id)
+    if counted:
+        cache().invalidate(CATALOGUE_POPULAR)
+    return counted
+
+
+def teacher_courses(teacher_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                    with_total: bool = False) -> CursorPage[CourseOut]:
+    """The teacher's courses, newest first, by offset or cursor (bound to this teacher's list)."""
+    check_cursor_or_offset(cursor, offset)
+    bound_to = cursors.fingerprint("GET /courses/my", {"teacher_id": str(teacher_id)})
+    try:
+        after = cursors.newest_first_after(cursor, bound_to)
+    except cursors.InvalidCursor:
+        raise invalid_cursor() from None
+    with database().transaction() as conn:
+        rows, total = repository.courses_of_teacher(conn, teacher_id, limit + 1, offset, after,
+                                                    with_total=cursor is None or with_total)
+    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    return CursorPage[CourseOut](items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
 def course(course_id: UUID) -> CourseOut:
@@ -153,14 +255,15 @@ def course(course_id: UUID) -> CourseOut:
 
 def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
     with database().transaction() as conn:
+        _require_category(conn, request.category_id)
         row = repository.insert_course(
             conn, teacher.user_id, request.title, request.description, request.is_free, request.price,
-            request.duration_minutes, request.level,
+            request.duration_minutes, request.level, request.category_id,
         )
         recorded = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
         search_text = repository.search_text_of(conn, row["id"])
     events.publish_recorded(recorded)
-    _invalidate_catalogue(search_text)
+    _invalidate_catalogue([search_text], {row["category_id"]})
     return CourseOut(**row)
 
 
@@ -177,15 +280,17 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
         problem = price_rule_violation(merged["is_free"], merged["price"])
         if problem:
             raise RequestValidationError([{"loc": ("body", "price"), "msg": problem, "type": "value_error"}])
+        if merged["category_id"] != stored["category_id"]:
+            _require_category(conn, merged["category_id"])
         row = repository.update_course(
             conn, course_id, merged["title"], merged["description"], merged["is_free"], merged["price"],
-            merged["duration_minutes"], merged["level"],
+            merged["duration_minutes"], merged["level"], merged["category_id"],
         )
         recorded = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
         search_text_after = repository.search_text_of(conn, course_id)
     events.publish_recorded(recorded)
     cache().invalidate(_course_version(course_id))
-    _invalidate_catalogue(search_text_before, search_text_after)
+    _invalidate_catalogue([search_text_before, search_text_after], {stored["category_id"], row["category_id"]})
     return CourseOut(**row)
 
 
@@ -324,10 +429,20 @@ def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
     return ReviewOut(**row)
 
 
-def course_reviews(course_id: UUID, limit: int, offset: int) -> tuple[list[ReviewOut], int]:
+def course_reviews(course_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                   with_total: bool = False) -> CursorPage[ReviewOut]:
+    """A course's reviews, newest first, by offset or cursor (bound to this course's list)."""
+    check_cursor_or_offset(cursor, offset)
+    bound_to = cursors.fingerprint("GET /reviews/course/{course_id}", {"course_id": str(course_id)})
+    try:
+        after = cursors.newest_first_after(cursor, bound_to)
+    except cursors.InvalidCursor:
+        raise invalid_cursor() from None
     with database().transaction() as conn:
-        rows, total = repository.reviews_of_course(conn, course_id, limit, offset)
-    return [ReviewOut(**row) for row in rows], total
+        rows, total = repository.reviews_of_course(conn, course_id, limit + 1, offset, after,
+                                                   with_total=cursor is None or with_total)
+    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    return CursorPage[ReviewOut](items=[ReviewOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
 # ---- facts for other domains (internal functions) -------------------------------------------------------------------

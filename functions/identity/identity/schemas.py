@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
 from eduplatform.security import BCRYPT_MAX_PASSWORD_BYTES
-from eduplatform.types import Timestamp, multi_line_text, single_line_text
+from eduplatform.types import Timestamp, multi_line_text, plain_text, single_line_text
 
 
 def _fits_bcrypt(password: str) -> str:
@@ -20,7 +20,7 @@ def _fits_bcrypt(password: str) -> str:
 # Passwords follow the multi-line text rule (a tab is fine, NUL and unpaired surrogates are not).
 NewPassword = Annotated[multi_line_text(max_length=BCRYPT_MAX_PASSWORD_BYTES, min_length=8), Field(repr=False),
                         AfterValidator(_fits_bcrypt)]
-Name = single_line_text(max_length=255, min_length=1)
+Name = plain_text(max_length=255, min_length=1)  # API.md v2: names are plain text (markup refused)
 Email = single_line_text(max_length=320, min_length=1, strip=False)
 
 

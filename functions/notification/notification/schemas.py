@@ -6,10 +6,10 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from eduplatform.types import Timestamp, multi_line_text, single_line_text
+from eduplatform.types import Timestamp, multi_line_text, plain_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
-Title = single_line_text(max_length=500, min_length=1)
+Title = plain_text(max_length=500, min_length=1)  # API.md v2: titles are plain text (markup refused)
 Body = multi_line_text(max_length=5000)
 
 

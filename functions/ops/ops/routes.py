@@ -4,6 +4,7 @@
 from eduplatform.dispatch import domain_handler
 
 ROUTES = {
+    "GET /docs": "ops.handlers.docs",
     "GET /health": "ops.handlers.health",
     "GET /openapi.json": "ops.handlers.openapi",
 }

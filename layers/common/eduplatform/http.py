@@ -27,6 +27,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN, INVALID as INVALID_CURSOR
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
 from eduplatform.settings import get_settings
@@ -296,12 +297,45 @@ def verified_role_required(role: Role, message: str, unverified_message: str) ->
 Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Page size, 1 to {PAGE_SIZE_MAX}")]
 Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description=f"Items to skip, 0 to {OFFSET_MAX:,}")]
 
+Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN,
+                                     description="next_cursor of the previous page, instead of offset; "
+                                                 "only valid for the same list and query")]
+WithTotal = Annotated[bool, Query(description="With a cursor: also count the list (total)")]
+
 ItemT = TypeVar("ItemT")
 
 
 class Page(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     total: int
+
+
+class CursorPage(BaseModel, Generic[ItemT]):
+    """A page of a list that pages by cursor too: ``total`` is left out of cursor pages unless
+    ``with_total=true``; ``next_cursor`` is null on the last page."""
+
+    items: list[ItemT]
+    total: int | None = None
+    next_cursor: str | None = None
+
+
+def invalid_query(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
+
+
+def invalid_cursor() -> RequestValidationError:
+    return invalid_query("cursor", INVALID_CURSOR)
+
+
+def check_cursor_or_offset(cursor: str | None, offset: int) -> None:
+    if cursor is not None and offset:
+        raise invalid_query("offset", "Send either a cursor or an offset, not both")
+
+
+def cursor_page_response(page: BaseModel) -> Response:
+    """A CursorPage as the answer: ``total`` omitted when it was not counted."""
+    exclude = {"total"} if getattr(page, "total", None) is None else None
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page.model_dump_json(exclude=exclude))
 
 
 def created(body: BaseModel) -> Response:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # stacks sharing one Redis (local, e2e, load test) apart.
     cache_url: str | None = None
     cache_key_prefix: str = ""
+    # HMAC key of list cursors (eduplatform.cursors): template parameter CursorSigningKey.
+    cursor_signing_key: str | None = Field(default=None, min_length=32)
 
     # ---- sessions, account recovery, abuse limits (issue 14) ----
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)

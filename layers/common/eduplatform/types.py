@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
 
+from eduplatform.text import refuse_markup, sanitise_html
+
 # ISO 8601 in UTC with an explicit offset, e.g. 2026-02-20T12:00:00+00:00 (pydantic's default
 # writes "Z", and the session time zone of a pooled connection is not ours to set).
 Timestamp = Annotated[datetime, PlainSerializer(lambda value: value.astimezone(UTC).isoformat(), return_type=str)]
@@ -63,6 +65,33 @@ def multi_line_text(max_length: int, min_length: int = 0) -> Any:
         AfterValidator(_refuse_multi_line),
         Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN}),
     ]
+
+
+# Plain text (API.md "Stored text is plain text"): the patterns above without markup, i.e. no
+# `<` directly followed by a letter, `/` or `!` (written without lookahead, which not every
+# JSON Schema tool reads): runs of `<` each followed by a character that may follow one.
+PLAIN_SINGLE_LINE_PATTERN = "^([^<\\u0000-\\u001f\\u007f]|<+[^<A-Za-z/!\\u0000-\\u001f\\u007f])*<*$"
+PLAIN_MULTI_LINE_PATTERN = (
+    "^([^<\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]"
+    "|<+[^<A-Za-z/!\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f])*<*$"
+)
+
+
+def plain_text(max_length: int, min_length: int = 0, multi_line: bool = False) -> Any:
+    """A title, name or review comment: text with no markup (422 "Must be plain text ...")."""
+    if multi_line:
+        base, pattern = multi_line_text(max_length, min_length), PLAIN_MULTI_LINE_PATTERN
+    else:
+        base, pattern = single_line_text(max_length, min_length), PLAIN_SINGLE_LINE_PATTERN
+    return Annotated[base, AfterValidator(refuse_markup), Field(json_schema_extra={"pattern": pattern})]
+
+
+def rich_text(max_length: int) -> Any:
+    """A course description or lesson content: may hold markup, stored sanitised (eduplatform.text).
+
+    ``max_length`` bounds what the client sends; the sanitised text is what is stored.
+    """
+    return Annotated[multi_line_text(max_length), AfterValidator(sanitise_html)]
 
 
 # Integers a client sends have bounds inside their columns' types (e.g. minutes 0..1,000,000 in

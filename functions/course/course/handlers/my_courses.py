@@ -1,4 +1,7 @@
-from eduplatform.http import BEARER_AUTH, Limit, Offset, Page, api_responses, create_app, lambda_handler
+from eduplatform.http import (
+    BEARER_AUTH, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app, cursor_page_response,
+    lambda_handler,
+)
 
 from course import service
 from course.access import Teacher
@@ -7,11 +10,13 @@ from course.schemas import CourseOut
 app = create_app()
 
 
-@app.get("/courses/my", summary="The calling teacher's courses, newest first", tags=["course"], security=BEARER_AUTH,
-         responses=api_responses((403, "Only teachers have courses of their own")))
-def my_courses(teacher: Teacher, limit: Limit = 20, offset: Offset = 0) -> Page[CourseOut]:
-    items, total = service.teacher_courses(teacher.user_id, limit, offset)
-    return Page[CourseOut](items=items, total=total)
+@app.get("/courses/my", summary="The calling teacher's courses, newest first; pages by offset or by cursor",
+         tags=["course"], security=BEARER_AUTH,
+         responses=api_responses((403, "Only teachers have courses of their own"), model=CursorPage[CourseOut],
+                                 description="A page; total is left out of cursor pages unless with_total=true"))
+def my_courses(teacher: Teacher, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
+               with_total: WithTotal = False):
+    return cursor_page_response(service.teacher_courses(teacher.user_id, limit, offset, cursor, with_total))
 
 
 handler = lambda_handler(app)

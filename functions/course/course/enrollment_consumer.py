@@ -1,0 +1,42 @@
+"""Counts enrollments per course (GET /courses?sort=popular) from EnrollmentCreated events.
+
+Declared in infra/template/base.yaml on the course enrollment queue (EventBridge rule -> SQS,
+with a dead-letter queue), reporting batch item failures. The course domain never asks
+enrollment: each event adds one to its course's enrollment_count, once per event_id (a
+redelivered event changes nothing), and the popular-sorted catalogue pages are invalidated.
+"""
+
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from eduplatform import events
+from eduplatform.observability import logger
+
+from course import service
+
+
+class EnrollmentCreated(BaseModel):
+    event_id: UUID
+    course_id: UUID
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        event = events.EventEnvelope.model_validate_json(record.body)
+        if event.detail_type != events.ENROLLMENT_CREATED:
+            raise ValueError(f"the course domain counts EnrollmentCreated events only, not {event.detail_type}")
+        detail = EnrollmentCreated.model_validate(event.detail)
+        counted = service.count_enrollment(detail.event_id, detail.course_id)
+    except Exception as exc:
+        logger.warning("event not applied", extra={"message_id": record.message_id, "error": str(exc)[:2000],
+                                                   "receive_count": record.attributes.approximate_receive_count})
+        raise
+    logger.info("enrollment counted" if counted else "enrollment already counted (duplicate event)",
+                extra={"message_id": record.message_id, "event_id": str(detail.event_id),
+                       "course_id": str(detail.course_id)})
+
+
+handler = events.queue_consumer_handler(record_handler)
