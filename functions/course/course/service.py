@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import database
-from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query
+from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query, newest_first_list
 from eduplatform.security import Principal
 
 from course import repository
@@ -228,16 +228,12 @@ def count_enrollment(event_id: UUID, course_id: UUID) -> bool:
 def teacher_courses(teacher_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
                     with_total: bool = False) -> CursorPage[CourseOut]:
     """The teacher's courses, newest first, by offset or cursor (bound to this teacher's list)."""
-    check_cursor_or_offset(cursor, offset)
-    bound_to = cursors.fingerprint("GET /courses/my", {"teacher_id": str(teacher_id)})
-    try:
-        after = cursors.newest_first_after(cursor, bound_to)
-    except cursors.InvalidCursor:
-        raise invalid_cursor() from None
-    with database().transaction() as conn:
-        rows, total = repository.courses_of_teacher(conn, teacher_id, limit + 1, offset, after,
-                                                    with_total=cursor is None or with_total)
-    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    def fetch(rows: int, offset: int, after: dict[str, Any], count_total: bool) -> tuple[list[dict[str, Any]], int | None]:
+        with database().transaction() as conn:
+            return repository.courses_of_teacher(conn, teacher_id, rows, offset, after, with_total=count_total)
+
+    rows, total, next_cursor = newest_first_list("GET /courses/my", {"teacher_id": str(teacher_id)}, limit, offset,
+                                                 cursor, with_total, fetch)
     return CursorPage[CourseOut](items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
@@ -432,16 +428,12 @@ def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
 def course_reviews(course_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
                    with_total: bool = False) -> CursorPage[ReviewOut]:
     """A course's reviews, newest first, by offset or cursor (bound to this course's list)."""
-    check_cursor_or_offset(cursor, offset)
-    bound_to = cursors.fingerprint("GET /reviews/course/{course_id}", {"course_id": str(course_id)})
-    try:
-        after = cursors.newest_first_after(cursor, bound_to)
-    except cursors.InvalidCursor:
-        raise invalid_cursor() from None
-    with database().transaction() as conn:
-        rows, total = repository.reviews_of_course(conn, course_id, limit + 1, offset, after,
-                                                   with_total=cursor is None or with_total)
-    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    def fetch(rows: int, offset: int, after: dict[str, Any], count_total: bool) -> tuple[list[dict[str, Any]], int | None]:
+        with database().transaction() as conn:
+            return repository.reviews_of_course(conn, course_id, rows, offset, after, with_total=count_total)
+
+    rows, total, next_cursor = newest_first_list("GET /reviews/course/{course_id}", {"course_id": str(course_id)},
+                                                 limit, offset, cursor, with_total, fetch)
     return CursorPage[ReviewOut](items=[ReviewOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 

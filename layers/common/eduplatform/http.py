@@ -27,6 +27,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduplatform import cursors
 from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN, INVALID as INVALID_CURSOR
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
@@ -330,6 +331,27 @@ def invalid_cursor() -> RequestValidationError:
 def check_cursor_or_offset(cursor: str | None, offset: int) -> None:
     if cursor is not None and offset:
         raise invalid_query("offset", "Send either a cursor or an offset, not both")
+
+
+def newest_first_list(endpoint: str, binding: dict[str, Any], limit: int, offset: int, cursor: str | None,
+                      with_total: bool, fetch: Callable[[int, int, dict[str, Any], bool], tuple[list[dict[str, Any]], int | None]],
+                      ) -> tuple[list[dict[str, Any]], int | None, str | None]:
+    """One page of a newest-first list, by offset or by a cursor bound to ``endpoint`` and ``binding``.
+
+    ``fetch(rows, offset, after, count_total)`` reads up to ``rows`` rows after the cursor's
+    position (``after``, empty for the first page) and the total when asked. Returns the page's
+    rows, the total (None when not counted) and the next cursor (None on the last page); a
+    tampered or foreign cursor, or a cursor sent with an offset, is a 422.
+    """
+    check_cursor_or_offset(cursor, offset)
+    bound_to = cursors.fingerprint(endpoint, binding)
+    try:
+        after = cursors.newest_first_after(cursor, bound_to)
+    except cursors.InvalidCursor:
+        raise invalid_cursor() from None
+    rows, total = fetch(limit + 1, offset, after, cursor is None or with_total)
+    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
+    return rows, total, next_cursor
 
 
 def cursor_page_response(page: BaseModel) -> Response:
