@@ -1,7 +1,10 @@
-"""The launcher's processes: which of them still run, and who holds a local TCP port (so the
-launcher can refuse another checkout's services loudly)."""
+"""The launcher's processes: which of them still run, how they are stopped, and who holds a
+local TCP port (so the launcher can refuse another checkout's services loudly)."""
 
+import os
+import signal
 import socket
+import time
 from pathlib import Path
 
 LISTEN = "0A"
@@ -18,6 +21,19 @@ def recorded_pid(pid_file: Path, marker: bytes) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if marker in command_line else None
+
+
+def stop_group(pid: int, grace_seconds: float) -> None:
+    """SIGTERM the process group ``pid`` leads, then SIGKILL it if it still runs after ``grace_seconds``."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline:
+            os.killpg(pid, 0)
+            time.sleep(0.1)
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def port_accepts(port: int, host: str = "127.0.0.1") -> bool:

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -41,7 +40,7 @@ from infra.config import (
 from infra.local import pooler
 from infra.local.databases import ensure_database
 from infra.bytecode import compile_build
-from infra.local.processes import listener_description, port_accepts, recorded_pid
+from infra.local.processes import listener_description, port_accepts, recorded_pid, stop_group
 from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
 
@@ -162,14 +161,7 @@ def stop_emulator() -> bool:
     pid = emulator_pid()
     EMULATOR_PID.unlink(missing_ok=True)
     if pid is not None:
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            for _ in range(50):
-                os.killpg(pid, 0)
-                time.sleep(0.1)
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_group(pid, grace_seconds=5)
     shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
     return pid is not None
 
@@ -210,14 +202,7 @@ def stop_metrics_bridge() -> bool:
     METRICS_BRIDGE_PID.unlink(missing_ok=True)
     if pid is None:
         return False
-    try:
-        os.killpg(pid, signal.SIGTERM)  # the bridge saves its cursor and totals on SIGTERM
-        for _ in range(100):
-            os.killpg(pid, 0)
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    stop_group(pid, grace_seconds=10)  # the bridge saves its cursor and totals on SIGTERM
     return True
 
 
