@@ -31,19 +31,15 @@ from infra.local.stack import api_url, aws_client
 from infra.template.generate import read_template, serverless_functions
 
 
-# Warm instances per function that `make up` leaves: enough that the seed's 100-user mix, first
-# burst included, does not outgrow the chained functions (enrollment, payment and the facts they
-# call); fewer started a storm of instances (docs/performance.md, "Warm after make up", runs A-D).
-# Functions not listed get one; the bcrypt function cannot exceed PasswordHashingConcurrency anyway.
+# Warm instances per function that `make up` leaves (and provisions: past them the local emulator
+# starts another instance only after a request has waited INSTANCE_SPAWN_GRACE_MS for a busy one,
+# infra/local/ministack_tuned.py): what the seed's 100-user mix keeps busy at once, first burst
+# included (docs/performance.md, "Patient instance starts"). Functions not listed get one (the read
+# models' fallback functions among them); the bcrypt function cannot exceed PasswordHashingConcurrency.
 INSTANCES = {
-    "CourseApiFunction": 5,
-    "EnrollmentApiFunction": 6,
-    "IdentityApiFunction": 2,
-    "PaymentApiFunction": 4,
-    "NotificationApiFunction": 2,
-    # The read models' fallback: a payment made a moment ago, a course created a moment ago.
-    "CourseInternalCourseFactsFunction": 1,
-    "PaymentInternalPaymentFactsFunction": 3,
+    "CourseApiFunction": 4,
+    "EnrollmentApiFunction": 3,
+    "PaymentApiFunction": 2,
     # Not on any request path: the read models' rebuild and the exports it reads.
     "CourseInternalCourseFactsPageFunction": 0,
     "PaymentInternalCompletedPaymentsPageFunction": 0,
@@ -83,11 +79,22 @@ def warm_route(base: str, method: str, path: str, width: int) -> list[int]:
     return _concurrently(width, lambda: requests.request(method, url, json={} if method != "GET" else None, timeout=120).status_code)
 
 
+def function_name(stack: str, logical_id: str) -> str:
+    return aws_client("cloudformation").describe_stack_resource(
+        StackName=stack, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def provision(stack: str, logical_id: str, width: int) -> None:
+    """Record ``width`` provisioned instances: the local emulator starts that many without waiting
+    for a busy one to come free, and beyond them only patiently (infra/local/ministack_tuned.py)."""
+    aws_client("lambda").put_provisioned_concurrency_config(
+        FunctionName=function_name(stack, logical_id), Qualifier="$LATEST", ProvisionedConcurrentExecutions=width)
+
+
 def warm_invoked(stack: str, logical_id: str, width: int, payload: dict) -> list[str]:
     """Invoke a function ``width`` times at once with ``payload`` (an unknown id, an empty batch)."""
     client = aws_client("lambda")
-    name = aws_client("cloudformation").describe_stack_resource(
-        StackName=stack, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
+    name = function_name(stack, logical_id)
     body = json.dumps(payload).encode()
     return _concurrently(width, lambda: client.invoke(FunctionName=name, Payload=body).get("FunctionError", "ok"))
 
@@ -101,6 +108,9 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
     routes, internal, consumers = template_functions()
     widths = {logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
               for logical_id in {route[0] for route in routes} | set(internal) | set(consumers)}
+    for logical_id, instances in widths.items():
+        if instances:
+            provision(stack, logical_id, instances)
     for logical_id, method, path in routes:
         statuses = warm_route(base, method, path, widths[logical_id])
         if any(status >= 500 for status in statuses):

@@ -1,4 +1,5 @@
-"""MiniStack as the launcher runs it: its own entry point, with a shorter wait for late log lines.
+"""MiniStack as the launcher runs it: its own entry point, a shorter wait for late log lines,
+patient instance starts, unpacked code shared between instances and log streams per 10 seconds.
 
 After each invocation MiniStack's Python worker (``ministack.core.lambda_runtime.Worker``)
 keeps draining the function's stderr until no line has come for ``idle_confirm`` seconds
@@ -9,10 +10,44 @@ from, so 1 ms of quiet is enough here. Written against the pinned MiniStack vers
 ``tests/unit/test_local_emulator.py`` fails when that version or the drain's signature
 changes, so an upgrade revisits this instead of silently patching something else.
 
+Patient instance starts: MiniStack, like AWS, starts a new instance of a function for every
+invocation that finds all of its instances busy. On AWS the new instance runs on hardware of its
+own; here it costs ~0.7 s of CPU on the same two cores that serve the requests, so a burst that
+outruns the instances makes every request slower, which keeps more instances busy, which starts
+more (issue 11: 60-90 worker processes and multi-second tails). ``patient_instances`` changes
+that locally: a function keeps its provisioned instances (``PutProvisionedConcurrencyConfig``,
+which `make up`'s warm-up sets and MiniStack otherwise only records) and may grow past them only
+after an invocation has waited ``INSTANCE_SPAWN_GRACE_MS`` for one of its instances to come free;
+at ``INSTANCE_CEILING`` instances it waits for a free one up to the function's timeout. Nothing
+is refused: a wait replaces a start, and a start still happens when waiting does not help.
+
+Shared unpacked code: every new instance writes its function's zip and the 15 MB layer zip
+into a fresh folder and unpacks them there (checking each of the layer's ~4,000 paths on the
+way), ~0.15 s of the emulator's CPU per instance and as much again to delete the folder when
+the instance goes; `make sync`'s new instance waits for it too. ``shared_unpacking`` makes
+MiniStack's extraction unpack each distinct zip once, into ``$TMPDIR/unpacked/<digest of its
+entries>``, and fill an instance's folder with links to that tree. The code is read-only
+for a function (as on AWS), so instances cannot disturb each other through it.
+
+Log streams per 10 seconds: MiniStack writes every invocation to a log stream of its own (AWS
+writes an execution environment's invocations to one stream). The metrics bridge deletes the
+streams it has read so the emulator's memory stays flat, which at 50 requests a second was 50
+``DeleteLogStream`` calls a second, a third of the bridge's and a good part of the emulator's
+CPU. ``streams_per_interval`` makes a function's invocations of the same 10 seconds share one
+stream (``yyyy/mm/dd/[$LATEST]`` then the interval's number, in place of a random id).
+
     python infra/local/ministack_tuned.py   # what `make up` and the e2e tests start
 """
 
+import hashlib
 import inspect
+import os
+import tempfile
+import shutil
+import threading
+import time
+import types
+import zipfile
 from importlib.metadata import version
 
 PINNED_VERSION = "1.5.33"
@@ -33,8 +68,189 @@ def shorten_log_drain() -> None:
     drain.__defaults__ = (DRAIN_DEFAULTS["first_line_wait"], IDLE_CONFIRM_SECONDS, DRAIN_DEFAULTS["hard_cap"])
 
 
+SPAWN_GRACE_SECONDS = int(os.environ.get("INSTANCE_SPAWN_GRACE_MS", "250")) / 1000
+INSTANCE_CEILING = int(os.environ.get("INSTANCE_CEILING", "8"))
+# What patient_instances relies on, by name: a change in any of them is a change of MiniStack's pool.
+POOL_SIGNATURES = {
+    "acquire_worker": "(func_name: str, config: dict, code_zip: bytes, qualifier: str = '$LATEST', "
+                      "max_concurrency: int | None = None)",
+    "release_worker": "(worker: ministack.core.lambda_runtime.Worker) -> None",
+    "_worker_key": "(func_name: str, config: dict, qualifier: str) -> str",
+    "_worker_class_for": "(config: dict)",
+}
+
+
+class PatientPool:
+    """MiniStack's worker pool with patient instance starts (module docstring)."""
+
+    def __init__(self, runtime, provisioned, grace_seconds: float, ceiling: int) -> None:
+        self.runtime = runtime
+        self.provisioned = provisioned
+        self.grace_seconds = grace_seconds
+        self.ceiling = ceiling
+        # One condition per function, all on the pool's own lock: a release and a waiting acquire
+        # see the same state, and a release wakes one waiter of its own function only.
+        self.released: dict[str, threading.Condition] = {}
+        self.original_release = runtime.release_worker
+
+    def acquire(self, func_name: str, config: dict, code_zip: bytes, qualifier: str = "$LATEST",
+                max_concurrency: int | None = None):
+        key = self.runtime._worker_key(func_name, config, qualifier)
+        floor = max(1, self.provisioned(func_name, qualifier))
+        started = time.monotonic()
+        with self.runtime._lock:
+            released = self.released.setdefault(key, threading.Condition(self.runtime._lock))
+            while True:
+                entries = self.runtime._workers.setdefault(key, [])
+                free = next((worker for worker in entries if not worker.in_use), None)
+                if free is not None:
+                    return self._lease(free, key), "reused"
+                if max_concurrency and len(entries) >= max_concurrency:
+                    return None, "func_cap"
+                waited = time.monotonic() - started
+                patience = self.grace_seconds if len(entries) < self.ceiling else float(config.get("Timeout") or 3)
+                if len(entries) < floor or waited >= patience:
+                    worker = self._lease(self.runtime._worker_class_for(config)(func_name, config, code_zip), key)
+                    entries.append(worker)
+                    return worker, "spawn"
+                released.wait(patience - waited)
+
+    def release(self, worker) -> None:
+        self.original_release(worker)
+        released = self.released.get(getattr(worker, "pool_key", None))
+        if released is not None:
+            with released:
+                released.notify()
+
+    @staticmethod
+    def _lease(worker, key: str):
+        worker.in_use = True
+        worker.last_used = time.time()
+        worker.pool_key = key
+        return worker
+
+
+def provisioned_instances(func_name: str, qualifier: str) -> int:
+    """The function's ``ProvisionedConcurrentExecutions`` as MiniStack recorded it (0 when none)."""
+    from ministack.services import lambda_svc
+
+    record = lambda_svc._functions.get(func_name) or {}
+    config = (record.get("provisioned_concurrency") or {}).get(qualifier) or {}
+    return int(config.get("RequestedProvisionedConcurrentExecutions") or 0)
+
+
+def patient_instances(grace_seconds: float = SPAWN_GRACE_SECONDS, ceiling: int = INSTANCE_CEILING) -> PatientPool:
+    from ministack.core import lambda_runtime
+    from ministack.services import lambda_svc
+
+    installed = version("ministack")
+    signatures = {name: str(inspect.signature(getattr(lambda_runtime, name))) for name in POOL_SIGNATURES}
+    if installed != PINNED_VERSION or signatures != POOL_SIGNATURES:
+        raise SystemExit(f"MiniStack {installed}: its worker pool is not the one infra/local/ministack_tuned.py "
+                         f"was written for ({PINNED_VERSION}, {POOL_SIGNATURES}); revisit it")
+    pool = PatientPool(lambda_runtime, provisioned_instances, grace_seconds, ceiling)
+    for module in (lambda_runtime, lambda_svc):
+        module.acquire_worker = pool.acquire
+        module.release_worker = pool.release
+    return pool
+
+
+# sha256 of the source of Worker._spawn that shared_unpacking was written against.
+SPAWN_SOURCE_SHA256 = "c55febf956565c5e83b8a36e069852483461164e899afa9c735a17e138ad1c93"
+
+
+class SharedUnpackingZipFile(zipfile.ZipFile):
+    """A ZipFile whose extractall links to one shared unpacked copy of the same entries."""
+
+    def namelist(self) -> list[str]:
+        # MiniStack resolves every name to refuse paths escaping the folder before extractall
+        # (~4,000 realpath calls for the layer); zipfile's own extractall, which unpacks the
+        # shared copy, already keeps every entry inside the folder it unpacks to.
+        return []
+
+    def extractall(self, path=None, members=None, pwd=None) -> None:
+        if members is not None or pwd is not None or path is None:
+            return super().extractall(path, members, pwd)
+        shared = self._shared_copy()
+        for entry in os.listdir(shared):
+            os.symlink(os.path.join(shared, entry), os.path.join(path, entry))
+
+    def _shared_copy(self) -> str:
+        digest = hashlib.sha256()
+        for info in self.infolist():
+            digest.update(f"{info.filename}\0{info.CRC}\0{info.file_size}\0".encode())
+        root = os.path.join(tempfile.gettempdir(), "unpacked")
+        shared = os.path.join(root, digest.hexdigest()[:32])
+        if not os.path.isdir(shared):
+            os.makedirs(root, exist_ok=True)
+            unpacking = tempfile.mkdtemp(dir=root, prefix="unpacking-")
+            super().extractall(unpacking, self.infolist())  # namelist() is empty here, see above
+            try:
+                os.rename(unpacking, shared)
+            except OSError:  # another instance unpacked the same zip meanwhile
+                shutil.rmtree(unpacking, ignore_errors=True)
+        return shared
+
+
+def shared_unpacking() -> None:
+    from ministack.core import lambda_runtime
+
+    installed = version("ministack")
+    spawn_source = hashlib.sha256(inspect.getsource(lambda_runtime.Worker._spawn).encode()).hexdigest()
+    if installed != PINNED_VERSION or spawn_source != SPAWN_SOURCE_SHA256 or lambda_runtime.zipfile is not zipfile:
+        raise SystemExit(f"MiniStack {installed}: Worker._spawn is not the one infra/local/ministack_tuned.py "
+                         f"was written for ({PINNED_VERSION}, source sha256 {SPAWN_SOURCE_SHA256}); revisit it")
+    shim = types.ModuleType("zipfile_shared_unpacking")
+    shim.__dict__.update(vars(zipfile))
+    shim.ZipFile = SharedUnpackingZipFile
+    lambda_runtime.zipfile = shim
+
+
+STREAM_INTERVAL_SECONDS = 10
+# sha256 of the source of lambda_svc._emit_lambda_logs that streams_per_interval was written against.
+EMIT_LOGS_SOURCE_SHA256 = "111efbf06968bb207427d25f6070f8048962a56385e2f7c62bb76b5f9d051720"
+
+
+def streams_per_interval(interval_seconds: int = STREAM_INTERVAL_SECONDS) -> None:
+    """Name an invocation's log stream after its function's current interval instead of a new id.
+
+    ``_emit_lambda_logs`` calls ``new_uuid()`` once, for the stream's name: while it runs (one
+    invocation at a time, so two first writes to an interval cannot each create the stream) that
+    call answers the interval's number.
+    """
+    from ministack.services import lambda_svc
+
+    installed = version("ministack")
+    emit = lambda_svc._emit_lambda_logs
+    source = hashlib.sha256(inspect.getsource(emit).encode()).hexdigest()
+    if installed != PINNED_VERSION or source != EMIT_LOGS_SOURCE_SHA256:
+        raise SystemExit(f"MiniStack {installed}: _emit_lambda_logs is not the one infra/local/ministack_tuned.py "
+                         f"was written for ({PINNED_VERSION}, source sha256 {EMIT_LOGS_SOURCE_SHA256}); revisit it")
+    new_uuid = lambda_svc.new_uuid
+    emitting = threading.local()
+    one_at_a_time = threading.Lock()
+
+    def stream_id() -> str:
+        interval = getattr(emitting, "interval", None)
+        return new_uuid() if interval is None else f"{interval:032x}"
+
+    def emit_in_interval_stream(*args, **kwargs) -> None:
+        with one_at_a_time:
+            emitting.interval = int(time.time() // interval_seconds)
+            try:
+                emit(*args, **kwargs)
+            finally:
+                emitting.interval = None
+
+    lambda_svc.new_uuid = stream_id
+    lambda_svc._emit_lambda_logs = emit_in_interval_stream
+
+
 def main() -> None:
     shorten_log_drain()
+    patient_instances()
+    shared_unpacking()
+    streams_per_interval()
     from ministack.app import main as ministack_main
 
     ministack_main()

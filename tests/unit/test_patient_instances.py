@@ -1,0 +1,186 @@
+"""The local emulator's patient instance starts, shared unpacked code and log streams (infra/local/ministack_tuned.py).
+
+A fake worker class stands in for the function processes: the pool's decisions (reuse, start,
+wait) are what is tested, with MiniStack's pool lock, keys and lists.
+"""
+
+import threading
+import time
+
+import pytest
+from ministack.core import lambda_runtime
+from ministack.services import lambda_svc
+
+from infra.local import ministack_tuned
+
+GRACE = 0.2
+CONFIG = {"FunctionName": "f", "FunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:f", "Timeout": 1}
+
+
+class FakeWorker:
+    def __init__(self, func_name, config, code_zip):
+        self.func_name = func_name
+        self.in_use = False
+        self.last_used = 0.0
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    monkeypatch.setattr(lambda_runtime, "_workers", {})
+    monkeypatch.setattr(lambda_runtime, "_worker_class_for", lambda config: FakeWorker)
+    provisioned = {"f": 2}
+    return ministack_tuned.PatientPool(lambda_runtime, lambda name, qualifier: provisioned.get(name, 0),
+                                       grace_seconds=GRACE, ceiling=3)
+
+
+def acquire_in_background(pool, name="f"):
+    outcome = {}
+
+    def run():
+        started = time.monotonic()
+        outcome["worker"], outcome["reason"] = pool.acquire(name, dict(CONFIG, FunctionName=name), b"zip")
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_provisioned_instances_start_at_once_and_free_ones_are_reused(pool):
+    first, second = (pool.acquire("f", CONFIG, b"zip") for _ in range(2))
+    assert [first[1], second[1]] == ["spawn", "spawn"] and first[0] is not second[0]
+    pool.release(first[0])
+    assert pool.acquire("f", CONFIG, b"zip") == (first[0], "reused")
+
+
+def test_past_the_provisioned_instances_a_busy_function_waits_for_one_to_come_free(pool):
+    busy = [pool.acquire("f", CONFIG, b"zip")[0] for _ in range(2)]
+    thread, outcome = acquire_in_background(pool)
+    time.sleep(GRACE / 4)
+    pool.release(busy[1])
+    thread.join()
+    assert outcome["reason"] == "reused" and outcome["worker"] is busy[1]
+    assert outcome["seconds"] < GRACE
+    assert len(lambda_runtime._workers[lambda_runtime._worker_key("f", CONFIG, "$LATEST")]) == 2
+
+
+def test_an_instance_starts_when_none_comes_free_within_the_grace(pool):
+    for _ in range(2):
+        pool.acquire("f", CONFIG, b"zip")
+    thread, outcome = acquire_in_background(pool)
+    thread.join()
+    assert outcome["reason"] == "spawn"
+    assert GRACE <= outcome["seconds"] < GRACE + 0.15
+
+
+def test_a_release_of_another_function_does_not_end_the_wait(pool):
+    for _ in range(2):
+        pool.acquire("f", CONFIG, b"zip")
+    other = pool.acquire("g", dict(CONFIG, FunctionName="g"), b"zip")[0]
+    thread, outcome = acquire_in_background(pool)
+    time.sleep(GRACE / 4)
+    pool.release(other)
+    thread.join()
+    assert outcome["reason"] == "spawn" and outcome["seconds"] >= GRACE
+
+
+def test_at_the_ceiling_it_waits_up_to_the_function_timeout_instead_of_starting_more(pool):
+    busy = [pool.acquire("f", CONFIG, b"zip")[0] for _ in range(2)]
+    busy.append(pool.acquire("f", CONFIG, b"zip")[0])  # the third, after the grace: the ceiling
+    thread, outcome = acquire_in_background(pool)
+    time.sleep(GRACE * 2)
+    assert thread.is_alive()
+    pool.release(busy[0])
+    thread.join()
+    assert outcome["reason"] == "reused" and outcome["worker"] is busy[0]
+    thread, outcome = acquire_in_background(pool)
+    thread.join()
+    assert outcome["reason"] == "spawn" and outcome["seconds"] >= CONFIG["Timeout"]
+
+
+def test_patient_instances_match_the_pinned_ministack_and_are_applied(monkeypatch):
+    """Fails loudly when a MiniStack upgrade changes the pool that infra/local/ministack_tuned.py replaces."""
+    for module in (lambda_runtime, lambda_svc):
+        monkeypatch.setattr(module, "acquire_worker", module.acquire_worker)
+        monkeypatch.setattr(module, "release_worker", module.release_worker)
+    pool = ministack_tuned.patient_instances()
+    assert lambda_svc.acquire_worker == pool.acquire and lambda_runtime.acquire_worker == pool.acquire
+    assert lambda_svc.release_worker == pool.release and lambda_runtime.release_worker == pool.release
+
+
+def test_the_provisioned_count_is_read_from_what_the_lambda_api_recorded(monkeypatch):
+    monkeypatch.setattr(lambda_svc, "_functions", {"f": {"provisioned_concurrency": {
+        "$LATEST": {"RequestedProvisionedConcurrentExecutions": 4}}}, "g": {}})
+    assert ministack_tuned.provisioned_instances("f", "$LATEST") == 4
+    assert ministack_tuned.provisioned_instances("g", "$LATEST") == 0
+    assert ministack_tuned.provisioned_instances("missing", "$LATEST") == 0
+
+
+def write_zip(path, files):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_instances_of_the_same_code_share_one_unpacked_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(ministack_tuned.tempfile, "tempdir", str(tmp_path))
+    layer = {"python/pkg/__init__.py": "VALUE = 1\n", "python/pkg/data.txt": "x", "python/../../escape.txt": "no"}
+    targets = []
+    for instance in range(2):
+        zip_path = write_zip(tmp_path / f"layer_{instance}.zip", layer)  # each instance writes its own zip
+        target = tmp_path / f"instance_{instance}"
+        target.mkdir()
+        with ministack_tuned.SharedUnpackingZipFile(zip_path) as archive:
+            assert archive.namelist() == []
+            archive.extractall(str(target))
+        targets.append(target)
+    shared = {path.resolve() for target in targets for path in target.iterdir()}
+    assert len(shared) == 1 and (targets[0] / "python").is_symlink()
+    assert (targets[1] / "python" / "pkg" / "__init__.py").read_text() == "VALUE = 1\n"
+    assert not (tmp_path / "escape.txt").exists() and not any(tmp_path.glob("unpacked/*/../escape.txt"))
+    assert len(list((tmp_path / "unpacked").iterdir())) == 1
+
+    changed = write_zip(tmp_path / "layer_2.zip", dict(layer, **{"python/pkg/__init__.py": "VALUE = 2\n"}))
+    target = tmp_path / "instance_2"
+    target.mkdir()
+    with ministack_tuned.SharedUnpackingZipFile(changed) as archive:
+        archive.extractall(str(target))
+    assert (target / "python" / "pkg" / "__init__.py").read_text() == "VALUE = 2\n"
+    assert (targets[0] / "python" / "pkg" / "__init__.py").read_text() == "VALUE = 1\n"
+    import shutil
+
+    shutil.rmtree(targets[0])  # what MiniStack does when an instance goes: the shared copy stays
+    assert (targets[1] / "python" / "pkg" / "data.txt").read_text() == "x"
+
+
+def test_shared_unpacking_matches_the_pinned_ministack_and_is_applied(monkeypatch):
+    """Fails loudly when a MiniStack upgrade changes the Worker._spawn that shared_unpacking relies on."""
+    monkeypatch.setattr(lambda_runtime, "zipfile", lambda_runtime.zipfile)
+    ministack_tuned.shared_unpacking()
+    assert lambda_runtime.zipfile.ZipFile is ministack_tuned.SharedUnpackingZipFile
+    assert lambda_runtime.zipfile.BadZipFile is __import__("zipfile").BadZipFile
+
+
+def test_invocations_of_the_same_ten_seconds_share_a_log_stream(monkeypatch):
+    from ministack.services import cloudwatch_logs
+
+    monkeypatch.setattr(lambda_svc, "_emit_lambda_logs", lambda_svc._emit_lambda_logs)
+    monkeypatch.setattr(lambda_svc, "new_uuid", lambda_svc.new_uuid)
+    monkeypatch.setattr(cloudwatch_logs, "_log_groups", {})
+    ministack_tuned.streams_per_interval(interval_seconds=3600)
+    function = {"config": {"FunctionName": "f", "Version": "$LATEST"}}
+    for request in ("r1", "r2"):
+        lambda_svc._emit_lambda_logs(function, request, f"line of {request}", False, 5)
+    lambda_svc._emit_lambda_logs({"config": {"FunctionName": "g"}}, "r3", "line of r3", False, 5)
+    streams = cloudwatch_logs._log_groups["/aws/lambda/f"]["streams"]
+    assert len(streams) == 1
+    (name, stream), = streams.items()
+    assert name.rsplit("]", 1)[1] == f"{int(time.time() // 3600):032x}"
+    messages = [event["message"] for event in stream["events"]]
+    assert [m for m in messages if m.startswith(("START", "line"))] == [
+        "START RequestId: r1 Version: $LATEST", "line of r1", "START RequestId: r2 Version: $LATEST", "line of r2"]
+    assert len(cloudwatch_logs._log_groups["/aws/lambda/g"]["streams"]) == 1
+    assert len({lambda_svc.new_uuid() for _ in range(3)}) == 3  # outside a log write: new ids as before
