@@ -38,10 +38,8 @@ from infra.config import (
     stack_name,
 )
 from infra.local import pooler
-from infra.local.databases import ensure_database
 from infra.bytecode import compile_build
 from infra.local.processes import listener_description, port_accepts, recorded_pid, stop_group
-from infra.migrate import migrate
 from infra.template.generate import read_template, serverless_functions
 
 STATE_DIR = ROOT / ".local"
@@ -189,7 +187,7 @@ def start_metrics_bridge(stack: str) -> bool:
     STATE_DIR.mkdir(exist_ok=True)
     # Each poll makes the emulator scan every log stream of every function (one stream per
     # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
-    # --prune-streams: the emulator keeps every invocation's log stream until it is deleted.
+    # --prune-streams: the emulator keeps every log stream (one per function and 10 s) until it is deleted.
     command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(METRICS_PORT), "--interval", "10",
                "--prune-streams"]
     start_in_background("the metrics bridge", command, METRICS_BRIDGE_LOG, METRICS_BRIDGE_PID, ROOT,
@@ -245,7 +243,16 @@ def sync_manifest(name: str) -> Path:
     return STATE_DIR / f"deployed-{name}.sources.json"
 
 
-def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash: str) -> None:
+def stack_resources(name: str) -> dict[str, str]:
+    """Logical id -> physical id of every resource of a deployed stack."""
+    resources = aws_client("cloudformation").describe_stack_resources(StackName=name)["StackResources"]
+    return {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
+
+
+def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash: str,
+                            resources: dict[str, str] | None = None) -> None:
+    """What `make sync` compares with and pushes to: the sources' hashes and the stack's resources
+    (read from the stack unless given; they change only with a deploy)."""
     from infra.local.events import SourceError, template_signature
 
     signatures = {}
@@ -257,6 +264,7 @@ def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash:
         if signature is not None:
             signatures[path] = signature
     manifest = {"parameters": parameters_hash, "templates": signatures,
+                "resources": stack_resources(name) if resources is None else resources,
                 "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}}
     sync_manifest(name).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
@@ -378,7 +386,7 @@ def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str =
     wanted = deployment_key(digest, parameters_hash)
     outputs = stack_outputs(name)
     if marker.exists() and marker.read_text() == wanted and outputs is not None:
-        if "templates" not in (json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}):
+        if "resources" not in (json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}):
             # Deployed from exactly these sources (the marker says so): what `make sync` compares with.
             record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
         log(f"stack {name} is up to date")
@@ -432,6 +440,10 @@ def api_url(stack: str) -> str:
 
 
 def prepare_databases(urls: dict[str, str]) -> None:
+    # Imported here: psycopg costs ~0.25 s to import, which `make sync` (it imports this module) never needs.
+    from infra.local.databases import ensure_database
+    from infra.migrate import migrate
+
     for domain in DOMAINS:
         created = ensure_database(urls[domain])
         applied = migrate(domain, urls[domain])

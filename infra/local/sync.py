@@ -184,22 +184,16 @@ class Syncer:
     def _deployed(self) -> dict:
         manifest = launcher.sync_manifest(self.stack)
         recorded = json.loads(manifest.read_text()) if manifest.exists() else {}
-        if "templates" not in recorded or not (launcher.BUILD_DIR / "template.yaml").exists():
+        if "resources" not in recorded or not (launcher.BUILD_DIR / "template.yaml").exists():
             raise NeedsDeploy(f"no record of what stack {self.stack} was deployed from: run `make up` first")
         return recorded
 
     def _functions(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """Logical id -> (physical name, source CodeUri) of every function of the stack; logical -> physical id of all."""
-        from botocore.exceptions import ClientError
-
-        try:
-            resources = launcher.aws_client("cloudformation").describe_stack_resources(StackName=self.stack)["StackResources"]
-        except ClientError as exc:
-            raise NeedsDeploy(f"stack {self.stack} is not deployed on {launcher.EMULATOR_URL} ({exc}): run `make up`") from exc
-        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+        physical = dict(self._deployed()["resources"])
         # SAM names a layer version's logical id after its content (CommonLayer<hash>).
-        physical.update({LAYER_LOGICAL_ID: r["PhysicalResourceId"] for r in resources
-                         if r["ResourceType"] == "AWS::Lambda::LayerVersion" and r["LogicalResourceId"].startswith(LAYER_LOGICAL_ID)})
+        physical.update({LAYER_LOGICAL_ID: arn for logical_id, arn in physical.items()
+                         if logical_id.startswith(LAYER_LOGICAL_ID) and ":layer:" in arn})
         template = launcher.read_template(ROOT / "template.yaml")
         self._api_routes = {
             physical[logical_id]: [f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
@@ -227,8 +221,15 @@ class Syncer:
             # a push that fails half-way leaves `make up` to build and deploy again.
             (launcher.STATE_DIR / "build.sha256").unlink(missing_ok=True)
             launcher.deploy_marker(self.stack).unlink(missing_ok=True)
-            updated = self._push(work, functions, physical)
-            launcher.record_deployed_sources(self.stack, files, deployed["parameters"])
+            from botocore.exceptions import ClientError
+
+            try:
+                updated = self._push(work, functions, physical)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                raise NeedsDeploy(f"stack {self.stack} is not deployed on {launcher.EMULATOR_URL} ({exc}): run `make up`") from exc
+            launcher.record_deployed_sources(self.stack, files, deployed["parameters"], deployed["resources"])
             digest = launcher.sources_digest(files)
             (launcher.STATE_DIR / "build.sha256").write_text(digest)
             launcher.deploy_marker(self.stack).write_text(launcher.deployment_key(digest, deployed["parameters"]))
