@@ -307,14 +307,9 @@ WithTotal = Annotated[bool, Query(description="With a cursor: also count the lis
 ItemT = TypeVar("ItemT")
 
 
-class Page(BaseModel, Generic[ItemT]):
-    items: list[ItemT]
-    total: int
-
-
 class CursorPage(BaseModel, Generic[ItemT]):
-    """A page of a list that pages by cursor too: ``total`` is left out of cursor pages unless
-    ``with_total=true``; ``next_cursor`` is null on the last page."""
+    """A page of a list (every list pages by offset or by cursor): ``total`` is left out of cursor
+    pages unless ``with_total=true``; ``next_cursor`` is null on the last page."""
 
     items: list[ItemT]
     total: int | None = None
