@@ -316,6 +316,12 @@ class CursorPage(BaseModel, Generic[ItemT]):
     next_cursor: str | None = None
 
 
+def list_responses(item_model: Any, *errors: int | tuple[int, str]) -> dict[int, dict[str, Any]]:
+    """A list route's ``responses=``: a CursorPage of ``item_model``, and the route's own errors."""
+    return api_responses(*errors, model=CursorPage[item_model],
+                         description="A page; total is left out of cursor pages unless with_total=true")
+
+
 def invalid_query(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
 

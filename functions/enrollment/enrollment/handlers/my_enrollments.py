@@ -1,6 +1,6 @@
 from eduplatform.http import (
-    BEARER_AUTH, CurrentUser, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app,
-    cursor_page_response, lambda_handler,
+    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
+    lambda_handler, list_responses,
 )
 
 from enrollment import service
@@ -10,9 +10,7 @@ app = create_app()
 
 
 @app.get("/enrollments/me", summary="The caller's enrollments, newest first; pages by offset or by cursor",
-         tags=["enrollment"], security=BEARER_AUTH,
-         responses=api_responses(model=CursorPage[EnrollmentOut],
-                                 description="A page; total is left out of cursor pages unless with_total=true"))
+         tags=["enrollment"], security=BEARER_AUTH, responses=list_responses(EnrollmentOut))
 def my_enrollments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
                    with_total: WithTotal = False):
     return cursor_page_response(service.my_enrollments(user.user_id, limit, offset, cursor, with_total))

@@ -1,6 +1,6 @@
 from eduplatform.http import (
-    BEARER_AUTH, AdminUser, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app,
-    cursor_page_response, lambda_handler,
+    BEARER_AUTH, AdminUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response, lambda_handler,
+    list_responses,
 )
 
 from identity import service
@@ -11,8 +11,7 @@ app = create_app()
 
 @app.get("/admin/teachers/pending", summary="Teachers awaiting verification, oldest first; pages by offset or by cursor",
          tags=["identity"], security=BEARER_AUTH,
-         responses=api_responses((403, "Admin access required"), model=CursorPage[PendingTeacher],
-                                 description="A page; total is left out of cursor pages unless with_total=true"))
+         responses=list_responses(PendingTeacher, (403, "Admin access required")))
 def pending_teachers(_admin: AdminUser, limit: Limit = 50, offset: Offset = 0, cursor: Cursor = None,
                      with_total: WithTotal = False):
     return cursor_page_response(service.pending_teachers(limit, offset, cursor, with_total))

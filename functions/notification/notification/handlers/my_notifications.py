@@ -1,6 +1,6 @@
 from eduplatform.http import (
-    BEARER_AUTH, CurrentUser, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app,
-    cursor_page_response, lambda_handler,
+    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
+    lambda_handler, list_responses,
 )
 
 from notification import service
@@ -10,9 +10,7 @@ app = create_app()
 
 
 @app.get("/notifications/me", summary="The caller's notifications, newest first; pages by offset or by cursor",
-         tags=["notification"], security=BEARER_AUTH,
-         responses=api_responses(model=CursorPage[NotificationOut],
-                                 description="A page; total is left out of cursor pages unless with_total=true"))
+         tags=["notification"], security=BEARER_AUTH, responses=list_responses(NotificationOut))
 def my_notifications(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
                      with_total: WithTotal = False):
     return cursor_page_response(service.my_notifications(user.user_id, limit, offset, cursor, with_total))

@@ -1,6 +1,6 @@
 from eduplatform.http import (
-    BEARER_AUTH, CurrentUser, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app,
-    cursor_page_response, lambda_handler,
+    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
+    lambda_handler, list_responses,
 )
 
 from payment import service
@@ -10,9 +10,7 @@ app = create_app()
 
 
 @app.get("/payments/me", summary="The caller's payments, newest first; pages by offset or by cursor",
-         tags=["payment"], security=BEARER_AUTH,
-         responses=api_responses(model=CursorPage[PaymentOut],
-                                 description="A page; total is left out of cursor pages unless with_total=true"))
+         tags=["payment"], security=BEARER_AUTH, responses=list_responses(PaymentOut))
 def my_payments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
                 with_total: WithTotal = False):
     return cursor_page_response(service.my_payments(user.user_id, limit, offset, cursor, with_total))
