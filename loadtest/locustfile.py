@@ -5,9 +5,10 @@
 Targets the one API base URL in API_URL (default: the `make up` stack's, like `make url`).
 Students log in as a random seeded student and browse the courses that have a
 curriculum (the oldest ones: the catalogue is newest first, so they sit at the end),
-view lessons, pay for paid courses, enroll and complete lessons. Search users search a
-random term; teachers log in as a random verified teacher. Expected non-2xx answers
-(409 already enrolled, 409 lesson already completed) count as successes.
+view lessons, pay for paid courses, enroll and complete lessons. Their catalogue task also
+filters and sorts the catalogue and pages on by cursor (see ``StudentUser.list_courses``).
+Search users search a random term; teachers log in as a random verified teacher. Expected
+non-2xx answers (409 already enrolled, 409 lesson already completed) count as successes.
 """
 
 import json
@@ -15,13 +16,14 @@ import os
 import random
 import threading
 import time
+import uuid
 
 import gevent
 
 from locust import HttpUser, between, events, task
 
 from seed import generate as seed
-from seed.vocabulary import SEARCH_TERMS
+from seed.vocabulary import CATEGORIES, SEARCH_TERMS
 
 PASSWORD = seed.PASSWORD
 SEED_SCALE = float(os.environ.get("SEED_SCALE", "1.0"))
@@ -175,6 +177,22 @@ def login(user: HttpUser, email: str) -> None:
     raise RuntimeError(f"{email}: still throttled after {MAX_LOGIN_ATTEMPTS} attempts")
 
 
+# The student's catalogue browsing (API.md version 2): a filter of each kind, on the seeded values.
+CATEGORY_IDS = [str(uuid.uuid5(seed.CATEGORY_NAMESPACE, slug)) for slug in CATEGORIES]
+SORTS = ("newest", "rating", "price_asc", "price_desc", "popular")
+FILTERS = {
+    "category_id": lambda: {"category_id": random.choice(CATEGORY_IDS)},
+    "level": lambda: {"level": random.choice(("beginner", "intermediate", "advanced"))},
+    "is_free": lambda: {"is_free": random.choice(("true", "false"))},
+    "price": lambda: dict(zip(("price_min", "price_max"), map(str, sorted(random.sample(seed.PRICES, 2))))),
+    "min_rating": lambda: {"min_rating": random.choice(("3", "4", "4.5"))},
+}
+# Of list_courses' runs: the next page of the current browse by cursor while it has one to
+# follow, else a plain page by offset (the version 1 listing), a sorted first page or a filtered one.
+BROWSE_KINDS = {"offset": 2, "sorted": 1, "filtered": 2}
+MAX_CURSOR_PAGES = 3
+
+
 class StudentUser(HttpUser):
     weight = 7
     wait_time = between(1, 3)
@@ -184,13 +202,36 @@ class StudentUser(HttpUser):
         self.courses = CURRICULUM_COURSES.sample(self.client)
         self.lessons: dict[str, list[str]] = {}  # course id -> lesson ids, from its curriculum
         self.enrolled: set[str] = set()
+        # The catalogue query being paged, its next cursor and how many more pages to follow.
+        self.browsing: tuple[dict, str | None, int] = ({}, None, 0)
 
     def pick_course(self) -> dict:
         return random.choice(self.courses)
 
     @task(5)
     def list_courses(self) -> None:
-        self.client.get("/courses", params={"limit": 20, "offset": random.randrange(0, 200)}, name="/courses")
+        """Stats names: ``/courses`` (by offset), ``/courses?sort=<sort>`` (unfiltered),
+        ``/courses?<filter>&sort=[sort]`` (one filter, any sort) and ``/courses?cursor&sort=<sort>``
+        (the following pages of either, by cursor)."""
+        query, cursor, pages_left = self.browsing
+        if cursor and pages_left:
+            response = self.client.get("/courses", params={**query, "cursor": cursor},
+                                       name=f"/courses?cursor&sort={query['sort']}")
+            self.browsing = (query, response.json()["next_cursor"] if response.ok else None, pages_left - 1)
+            return
+        kind = random.choices(list(BROWSE_KINDS), weights=list(BROWSE_KINDS.values()))[0]
+        if kind == "offset":
+            self.client.get("/courses", params={"limit": 20, "offset": random.randrange(0, 200)}, name="/courses")
+            return
+        query = {"limit": 20, "sort": random.choice(SORTS)}
+        name = f"/courses?sort={query['sort']}"
+        if kind == "filtered":
+            filter_name = random.choice(list(FILTERS))
+            query.update(FILTERS[filter_name]())
+            name = f"/courses?{filter_name}&sort=[sort]"
+        response = self.client.get("/courses", params=query, name=name)
+        self.browsing = (query, response.json()["next_cursor"] if response.ok else None,
+                         random.randint(1, MAX_CURSOR_PAGES))
 
     @task(3)
     def view_course(self) -> None:

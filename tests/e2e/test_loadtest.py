@@ -61,3 +61,7 @@ def test_locust_scenario_runs_with_zero_failures(seeded_stack_url, tmp_path: Pat
     assert int(stats["Aggregated"]["Failure Count"]) == 0
     missing = {name for name in TASK_REQUEST_NAMES if int(stats.get(name, {}).get("Request Count", 0)) == 0}
     assert not missing, f"tasks that sent no request: {missing}"
+    # The students' catalogue browsing: sorted or filtered first pages, then pages by cursor, every one a success.
+    browsing = {name: int(row["Request Count"]) for name, row in stats.items() if "sort=" in name}
+    cursor_pages = sum(count for name, count in browsing.items() if name.startswith("/courses?cursor&"))
+    assert cursor_pages > 0 and sum(browsing.values()) > cursor_pages, browsing

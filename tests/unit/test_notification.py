@@ -80,7 +80,7 @@ def test_my_notifications_newest_first_and_only_mine(notification_db, token_for)
     body = call(MINE, token=token).json()
     assert body["total"] == 3 and [item["id"] for item in body["items"]] == ids[::-1]
     page = call(MINE, token=token, query={"limit": 1, "offset": 2}).json()
-    assert page == {"items": [call(MINE, token=token).json()["items"][2]], "total": 3}
+    assert page == {"items": [call(MINE, token=token).json()["items"][2]], "total": 3, "next_cursor": None}
 
 
 def test_my_notifications_needs_a_token(notification_db):

@@ -189,7 +189,7 @@ def test_my_payments_newest_first_and_only_mine(payment_db, facts, token_for):
 
 
 def test_my_payments_for_a_teacher_is_an_empty_list(payment_db, token_for):
-    assert call(MINE, token=token_for("teacher")).json() == {"items": [], "total": 0}
+    assert call(MINE, token=token_for("teacher")).json() == {"items": [], "total": 0, "next_cursor": None}
 
 
 def test_my_payments_needs_a_token(payment_db):

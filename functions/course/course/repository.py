@@ -1,14 +1,12 @@
 """SQL of the course domain."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
-from eduplatform.cursors import NEWEST_FIRST_AFTER
+from eduplatform.cursors import KeysetList, KeysetOrder
 
 from course.schemas import CatalogueQuery
 
@@ -20,7 +18,6 @@ MODULE_COLUMNS = 'id, course_id, title, position AS "order", created_at'
 LESSON_COLUMNS = 'id, module_id, title, content, video_url, duration_minutes, position AS "order", created_at'
 REVIEW_COLUMNS = "id, student_id, course_id, rating, comment, created_at"
 
-NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
 # search_text is lower(title || chr(31) || description), with a trigram index (migration 002).
 SEARCH_CONDITION = "search_text LIKE lower(%(pattern)s)"
 
@@ -37,47 +34,17 @@ def substring_pattern(term: str) -> str:
 
 # ---- courses ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SortOrder:
-    """A catalogue order: a key and its direction, ties broken by id in the same direction.
-
-    Each order is exactly that of an index (migration 004; newest: migration 001), with and
-    without a category in front.
-    """
-
-    key: str
-    descending: bool
-    key_type: str  # the key's SQL type, for a cursor's values
-
-    @property
-    def order_by(self) -> str:
-        direction = "DESC" if self.descending else "ASC"
-        return f"ORDER BY {self.key} {direction}, id {direction}"
-
-    @property
-    def after(self) -> str:
-        """The rows after a cursor's (key, id): one row comparison, an index condition of the sort's index."""
-        return f"({self.key}, id) {'<' if self.descending else '>'} (%(after_key)s::{self.key_type}, %(after_id)s::uuid)"
-
-    def parse(self, values: list[str]) -> tuple[Any, UUID]:
-        """A cursor's (key, id) as values of their types; ValueError when they are not."""
-        if len(values) != 2:
-            raise ValueError("a catalogue cursor holds a key and an id")
-        key = {"timestamptz": datetime.fromisoformat, "numeric": Decimal, "integer": int}[self.key_type](values[0])
-        if isinstance(key, Decimal) and not key.is_finite():
-            raise ValueError("not a finite number")
-        return key, UUID(values[1])
-
-
 # A free course's price counts as 0; a course without a rating as 0 (after every rated one).
 PRICE_KEY = "coalesce(price, 0)"
 RATING_KEY = "coalesce(avg_rating, 0)"
+# Each catalogue order is exactly that of an index (migration 004; newest: migration 001), with
+# and without a category in front. The page selects the key as sort_key (what a cursor holds).
 SORTS = {
-    "newest": SortOrder("created_at", True, "timestamptz"),
-    "rating": SortOrder(RATING_KEY, True, "numeric"),
-    "price_asc": SortOrder(PRICE_KEY, False, "numeric"),
-    "price_desc": SortOrder(PRICE_KEY, True, "numeric"),
-    "popular": SortOrder("enrollment_count", True, "integer"),
+    "newest": KeysetOrder("created_at", True, "timestamptz", row_key="sort_key"),
+    "rating": KeysetOrder(RATING_KEY, True, "numeric", row_key="sort_key"),
+    "price_asc": KeysetOrder(PRICE_KEY, False, "numeric", row_key="sort_key"),
+    "price_desc": KeysetOrder(PRICE_KEY, True, "numeric", row_key="sort_key"),
+    "popular": KeysetOrder("enrollment_count", True, "integer", row_key="sort_key"),
 }
 
 
@@ -110,11 +77,11 @@ def catalogue_conditions(query: CatalogueQuery) -> tuple[list[str], dict[str, An
     return conditions, params
 
 
-def catalogue_queries(query: CatalogueQuery, after: tuple[Any, UUID] | None = None) -> tuple[str, str, dict[str, Any]]:
+def catalogue_queries(query: CatalogueQuery, after: dict[str, Any] | None = None) -> tuple[str, str, dict[str, Any]]:
     """The page and count statements of the public catalogue for a query (search, filters, sort).
 
     The page selects each row's ``sort_key`` too (what a cursor after it holds); with ``after``
-    (a cursor's key and id) it reads the rows after that one instead of skipping an offset.
+    (the parameters of a cursor's key and id) it reads the rows after that one instead of skipping an offset.
     """
     conditions, params = catalogue_conditions(query)
     order = SORTS[query.sort]
@@ -124,9 +91,9 @@ def catalogue_queries(query: CatalogueQuery, after: tuple[Any, UUID] | None = No
     else:
         count = "SELECT coalesce((SELECT courses FROM catalogue_size), 0) AS n"
     page_params = dict(params)
-    if after is not None:
+    if after:
         conditions = [*conditions, order.after]
-        page_params.update(after_key=after[0], after_id=after[1])
+        page_params.update(after)
     page_where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     page = (f"SELECT {COURSE_COLUMNS}, {order.key} AS sort_key FROM courses {page_where} {order.order_by} "
             "LIMIT %(limit)s OFFSET %(offset)s")
@@ -134,7 +101,7 @@ def catalogue_queries(query: CatalogueQuery, after: tuple[Any, UUID] | None = No
 
 
 def catalogue(conn: psycopg.Connection, query: CatalogueQuery, limit: int, offset: int,
-              after: tuple[Any, UUID] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+              after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
     """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked."""
     page, count, params = catalogue_queries(query, after)
     # prepare=False: a server-side prepared statement could switch to a generic plan that
@@ -159,19 +126,8 @@ def terms_matching(conn: psycopg.Connection, terms: list[str], search_texts: lis
     return [row["term"] for row in rows]
 
 
-def courses_of_teacher(conn: psycopg.Connection, teacher_id: UUID, limit: int, offset: int,
-                       after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
-    """A page of the teacher's courses, newest first (after a cursor's row when ``after`` holds one)."""
-    keyset = f"AND {NEWEST_FIRST_AFTER}" if after else ""
-    rows = conn.execute(
-        f"SELECT {COURSE_COLUMNS} FROM courses WHERE teacher_id = %(teacher_id)s {keyset} {NEWEST_FIRST} "
-        "LIMIT %(limit)s OFFSET %(offset)s",
-        {"teacher_id": teacher_id, "limit": limit, "offset": offset, **(after or {})},
-    ).fetchall()
-    total = None
-    if with_total:
-        total = conn.execute("SELECT count(*) AS n FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchone()["n"]
-    return rows, total
+# A teacher's courses (GET /courses/my), newest first: courses_teacher_newest_idx.
+TEACHER_COURSES = KeysetList("courses", COURSE_COLUMNS, "teacher_id = %(teacher_id)s")
 
 
 def course_by_id(conn: psycopg.Connection, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
@@ -373,16 +329,5 @@ def insert_review(conn: psycopg.Connection, course_id: UUID, student_id: UUID, r
         raise AlreadyReviewed(str(course_id)) from exc
 
 
-def reviews_of_course(conn: psycopg.Connection, course_id: UUID, limit: int, offset: int,
-                      after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
-    """A page of the course's reviews, newest first (after a cursor's row when ``after`` holds one)."""
-    keyset = f"AND {NEWEST_FIRST_AFTER}" if after else ""
-    rows = conn.execute(
-        f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE course_id = %(course_id)s {keyset} {NEWEST_FIRST} "
-        "LIMIT %(limit)s OFFSET %(offset)s",
-        {"course_id": course_id, "limit": limit, "offset": offset, **(after or {})},
-    ).fetchall()
-    total = None
-    if with_total:
-        total = conn.execute("SELECT count(*) AS n FROM reviews WHERE course_id = %s", (course_id,)).fetchone()["n"]
-    return rows, total
+# A course's reviews (GET /reviews/course/{id}), newest first: reviews_course_newest_idx.
+COURSE_REVIEWS = KeysetList("reviews", REVIEW_COLUMNS, "course_id = %(course_id)s")

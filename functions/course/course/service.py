@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import database
-from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query, newest_first_list
+from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query, keyset_list
 from eduplatform.security import Principal
 
 from course import repository
@@ -174,23 +174,16 @@ def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | 
     query = query.model_copy(update={"q": query.term})  # one cache entry for "x", " x" and "x "
     order = repository.SORTS[query.sort]
     bound_to = cursors.fingerprint(CATALOGUE_ENDPOINT, query.model_dump(mode="json"))
-    after = None
-    if cursor is not None:
-        try:
-            after = order.parse(cursors.decode(cursor, bound_to))
-        except (cursors.InvalidCursor, ValueError, KeyError):
-            raise invalid_cursor() from None
+    try:
+        after = order.after_cursor(cursor, bound_to)
+    except cursors.InvalidCursor:
+        raise invalid_cursor() from None
     want_total = cursor is None or with_total
 
     def load() -> CataloguePage:
         with database().transaction() as conn:
             rows, total = repository.catalogue(conn, query, limit + 1, offset, after, with_total=want_total)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]["sort_key"]
-            next_cursor = cursors.encode(bound_to, [last.isoformat() if hasattr(last, "isoformat") else last,
-                                                    rows[-1]["id"]])
+        rows, next_cursor = order.page(rows, limit, bound_to)
         return CataloguePage(items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
     versions, registry = catalogue_versions(query)
@@ -228,13 +221,8 @@ def count_enrollment(event_id: UUID, course_id: UUID) -> bool:
 def teacher_courses(teacher_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
                     with_total: bool = False) -> CursorPage[CourseOut]:
     """The teacher's courses, newest first, by offset or cursor (bound to this teacher's list)."""
-    def fetch(rows: int, offset: int, after: dict[str, Any], count_total: bool) -> tuple[list[dict[str, Any]], int | None]:
-        with database().transaction() as conn:
-            return repository.courses_of_teacher(conn, teacher_id, rows, offset, after, with_total=count_total)
-
-    rows, total, next_cursor = newest_first_list("GET /courses/my", {"teacher_id": str(teacher_id)}, limit, offset,
-                                                 cursor, with_total, fetch)
-    return CursorPage[CourseOut](items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
+    return keyset_list(CourseOut, "GET /courses/my", repository.TEACHER_COURSES, {"teacher_id": teacher_id},
+                       limit, offset, cursor, with_total)
 
 
 def course(course_id: UUID) -> CourseOut:
@@ -428,13 +416,8 @@ def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
 def course_reviews(course_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
                    with_total: bool = False) -> CursorPage[ReviewOut]:
     """A course's reviews, newest first, by offset or cursor (bound to this course's list)."""
-    def fetch(rows: int, offset: int, after: dict[str, Any], count_total: bool) -> tuple[list[dict[str, Any]], int | None]:
-        with database().transaction() as conn:
-            return repository.reviews_of_course(conn, course_id, rows, offset, after, with_total=count_total)
-
-    rows, total, next_cursor = newest_first_list("GET /reviews/course/{course_id}", {"course_id": str(course_id)},
-                                                 limit, offset, cursor, with_total, fetch)
-    return CursorPage[ReviewOut](items=[ReviewOut(**row) for row in rows], total=total, next_cursor=next_cursor)
+    return keyset_list(ReviewOut, "GET /reviews/course/{course_id}", repository.COURSE_REVIEWS, {"course_id": course_id},
+                       limit, offset, cursor, with_total)
 
 
 # ---- facts for other domains (internal functions) -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from uuid import UUID
 
 import psycopg
 
+from eduplatform.cursors import KeysetList, KeysetOrder
 from eduplatform.db import Database
 
 ENROLLMENT_COLUMNS = "id, student_id, course_id, payment_id, status::text AS status, enrolled_at"
@@ -31,14 +32,9 @@ def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
     return bool(db.statement("SELECT 1 FROM enrollments WHERE student_id = %s AND course_id = %s", (student_id, course_id)))
 
 
-def enrollments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    rows = conn.execute(
-        f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE student_id = %s "
-        "ORDER BY enrolled_at DESC, id LIMIT %s OFFSET %s",
-        (student_id, limit, offset),
-    ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM enrollments WHERE student_id = %s", (student_id,)).fetchone()["n"]
-    return rows, total
+# A student's enrollments (GET /enrollments/me), newest first: enrollments_student_newest_idx (migration 004).
+STUDENT_ENROLLMENTS = KeysetList("enrollments", ENROLLMENT_COLUMNS, "student_id = %(student_id)s",
+                                 KeysetOrder("enrolled_at", descending=True))
 
 
 def count_for_course(conn: psycopg.Connection, course_id: UUID) -> int:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFo
 
 from eduplatform import events, read_models
 from eduplatform.db import database
-from eduplatform.http import Conflict, PaymentRequired
+from eduplatform.http import Conflict, CursorPage, PaymentRequired, keyset_list
 
 from enrollment import repository
 from enrollment.schemas import (
@@ -62,10 +62,11 @@ def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UU
         raise PaymentRequired("No completed payment of yours for this course has that payment_id")
 
 
-def my_enrollments(student_id: UUID, limit: int, offset: int) -> tuple[list[EnrollmentOut], int]:
-    with database().transaction() as conn:
-        rows, total = repository.enrollments_of_student(conn, student_id, limit, offset)
-    return [EnrollmentOut(**row) for row in rows], total
+def my_enrollments(student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                   with_total: bool = False) -> CursorPage[EnrollmentOut]:
+    """The caller's enrollments, newest first, by offset or cursor (bound to the caller's list)."""
+    return keyset_list(EnrollmentOut, "GET /enrollments/me", repository.STUDENT_ENROLLMENTS, {"student_id": student_id},
+                       limit, offset, cursor, with_total)
 
 
 def enrollment_count(course_id: UUID) -> EnrollmentCount:

@@ -6,6 +6,8 @@ from uuid import UUID
 
 import psycopg
 
+from eduplatform.cursors import OLDEST_FIRST, KeysetList
+
 USER_COLUMNS = "id, email, name, role::text AS role, is_verified, email_verified, created_at"
 
 
@@ -35,14 +37,9 @@ def user_by_id(conn: psycopg.Connection, user_id: UUID, for_update: bool = False
     return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = %s{lock}", (user_id,)).fetchone()
 
 
-def pending_teachers(conn: psycopg.Connection, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    rows = conn.execute(
-        "SELECT id, email, name, created_at FROM users WHERE role = 'teacher' AND NOT is_verified "
-        "ORDER BY created_at, id LIMIT %s OFFSET %s",
-        (limit, offset),
-    ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM users WHERE role = 'teacher' AND NOT is_verified").fetchone()["n"]
-    return rows, total
+# The admin's queue of teachers awaiting verification (GET /admin/teachers/pending), oldest first:
+# the partial index users_pending_teachers_idx (created_at, id).
+PENDING_TEACHERS = KeysetList("users", "id, email, name, created_at", "role = 'teacher' AND NOT is_verified", OLDEST_FIRST)
 
 
 def mark_verified(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any]:

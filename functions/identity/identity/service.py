@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotF
 
 from eduplatform import clock, events
 from eduplatform.db import database
-from eduplatform.http import Conflict, TooManyRequests
+from eduplatform.http import Conflict, CursorPage, TooManyRequests, keyset_list
 from eduplatform.limits import limits
 from eduplatform.observability import logger
 from eduplatform.security import (
@@ -246,10 +246,11 @@ def profile(user_id: UUID) -> UserOut:
     return UserOut(**user)
 
 
-def pending_teachers(limit: int, offset: int) -> tuple[list[PendingTeacher], int]:
-    with database().transaction() as conn:
-        rows, total = repository.pending_teachers(conn, limit, offset)
-    return [PendingTeacher(**row) for row in rows], total
+def pending_teachers(limit: int, offset: int = 0, cursor: str | None = None,
+                     with_total: bool = False) -> CursorPage[PendingTeacher]:
+    """Teachers awaiting verification, oldest first, by offset or cursor."""
+    return keyset_list(PendingTeacher, "GET /admin/teachers/pending", repository.PENDING_TEACHERS, {},
+                       limit, offset, cursor, with_total)
 
 
 def verify_teacher(user_id: UUID) -> UserOut:

@@ -5,6 +5,8 @@ from uuid import UUID
 
 import psycopg
 
+from eduplatform.cursors import KeysetList
+
 NOTIFICATION_COLUMNS = "id, user_id, type::text AS type, title, body, is_read, created_at"
 
 
@@ -18,14 +20,8 @@ def insert_notification(conn: psycopg.Connection, user_id: UUID, type_: str, tit
     ).fetchone()
 
 
-def notifications_of(conn: psycopg.Connection, user_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    rows = conn.execute(
-        f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = %s "
-        "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
-        (user_id, limit, offset),
-    ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM notifications WHERE user_id = %s", (user_id,)).fetchone()["n"]
-    return rows, total
+# A user's notifications (GET /notifications/me), newest first: notifications_user_newest_idx (migration 002).
+USER_NOTIFICATIONS = KeysetList("notifications", NOTIFICATION_COLUMNS, "user_id = %(user_id)s")
 
 
 def mark_read(conn: psycopg.Connection, notification_id: UUID, user_id: UUID) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from eduplatform import events
 from eduplatform.events import EventEnvelope
 from eduplatform.db import database
+from eduplatform.http import CursorPage, keyset_list
 
 from notification import repository
 from notification.schemas import (
@@ -28,10 +29,11 @@ def create(user_id: UUID, request: NotificationRequest) -> NotificationOut:
     return NotificationOut(**row)
 
 
-def my_notifications(user_id: UUID, limit: int, offset: int) -> tuple[list[NotificationOut], int]:
-    with database().transaction() as conn:
-        rows, total = repository.notifications_of(conn, user_id, limit, offset)
-    return [NotificationOut(**row) for row in rows], total
+def my_notifications(user_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                     with_total: bool = False) -> CursorPage[NotificationOut]:
+    """The caller's notifications, newest first, by offset or cursor (bound to the caller's list)."""
+    return keyset_list(NotificationOut, "GET /notifications/me", repository.USER_NOTIFICATIONS, {"user_id": user_id},
+                       limit, offset, cursor, with_total)
 
 
 def mark_read(user_id: UUID, notification_id: UUID) -> NotificationOut:

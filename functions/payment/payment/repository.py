@@ -6,6 +6,8 @@ from uuid import UUID
 
 import psycopg
 
+from eduplatform.cursors import KeysetList
+
 PAYMENT_COLUMNS = "id, student_id, course_id, amount, status::text AS status, created_at"
 
 
@@ -20,13 +22,8 @@ def payment_by_id(conn: psycopg.Connection, payment_id: UUID) -> dict[str, Any] 
     return conn.execute(f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = %s", (payment_id,)).fetchone()
 
 
-def payments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    rows = conn.execute(
-        f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE student_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
-        (student_id, limit, offset),
-    ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM payments WHERE student_id = %s", (student_id,)).fetchone()["n"]
-    return rows, total
+# A student's payments (GET /payments/me), newest first: payments_student_newest_idx (migration 004).
+STUDENT_PAYMENTS = KeysetList("payments", PAYMENT_COLUMNS, "student_id = %(student_id)s")
 
 
 def completed_payments_page(conn: psycopg.Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform import events, read_models
 from eduplatform.db import database
-from eduplatform.http import Conflict
+from eduplatform.http import Conflict, CursorPage, keyset_list
 from eduplatform.observability import logger
 from eduplatform.security import Principal, Role
 
@@ -127,10 +127,11 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
     return payment
 
 
-def my_payments(student_id: UUID, limit: int, offset: int) -> tuple[list[PaymentOut], int]:
-    with database().transaction() as conn:
-        rows, total = repository.payments_of_student(conn, student_id, limit, offset)
-    return [PaymentOut(**row) for row in rows], total
+def my_payments(student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
+                with_total: bool = False) -> CursorPage[PaymentOut]:
+    """The caller's payments, newest first, by offset or cursor (bound to the caller's list)."""
+    return keyset_list(PaymentOut, "GET /payments/me", repository.STUDENT_PAYMENTS, {"student_id": student_id},
+                       limit, offset, cursor, with_total)
 
 
 def get_payment(caller: Principal, payment_id: UUID) -> PaymentOut:

@@ -17,10 +17,14 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+import psycopg
 
 from eduplatform.settings import get_settings
 
@@ -87,30 +91,89 @@ def decode(cursor: str, bound_to: str) -> list[str]:
     return keys
 
 
-# ---- newest-first lists (created_at DESC, id DESC): what most list endpoints are -----------------------------
+# ---- keyset orders -----------------------------------------------------------------------------------------------
 
-NEWEST_FIRST_AFTER = "(created_at, id) < (%(after_created_at)s, %(after_id)s)"
+KEY_TYPES: dict[str, Callable[[str], Any]] = {"timestamptz": datetime.fromisoformat, "numeric": Decimal, "integer": int}
 
 
-def newest_first_after(cursor: str | None, bound_to: str) -> dict[str, Any]:
-    """The parameters of NEWEST_FIRST_AFTER for a cursor (empty without one); InvalidCursor when it is not valid."""
-    if cursor is None:
-        return {}
-    values = decode(cursor, bound_to)
-    try:
+@dataclass(frozen=True)
+class KeysetOrder:
+    """A list's total order: a key (a column or an expression) and a direction, ties broken by id
+    in the same direction. Each list's order is exactly that of one of its indexes, so the rows
+    after a cursor's (key, id) are one row comparison, an index condition of that index.
+
+    ``row_key`` is the field of a selected row that holds the key (the key itself when it is a column).
+    """
+
+    key: str
+    descending: bool
+    key_type: str = "timestamptz"  # the key's SQL type, for a cursor's values
+    row_key: str = ""
+
+    @property
+    def order_by(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        return f"ORDER BY {self.key} {direction}, id {direction}"
+
+    @property
+    def after(self) -> str:
+        """The condition selecting the rows after a cursor's (key, id); parameters ``after_key`` and ``after_id``."""
+        return f"({self.key}, id) {'<' if self.descending else '>'} (%(after_key)s::{self.key_type}, %(after_id)s::uuid)"
+
+    def parse(self, values: list[str]) -> dict[str, Any]:
+        """The parameters of ``after`` for a cursor's (key, id); ValueError when they are not values of their types."""
         if len(values) != 2:
-            raise ValueError("a newest-first cursor holds a timestamp and an id")
-        created_at = datetime.fromisoformat(values[0])
-        if created_at.tzinfo is None:
+            raise ValueError("a cursor holds a key and an id")
+        key = KEY_TYPES[self.key_type](values[0])
+        if isinstance(key, datetime) and key.tzinfo is None:
             raise ValueError("a cursor's timestamp has a time zone")
-        return {"after_created_at": created_at, "after_id": UUID(values[1])}
-    except ValueError as exc:
-        raise InvalidCursor() from exc
+        if isinstance(key, Decimal) and not key.is_finite():
+            raise ValueError("not a finite number")
+        return {"after_key": key, "after_id": UUID(values[1])}
+
+    def after_cursor(self, cursor: str | None, bound_to: str) -> dict[str, Any]:
+        """The parameters of ``after`` for a cursor (empty without one); InvalidCursor when it is not valid."""
+        if cursor is None:
+            return {}
+        try:
+            return self.parse(decode(cursor, bound_to))
+        except (ArithmeticError, ValueError) as exc:  # InvalidCursor is a ValueError; Decimal's errors are not
+            raise InvalidCursor() from exc
+
+    def page(self, rows: list[dict[str, Any]], limit: int, bound_to: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Rows read with LIMIT limit + 1: the page's rows and the cursor after them (None on the last page)."""
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        key = rows[-1][self.row_key or self.key]
+        return rows, encode(bound_to, [key.isoformat() if isinstance(key, datetime) else key, rows[-1]["id"]])
 
 
-def newest_first_page(rows: list[dict[str, Any]], limit: int, bound_to: str) -> tuple[list[dict[str, Any]], str | None]:
-    """Rows read with LIMIT limit + 1: the page's rows and the cursor after them (None on the last page)."""
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode(bound_to, [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
+# What most lists are: newest first by created_at.
+NEWEST_FIRST = KeysetOrder("created_at", descending=True)
+OLDEST_FIRST = KeysetOrder("created_at", descending=False)
+
+
+@dataclass(frozen=True)
+class KeysetList:
+    """A list endpoint's rows: ``columns`` of the rows of ``table`` matching ``where`` (named
+    parameters), in ``order``; a page by offset, or after a cursor's row."""
+
+    table: str
+    columns: str
+    where: str
+    order: KeysetOrder = NEWEST_FIRST
+
+    def page_statement(self, after_cursor: bool) -> str:
+        keyset = f" AND {self.order.after}" if after_cursor else ""
+        return (f"SELECT {self.columns} FROM {self.table} WHERE {self.where}{keyset} {self.order.order_by} "
+                "LIMIT %(limit)s OFFSET %(offset)s")
+
+    def read(self, conn: psycopg.Connection, params: dict[str, Any], limit: int, offset: int, after: dict[str, Any],
+             with_total: bool) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to ``limit`` rows after ``offset`` rows or after the cursor's row (``after``), and the total when asked."""
+        rows = conn.execute(self.page_statement(bool(after)),
+                            {**params, **after, "limit": limit, "offset": offset}).fetchall()
+        if not with_total:
+            return rows, None
+        return rows, conn.execute(f"SELECT count(*) AS n FROM {self.table} WHERE {self.where}", params).fetchone()["n"]

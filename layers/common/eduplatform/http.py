@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform import cursors
 from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN, INVALID as INVALID_CURSOR
+from eduplatform.db import database
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
 from eduplatform.settings import get_settings
@@ -306,18 +307,19 @@ WithTotal = Annotated[bool, Query(description="With a cursor: also count the lis
 ItemT = TypeVar("ItemT")
 
 
-class Page(BaseModel, Generic[ItemT]):
-    items: list[ItemT]
-    total: int
-
-
 class CursorPage(BaseModel, Generic[ItemT]):
-    """A page of a list that pages by cursor too: ``total`` is left out of cursor pages unless
-    ``with_total=true``; ``next_cursor`` is null on the last page."""
+    """A page of a list (every list pages by offset or by cursor): ``total`` is left out of cursor
+    pages unless ``with_total=true``; ``next_cursor`` is null on the last page."""
 
     items: list[ItemT]
     total: int | None = None
     next_cursor: str | None = None
+
+
+def list_responses(item_model: Any, *errors: int | tuple[int, str]) -> dict[int, dict[str, Any]]:
+    """A list route's ``responses=``: a CursorPage of ``item_model``, and the route's own errors."""
+    return api_responses(*errors, model=CursorPage[item_model],
+                         description="A page; total is left out of cursor pages unless with_total=true")
 
 
 def invalid_query(field: str, message: str) -> RequestValidationError:
@@ -333,25 +335,24 @@ def check_cursor_or_offset(cursor: str | None, offset: int) -> None:
         raise invalid_query("offset", "Send either a cursor or an offset, not both")
 
 
-def newest_first_list(endpoint: str, binding: dict[str, Any], limit: int, offset: int, cursor: str | None,
-                      with_total: bool, fetch: Callable[[int, int, dict[str, Any], bool], tuple[list[dict[str, Any]], int | None]],
-                      ) -> tuple[list[dict[str, Any]], int | None, str | None]:
-    """One page of a newest-first list, by offset or by a cursor bound to ``endpoint`` and ``binding``.
+def keyset_list(model: type[ItemT], endpoint: str, listing: cursors.KeysetList, params: dict[str, Any], limit: int,
+                offset: int, cursor: str | None, with_total: bool) -> CursorPage[ItemT]:
+    """One page of a list endpoint, by offset or by a cursor bound to ``endpoint`` and ``params``
+    (the values of ``listing``'s conditions: whose list it is).
 
-    ``fetch(rows, offset, after, count_total)`` reads up to ``rows`` rows after the cursor's
-    position (``after``, empty for the first page) and the total when asked. Returns the page's
-    rows, the total (None when not counted) and the next cursor (None on the last page); a
-    tampered or foreign cursor, or a cursor sent with an offset, is a 422.
+    The total is counted for offset pages, and for cursor pages only ``with_total``; ``next_cursor``
+    is None on the last page. A tampered or foreign cursor, or a cursor sent with an offset, is a 422.
     """
     check_cursor_or_offset(cursor, offset)
-    bound_to = cursors.fingerprint(endpoint, binding)
+    bound_to = cursors.fingerprint(endpoint, params)
     try:
-        after = cursors.newest_first_after(cursor, bound_to)
+        after = listing.order.after_cursor(cursor, bound_to)
     except cursors.InvalidCursor:
         raise invalid_cursor() from None
-    rows, total = fetch(limit + 1, offset, after, cursor is None or with_total)
-    rows, next_cursor = cursors.newest_first_page(rows, limit, bound_to)
-    return rows, total, next_cursor
+    with database().transaction() as conn:
+        rows, total = listing.read(conn, params, limit + 1, offset, after, cursor is None or with_total)
+    rows, next_cursor = listing.order.page(rows, limit, bound_to)
+    return CursorPage[model](items=[model(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
 def cursor_page_response(page: BaseModel) -> Response:

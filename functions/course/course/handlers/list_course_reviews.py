@@ -1,7 +1,7 @@
 from uuid import UUID
 
 from eduplatform.http import (
-    Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app, cursor_page_response, lambda_handler,
+    Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response, lambda_handler, list_responses,
 )
 
 from course import service
@@ -11,9 +11,7 @@ app = create_app()
 
 
 @app.get("/reviews/course/<course_id>", summary="A course's reviews, newest first; pages by offset or by cursor",
-         tags=["course"],
-         responses=api_responses(model=CursorPage[ReviewOut],
-                                 description="A page; total is left out of cursor pages unless with_total=true"))
+         tags=["course"], responses=list_responses(ReviewOut))
 def list_course_reviews(course_id: UUID, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
                         with_total: WithTotal = False):
     return cursor_page_response(service.course_reviews(course_id, limit, offset, cursor, with_total))

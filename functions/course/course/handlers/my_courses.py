@@ -1,6 +1,6 @@
 from eduplatform.http import (
-    BEARER_AUTH, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app, cursor_page_response,
-    lambda_handler,
+    BEARER_AUTH, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response, lambda_handler,
+    list_responses,
 )
 
 from course import service
@@ -12,8 +12,7 @@ app = create_app()
 
 @app.get("/courses/my", summary="The calling teacher's courses, newest first; pages by offset or by cursor",
          tags=["course"], security=BEARER_AUTH,
-         responses=api_responses((403, "Only teachers have courses of their own"), model=CursorPage[CourseOut],
-                                 description="A page; total is left out of cursor pages unless with_total=true"))
+         responses=list_responses(CourseOut, (403, "Only teachers have courses of their own")))
 def my_courses(teacher: Teacher, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
                with_total: WithTotal = False):
     return cursor_page_response(service.teacher_courses(teacher.user_id, limit, offset, cursor, with_total))

@@ -1,4 +1,7 @@
-from eduplatform.http import BEARER_AUTH, CurrentUser, Limit, Offset, Page, create_app, lambda_handler
+from eduplatform.http import (
+    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
+    lambda_handler, list_responses,
+)
 
 from enrollment import service
 from enrollment.schemas import EnrollmentOut
@@ -6,10 +9,11 @@ from enrollment.schemas import EnrollmentOut
 app = create_app()
 
 
-@app.get("/enrollments/me", summary="The caller's enrollments, newest first", tags=["enrollment"], security=BEARER_AUTH)
-def my_enrollments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0) -> Page[EnrollmentOut]:
-    items, total = service.my_enrollments(user.user_id, limit, offset)
-    return Page[EnrollmentOut](items=items, total=total)
+@app.get("/enrollments/me", summary="The caller's enrollments, newest first; pages by offset or by cursor",
+         tags=["enrollment"], security=BEARER_AUTH, responses=list_responses(EnrollmentOut))
+def my_enrollments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
+                   with_total: WithTotal = False):
+    return cursor_page_response(service.my_enrollments(user.user_id, limit, offset, cursor, with_total))
 
 
 handler = lambda_handler(app)

@@ -1,4 +1,7 @@
-from eduplatform.http import BEARER_AUTH, CurrentUser, Limit, Offset, Page, create_app, lambda_handler
+from eduplatform.http import (
+    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
+    lambda_handler, list_responses,
+)
 
 from notification import service
 from notification.schemas import NotificationOut
@@ -6,11 +9,11 @@ from notification.schemas import NotificationOut
 app = create_app()
 
 
-@app.get("/notifications/me", summary="The caller's notifications, newest first", tags=["notification"],
-         security=BEARER_AUTH)
-def my_notifications(user: CurrentUser, limit: Limit = 20, offset: Offset = 0) -> Page[NotificationOut]:
-    items, total = service.my_notifications(user.user_id, limit, offset)
-    return Page[NotificationOut](items=items, total=total)
+@app.get("/notifications/me", summary="The caller's notifications, newest first; pages by offset or by cursor",
+         tags=["notification"], security=BEARER_AUTH, responses=list_responses(NotificationOut))
+def my_notifications(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
+                     with_total: WithTotal = False):
+    return cursor_page_response(service.my_notifications(user.user_id, limit, offset, cursor, with_total))
 
 
 handler = lambda_handler(app)

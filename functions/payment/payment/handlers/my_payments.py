@@ -1,4 +1,7 @@
-from eduplatform.http import BEARER_AUTH, CurrentUser, Limit, Offset, Page, create_app, lambda_handler
+from eduplatform.http import (
+    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
+    lambda_handler, list_responses,
+)
 
 from payment import service
 from payment.schemas import PaymentOut
@@ -6,10 +9,11 @@ from payment.schemas import PaymentOut
 app = create_app()
 
 
-@app.get("/payments/me", summary="The caller's payments, newest first", tags=["payment"], security=BEARER_AUTH)
-def my_payments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0) -> Page[PaymentOut]:
-    items, total = service.my_payments(user.user_id, limit, offset)
-    return Page[PaymentOut](items=items, total=total)
+@app.get("/payments/me", summary="The caller's payments, newest first; pages by offset or by cursor",
+         tags=["payment"], security=BEARER_AUTH, responses=list_responses(PaymentOut))
+def my_payments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
+                with_total: WithTotal = False):
+    return cursor_page_response(service.my_payments(user.user_id, limit, offset, cursor, with_total))
 
 
 handler = lambda_handler(app)
