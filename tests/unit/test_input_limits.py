@@ -4,6 +4,7 @@ import base64
 import importlib
 import json
 import uuid
+from typing import Annotated
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -297,7 +298,7 @@ def test_single_line_text_refuses_control_characters_and_surrogates(text):
     from eduplatform.types import single_line_text
 
     class Model(BaseModel):
-        name: single_line_text(max_length=50)
+        name: Annotated[str, *single_line_text(max_length=50)]
 
     with pytest.raises(ValidationError):
         Model(name=text)
@@ -307,7 +308,7 @@ def test_multi_line_text_keeps_line_breaks_and_tabs_but_not_nul():
     from eduplatform.types import multi_line_text
 
     class Model(BaseModel):
-        body: multi_line_text(max_length=50)
+        body: Annotated[str, *multi_line_text(max_length=50)]
 
     assert Model(body="one\r\ntwo\tthree").body == "one\r\ntwo\tthree"
     for text in ("nul\x00", "escape\x1b[31m", "lone \udfff"):

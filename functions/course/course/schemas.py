@@ -26,18 +26,18 @@ def _http_url(text: str) -> str:
 
 # Titles and comments are plain text (markup refused); descriptions and lesson content are rich
 # text, stored sanitised (eduplatform.text).
-Title = plain_text(max_length=500, min_length=1)
-Description = rich_text(max_length=10_000)
-LessonContent = rich_text(max_length=100_000)
-Comment = plain_text(max_length=5_000, multi_line=True)
-VideoUrl = Annotated[single_line_text(max_length=2_083), AfterValidator(_http_url)]
+Title = Annotated[str, *plain_text(max_length=500, min_length=1)]
+Description = Annotated[str, *rich_text(max_length=10_000)]
+LessonContent = Annotated[str, *rich_text(max_length=100_000)]
+Comment = Annotated[str, *plain_text(max_length=5_000, multi_line=True)]
+VideoUrl = Annotated[str, *single_line_text(max_length=2_083), AfterValidator(_http_url)]
 Price = MoneyAmount
 Minutes = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Position = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Rating = Annotated[int, Field(strict=True, ge=1, le=5)]
 # A control character in a term could match across the U+001F that separates title and
 # description in the stored search text (and means nothing to a person).
-SearchTerm = single_line_text(max_length=SEARCH_TERM_MAX_LENGTH, strip=False)
+SearchTerm = Annotated[str, *single_line_text(max_length=SEARCH_TERM_MAX_LENGTH, strip=False)]
 
 
 def _refuse_null(value: object) -> object:

@@ -16,7 +16,6 @@ and payment keep their read models from them (eduplatform.read_models).
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from pydantic import BaseModel
 
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
@@ -24,7 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
-from eduplatform.db import database
+from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query, newest_first_list
 from eduplatform.security import Principal
 
@@ -125,12 +124,14 @@ def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
         raise ForbiddenError(NOT_THE_OWNER)
 
 
-def _record_facts_change(conn: psycopg.Connection, course_id: UUID, detail_type: str, *,
+def _record_facts_change(conn: Connection, course_id: UUID, detail_type: str, *,
                          new_version: bool = True, **details: str) -> list[events.RecordedEvent]:
     """Count a change of the course's facts and record its event; the events to publish after commit."""
     if new_version:
         repository.next_facts_version(conn, course_id)
     row = repository.course_facts(conn, course_id)
+    if row is None:  # the caller holds the course's row
+        raise LookupError(f"course {course_id} not found")
     facts_detail = {"version": row["version"], "course": _facts_answer(row)}
     return [events.record(conn, EVENT_SOURCE, detail_type, {**facts_detail, **details})]
 
@@ -211,7 +212,7 @@ def categories() -> CategoryList:
 UNKNOWN_CATEGORY = "Unknown category: no category has this id (GET /categories lists them)"
 
 
-def _require_category(conn: psycopg.Connection, category_id: UUID | None) -> None:
+def _require_category(conn: Connection, category_id: UUID | None) -> None:
     if category_id is not None and not repository.category_exists(conn, category_id):
         raise RequestValidationError([{"loc": ("body", "category_id"), "msg": UNKNOWN_CATEGORY, "type": "value_error"}])
 
@@ -322,7 +323,7 @@ def create_module(teacher: Principal, course_id: UUID, request: ModuleCreate) ->
     return module
 
 
-def _owned_module(conn: psycopg.Connection, teacher: Principal, module_id: UUID) -> dict[str, Any]:
+def _owned_module(conn: Connection, teacher: Principal, module_id: UUID) -> dict[str, Any]:
     stored = repository.module_with_teacher(conn, module_id, for_update=True)
     if stored is None:
         raise NotFoundError(MODULE_NOT_FOUND)
@@ -382,7 +383,7 @@ def lesson(lesson_id: UUID) -> LessonOut:
                                 COURSE_TTL_SECONDS)
 
 
-def _owned_lesson(conn: psycopg.Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
+def _owned_lesson(conn: Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
     stored = repository.lesson_with_course(conn, lesson_id, for_update=True)
     if stored is None:
         raise NotFoundError(LESSON_NOT_FOUND)

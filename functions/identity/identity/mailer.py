@@ -13,10 +13,11 @@ address's link or body.
 """
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -39,14 +40,18 @@ RELAY_MAX_BATCHES = 50
 # The relay function POST /forgot-password pokes (asynchronously) instead of sending itself.
 MAIL_RELAY_FUNCTION = ("MAIL_RELAY_FUNCTION", "IdentityInternalMailRelayFunction")
 
-_ses = InstanceClient("sesv2", Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}))
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+_ses: InstanceClient["SESV2Client"] = InstanceClient(lambda: boto3.client("sesv2", config=_CLIENT_CONFIG))
 
 
-def ses_client() -> Any:
+def ses_client() -> "SESV2Client":
     return _ses.get()
 
 
-def use_client(client: Any) -> None:
+def use_client(client: "SESV2Client | None") -> None:
     """Replace the SES client (tests; None goes back to a fresh real one)."""
     _ses.replace(client)
 

@@ -4,12 +4,13 @@ teacher verification."""
 import time
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
 
 from eduplatform import clock, events
-from eduplatform.db import database
+from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, TooManyRequests
 from eduplatform.limits import limits
 from eduplatform.observability import logger
@@ -44,7 +45,7 @@ REVOKED_FAMILY_RETENTION = timedelta(days=7)
 
 # ---- sessions ----------------------------------------------------------------------------------
 
-def _token_response(conn, user: dict, family_id: UUID, now: datetime) -> TokenResponse:
+def _token_response(conn: Connection, user: dict[str, Any], family_id: UUID, now: datetime) -> TokenResponse:
     """A new access token and a new refresh token of ``family_id`` (written to the transaction)."""
     settings = get_settings()
     refresh_token = new_opaque_token()
@@ -55,13 +56,13 @@ def _token_response(conn, user: dict, family_id: UUID, now: datetime) -> TokenRe
     return TokenResponse(access_token=access_token, expires_in=settings.jwt_ttl_seconds, refresh_token=refresh_token)
 
 
-def _new_session(conn, user: dict, now: datetime) -> TokenResponse:
+def _new_session(conn: Connection, user: dict[str, Any], now: datetime) -> TokenResponse:
     family_id = uuid.uuid4()
     repository.insert_family(conn, family_id, user["id"], now)
     return _token_response(conn, user, family_id, now)
 
 
-def _new_email_token(conn, user: dict, purpose: str, requested: bool, now: datetime) -> UUID:
+def _new_email_token(conn: Connection, user: dict[str, Any], purpose: str, requested: bool, now: datetime) -> UUID:
     """Issue a single-use token of ``purpose`` and queue its email; the mail's id."""
     settings = get_settings()
     ttl = settings.email_token_ttl_seconds if purpose == mailer.VERIFY_EMAIL else settings.password_reset_ttl_seconds
@@ -127,17 +128,17 @@ def refresh(refresh_token: str) -> TokenResponse:
     """Spend a refresh token for a new pair of the same family; a spent one presented again revokes the family."""
     digest = token_digest(refresh_token)
     now = clock.utcnow()
-    reused = False
+    revoked_family: UUID | None = None
     with database().transaction() as conn:
         owner = repository.spend_refresh_token(conn, digest, now)
         if owner is not None:
             return _token_response(conn, owner, owner["family_id"], now)
         state = repository.refresh_token_state(conn, digest)
         if state is not None and state["spent_at"] is not None and state["revoked_at"] is None:
-            repository.revoke_family(conn, state["family_id"], now)
-            reused = True
-    if reused:
-        logger.warning("spent refresh token presented again: family revoked", extra={"family_id": str(state["family_id"])})
+            revoked_family = state["family_id"]
+            repository.revoke_family(conn, revoked_family, now)
+    if revoked_family is not None:
+        logger.warning("spent refresh token presented again: family revoked", extra={"family_id": str(revoked_family)})
         raise UnauthorizedError(REFRESH_TOKEN_REUSED)
     raise UnauthorizedError(BAD_REFRESH_TOKEN)
 

@@ -3,12 +3,12 @@
 from typing import Any
 from uuid import UUID
 
-import psycopg
+from eduplatform.db import Connection, one
 
 NOTIFICATION_COLUMNS = "id, user_id, type::text AS type, title, body, is_read, created_at"
 
 
-def insert_notification(conn: psycopg.Connection, user_id: UUID, type_: str, title: str, body: str | None,
+def insert_notification(conn: Connection, user_id: UUID, type_: str, title: str, body: str | None,
                         source_event_id: UUID | None = None) -> dict[str, Any] | None:
     """The new notification, or None when one was already made from ``source_event_id``."""
     return conn.execute(
@@ -18,17 +18,17 @@ def insert_notification(conn: psycopg.Connection, user_id: UUID, type_: str, tit
     ).fetchone()
 
 
-def notifications_of(conn: psycopg.Connection, user_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def notifications_of(conn: Connection, user_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     rows = conn.execute(
         f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = %s "
         "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
         (user_id, limit, offset),
     ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM notifications WHERE user_id = %s", (user_id,)).fetchone()["n"]
+    total = one(conn.execute("SELECT count(*) AS n FROM notifications WHERE user_id = %s", (user_id,)))["n"]
     return rows, total
 
 
-def mark_read(conn: psycopg.Connection, notification_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+def mark_read(conn: Connection, notification_id: UUID, user_id: UUID) -> dict[str, Any] | None:
     return conn.execute(
         f"UPDATE notifications SET is_read = true WHERE id = %s AND user_id = %s RETURNING {NOTIFICATION_COLUMNS}",
         (notification_id, user_id),

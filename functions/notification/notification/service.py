@@ -25,6 +25,8 @@ class UnknownEvent(ValueError):
 def create(user_id: UUID, request: NotificationRequest) -> NotificationOut:
     with database().transaction() as conn:
         row = repository.insert_notification(conn, user_id, request.type, request.title, request.body)
+    if row is None:  # only a notification made from an event (source_event_id) can already exist
+        raise RuntimeError("the notification was not inserted")
     return NotificationOut(**row)
 
 
@@ -49,6 +51,7 @@ def notify_from_event(event: EventEnvelope) -> bool:
     Raises (pydantic.ValidationError, UnknownEvent) for an event it cannot understand.
     """
     detail_type = event.detail_type
+    detail: UserRegistered | PaymentCompleted | EnrollmentCreated
     if detail_type == events.USER_REGISTERED:
         registered = UserRegistered.model_validate(event.detail)
         detail, type_, title = registered, "registration", "Welcome to EduPlatform"

@@ -4,32 +4,32 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import psycopg
+from eduplatform.db import Connection, one
 
 PAYMENT_COLUMNS = "id, student_id, course_id, amount, status::text AS status, created_at"
 
 
-def insert_payment(conn: psycopg.Connection, student_id: UUID, course_id: UUID, amount: Decimal, status: str) -> dict[str, Any]:
-    return conn.execute(
+def insert_payment(conn: Connection, student_id: UUID, course_id: UUID, amount: Decimal, status: str) -> dict[str, Any]:
+    return one(conn.execute(
         f"INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, %s, %s) RETURNING {PAYMENT_COLUMNS}",
         (student_id, course_id, amount, status),
-    ).fetchone()
+    ))
 
 
-def payment_by_id(conn: psycopg.Connection, payment_id: UUID) -> dict[str, Any] | None:
+def payment_by_id(conn: Connection, payment_id: UUID) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = %s", (payment_id,)).fetchone()
 
 
-def payments_of_student(conn: psycopg.Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def payments_of_student(conn: Connection, student_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     rows = conn.execute(
         f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE student_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
         (student_id, limit, offset),
     ).fetchall()
-    total = conn.execute("SELECT count(*) AS n FROM payments WHERE student_id = %s", (student_id,)).fetchone()["n"]
+    total = one(conn.execute("SELECT count(*) AS n FROM payments WHERE student_id = %s", (student_id,)))["n"]
     return rows, total
 
 
-def completed_payments_page(conn: psycopg.Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+def completed_payments_page(conn: Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
     after_condition = "AND id > %(after)s " if after else ""
     return conn.execute(
         f"SELECT id, student_id, course_id, amount FROM payments WHERE status = 'completed' {after_condition}"

@@ -84,7 +84,8 @@ def idempotent_charge() -> Any:
             logger.error("IDEMPOTENCY_TABLE is not set")
             raise ServiceUnavailableError("Payments are unavailable, try again later")
 
-        @idempotent_function(
+        # Powertools' idempotent_function is not annotated; charge_once keeps its own types.
+        @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request",
             persistence_store=DynamoDBPersistenceLayer(table_name=table),
             config=idempotency_config,

@@ -16,10 +16,10 @@ import os
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
+import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg.types.json import Jsonb
@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform.aws_clients import InstanceClient
-from eduplatform.db import Database, database
+from eduplatform.db import Connection, Database, database
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
 
@@ -51,25 +51,33 @@ BATCH_SIZE = 10
 RELAY_MAX_BATCHES = 100
 RELAY_SCHEDULE = "rate(1 minute)"
 
-_events = InstanceClient("events", Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}))
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
+_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
+_events: InstanceClient["EventBridgeClient"] = InstanceClient(lambda: boto3.client("events", config=_CLIENT_CONFIG))
 
 
 class EventEnvelope(EventBridgeModel):
     """An EventBridge event as a rule delivers it to SQS.
 
     Only detail-type and detail are used; ``account`` is optional because some emulators
-    (moto) leave it out.
+    (moto) leave it out. ``detail`` is the JSON object every event of this platform carries
+    (Powertools' model also admits a model class or instance there, which JSON never is).
     """
 
-    account: str | None = None
+    account: str | None = None  # type: ignore[assignment]  # optional here, unlike in Powertools' model
+    detail: dict[str, Any]
 
 
-def events_client() -> Any:
+def events_client() -> "EventBridgeClient":
     """The instance's EventBridge client."""
     return _events.get()
 
 
-def use_client(client: Any) -> None:
+def use_client(client: "EventBridgeClient | None") -> None:
     """Replace the EventBridge client (tests; None goes back to a fresh real one)."""
     _events.replace(client)
 
@@ -84,7 +92,7 @@ class RecordedEvent:
     detail: dict[str, Any]
 
 
-def record(conn: psycopg.Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
+def record(conn: Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
     """Write an event to the outbox inside the caller's transaction; its event_id is added to the detail."""
     event_id = uuid.uuid4()
     full_detail = {"event_id": str(event_id), **detail}
@@ -152,12 +160,12 @@ def relay_template_properties() -> dict[str, Any]:
     }
 
 
-def relay_handler() -> Callable[[dict, LambdaContext], dict]:
+def relay_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, int]]:
     """The Lambda entry point of a domain's outbox relay (scheduled, or invoked on demand)."""
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
-    def handler(event: dict, context: LambdaContext) -> dict:
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         result = relay()
         metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=result["published"])
         logger.info("outbox relay run", extra=result)
@@ -166,7 +174,9 @@ def relay_handler() -> Callable[[dict, LambdaContext], dict]:
     return handler
 
 
-def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Callable[[dict, LambdaContext], dict]:
+def queue_consumer_handler(
+    record_handler: Callable[[SQSRecord], None],
+) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
     """The Lambda entry point of a consumer of bus events delivered through an SQS queue.
 
     ``record_handler`` takes one record and raises when it cannot be handled; that record is
@@ -178,7 +188,7 @@ def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Calla
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict, context: LambdaContext) -> dict:
+    def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
         if not event.get("Records"):  # nothing to do (`make up` warms consumers this way)
             logger.info("empty batch")
             return {"batchItemFailures": []}
@@ -232,7 +242,7 @@ def _put_events(rows: list[dict[str, Any]]) -> list[str | None]:
     if not bus:
         errors: list[str | None] = ["EVENT_BUS_NAME is not set"] * len(rows)
     else:
-        entries = [{
+        entries: list[PutEventsRequestEntryTypeDef] = [{
             "Source": row["source"],
             "DetailType": row["detail_type"],
             "Detail": json.dumps(row["detail"], default=str),

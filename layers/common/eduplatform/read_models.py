@@ -16,10 +16,9 @@ domain's paged export (``make rebuild-read-models``).
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-import psycopg
 from pydantic import BaseModel, Field
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -27,8 +26,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform import events, facts
-from eduplatform.db import database
+from eduplatform.db import Connection, database
 from eduplatform.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 COURSE_FACT_COLUMNS = "course_id, teacher_id, is_free, price, total_lessons, version"
 # Pages of the owning domains' exports: a course page with its lesson ids stays well under
@@ -74,7 +76,7 @@ class PaymentCompletedEvent(BaseModel):
 
 # ---- storing and reading ------------------------------------------------------------------------------
 
-def apply_course_facts(conn: psycopg.Connection, batch: list[CourseFacts], keep_lessons: bool) -> int:
+def apply_course_facts(conn: Connection, batch: list[CourseFacts], keep_lessons: bool) -> int:
     """Store each course's facts unless the read model already holds that version or a newer one.
 
     Returns how many courses changed. With ``keep_lessons`` the lesson ids of each changed
@@ -109,7 +111,7 @@ def apply_course_facts(conn: psycopg.Connection, batch: list[CourseFacts], keep_
     return len(changed)
 
 
-def apply_completed_payments(conn: psycopg.Connection, batch: list[CompletedPayment]) -> int:
+def apply_completed_payments(conn: Connection, batch: list[CompletedPayment]) -> int:
     """Store completed payments (they never change again); returns how many were new."""
     if not batch:
         return 0
@@ -187,25 +189,25 @@ def known_completed_payment(payment_id: UUID) -> CompletedPayment | None:
 
 # ---- the consumers (SQS, fed by the bus) -----------------------------------------------------------------------
 
-Applier = Callable[[psycopg.Connection, dict[str, Any]], int]
+Applier = Callable[[Connection, dict[str, Any]], int]
 
 
 def course_facts_applier(keep_lessons: bool) -> Applier:
-    def apply(conn: psycopg.Connection, detail: dict[str, Any]) -> int:
+    def apply(conn: Connection, detail: dict[str, Any]) -> int:
         event = CourseFactsEvent.model_validate(detail)
         return apply_course_facts(conn, [event.course.model_copy(update={"version": event.version})], keep_lessons)
 
     return apply
 
 
-def completed_payment_applier(conn: psycopg.Connection, detail: dict[str, Any]) -> int:
+def completed_payment_applier(conn: Connection, detail: dict[str, Any]) -> int:
     event = PaymentCompletedEvent.model_validate(detail)
     return apply_completed_payments(conn, [CompletedPayment(
         payment_id=event.payment_id, student_id=event.user_id, course_id=event.course_id, amount=event.amount,
     )])
 
 
-def consumer_handler(appliers: dict[str, Applier]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+def consumer_handler(appliers: dict[str, Applier]) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
     """The Lambda entry point of a read-model consumer: each SQS record is one event of the bus.
 
     A record that cannot be applied (not an event, a type this consumer does not keep, a detail

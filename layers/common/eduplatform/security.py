@@ -68,6 +68,8 @@ def jwt_secret() -> str:
     settings = get_settings()
     if settings.jwt_secret is not None:
         return settings.jwt_secret
+    if settings.jwt_secret_parameter is None:  # Settings refuses to load without one or the other
+        raise ValueError("Neither JWT_SECRET nor JWT_SECRET_PARAMETER is set")
     # Imported here: it pulls in boto3 (~0.1 s of a cold start), which a JWT_SECRET never needs.
     from aws_lambda_powertools.utilities import parameters
 

@@ -1,5 +1,7 @@
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
@@ -18,7 +20,7 @@ app = create_app()
           responses=api_responses((403, "Not a verified teacher, or not the course's teacher"),
                                   (404, "Module not found"), success=201, model=LessonOut,
                                   description="The new lesson"))
-def create_lesson(module_id: UUID, body: LessonCreate, teacher: CourseEditor):
+def create_lesson(module_id: UUID, body: LessonCreate, teacher: CourseEditor) -> Response[str]:
     return created(service.create_lesson(teacher, module_id, body))
 
 

@@ -1,5 +1,7 @@
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
 from course import service
@@ -14,7 +16,7 @@ app = create_app()
           responses=api_responses((403, "Not a verified teacher, or not the course's teacher"),
                                   (404, "Course not found"), success=201, model=ModuleOut,
                                   description="The new module"))
-def create_module(course_id: UUID, body: ModuleCreate, teacher: CourseEditor):
+def create_module(course_id: UUID, body: ModuleCreate, teacher: CourseEditor) -> Response[str]:
     return created(service.create_module(teacher, course_id, body))
 
 

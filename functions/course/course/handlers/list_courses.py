@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from eduplatform.http import Cursor, Limit, Offset, WithTotal, api_responses, create_app, cursor_page_response, lambda_handler
@@ -37,7 +38,7 @@ def list_courses(
     offset: Offset = 0,
     cursor: Cursor = None,
     with_total: WithTotal = False,
-):
+) -> Response[str]:
     query = CatalogueQuery(q=q, category_id=category_id, level=level, is_free=is_free, price_min=price_min,
                            price_max=price_max, min_rating=min_rating, sort=sort)
     return cursor_page_response(service.catalogue(query, limit, offset, cursor, with_total))

@@ -1,3 +1,5 @@
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.http import (
     BEARER_AUTH, Cursor, CursorPage, Limit, Offset, WithTotal, api_responses, create_app, cursor_page_response,
     lambda_handler,
@@ -15,7 +17,7 @@ app = create_app()
          responses=api_responses((403, "Only teachers have courses of their own"), model=CursorPage[CourseOut],
                                  description="A page; total is left out of cursor pages unless with_total=true"))
 def my_courses(teacher: Teacher, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
-               with_total: WithTotal = False):
+               with_total: WithTotal = False) -> Response[str]:
     return cursor_page_response(service.teacher_courses(teacher.user_id, limit, offset, cursor, with_total))
 
 

@@ -58,7 +58,7 @@ def _page() -> str:
          responses={200: {"description": "The Swagger UI page (or, with format=json, the document it shows)",
                           "content": {"text/html": {"schema": {"type": "string"}},
                                       "application/json": {"schema": {"type": "object"}}}}})
-def docs(format: Annotated[DocumentFormat | None, Query(description="json: the OpenAPI document the page shows")] = None):
+def docs(format: Annotated[DocumentFormat | None, Query(description="json: the OpenAPI document the page shows")] = None) -> Response[str]:
     if format is DocumentFormat.JSON:
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_document())
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=_page())

@@ -1,10 +1,11 @@
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from eduplatform.facts import COURSE_FACTS, template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
-from eduplatform.security import Role
+from eduplatform.security import Principal, Role
 from eduplatform.types import single_line_text
 
 from payment import service
@@ -19,8 +20,8 @@ TEMPLATE_PROPERTIES = template_properties(
 
 app = create_app()
 
-IdempotencyKey = single_line_text(max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)
-Student = role_required(Role.STUDENT, message="Only students can make payments")
+IdempotencyKey = Annotated[str, *single_line_text(max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)]
+Student = Annotated[Principal, role_required(Role.STUDENT, message="Only students can make payments")]
 
 
 @app.post("/payments", summary="Pay for a paid course (mock processor, idempotent with Idempotency-Key)",
@@ -31,7 +32,7 @@ Student = role_required(Role.STUDENT, message="Only students can make payments")
                                   model=PaymentOut, description="Payment completed"))
 def create_payment(body: PaymentRequest, student: Student,
                    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key",
-                                                                             max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)] = None):
+                                                                             max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)] = None) -> Response[str]:
     return created(service.create_payment(student.user_id, body, idempotency_key, app.lambda_context))
 
 
