@@ -97,7 +97,7 @@ class Generator:
 
     def build(self) -> Dataset:
         data = Dataset()
-        teachers, verified, students = self.users(data)
+        _teachers, verified, students = self.users(data)
         courses = self.courses(data, verified, self.categories(data))
         self.curriculum(data, courses[: self.volume("courses_with_curriculum")])
         self.reviews(data, courses, students)

@@ -21,7 +21,7 @@ DESCRIPTION_PHRASES = (
     "weekly challenges", "code reviews", "a friendly community",
 )
 # Search terms for the load test: each occurs in titles or descriptions.
-SEARCH_TERMS = tuple(topic.lower() for topic in TOPICS) + ("projects", "masterclass", "scratch", "hands-on")
+SEARCH_TERMS = (*(topic.lower() for topic in TOPICS), "projects", "masterclass", "scratch", "hands-on")
 REVIEW_COMMENTS = (
     "Great course!", "Very clear explanations.", "Too fast for me.", "Loved the projects.",
     "Could use more examples.", "Exactly what I needed.", "Solid introduction.", None, None,

@@ -9,6 +9,7 @@ writes are left out unless ``--metrics``.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -116,10 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     name = launcher.function_name(args.stack, logical_id)
     log_group = f"/aws/lambda/{name}"
     print(f"[logs] {log_group}{'' if args.no_follow else ' (Ctrl-C stops)'}", file=sys.stderr, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         follow(log_group, start, not args.no_follow, args.metrics)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -17,6 +17,7 @@ every reload, and the user list) sit in a per-checkout runtime folder owned by t
 it runs as. ``stop`` removes that folder.
 """
 
+import contextlib
 import hashlib
 import os
 import pwd
@@ -195,9 +196,7 @@ def stop() -> bool:
     folder = runtime_dir()
     shutil.rmtree(folder, ignore_errors=True)
     if os.geteuid() == 0:
-        try:
+        with contextlib.suppress(OSError):
             folder.parent.rmdir()  # /run/eduplatform, once no other checkout's pooler uses it
-        except OSError:
-            pass
     return pid is not None
 

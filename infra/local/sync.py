@@ -198,8 +198,10 @@ class Syncer:
             raise NeedsDeploy(f"stack {self.stack} is not deployed on {launcher.EMULATOR_URL} ({exc}): run `make up`") from exc
         physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
         # SAM names a layer version's logical id after its content (CommonLayer<hash>).
-        physical.update({LAYER_LOGICAL_ID: r["PhysicalResourceId"] for r in resources
-                         if r["ResourceType"] == "AWS::Lambda::LayerVersion" and r["LogicalResourceId"].startswith(LAYER_LOGICAL_ID)})
+        layers = [r["PhysicalResourceId"] for r in resources
+                  if r["ResourceType"] == "AWS::Lambda::LayerVersion" and r["LogicalResourceId"].startswith(LAYER_LOGICAL_ID)]
+        if layers:
+            physical[LAYER_LOGICAL_ID] = layers[-1]
         template = launcher.read_template(ROOT / "template.yaml")
         self._api_routes = {
             physical[logical_id]: [f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
@@ -211,7 +213,7 @@ class Syncer:
 
     def run(self) -> list[str]:
         """Push what changed; the names of the functions updated (empty when nothing changed)."""
-        started = self.started = time.monotonic()
+        self.started = time.monotonic()
         self.timings: dict[str, float] = {}
         deployed = self._deployed()
         files = launcher.source_files(self.root)

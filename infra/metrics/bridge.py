@@ -73,7 +73,7 @@ def event_key(event: dict) -> str:
 def emf_filter_pattern(namespace: str) -> str:
     # AWS matches it server-side; MiniStack treats JSON patterns as match-all and
     # parse_emf() drops the non-EMF lines client-side.
-    return '{ $._aws.CloudWatchMetrics[0].Namespace = "%s" }' % namespace
+    return f'{{ $._aws.CloudWatchMetrics[0].Namespace = "{namespace}" }}'
 
 
 class LogTailer:
@@ -405,8 +405,8 @@ def aws_clients(endpoint_url: str | None) -> tuple[object, object]:
 
     if endpoint_url is None:
         return boto3.client("logs"), boto3.client("cloudformation")
-    options = dict(endpoint_url=endpoint_url, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                   aws_access_key_id="test", aws_secret_access_key="test")
+    options = {"endpoint_url": endpoint_url, "region_name": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+               "aws_access_key_id": "test", "aws_secret_access_key": "test"}
     return boto3.client("logs", **options), boto3.client("cloudformation", **options)
 
 

@@ -104,7 +104,7 @@ class HistogramState:
 
     def cumulative(self, bounds: tuple[float, ...]) -> list[tuple[str, float]]:
         running, buckets = 0, []
-        for bound, count in zip([*bounds, math.inf], self.bucket_counts):
+        for bound, count in zip([*bounds, math.inf], self.bucket_counts, strict=False):
             running += count
             buckets.append((floatToGoString(bound), running))
         return buckets

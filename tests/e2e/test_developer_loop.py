@@ -83,7 +83,7 @@ def test_sync_refuses_a_new_route_and_pushes_nothing(api, tmp_path):
     manifest = stack.sync_manifest(E2E_STACK).read_text()
     (copy / "functions/ops/ops/handlers/version.py").write_text("VERSION = 1\n")
     edit(copy / "functions/ops/ops/handlers/health.py", 'status="ok" if healthy', 'status="synced" if healthy')
-    with pytest.raises(sync.NeedsDeploy, match="version.py.*make up"):
+    with pytest.raises(sync.NeedsDeploy, match=r"version\.py.*make up"):
         sync.Syncer(E2E_STACK, root=copy).run()
     assert stack.sync_manifest(E2E_STACK).read_text() == manifest
     assert api.request("GET", "/health").json()["status"] == "ok"

@@ -102,7 +102,7 @@ class Row:
 
 
 def who(student: int, unverified_teacher: int, teacher: int, owner: int, admin: int) -> dict[str, int]:
-    return dict(zip(PRINCIPALS, (student, unverified_teacher, teacher, owner, admin)))
+    return dict(zip(PRINCIPALS, (student, unverified_teacher, teacher, owner, admin), strict=True))
 
 
 ANYONE = who(200, 200, 200, 200, 200)

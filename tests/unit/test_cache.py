@@ -179,7 +179,7 @@ def test_versions_expire_and_a_version_set_again_never_revives_an_old_entry(cach
     redis_client.delete(version_key)  # as if it had expired
     cache.invalidate("thing")          # a later write sets it again: to a value never used before
     assert cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=3), 60).n == 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="TTL must be shorter than VERSION_TTL_SECONDS"):
         cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=4), cache_module.VERSION_TTL_SECONDS)
 
 

@@ -102,7 +102,8 @@ def test_an_enrollment_counted_refreshes_popular_pages_only(cached, course_db, t
 
 def test_a_review_refreshes_rating_sorts_and_filters(cached, course_db, token_for):
     teacher = Teacher(token_for)
-    first, second = new_course(teacher.token, title="First"), new_course(teacher.token, title="Second")
+    first = new_course(teacher.token, title="First")
+    new_course(teacher.token, title="Second")
     assert len(titles(sort="rating")) == 2
     assert titles(min_rating=4) == []
     assert review(token_for("student"), first["id"], rating=5).status == 201

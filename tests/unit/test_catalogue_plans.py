@@ -167,7 +167,7 @@ def test_a_deep_cursor_page_costs_what_the_first_page_costs(seeded_catalogue, so
             for _ in range(5):
                 conn.execute(statement, {**statement_params, "limit": 20, "offset": offset}, prepare=False).fetchall()
             timings[name] = (time.perf_counter() - started) * 1000 / 5
-    first_plan, first = explain(url, query)
+    _first_plan, first = explain(url, query)
     print(f"\n--- sort={sort}: first page {first:.1f} ms, after 40,000 by cursor {timings['cursor']:.1f} ms, "
           f"offset 40,000 {timings['offset']:.1f} ms\n{plan}")
     assert SORT_INDEXES[sort] in plan and "Index Cond: (ROW(" in plan and "Sort Key" not in plan

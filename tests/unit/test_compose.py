@@ -19,7 +19,7 @@ from infra.template import env_json
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DATABASE_HOST_PORTS = dict(zip(DOMAINS, range(5433, 5438)))
+DATABASE_HOST_PORTS = dict(zip(DOMAINS, range(5433, 5438), strict=True))
 DATABASE_HEALTHCHECK = {"interval": "5s", "timeout": "3s", "retries": 5}
 
 

@@ -810,6 +810,14 @@ def test_concurrent_reviews_of_one_course_keep_count_and_average_exact(course_db
         return connections.db
 
     monkeypatch.setattr(service, "database", per_thread_database)
+
+    def write_review(start: threading.Barrier, course_id: uuid.UUID, rating: int, errors: list[BaseException]) -> None:
+        try:
+            start.wait()
+            service.create_review(uuid.uuid4(), ReviewCreate(course_id=course_id, rating=rating))
+        except BaseException as exc:  # surfaced below, a thread cannot fail the test itself
+            errors.append(exc)
+
     ratings = [5, 4, 1, 3, 5, 2, 4, 5]
     rounds = 3
     try:
@@ -819,15 +827,7 @@ def test_concurrent_reviews_of_one_course_keep_count_and_average_exact(course_db
                                          (teacher.id,)).fetchone()[0]
             start = threading.Barrier(len(ratings))
             errors: list[BaseException] = []
-
-            def write_review(rating: int) -> None:
-                try:
-                    start.wait()
-                    service.create_review(uuid.uuid4(), ReviewCreate(course_id=course_id, rating=rating))
-                except BaseException as exc:  # surfaced below, a thread cannot fail the test itself
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=write_review, args=(rating,)) for rating in ratings]
+            threads = [threading.Thread(target=write_review, args=(start, course_id, rating, errors)) for rating in ratings]
             for thread in threads:
                 thread.start()
             for thread in threads:

@@ -51,7 +51,7 @@ def test_a_layer_module_goes_to_the_layer():
     assert plan.layer == {"http.py": "h2"} and plan.code == {}
 
 
-@pytest.mark.parametrize("path, content_hash", [
+@pytest.mark.parametrize(("path", "content_hash"), [
     ("template.yaml", "t2"),
     ("samconfig.toml", "s2"),
     ("layers/common/requirements.txt", "r2"),
@@ -85,7 +85,7 @@ def get_course(course_id: str):
 '''
 
 
-@pytest.mark.parametrize("edit, template_level", [
+@pytest.mark.parametrize(("edit", "template_level"), [
     (lambda source: source.replace('return {"id": course_id}', 'return {"id": course_id, "x": 1}'), False),
     (lambda source: source.replace('summary="One course"', 'summary="A course"'), False),  # the OpenAPI document only
     (lambda source: source.replace('@app.get("/courses/<course_id>"', '@app.get("/course/<course_id>"'), True),
@@ -100,7 +100,7 @@ def test_an_edited_handler_is_pushed_unless_its_route_or_function_changed(edit, 
     deployed, current = {path: "before"}, {path: "after"}
     signatures = ({path: events.template_signature(path, before)}, {path: events.template_signature(path, after)})
     if template_level:
-        with pytest.raises(sync.NeedsDeploy, match="get_course.py"):
+        with pytest.raises(sync.NeedsDeploy, match=r"get_course\.py"):
             sync.plan(deployed, current, *signatures)
     else:
         assert sync.plan(deployed, current, *signatures).code == {"functions/course/": {"course/handlers/get_course.py": "after"}}
@@ -114,14 +114,14 @@ def test_an_internal_function_description_is_template_level():
 
 
 def test_a_module_that_does_not_parse_is_not_pushed():
-    with pytest.raises(sync.NeedsDeploy, match="get_course.py line 1"):
+    with pytest.raises(sync.NeedsDeploy, match=r"get_course\.py line 1"):
         sync.template_signatures({"functions/course/course/handlers/get_course.py": b"def broken(:\n"})
     files = {"functions/course/course/service.py": b"x = 1\n", "layers/common/eduplatform/http.py": b"\n\ndef f(:\n"}
     work = sync.plan({}, {}, {}, {})
     work.code = {"functions/course/": {"course/service.py": "h"}}
     sync.check_syntax(work, files)
     work.layer = {"http.py": "h"}
-    with pytest.raises(sync.NeedsDeploy, match="eduplatform/http.py line 3"):
+    with pytest.raises(sync.NeedsDeploy, match=r"eduplatform/http\.py line 3"):
         sync.check_syntax(work, files)
 
 
@@ -210,7 +210,7 @@ def test_an_event_without_parameters_or_body_has_none():
     assert event["pathParameters"] is None and event["queryStringParameters"] is None and event["body"] is None
 
 
-@pytest.mark.parametrize("path_params, message", [
+@pytest.mark.parametrize(("path_params", "message"), [
     ({}, "missing course_id"),
     ({"course_id": "1", "id": "2"}, "unknown id"),
 ])
@@ -250,7 +250,7 @@ def test_the_function_environment_resolves_parameters_the_stack_name_and_flags_m
     assert "COURSE_FACTS_FUNCTION" not in enrollment_environment
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["GET /courses/{id}"], "no endpoint serves GET /courses/{id}"),
     (["GET /courses/{course_id}", "--path", "course_id"], "expected name=value"),
     (["GET /courses", "--header", "no colon"], "expected 'Name: value'"),

@@ -82,7 +82,7 @@ def test_enroll_in_a_paid_course_with_a_completed_payment(enrollment_db, facts, 
 
 
 def test_enroll_in_a_free_course_records_no_payment(enrollment_db, facts, student):
-    token, student_id = student
+    token, _student_id = student
     course_id = facts.add_course()
     assert enroll(token, course_id, str(uuid.uuid4())).json()["payment_id"] is None
 

@@ -147,10 +147,13 @@ def test_an_event_of_a_rolled_back_transaction_never_exists(domain_database, eve
     url = domain_database("identity")
     from eduplatform.db import database
 
-    with pytest.raises(RuntimeError):
+    def record_then_fail() -> None:
         with database().transaction() as conn:
             events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": "x"})
             raise RuntimeError("the business write failed")
+
+    with pytest.raises(RuntimeError):
+        record_then_fail()
     assert outbox(url) == [] and relay() == {"published": 0, "failed": 0}
 
 

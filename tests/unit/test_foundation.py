@@ -46,10 +46,13 @@ def test_a_failed_block_rolls_back(scratch_url):
     database = Database(scratch_url)
     with database.transaction() as conn:
         conn.execute("CREATE TABLE t (x int)")
-    with pytest.raises(ZeroDivisionError):
+    def insert_then_fail() -> None:
         with database.transaction() as conn:
             conn.execute("INSERT INTO t VALUES (1)")
             raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        insert_then_fail()
     with database.transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM t").fetchone()["n"] == 0
     database.close()
@@ -74,7 +77,7 @@ def test_migration_file_names_are_checked(tmp_path, monkeypatch):
     (tmp_path / "scratch").mkdir()
     (tmp_path / "scratch" / "1_bad name.sql").write_text("SELECT 1;")
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must look like 001_name\.sql"):
         migrations.migration_files("scratch")
 
 

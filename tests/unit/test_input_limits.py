@@ -316,7 +316,7 @@ def test_multi_line_text_keeps_line_breaks_and_tabs_but_not_nul():
             Model(body=text)
 
 
-@pytest.mark.parametrize("module, body", [
+@pytest.mark.parametrize(("module", "body"), [
     (LOGIN, {"email": "a\x00@example.com", "password": "password123"}),
     (LOGIN, {"email": "a@example.com", "password": "pass\x00word"}),
     (REGISTER, {"email": "a@example.com", "password": "password123", "name": "Ada\x00"}),

@@ -91,9 +91,9 @@ def test_created_resources_link_to_the_operations_that_take_their_id():
     operation_ids = {operation["operationId"]: (method, path) for method, path, operation in _operations(document)}
     created = document["paths"]["/courses"]["post"]["responses"]["201"]["links"]
     assert operation_ids[created["get_course_courses__course_id__get"]["operationId"]] == ("get", "/courses/{course_id}")
-    for method, path, operation in _operations(document):
+    for _method, _path, operation in _operations(document):
         for response in operation["responses"].values():
             for link in response.get("links", {}).values():
-                target_method, target_path = operation_ids[link["operationId"]]
+                _target_method, target_path = operation_ids[link["operationId"]]
                 (parameter,) = link["parameters"]
                 assert parameter.startswith("path.") and "{" + parameter.removeprefix("path.") + "}" in target_path

@@ -77,7 +77,7 @@ def test_course_changes_publish_their_whole_facts_in_version_order(domain_databa
     assert facts_by_version[4]["total_lessons"] == 2
     assert facts_by_version[5]["lesson_ids"] == [] and facts_by_version[5]["total_lessons"] == 0
     assert published[2][2]["lesson_id"] == lessons[0]["id"]
-    assert {detail["lesson_id"] for kind, _, detail in published if kind == "LessonDeleted"} == {l["id"] for l in lessons}
+    assert {detail["lesson_id"] for kind, _, detail in published if kind == "LessonDeleted"} == {lesson["id"] for lesson in lessons}
     assert len({detail["event_id"] for _, _, detail in published}) == len(published)
 
 

@@ -95,7 +95,7 @@ def test_errors_that_are_not_about_the_connection_are_not_turned_into_503(domain
 def test_an_endpoint_whose_database_is_down_answers_503_with_a_detail(domain_database, refusing_database_url,
                                                                       monkeypatch, token_for):
     domain_database("notification")
-    url, allow = refusing_database_url
+    url, _allow = refusing_database_url
     use_database_url(monkeypatch, url)
     token = token_for("student")
     response = call("notification.handlers.my_notifications", token=token)
@@ -215,8 +215,8 @@ def test_unknown_email_and_wrong_password_get_the_same_answer_in_about_the_same_
             wrong_password.append(known_time)
             unknown_email.append(unknown_time)
     fast, slow = sorted([statistics.median(wrong_password), statistics.median(unknown_email)])
-    assert fast >= 0.75 * slow, f"medians {statistics.median(wrong_password):.4f}s (wrong password) " \
-                                f"vs {statistics.median(unknown_email):.4f}s (unknown email)"
+    assert fast >= 0.75 * slow, (f"medians {statistics.median(wrong_password):.4f}s (wrong password) "
+                                 f"vs {statistics.median(unknown_email):.4f}s (unknown email)")
     settings.get_settings.cache_clear()
 
 
@@ -236,7 +236,7 @@ def captured_logs(capsys, caplog):
 
     def text() -> str:
         out, err = capsys.readouterr()
-        return "\n".join([stream.getvalue(), caplog.text, out, err])
+        return f"{stream.getvalue()}\n{caplog.text}\n{out}\n{err}"
 
     yield text
     powertools_logger.removeHandler(handler)

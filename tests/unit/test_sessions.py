@@ -394,7 +394,7 @@ def test_an_email_whose_link_was_replaced_while_ses_was_down_is_not_sent(identit
     assert call(RESEND, token=access).status == 202  # the first link is retired; both emails wait
     ses.down = False
     assert mailer.relay() == {"sent": 1, "failed": 0}
-    (email,) = ses.to("ada@example.com")
+    (_email,) = ses.to("ada@example.com")
     assert call(VERIFY_EMAIL, body={"token": ses.last_token("ada@example.com")}).status == 200
     assert rows(identity_db, "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL") == [(0,)]
     assert rows(identity_db, "SELECT count(*) FROM mail_outbox WHERE last_error LIKE 'not sent:%%'") == [(1,)]

@@ -158,8 +158,8 @@ def render(purpose: str, name: str, token: str) -> tuple[str, str, str]:
         lines = [f"Hello {name},", "", "Confirm your email address by opening this link (valid for 24 hours):", url]
     else:
         subject = "Reset your EduPlatform password"
-        lines = [f"Hello {name},", "", "Someone asked to reset your password. To choose a new one, open this link "
-                 "(valid for one hour; it works once):", url, "", "If it was not you, ignore this email."]
+        lines = [f"Hello {name},", "", ("Someone asked to reset your password. To choose a new one, open this link "
+                                        "(valid for one hour; it works once):"), url, "", "If it was not you, ignore this email."]
     text = "\n".join(lines) + "\n"
     html = "".join(f"<p>{escape(line)}</p>" if line != url else f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
                    for line in lines if line)

@@ -1,12 +1,9 @@
 """boto3 clients held once per function instance."""
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-ClientT = TypeVar("ClientT")
 
 
-class InstanceClient(Generic[ClientT]):
+class InstanceClient[ClientT]:
     """One client of an AWS service per function instance, created on first use by ``create``.
 
     Tests replace it with a fake (``replace(fake)``); ``replace(None)`` goes back to a

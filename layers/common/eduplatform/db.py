@@ -7,7 +7,7 @@ connection-level failure, so the next request reconnects without a redeploy.
 """
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any, NoReturn
 
 import psycopg
@@ -56,10 +56,8 @@ class Database:
 
     def _discard(self) -> None:
         if self._conn is not None:
-            try:
+            with suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
         self._conn = None
 
     @contextmanager

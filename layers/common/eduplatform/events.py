@@ -117,8 +117,8 @@ def publish_recorded(recorded: Iterable[RecordedEvent], db: Database | None = No
         rows = [{"event_id": e.event_id, "source": e.source, "detail_type": e.detail_type, "detail": e.detail}
                 for e in events]
         errors = _put_events(rows)
-        published = [event.event_id for event, error in zip(events, errors) if error is None]
-        _mark(db or database(), published, [(event.event_id, error) for event, error in zip(events, errors) if error])
+        published = [event.event_id for event, error in zip(events, errors, strict=False) if error is None]
+        _mark(db or database(), published, [(event.event_id, error) for event, error in zip(events, errors, strict=False) if error])
         if published:
             logger.info("events published", extra={"event_ids": [str(i) for i in published]})
         return len(published)
@@ -215,14 +215,14 @@ def _publish_batch(db: Database) -> tuple[int, int]:
         if not rows:
             return 0, 0
         errors = _put_events(rows)
-        published = [row["event_id"] for row, error in zip(rows, errors) if error is None]
+        published = [row["event_id"] for row, error in zip(rows, errors, strict=False) if error is None]
         if published:
             conn.execute(
                 "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
                 "WHERE event_id = ANY(%s)",
                 (published,),
             )
-        for row, error in zip(rows, errors):
+        for row, error in zip(rows, errors, strict=False):
             if error is not None:
                 conn.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s",
@@ -257,7 +257,7 @@ def _put_events(rows: list[dict[str, Any]]) -> list[str | None]:
             ]
         except (BotoCoreError, ClientError) as exc:
             errors = [str(exc)] * len(rows)
-    for row, error in zip(rows, errors):
+    for row, error in zip(rows, errors, strict=False):
         if error is not None:
             logger.warning("event not published, kept in the outbox", extra={
                 "event_id": str(row["event_id"]), "detail_type": row["detail_type"], "error": error,

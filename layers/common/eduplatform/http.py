@@ -8,7 +8,7 @@ are both derived from those declarations) and exposes ``handler = lambda_handler
 import json
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel
 
@@ -315,15 +315,13 @@ Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, pattern=CURSO
                                                  "only valid for the same list and query")]
 WithTotal = Annotated[bool, Query(description="With a cursor: also count the list (total)")]
 
-ItemT = TypeVar("ItemT")
 
-
-class Page(BaseModel, Generic[ItemT]):
+class Page[ItemT](BaseModel):
     items: list[ItemT]
     total: int
 
 
-class CursorPage(BaseModel, Generic[ItemT]):
+class CursorPage[ItemT](BaseModel):
     """A page of a list that pages by cursor too: ``total`` is left out of cursor pages unless
     ``with_total=true``; ``next_cursor`` is null on the last page."""
 

@@ -33,7 +33,7 @@ def _check(domain: str) -> str:
                           "content": {"application/json": {"model": HealthReport}}}})
 def health() -> Response[HealthReport]:
     with ThreadPoolExecutor(max_workers=len(DOMAINS)) as pool:
-        checks = dict(zip(DOMAINS, pool.map(_check, DOMAINS)))
+        checks = dict(zip(DOMAINS, pool.map(_check, DOMAINS), strict=True))
     healthy = all(result == "ok" for result in checks.values())
     report = HealthReport(status="ok" if healthy else "unavailable", checks=checks)
     # The report itself as the body: the resolver validates it against HealthReport and serialises it
