@@ -17,7 +17,7 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint
+.PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
@@ -35,7 +35,8 @@ help:
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
 	@echo "make lock [UPGRADE=1]  resolve every transitive dependency, with hashes, into requirements.lock and the layer's requirements.txt"
-	@echo "make migrate / template / openapi / lint"
+	@echo "make lint    ruff (lint + format check), mypy (strict on layers/ and functions/), the generated files, the lock, sam validate"
+	@echo "make migrate / template / openapi"
 
 # The venv holds exactly requirements.lock (every transitive dependency, hash-checked), which
 # `make lock` resolves from pyproject.toml; a pyproject.toml changed since then stops here.
@@ -110,18 +111,29 @@ lock:
 	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "$$($(PYTHON312) -m infra.lock --uv)"
 	$(PY) -m infra.lock $(if $(UPGRADE),--upgrade)
 
-lint: $(INSTALLED)
+# Python hygiene, configured in pyproject.toml ([tool.ruff], [tool.mypy]); .pre-commit-config.yaml runs the same.
+lint-python: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# What is derived from the sources (template, routes tables, env.json, OpenAPI document, lock files) is current;
+# the template passes sam validate --lint.
+lint-generated: $(INSTALLED)
 	$(PY) -m infra.template.generate --check
 	$(PY) -m infra.template.env_json --check
 	$(PY) -m infra.openapi --check
 	$(PY) -m infra.lock --check
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam validate --lint
 
+lint: lint-python lint-generated
+
 # Prometheus/promtool (metrics tests) and chromium (Swagger UI browser test): Debian packages, installed when missing and root.
 test-tools:
 	@infra/local/test_tools.sh
 
-test: $(INSTALLED) test-tools
+# make lint first: a lint failure stops here, before the ~12 minutes of tests.
+test: lint test-tools
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED)

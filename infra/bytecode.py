@@ -22,8 +22,9 @@ def compile_build(build_dir: Path) -> None:
     """Compile every ``.py`` under ``build_dir`` (functions and layers) to hash-checked bytecode."""
     if sys.version_info[:2] != (3, 12):
         raise SystemExit("bytecode must be compiled by the functions' runtime, Python 3.12")
-    ok = compileall.compile_dir(build_dir, quiet=2, workers=0,
-                                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    ok = compileall.compile_dir(
+        build_dir, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+    )
     if not ok:
         raise SystemExit(f"compiling {build_dir} to bytecode failed")
 

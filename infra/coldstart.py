@@ -59,12 +59,23 @@ def unzipped_copy(source: Path, target: Path, with_bytecode: bool) -> None:
 
 def measure(code: Path, layer: Path, module: str, runs: int) -> tuple[float, float]:
     walls, imports = [], []
-    env = {**os.environ, "JWT_SECRET": "cold-start-measurement-secret-0123456789", "AWS_DEFAULT_REGION": "us-east-1",
-           "POWERTOOLS_SERVICE_NAME": "coldstart", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "JWT_SECRET": "cold-start-measurement-secret-0123456789",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "coldstart",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     for _ in range(runs):
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", PROBE, str(code), str(layer), module], capture_output=True,
-                                text=True, env=env, cwd=code, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", PROBE, str(code), str(layer), module],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=code,
+            check=True,
+        )
         walls.append((time.perf_counter() - started) * 1000)
         imports.append(json.loads(result.stdout.strip().splitlines()[-1])["imports_ms"])
     return statistics.median(walls), statistics.median(imports)

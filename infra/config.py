@@ -9,7 +9,7 @@ makes the same tools (migrations, seed, metrics bridge) read the ``compose`` env
 import os
 import shlex
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,7 +26,7 @@ METRICS_PORT = int(os.environ.get("METRICS_PORT", "9108"))
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-@lru_cache(maxsize=None)
+@cache
 def samconfig(env: str = "local") -> dict:
     with open(ROOT / "samconfig.toml", "rb") as handle:
         return tomllib.load(handle)[env]

@@ -45,8 +45,11 @@ def project() -> dict:
 def dependencies_digest() -> str:
     """The hash of what the lock files are resolved from: the runtime and dev dependency lists."""
     declared = project()
-    relevant = {"requires-python": declared["requires-python"], "dependencies": declared["dependencies"],
-                "dev": declared["optional-dependencies"]["dev"]}
+    relevant = {
+        "requires-python": declared["requires-python"],
+        "dependencies": declared["dependencies"],
+        "dev": declared["optional-dependencies"]["dev"],
+    }
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
@@ -59,25 +62,47 @@ def pins(text: str) -> dict[str, str]:
 
 
 def uv_requirement() -> str:
-    return next(requirement for requirement in project()["optional-dependencies"]["dev"] if canonical(requirement.split("==")[0]) == "uv")
+    return next(
+        requirement
+        for requirement in project()["optional-dependencies"]["dev"]
+        if canonical(requirement.split("==")[0]) == "uv"
+    )
 
 
 def header(what: str) -> str:
-    return (f"# {what}\n# Resolved by `make lock` (infra/lock.py) from pyproject.toml; do not edit.\n"
-            f"# pyproject-dependencies-sha256: {dependencies_digest()}\n")
+    return (
+        f"# {what}\n# Resolved by `make lock` (infra/lock.py) from pyproject.toml; do not edit.\n"
+        f"# pyproject-dependencies-sha256: {dependencies_digest()}\n"
+    )
 
 
 def _compile(output: Path, extra_arguments: list[str], upgrade: bool) -> str:
     uv = Path(sys.executable).parent / "uv"
     if not uv.exists():
-        raise SystemExit(f"uv is not installed in this environment: {sys.executable} -m pip install '{uv_requirement()}'")
+        raise SystemExit(
+            f"uv is not installed in this environment: {sys.executable} -m pip install '{uv_requirement()}'"
+        )
     with tempfile.TemporaryDirectory() as scratch:
         target = Path(scratch) / output.name
         if output.exists() and not upgrade:
             target.write_text(output.read_text())  # uv keeps the pins it finds there
-        command = [str(uv), "pip", "compile", str(PYPROJECT.relative_to(ROOT)), "--generate-hashes", "--universal",
-                   "--python-version", PYTHON_VERSION, "--quiet", "--custom-compile-command", "make lock",
-                   "-o", str(target), *extra_arguments, *(["--upgrade"] if upgrade else [])]
+        command = [
+            str(uv),
+            "pip",
+            "compile",
+            str(PYPROJECT.relative_to(ROOT)),
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            PYTHON_VERSION,
+            "--quiet",
+            "--custom-compile-command",
+            "make lock",
+            "-o",
+            str(target),
+            *extra_arguments,
+            *(["--upgrade"] if upgrade else []),
+        ]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"uv pip compile failed:\n{result.stderr}")
@@ -90,8 +115,10 @@ def write(upgrade: bool = False) -> None:
     # The layer: runtime dependencies only, constrained to exactly the versions just locked.
     layer = _compile(LAYER_REQUIREMENTS, ["--constraint", str(LOCK.relative_to(ROOT))], upgrade=True)
     LAYER_REQUIREMENTS.write_text(header("The shared layer's runtime dependencies (sam build), with hashes.") + layer)
-    print(f"wrote {LOCK.relative_to(ROOT)} ({len(pins(resolved))} packages) and "
-          f"{LAYER_REQUIREMENTS.relative_to(ROOT)} ({len(pins(layer))} packages)")
+    print(
+        f"wrote {LOCK.relative_to(ROOT)} ({len(pins(resolved))} packages) and "
+        f"{LAYER_REQUIREMENTS.relative_to(ROOT)} ({len(pins(layer))} packages)"
+    )
 
 
 def problems() -> list[str]:
@@ -108,19 +135,28 @@ def problems() -> list[str]:
         recorded = DIGEST_LINE.search(texts[path])
         if not recorded or recorded.group(1) != digest:
             found.append(f"{name} was not resolved from the current pyproject.toml dependencies")
-        unhashed = [line.split()[0] for line in texts[path].splitlines() if PIN.match(line) and not line.rstrip().endswith("\\")]
+        unhashed = [
+            line.split()[0] for line in texts[path].splitlines() if PIN.match(line) and not line.rstrip().endswith("\\")
+        ]
         if unhashed:
             found.append(f"{name}: no hashes for {', '.join(unhashed)}")
     if len(texts) == 2:
         locked, layer = pins(texts[LOCK]), pins(texts[LAYER_REQUIREMENTS])
-        differ = sorted(f"{name} {version} (lock: {locked.get(name, 'absent')})"
-                        for name, version in layer.items() if locked.get(name) != version)
+        differ = sorted(
+            f"{name} {version} (lock: {locked.get(name, 'absent')})"
+            for name, version in layer.items()
+            if locked.get(name) != version
+        )
         if differ:
-            found.append(f"{LAYER_REQUIREMENTS.relative_to(ROOT)} differs from {LOCK.relative_to(ROOT)}: {', '.join(differ)}")
+            found.append(
+                f"{LAYER_REQUIREMENTS.relative_to(ROOT)} differs from {LOCK.relative_to(ROOT)}: {', '.join(differ)}"
+            )
         declared = project()["dependencies"] + project()["optional-dependencies"]["dev"]
         for name, version in pins("\n".join(declared)).items():
             if locked.get(name) != version:
-                found.append(f"pyproject.toml pins {name}=={version}, {LOCK.relative_to(ROOT)} has {locked.get(name, 'nothing')}")
+                found.append(
+                    f"pyproject.toml pins {name}=={version}, {LOCK.relative_to(ROOT)} has {locked.get(name, 'nothing')}"
+                )
     return found
 
 
@@ -129,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--check", action="store_true", help="fail when the lock files are stale")
     action.add_argument("--uv", action="store_true", help="print the uv requirement pyproject.toml pins")
-    parser.add_argument("--upgrade", action="store_true", help="resolve the newest versions allowed, not the locked ones")
+    parser.add_argument(
+        "--upgrade", action="store_true", help="resolve the newest versions allowed, not the locked ones"
+    )
     args = parser.parse_args(argv)
     if args.uv:
         print(uv_requirement())

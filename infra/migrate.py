@@ -60,7 +60,9 @@ def migrate(domain: str, url: str) -> list[str]:
                     continue
                 with conn.transaction():
                     conn.execute(path.read_text())
-                    conn.execute("INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)", (path.name, checksum(path)))
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)", (path.name, checksum(path))
+                    )
                 applied_now.append(path.name)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -74,7 +76,9 @@ def database_urls_from_env() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("domains", nargs="*", metavar="DOMAIN", help=f"domains to migrate (default: all of {', '.join(DOMAINS)})")
+    parser.add_argument(
+        "domains", nargs="*", metavar="DOMAIN", help=f"domains to migrate (default: all of {', '.join(DOMAINS)})"
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.domains) - set(DOMAINS))
     if unknown:

@@ -27,17 +27,17 @@ import json
 import sys
 from typing import Any
 
+from infra import generated_files
 from infra.config import ROOT
 from infra.template import generate
-from infra import generated_files
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 SHIPPED_COPY = ROOT / "functions" / "ops" / "ops" / "openapi.json"
 TITLE = "EduPlatform API"
 VERSION = "1.0.0"
 DESCRIPTION = (
-    "An online course platform. Errors are {\"detail\": \"reason\"}; request validation errors are 422 "
-    "{\"detail\": [{\"loc\", \"msg\", \"type\"}]}. Unknown JSON fields in request bodies are ignored."
+    'An online course platform. Errors are {"detail": "reason"}; request validation errors are 422 '
+    '{"detail": [{"loc", "msg", "type"}]}. Unknown JSON fields in request bodies are ignored.'
 )
 
 ERROR = {"$ref": "#/components/schemas/ErrorDetail"}
@@ -54,7 +54,11 @@ SHARED_SCHEMAS: dict[str, Any] = {
         "title": "ValidationError",
         "type": "object",
         "properties": {
-            "loc": {"title": "Location", "type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "loc": {
+                "title": "Location",
+                "type": "array",
+                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            },
             "msg": {"title": "Message", "type": "string"},
             "type": {"title": "Error Type", "type": "string"},
             "ctx": {"title": "Context", "type": "object", "additionalProperties": {"type": "string"}},
@@ -66,32 +70,58 @@ SHARED_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "detail": {"title": "Detail", "type": "string", "enum": ["Internal server error"]},
-            "request_id": {"title": "Request Id", "type": "string", "description": "Quote it when reporting the failure"},
+            "request_id": {
+                "title": "Request Id",
+                "type": "string",
+                "description": "Quote it when reporting the failure",
+            },
         },
         "required": ["detail", "request_id"],
     },
     "HTTPValidationError": {
         "title": "HTTPValidationError",
         "type": "object",
-        "properties": {"detail": {"title": "Detail", "type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}},
+        "properties": {
+            "detail": {"title": "Detail", "type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}
+        },
         "required": ["detail"],
     },
 }
 # (operation that creates, its id in the answer) -> the operations taking that id as a path parameter.
 LINKS: dict[tuple[str, str], tuple[str, str, list[tuple[str, str]]]] = {
-    ("post", "/courses"): ("course_id", "$response.body#/id", [
-        ("get", "/courses/{course_id}"), ("put", "/courses/{course_id}"), ("get", "/courses/{course_id}/curriculum"),
-        ("post", "/courses/{course_id}/modules"), ("get", "/reviews/course/{course_id}"),
-        ("get", "/enrollments/course/{course_id}/count")]),
-    ("post", "/courses/{course_id}/modules"): ("module_id", "$response.body#/id", [
-        ("put", "/modules/{module_id}"), ("delete", "/modules/{module_id}"), ("post", "/modules/{module_id}/lessons")]),
-    ("post", "/modules/{module_id}/lessons"): ("lesson_id", "$response.body#/id", [
-        ("get", "/lessons/{lesson_id}"), ("put", "/lessons/{lesson_id}"), ("delete", "/lessons/{lesson_id}")]),
-    ("post", "/enrollments"): ("course_id", "$response.body#/course_id", [
-        ("get", "/progress/courses/{course_id}"), ("get", "/progress/courses/{course_id}/lessons")]),
+    ("post", "/courses"): (
+        "course_id",
+        "$response.body#/id",
+        [
+            ("get", "/courses/{course_id}"),
+            ("put", "/courses/{course_id}"),
+            ("get", "/courses/{course_id}/curriculum"),
+            ("post", "/courses/{course_id}/modules"),
+            ("get", "/reviews/course/{course_id}"),
+            ("get", "/enrollments/course/{course_id}/count"),
+        ],
+    ),
+    ("post", "/courses/{course_id}/modules"): (
+        "module_id",
+        "$response.body#/id",
+        [("put", "/modules/{module_id}"), ("delete", "/modules/{module_id}"), ("post", "/modules/{module_id}/lessons")],
+    ),
+    ("post", "/modules/{module_id}/lessons"): (
+        "lesson_id",
+        "$response.body#/id",
+        [("get", "/lessons/{lesson_id}"), ("put", "/lessons/{lesson_id}"), ("delete", "/lessons/{lesson_id}")],
+    ),
+    ("post", "/enrollments"): (
+        "course_id",
+        "$response.body#/course_id",
+        [("get", "/progress/courses/{course_id}"), ("get", "/progress/courses/{course_id}/lessons")],
+    ),
     ("post", "/payments"): ("payment_id", "$response.body#/id", [("get", "/payments/{payment_id}")]),
-    ("post", "/notifications"): ("notification_id", "$response.body#/id", [
-        ("patch", "/notifications/{notification_id}/read")]),
+    ("post", "/notifications"): (
+        "notification_id",
+        "$response.body#/id",
+        [("patch", "/notifications/{notification_id}/read")],
+    ),
 }
 # Powertools adds this to every document although no operation refers to it.
 UNUSED_SCHEMAS = ("ResponseValidationError",)
@@ -113,8 +143,10 @@ def _complete_responses(operation: dict[str, Any]) -> None:
         "content": _json_content({"anyOf": [VALIDATION_ERROR, ERROR]}),
     }
     responses.setdefault("503", {"description": "A database or another domain is unavailable; retry later"})
-    responses["500"] = {"description": "Unexpected failure (logged with its request id)",
-                        "content": _json_content({"$ref": "#/components/schemas/InternalError"})}
+    responses["500"] = {
+        "description": "Unexpected failure (logged with its request id)",
+        "content": _json_content({"$ref": "#/components/schemas/InternalError"}),
+    }
     for status, response in responses.items():
         if int(status) >= 400 and not response.get("content", {}).get("application/json", {}).get("schema"):
             response["content"] = _json_content(ERROR)
@@ -175,8 +207,14 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return generated_files.run(argv, "Generate docs/openapi.json and the copy the ops function serves",
-                               [DOCUMENT, SHIPPED_COPY], render, "openapi")
+    return generated_files.run(
+        argv,
+        "Generate docs/openapi.json and the copy the ops function serves",
+        [DOCUMENT, SHIPPED_COPY],
+        render,
+        "openapi",
+    )
+
 
 if __name__ == "__main__":
     sys.exit(main())

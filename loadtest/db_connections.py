@@ -26,16 +26,21 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + args.seconds
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            counts = dict(conn.execute(
-                "SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid() GROUP BY datname",
-                (list(databases),)).fetchall())
+            counts = dict(
+                conn.execute(
+                    "SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid() GROUP BY datname",
+                    (list(databases),),
+                ).fetchall()
+            )
             for name in databases:
                 peak[name] = max(peak[name], counts.get(name, 0))
             peak_total = max(peak_total, sum(counts.values()))
             time.sleep(1)
         max_connections = conn.execute("SHOW max_connections").fetchone()[0]
-    print(" ".join(f"{databases[name]}={count}" for name, count in peak.items()),
-          f"all={peak_total} (max_connections {max_connections})")
+    print(
+        " ".join(f"{databases[name]}={count}" for name, count in peak.items()),
+        f"all={peak_total} (max_connections {max_connections})",
+    )
     return 0
 
 

@@ -58,7 +58,9 @@ class Scenarios:
         return response.json()["access_token"]
 
     def me(self) -> None:
-        self.session.get(f"{self.url}/me", headers={"Authorization": f"Bearer {self.token()}"}, timeout=30).raise_for_status()
+        self.session.get(
+            f"{self.url}/me", headers={"Authorization": f"Bearer {self.token()}"}, timeout=30
+        ).raise_for_status()
 
     def health(self) -> None:
         self.session.get(f"{self.url}/health", timeout=30).raise_for_status()
@@ -79,7 +81,9 @@ class Scenarios:
     def student_headers(self) -> dict[str, str]:
         if not hasattr(self, "_student_headers"):
             email = f"user{random.randint(FIRST_STUDENT, LAST_STUDENT)}@example.com"
-            response = self.session.post(f"{self.url}/login", json={"email": email, "password": "password123"}, timeout=30)
+            response = self.session.post(
+                f"{self.url}/login", json={"email": email, "password": "password123"}, timeout=30
+            )
             response.raise_for_status()
             self._student_headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
         return self._student_headers
@@ -105,8 +109,12 @@ class Scenarios:
             response.raise_for_status()
 
     def _pay(self, course: dict) -> str:
-        response = self.session.post(f"{self.url}/payments", json={"course_id": course["id"], "amount": course["price"]},
-                                     headers=self.student_headers(), timeout=30)
+        response = self.session.post(
+            f"{self.url}/payments",
+            json={"course_id": course["id"], "amount": course["price"]},
+            headers=self.student_headers(),
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()["id"]
 
@@ -133,8 +141,12 @@ class Scenarios:
         course_id, lesson_id = self._next("_lessons", self.lessons_to_complete)
 
         def call() -> None:
-            response = self.session.post(f"{self.url}/progress/lessons/{lesson_id}/complete", json={"course_id": course_id},
-                                         headers=self.student_headers(), timeout=30)
+            response = self.session.post(
+                f"{self.url}/progress/lessons/{lesson_id}/complete",
+                json={"course_id": course_id},
+                headers=self.student_headers(),
+                timeout=30,
+            )
             if response.status_code not in (201, 409):
                 response.raise_for_status()
 
@@ -150,8 +162,19 @@ class Scenarios:
         self.session.get(f"{self.url}/courses", params={"q": "python"}, timeout=30).raise_for_status()
 
 
-SCENARIOS = ("me", "login", "health", "list_courses", "search_courses", "course", "curriculum",
-             "enroll", "pay", "enroll_after_paying", "complete")
+SCENARIOS = (
+    "me",
+    "login",
+    "health",
+    "list_courses",
+    "search_courses",
+    "course",
+    "curriculum",
+    "enroll",
+    "pay",
+    "enroll_after_paying",
+    "complete",
+)
 
 
 def measure(scenario: Callable[[], object], calls: int) -> list[float]:
@@ -186,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = Scenarios(session, url)
         for name in args.scenarios:
             samples = measure(getattr(scenarios, name), args.calls)
-            print(f"{name:<12}{percentile(samples, 0.50):>9.1f}{percentile(samples, 0.99):>9.1f}"
-                  f"{statistics.fmean(samples):>9.1f}{max(samples):>9.1f}")
+            print(
+                f"{name:<12}{percentile(samples, 0.50):>9.1f}{percentile(samples, 0.99):>9.1f}"
+                f"{statistics.fmean(samples):>9.1f}{max(samples):>9.1f}"
+            )
     return 0
 
 

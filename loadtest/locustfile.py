@@ -19,7 +19,6 @@ import time
 import uuid
 
 import gevent
-
 from locust import HttpUser, between, events, task
 
 from seed import generate as seed
@@ -98,8 +97,14 @@ def _write_summary(environment, **_kwargs) -> None:
         def at(fraction: float) -> float | None:
             return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1) if ordered else None
 
-        return {"requests": len(ordered), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99),
-                "max": round(ordered[-1], 1) if ordered else None, "over_1s": sum(1 for t in ordered if t > 1000)}
+        return {
+            "requests": len(ordered),
+            "p50": at(0.50),
+            "p95": at(0.95),
+            "p99": at(0.99),
+            "max": round(ordered[-1], 1) if ordered else None,
+            "over_1s": sum(1 for t in ordered if t > 1000),
+        }
 
     every = [t for times in _response_times.values() for t in times]
     browsing = [t for name, times in _response_times.items() if name not in LOGIN_NAMES for t in times]
@@ -107,8 +112,12 @@ def _write_summary(environment, **_kwargs) -> None:
     seconds = _steady_window.get("end", 0.0) - _steady_window.get("start", 0.0)
     failures = int(_steady_window.get("failures", 0))
     steady.update(failures=failures, rps=round((len(_steady_times) + failures) / seconds, 1) if seconds > 0 else None)
-    summary = {"overall": percentiles(every), "overall_without_login": percentiles(browsing), "steady": steady,
-               "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())}}
+    summary = {
+        "overall": percentiles(every),
+        "overall_without_login": percentiles(browsing),
+        "steady": steady,
+        "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())},
+    }
     with open(f"{prefix}_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
 
@@ -128,8 +137,11 @@ class CurriculumCourses:
             first_offset = max(0, self._total - N_CURRICULUM_COURSES)
             page = random.randrange(max(1, (self._total - first_offset) // CURRICULUM_PAGE))
             if page not in self._pages:
-                response = client.get("/courses", params={"limit": CURRICULUM_PAGE, "offset": first_offset + page * CURRICULUM_PAGE},
-                                      name="/courses?offset=[curriculum]")
+                response = client.get(
+                    "/courses",
+                    params={"limit": CURRICULUM_PAGE, "offset": first_offset + page * CURRICULUM_PAGE},
+                    name="/courses?offset=[curriculum]",
+                )
                 self._pages[page] = response.json()["items"]
             return self._pages[page]
 
@@ -159,8 +171,9 @@ def keep_session(user: HttpUser, refresh_token: str, expires_in: int) -> None:
 def login(user: HttpUser, email: str) -> None:
     user.client.headers["X-Forwarded-For"] = client_address()
     for attempt in range(MAX_LOGIN_ATTEMPTS):
-        with user.client.post("/login", json={"email": email, "password": PASSWORD}, name="/login",
-                              catch_response=True) as response:
+        with user.client.post(
+            "/login", json={"email": email, "password": PASSWORD}, name="/login", catch_response=True
+        ) as response:
             if response.status_code == 429:
                 response.request_meta["name"] = THROTTLED_LOGIN
                 response.success()
@@ -173,7 +186,7 @@ def login(user: HttpUser, email: str) -> None:
             else:
                 response.failure(f"login answered {response.status_code}")
                 return
-        gevent.sleep(min(5.0, 0.2 * 2 ** attempt) * random.uniform(0.5, 1.0))
+        gevent.sleep(min(5.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0))
     raise RuntimeError(f"{email}: still throttled after {MAX_LOGIN_ATTEMPTS} attempts")
 
 
@@ -184,7 +197,9 @@ FILTERS = {
     "category_id": lambda: {"category_id": random.choice(CATEGORY_IDS)},
     "level": lambda: {"level": random.choice(("beginner", "intermediate", "advanced"))},
     "is_free": lambda: {"is_free": random.choice(("true", "false"))},
-    "price": lambda: dict(zip(("price_min", "price_max"), map(str, sorted(random.sample(seed.PRICES, 2))))),
+    "price": lambda: dict(
+        zip(("price_min", "price_max"), map(str, sorted(random.sample(seed.PRICES, 2))), strict=True)
+    ),
     "min_rating": lambda: {"min_rating": random.choice(("3", "4", "4.5"))},
 }
 # Of list_courses' runs: the next page of the current browse by cursor while it has one to
@@ -215,8 +230,9 @@ class StudentUser(HttpUser):
         (the following pages of either, by cursor)."""
         query, cursor, pages_left = self.browsing
         if cursor and pages_left:
-            response = self.client.get("/courses", params={**query, "cursor": cursor},
-                                       name=f"/courses?cursor&sort={query['sort']}")
+            response = self.client.get(
+                "/courses", params={**query, "cursor": cursor}, name=f"/courses?cursor&sort={query['sort']}"
+            )
             self.browsing = (query, response.json()["next_cursor"] if response.ok else None, pages_left - 1)
             return
         kind = random.choices(list(BROWSE_KINDS), weights=list(BROWSE_KINDS.values()))[0]
@@ -230,8 +246,11 @@ class StudentUser(HttpUser):
             query.update(FILTERS[filter_name]())
             name = f"/courses?{filter_name}&sort=[sort]"
         response = self.client.get("/courses", params=query, name=name)
-        self.browsing = (query, response.json()["next_cursor"] if response.ok else None,
-                         random.randint(1, MAX_CURSOR_PAGES))
+        self.browsing = (
+            query,
+            response.json()["next_cursor"] if response.ok else None,
+            random.randint(1, MAX_CURSOR_PAGES),
+        )
 
     @task(3)
     def view_course(self) -> None:
@@ -242,7 +261,9 @@ class StudentUser(HttpUser):
         course = self.pick_course()
         response = self.client.get(f"/courses/{course['id']}/curriculum", name="/courses/{course_id}/curriculum")
         if response.ok:
-            self.lessons[course["id"]] = [lesson["id"] for module in response.json()["modules"] for lesson in module["lessons"]]
+            self.lessons[course["id"]] = [
+                lesson["id"] for module in response.json()["modules"] for lesson in module["lessons"]
+            ]
 
     @task(2)
     def view_lesson(self) -> None:
@@ -255,11 +276,15 @@ class StudentUser(HttpUser):
     @task(2)
     def enroll(self) -> None:
         # A student enrolls in a course whose curriculum they looked at, when they have one.
-        viewed = [course for course in self.courses if course["id"] in self.lessons and course["id"] not in self.enrolled]
+        viewed = [
+            course for course in self.courses if course["id"] in self.lessons and course["id"] not in self.enrolled
+        ]
         course = random.choice(viewed) if viewed else self.pick_course()
         body = {"course_id": course["id"]}
         if not course["is_free"]:
-            payment = self.client.post("/payments", json={"course_id": course["id"], "amount": course["price"]}, name="/payments")
+            payment = self.client.post(
+                "/payments", json={"course_id": course["id"], "amount": course["price"]}, name="/payments"
+            )
             if not payment.ok:
                 return
             body["payment_id"] = payment.json()["id"]
@@ -275,8 +300,12 @@ class StudentUser(HttpUser):
             return self.enroll()
         course_id = random.choice(ready)
         lesson_id = random.choice(self.lessons[course_id])
-        with self.client.post(f"/progress/lessons/{lesson_id}/complete", json={"course_id": course_id},
-                              name="/progress/lessons/{lesson_id}/complete", catch_response=True) as response:
+        with self.client.post(
+            f"/progress/lessons/{lesson_id}/complete",
+            json={"course_id": course_id},
+            name="/progress/lessons/{lesson_id}/complete",
+            catch_response=True,
+        ) as response:
             if response.status_code in (201, 409):
                 response.success()
 
@@ -304,8 +333,14 @@ class TeacherUser(HttpUser):
     @task(1)
     def create_course(self) -> None:
         is_free = random.random() < 0.5
-        body = {"title": f"Load test course {random.randrange(10**9)}", "description": "Created by the load test.",
-                "is_free": is_free, "price": None if is_free else "29.99", "duration_minutes": 120, "level": "beginner"}
+        body = {
+            "title": f"Load test course {random.randrange(10**9)}",
+            "description": "Created by the load test.",
+            "is_free": is_free,
+            "price": None if is_free else "29.99",
+            "duration_minutes": 120,
+            "level": "beginner",
+        }
         self.client.post("/courses", json=body, name="/courses [create]")
 
     @task(1)

@@ -24,13 +24,43 @@ def run_step(users: int, spawn_rate: int, duration: str) -> tuple[dict, str]:
     prefix = RESULTS / f"users{users}"
     seconds = int(duration.rstrip("s")) if duration.endswith("s") else int(duration.rstrip("m")) * 60
     # The sampler ends just before Locust does, so that Locust's own CPU is still counted.
-    sampler = subprocess.Popen([sys.executable, "-m", "loadtest.stack_sampler", "--seconds", str(seconds - 3),
-                                "--interval", str(max(5, seconds // 6))],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    subprocess.run([str(Path(sys.executable).with_name("locust")), "-f", "loadtest/locustfile.py", "--headless",
-                    "--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", duration,
-                    "--stop-timeout", "5", "--csv", str(prefix), "--only-summary"],
-                   cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sampler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loadtest.stack_sampler",
+            "--seconds",
+            str(seconds - 3),
+            "--interval",
+            str(max(5, seconds // 6)),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("locust")),
+            "-f",
+            "loadtest/locustfile.py",
+            "--headless",
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(spawn_rate),
+            "--run-time",
+            duration,
+            "--stop-timeout",
+            "5",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+        ],
+        cwd=ROOT,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     cpu = next((line for line in sampler.communicate()[0].splitlines() if line.startswith("cpu split")), "")
     return json.loads(Path(f"{prefix}_summary.json").read_text()), cpu
 
@@ -41,13 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=int, default=10)
     parser.add_argument("--duration", default="90s", help="per step, e.g. 90s or 3m")
     args = parser.parse_args(argv)
-    print("| users | steady RPS | failures | steady p50 / p95 / p99 ms | search p99 ms | over 1 s | CPU split (% of a core) |")
+    print(
+        "| users | steady RPS | failures | steady p50 / p95 / p99 ms | search p99 ms | over 1 s | CPU split (% of a core) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for users in args.users:
         summary, cpu = run_step(users, args.spawn_rate, args.duration)
         steady, search = summary["steady"], summary["per_request"].get("/courses?q=[term]", {})
-        print(f"| {users} | {steady['rps']} | {steady['failures']} | {steady['p50']} / {steady['p95']} / {steady['p99']} "
-              f"| {search.get('p99')} | {steady['over_1s']} | {cpu.split(':', 1)[-1].strip()} |", flush=True)
+        print(
+            f"| {users} | {steady['rps']} | {steady['failures']} | {steady['p50']} / {steady['p95']} / {steady['p99']} "
+            f"| {search.get('p99')} | {steady['over_1s']} | {cpu.split(':', 1)[-1].strip()} |",
+            flush=True,
+        )
     return 0
 
 

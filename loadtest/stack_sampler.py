@@ -77,8 +77,11 @@ def command_line(pid: int) -> str:
 def cpu_by_part(emulator: int) -> dict[str, float]:
     """CPU seconds used so far by each part of the stack (processes alive now)."""
     # Workers that ended (reaped by the emulator) count as functions.
-    totals = {"emulator": cpu_seconds(emulator), "functions": reaped_children_cpu_seconds(emulator),
-              **{part: 0.0 for part in PARTS}}
+    totals = {
+        "emulator": cpu_seconds(emulator),
+        "functions": reaped_children_cpu_seconds(emulator),
+        **dict.fromkeys(PARTS, 0.0),
+    }
     workers = set(children(emulator))
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -128,8 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     # A process that ended during the window without a parent in its part (a Locust run over)
     # drops its part's count: end the sampling before it.
     shares = {part: max(0.0, cpu_after[part] - cpu_before.get(part, 0.0)) / elapsed * 100 for part in cpu_after}
-    print(f"cpu split over {elapsed:.0f}s (% of one core):",
-          ", ".join(f"{part} {share:.0f}" for part, share in shares.items()), f"| total {sum(shares.values()):.0f}")
+    print(
+        f"cpu split over {elapsed:.0f}s (% of one core):",
+        ", ".join(f"{part} {share:.0f}" for part, share in shares.items()),
+        f"| total {sum(shares.values()):.0f}",
+    )
     return 0
 
 

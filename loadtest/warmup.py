@@ -30,7 +30,6 @@ from infra.config import stack_name
 from infra.local.stack import api_url, aws_client
 from infra.template.generate import read_template, serverless_functions
 
-
 # Warm instances per function that `make up` leaves (and provisions: past them the local emulator
 # starts another instance only after a request has waited INSTANCE_SPAWN_GRACE_MS for a busy one,
 # infra/local/ministack_tuned.py): what the seed's 100-user mix keeps busy at once, first burst
@@ -55,7 +54,9 @@ def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[st
     for logical_id, properties in serverless_functions(read_template()).items():
         events = (properties.get("Events") or {}).values()
         api_events = [e["Properties"] for e in events if e["Type"] == "Api"]
-        routes.extend((logical_id, event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options")
+        routes.extend(
+            (logical_id, event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options"
+        )
         if not properties.get("Events") and "Internal" in logical_id:
             internal.append(logical_id)
         if any(e["Type"] == "SQS" for e in events):
@@ -76,19 +77,23 @@ def _concurrently(width: int, call) -> list:
 
 def warm_route(base: str, method: str, path: str, width: int) -> list[int]:
     url = base + re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), path)
-    return _concurrently(width, lambda: requests.request(method, url, json={} if method != "GET" else None, timeout=120).status_code)
+    return _concurrently(
+        width, lambda: requests.request(method, url, json={} if method != "GET" else None, timeout=120).status_code
+    )
 
 
 def function_name(stack: str, logical_id: str) -> str:
-    return aws_client("cloudformation").describe_stack_resource(
-        StackName=stack, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
+    return aws_client("cloudformation").describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)[
+        "StackResourceDetail"
+    ]["PhysicalResourceId"]
 
 
 def provision(stack: str, logical_id: str, width: int) -> None:
     """Record ``width`` provisioned instances: the local emulator starts that many without waiting
     for a busy one to come free, and beyond them only patiently (infra/local/ministack_tuned.py)."""
     aws_client("lambda").put_provisioned_concurrency_config(
-        FunctionName=function_name(stack, logical_id), Qualifier="$LATEST", ProvisionedConcurrentExecutions=width)
+        FunctionName=function_name(stack, logical_id), Qualifier="$LATEST", ProvisionedConcurrentExecutions=width
+    )
 
 
 def warm_invoked(stack: str, logical_id: str, width: int, payload: dict) -> list[str]:
@@ -106,8 +111,10 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
     """
     base = api_url(stack)
     routes, internal, consumers = template_functions()
-    widths = {logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
-              for logical_id in {route[0] for route in routes} | set(internal) | set(consumers)}
+    widths = {
+        logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
+        for logical_id in {route[0] for route in routes} | set(internal) | set(consumers)
+    }
     for logical_id, instances in widths.items():
         if instances:
             provision(stack, logical_id, instances)
@@ -117,7 +124,9 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
             print(f"  {method} {path}: {statuses}", flush=True)
     for logical_id in internal:
         if widths[logical_id]:
-            warm_invoked(stack, logical_id, widths[logical_id], {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())})
+            warm_invoked(
+                stack, logical_id, widths[logical_id], {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())}
+            )
     # Consumers: an empty batch starts an instance that the first events then find warm.
     for logical_id in consumers:
         if widths[logical_id]:

@@ -56,11 +56,27 @@ CATEGORY_NAMESPACE = uuid.UUID("6f1d9a3c-5b2e-4c7a-9e41-0d8b2f6a7c15")
 
 # Tables each domain's seed fills, in load order, with the columns COPY writes.
 TABLES = {
-    "identity": {"users": ("id", "email", "password_hash", "name", "role", "is_verified", "email_verified", "created_at")},
+    "identity": {
+        "users": ("id", "email", "password_hash", "name", "role", "is_verified", "email_verified", "created_at")
+    },
     "course": {
         "categories": ("id", "slug", "name"),
-        "courses": ("id", "teacher_id", "title", "description", "is_free", "price", "duration_minutes", "level",
-                    "rating_sum", "review_count", "avg_rating", "created_at", "category_id", "enrollment_count"),
+        "courses": (
+            "id",
+            "teacher_id",
+            "title",
+            "description",
+            "is_free",
+            "price",
+            "duration_minutes",
+            "level",
+            "rating_sum",
+            "review_count",
+            "avg_rating",
+            "created_at",
+            "category_id",
+            "enrollment_count",
+        ),
         "modules": ("id", "course_id", "title", "position", "created_at"),
         "lessons": ("id", "module_id", "title", "content", "video_url", "duration_minutes", "position", "created_at"),
         "reviews": ("id", "course_id", "student_id", "rating", "comment", "created_at"),
@@ -97,7 +113,7 @@ class Generator:
 
     def build(self) -> Dataset:
         data = Dataset()
-        teachers, verified, students = self.users(data)
+        _teachers, verified, students = self.users(data)
         courses = self.courses(data, verified, self.categories(data))
         self.curriculum(data, courses[: self.volume("courses_with_curriculum")])
         self.reviews(data, courses, students)
@@ -109,13 +125,23 @@ class Generator:
         n_teachers = round(total * TEACHER_SHARE)
         n_verified = round(n_teachers * VERIFIED_TEACHER_SHARE)
         # Every seeded address counts as verified (email_verified): seeded users log in and work at once.
-        rows = [(self.new_id(), ADMIN_EMAIL, self.password_hash, "Administrator", "admin", True, True, self.now - HISTORY)]
+        rows = [
+            (self.new_id(), ADMIN_EMAIL, self.password_hash, "Administrator", "admin", True, True, self.now - HISTORY)
+        ]
         teachers, verified, students = [], [], []
         for i in range(total):
             is_teacher = i < n_teachers
             is_verified = (i < n_verified) if is_teacher else True
-            row = (self.new_id(), f"user{i}@example.com", self.password_hash, f"User {i}",
-                   "teacher" if is_teacher else "student", is_verified, True, self.moment())
+            row = (
+                self.new_id(),
+                f"user{i}@example.com",
+                self.password_hash,
+                f"User {i}",
+                "teacher" if is_teacher else "student",
+                is_verified,
+                True,
+                self.moment(),
+            )
             rows.append(row)
             (teachers if is_teacher else students).append(row[0])
             if is_teacher and is_verified:
@@ -133,21 +159,41 @@ class Generator:
         data.rows["categories"] = rows
         return by_topic
 
-    def courses(self, data: Dataset, teacher_ids: Sequence[uuid.UUID], category_of: dict[str, uuid.UUID]) -> list[tuple]:
+    def courses(
+        self, data: Dataset, teacher_ids: Sequence[uuid.UUID], category_of: dict[str, uuid.UUID]
+    ) -> list[tuple]:
         rng = self.rng
         created = sorted(self.moment() for _ in range(self.volume("courses")))
         rows = []
         for created_at in created:
             level = rng.choice(("beginner", "intermediate", "advanced"))
             topic = rng.choice(vocabulary.TOPICS)
-            title = " ".join(filter(None, (rng.choice(vocabulary.LEVEL_WORDS[level]), topic, rng.choice(vocabulary.SUFFIXES))))
+            title = " ".join(
+                filter(None, (rng.choice(vocabulary.LEVEL_WORDS[level]), topic, rng.choice(vocabulary.SUFFIXES)))
+            )
             description = f"{title}: {rng.choice(vocabulary.DESCRIPTION_PHRASES)} and {rng.choice(vocabulary.DESCRIPTION_PHRASES)}."
             is_free = rng.random() < FREE_COURSE_SHARE
             price = None if is_free else rng.choice(PRICES)
             # rating_sum, review_count, avg_rating are filled in once reviews exist, enrollment_count
             # once enrollments do.
-            rows.append([self.new_id(), rng.choice(teacher_ids), title, description, is_free, price,
-                         rng.randrange(30, 1200, 15), level, 0, 0, None, created_at, category_of[topic], 0])
+            rows.append(
+                [
+                    self.new_id(),
+                    rng.choice(teacher_ids),
+                    title,
+                    description,
+                    is_free,
+                    price,
+                    rng.randrange(30, 1200, 15),
+                    level,
+                    0,
+                    0,
+                    None,
+                    created_at,
+                    category_of[topic],
+                    0,
+                ]
+            )
         data.rows["courses"] = rows
         return rows  # oldest first
 
@@ -161,9 +207,18 @@ class Generator:
                 module_created = created_at + timedelta(minutes=m)
                 modules.append((module_id, course_id, f"Module {m + 1}: {course[2][:60]}", m, module_created))
                 for n in range(rng.randint(3, 8)):
-                    lessons.append((self.new_id(), module_id, f"Lesson {m + 1}.{n + 1}",
-                                    f"Lesson {n + 1} of module {m + 1}.", f"https://videos.example.com/{module_id}/{n}",
-                                    rng.randrange(3, 40), n, module_created + timedelta(seconds=n)))
+                    lessons.append(
+                        (
+                            self.new_id(),
+                            module_id,
+                            f"Lesson {m + 1}.{n + 1}",
+                            f"Lesson {n + 1} of module {m + 1}.",
+                            f"https://videos.example.com/{module_id}/{n}",
+                            rng.randrange(3, 40),
+                            n,
+                            module_created + timedelta(seconds=n),
+                        )
+                    )
         data.rows["modules"] = modules
         data.rows["lessons"] = lessons
 
@@ -186,7 +241,16 @@ class Generator:
             course = courses[course_index]
             rating = ratings[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
             created_at = course[11] + (self.now - course[11]) * rng.random()
-            rows.append((self.new_id(), course[0], students[student_index], rating, rng.choice(vocabulary.REVIEW_COMMENTS), created_at))
+            rows.append(
+                (
+                    self.new_id(),
+                    course[0],
+                    students[student_index],
+                    rating,
+                    rng.choice(vocabulary.REVIEW_COMMENTS),
+                    created_at,
+                )
+            )
             course[8] += rating
             course[9] += 1
         for course in courses:
@@ -209,7 +273,9 @@ class Generator:
                 payment_id = None
                 if position < pays:
                     payment_id = self.new_id()
-                    payments.append((payment_id, student_id, course[0], course[5], "completed", enrolled_at - timedelta(seconds=30)))
+                    payments.append(
+                        (payment_id, student_id, course[0], course[5], "completed", enrolled_at - timedelta(seconds=30))
+                    )
                 course[13] += 1  # enrollment_count, as the course domain counts EnrollmentCreated events
                 status = rng.choice(("enrolled", "enrolled", "in_progress", "completed"))
                 enrollments.append((self.new_id(), student_id, course[0], payment_id, status, enrolled_at))
@@ -220,8 +286,12 @@ class Generator:
 def reset(urls: dict[str, str]) -> None:
     for domain in DOMAINS:
         with psycopg.connect(urls[domain], autocommit=True) as conn:
-            tables = [row[0] for row in conn.execute(
-                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'")]
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+                )
+            ]
             if tables:
                 conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
 
@@ -246,8 +316,14 @@ def load_domain(domain: str, url: str, data: Dataset) -> list[tuple[str, int, fl
     return report
 
 
-def seed(urls: dict[str, str], random_seed: int, scale: float, do_reset: bool, now: datetime | None = None,
-         bcrypt_rounds: int = 12) -> Dataset:
+def seed(
+    urls: dict[str, str],
+    random_seed: int,
+    scale: float,
+    do_reset: bool,
+    now: datetime | None = None,
+    bcrypt_rounds: int = 12,
+) -> Dataset:
     started = time.perf_counter()
     # One hash for every seeded account: hashing 50,000 passwords at cost 12 would take hours.
     password_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(bcrypt_rounds)).decode()

@@ -23,7 +23,9 @@ def ensure_database(url: str, admin_url: str = POSTGRES_ADMIN_URL) -> bool:
             conn.execute(sql.SQL(statement).format(sql.Identifier(role), sql.Literal(password or role)))
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
             return False
-        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role or "postgres")))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role or "postgres"))
+        )
         return True
 
 

@@ -31,9 +31,17 @@ def parse_route(route: str) -> tuple[str, str]:
     return parts[0].upper(), parts[1]
 
 
-def proxy_event(method: str, resource: str, path_params: dict[str, Any] | None = None, *, body: Any = None,
-                query: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                token: str | None = None, stage: str = "api") -> dict[str, Any]:
+def proxy_event(
+    method: str,
+    resource: str,
+    path_params: dict[str, Any] | None = None,
+    *,
+    body: Any = None,
+    query: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    token: str | None = None,
+    stage: str = "api",
+) -> dict[str, Any]:
     """The event API Gateway's Lambda proxy integration sends for one request to ``resource``.
 
     ``body`` is sent as is when a string, as JSON otherwise. Every ``{name}`` of the resource
@@ -44,8 +52,12 @@ def proxy_event(method: str, resource: str, path_params: dict[str, Any] | None =
     missing = [name for name in names if name not in path_params]
     unknown = sorted(set(path_params) - set(names))
     if missing or unknown:
-        problems = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown {', '.join(unknown)}"] if unknown else [])
-        raise BadRoute(f"{method} {resource}: path parameters {'; '.join(problems)} (it takes: {', '.join(names) or 'none'})")
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unknown {', '.join(unknown)}"] if unknown else []
+        )
+        raise BadRoute(
+            f"{method} {resource}: path parameters {'; '.join(problems)} (it takes: {', '.join(names) or 'none'})"
+        )
     path = PATH_PARAMETER.sub(lambda match: path_params[match.group(1)], resource)
     all_headers = {"Content-Type": "application/json"}
     if token:
@@ -66,8 +78,14 @@ def proxy_event(method: str, resource: str, path_params: dict[str, Any] | None =
         "pathParameters": path_params or None,
         "stageVariables": None,
         # As API Gateway (and the emulator, from X-Forwarded-For) fills it.
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "path": f"/{stage}{path}", "stage": stage,
-                           "requestId": request_id, "identity": {"sourceIp": _source_ip(all_headers)}},
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": request_id,
+            "identity": {"sourceIp": _source_ip(all_headers)},
+        },
         "body": body,
         "isBase64Encoded": False,
     }
@@ -112,8 +130,14 @@ class SourceError(ValueError):
 def is_template_module(path: str) -> bool:
     """functions/<domain>/<domain>/handlers|internal/<name>.py: a module that is a route or a function of the template."""
     parts = path.split("/")
-    return (len(parts) == 5 and parts[0] == "functions" and parts[1] == parts[2] and parts[3] in TEMPLATE_MODULE_FOLDERS
-            and parts[4].endswith(".py") and parts[4] != "__init__.py")
+    return (
+        len(parts) == 5
+        and parts[0] == "functions"
+        and parts[1] == parts[2]
+        and parts[3] in TEMPLATE_MODULE_FOLDERS
+        and parts[4].endswith(".py")
+        and parts[4] != "__init__.py"
+    )
 
 
 def template_signature(path: str, source: bytes) -> str | None:
@@ -134,9 +158,14 @@ def template_signature(path: str, source: bytes) -> str | None:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in node.decorator_list:
-                if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-                        and decorator.func.attr in ROUTE_DECORATORS):
-                    declared.append(("route", decorator.func.attr, [ast.dump(argument) for argument in decorator.args[:1]]))
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr in ROUTE_DECORATORS
+                ):
+                    declared.append(
+                        ("route", decorator.func.attr, [ast.dump(argument) for argument in decorator.args[:1]])
+                    )
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = {target.id for target in targets if isinstance(target, ast.Name)}

@@ -21,8 +21,9 @@ import uuid
 from typing import Any
 
 from infra.config import DOMAINS, EMULATOR_URL, ROOT, stack_name
-from infra.local import events, stack as launcher
-from infra.template.generate import FUNCTIONS_DIR, LAYER_DIR, OPS_DOMAIN, read_template, serverless_functions
+from infra.local import events
+from infra.local import stack as launcher
+from infra.template.generate import FUNCTIONS_DIR, LAYER_DIR, OPS_DOMAIN, serverless_functions
 
 ROLES = ("student", "teacher", "admin")
 
@@ -40,8 +41,12 @@ def _template() -> dict:
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_multi_constructor("!", lambda loader, tag, node: _Reference(tag, loader.construct_scalar(node))
-                                 if isinstance(node, yaml.ScalarNode) else None)
+    Loader.add_multi_constructor(
+        "!",
+        lambda loader, tag, node: (
+            _Reference(tag, loader.construct_scalar(node)) if isinstance(node, yaml.ScalarNode) else None
+        ),
+    )
     with open(ROOT / "template.yaml") as handle:
         return yaml.load(handle, Loader=Loader)
 
@@ -50,7 +55,11 @@ def function_for(method: str, resource: str, template: dict) -> str:
     """The logical id of the function whose API event is this route."""
     for logical_id, properties in serverless_functions(template).items():
         for event in (properties.get("Events") or {}).values():
-            if event["Type"] == "Api" and event["Properties"]["Method"].upper() == method and event["Properties"]["Path"] == resource:
+            if (
+                event["Type"] == "Api"
+                and event["Properties"]["Method"].upper() == method
+                and event["Properties"]["Path"] == resource
+            ):
                 return logical_id
     raise events.BadRoute(f"template.yaml has no function for {method} {resource}: run `make template`")
 
@@ -64,16 +73,20 @@ def _deployed_resources(stack: str) -> dict[str, str]:
     return {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
 
 
-def function_environment(logical_id: str, template: dict, parameters: dict[str, str], stack: str) -> tuple[dict[str, str], list[str]]:
+def function_environment(
+    logical_id: str, template: dict, parameters: dict[str, str], stack: str
+) -> tuple[dict[str, str], list[str]]:
     """The function's environment variables with the template's references resolved; and the ones left unset."""
-    declared = {**template["Globals"]["Function"]["Environment"]["Variables"],
-                **(template["Resources"][logical_id]["Properties"].get("Environment") or {}).get("Variables", {})}
+    declared = {
+        **template["Globals"]["Function"]["Environment"]["Variables"],
+        **(template["Resources"][logical_id]["Properties"].get("Environment") or {}).get("Variables", {}),
+    }
     defaults = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
     resources: dict[str, str] | None = None
     environment, unresolved = {}, []
     for name, value in declared.items():
         if isinstance(value, dict) and len(value) == 1:  # the generated part writes the long form
-            (kind, target), = value.items()
+            ((kind, target),) = value.items()
             value = _Reference(kind.removeprefix("Fn::"), target)
         if isinstance(value, _Reference) and value.kind == "Ref" and value.value in defaults:
             environment[name] = parameters.get(value.value, defaults[value.value])
@@ -125,8 +138,15 @@ class InvokeContext:
         return 15_000
 
 
-def prepare(route: str, path_params: dict[str, str], query: dict[str, str], headers: dict[str, str],
-            body: str | None, token: str | None, role: str | None) -> tuple[str, dict, str, list[str]]:
+def prepare(
+    route: str,
+    path_params: dict[str, str],
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: str | None,
+    token: str | None,
+    role: str | None,
+) -> tuple[str, dict, str, list[str]]:
     """(domain, event, logical id, unresolved variables); the process environment set up for the function."""
     method, resource = events.parse_route(route)
     domain, _module = events.find_route(method, resource)
@@ -135,15 +155,22 @@ def prepare(route: str, path_params: dict[str, str], query: dict[str, str], head
             json.loads(body)
         except ValueError:
             if not any(name.lower() == "content-type" for name in headers):
-                raise events.BadRoute("--body is not JSON; give its Content-Type with --header to send it anyway") from None
+                raise events.BadRoute(
+                    "--body is not JSON; give its Content-Type with --header to send it anyway"
+                ) from None
     template = _template()
     logical_id = function_for(method, resource, template)
-    environment, unresolved = function_environment(logical_id, template, launcher.local_parameters(),
-                                                   os.environ.get("STACK") or stack_name("local"))
+    environment, unresolved = function_environment(
+        logical_id, template, launcher.local_parameters(), os.environ.get("STACK") or stack_name("local")
+    )
     os.environ.update(environment)
     os.environ.setdefault("AWS_ENDPOINT_URL", EMULATOR_URL)
-    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", "us-east-1"),
-                        ("AWS_REGION", "us-east-1")):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_REGION", "us-east-1"),
+    ):
         os.environ.setdefault(name, value)
     for folder in (LAYER_DIR, *(FUNCTIONS_DIR / d for d in (OPS_DOMAIN, *DOMAINS))):
         if str(folder) not in sys.path:
@@ -152,7 +179,9 @@ def prepare(route: str, path_params: dict[str, str], query: dict[str, str], head
         from eduplatform.security import Role, issue_token
 
         token = issue_token(uuid.uuid4(), Role(role), True)
-    event = events.proxy_event(method, resource, path_params, body=body, query=query, headers=headers, token=token, stage="local")
+    event = events.proxy_event(
+        method, resource, path_params, body=body, query=query, headers=headers, token=token, stage="local"
+    )
     return domain, event, logical_id, unresolved
 
 
@@ -164,8 +193,11 @@ def invoke(domain: str, event: dict, logical_id: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[-3:]))
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[-3:]),
+    )
     parser.add_argument("route", help="'METHOD /resource', as declared: 'GET /courses/{course_id}'")
     parser.add_argument("--path", action="append", default=[], metavar="NAME=VALUE", help="a path parameter")
     parser.add_argument("--query", action="append", default=[], metavar="NAME=VALUE", help="a query string parameter")
@@ -178,8 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         domain, event, logical_id, unresolved = prepare(
-            args.route, _pairs(args.path, "path parameter"), _pairs(args.query, "query parameter"), _headers(args.header),
-            args.body, args.token, args.role)
+            args.route,
+            _pairs(args.path, "path parameter"),
+            _pairs(args.query, "query parameter"),
+            _headers(args.header),
+            args.body,
+            args.token,
+            args.role,
+        )
     except events.BadRoute as exc:
         print(f"invoke: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,13 @@ writes are left out unless ``--metrics``.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from infra.config import stack_name
 from infra.local import stack as launcher
@@ -36,8 +37,10 @@ def logical_id_for(name: str, logical_ids: list[str]) -> str:
     if candidate in logical_ids:
         return candidate
     domains = sorted({lid.removesuffix("ApiFunction").lower() for lid in logical_ids if lid.endswith("ApiFunction")})
-    raise BadArgument(f"FN={name!r} is neither a domain ({', '.join(domains)}) nor a function of the template "
-                      f"({', '.join(sorted(logical_ids))})")
+    raise BadArgument(
+        f"FN={name!r} is neither a domain ({', '.join(domains)}) nor a function of the template "
+        f"({', '.join(sorted(logical_ids))})"
+    )
 
 
 def since_millis(text: str, now: float | None = None) -> int:
@@ -57,7 +60,7 @@ def is_metric_record(message: str) -> bool:
 
 
 def render(event: dict) -> str:
-    stamp = datetime.fromtimestamp(event["timestamp"] / 1000, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    stamp = datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC).strftime("%H:%M:%S.%f")[:-3]
     return f"{stamp} {event['message'].rstrip()}"
 
 
@@ -116,10 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     name = launcher.function_name(args.stack, logical_id)
     log_group = f"/aws/lambda/{name}"
     print(f"[logs] {log_group}{'' if args.no_follow else ' (Ctrl-C stops)'}", file=sys.stderr, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         follow(log_group, start, not args.no_follow, args.metrics)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -42,8 +42,8 @@ stream (``yyyy/mm/dd/[$LATEST]`` then the interval's number, in place of a rando
 import hashlib
 import inspect
 import os
-import tempfile
 import shutil
+import tempfile
 import threading
 import time
 import types
@@ -60,11 +60,16 @@ def shorten_log_drain() -> None:
 
     installed = version("ministack")
     drain = Worker._drain_stderr_bounded
-    defaults = {name: parameter.default for name, parameter in inspect.signature(drain).parameters.items()
-                if parameter.default is not inspect.Parameter.empty}
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(drain).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
     if installed != PINNED_VERSION or defaults != DRAIN_DEFAULTS:
-        raise SystemExit(f"MiniStack {installed}: its log drain is not the one infra/local/ministack_tuned.py "
-                         f"was written for ({PINNED_VERSION}, {DRAIN_DEFAULTS}); revisit it")
+        raise SystemExit(
+            f"MiniStack {installed}: its log drain is not the one infra/local/ministack_tuned.py "
+            f"was written for ({PINNED_VERSION}, {DRAIN_DEFAULTS}); revisit it"
+        )
     drain.__defaults__ = (DRAIN_DEFAULTS["first_line_wait"], IDLE_CONFIRM_SECONDS, DRAIN_DEFAULTS["hard_cap"])
 
 
@@ -73,7 +78,7 @@ INSTANCE_CEILING = int(os.environ.get("INSTANCE_CEILING", "8"))
 # What patient_instances relies on, by name: a change in any of them is a change of MiniStack's pool.
 POOL_SIGNATURES = {
     "acquire_worker": "(func_name: str, config: dict, code_zip: bytes, qualifier: str = '$LATEST', "
-                      "max_concurrency: int | None = None)",
+    "max_concurrency: int | None = None)",
     "release_worker": "(worker: ministack.core.lambda_runtime.Worker) -> None",
     "_worker_key": "(func_name: str, config: dict, qualifier: str) -> str",
     "_worker_class_for": "(config: dict)",
@@ -93,8 +98,14 @@ class PatientPool:
         self.released: dict[str, threading.Condition] = {}
         self.original_release = runtime.release_worker
 
-    def acquire(self, func_name: str, config: dict, code_zip: bytes, qualifier: str = "$LATEST",
-                max_concurrency: int | None = None):
+    def acquire(
+        self,
+        func_name: str,
+        config: dict,
+        code_zip: bytes,
+        qualifier: str = "$LATEST",
+        max_concurrency: int | None = None,
+    ):
         key = self.runtime._worker_key(func_name, config, qualifier)
         floor = max(1, self.provisioned(func_name, qualifier))
         started = time.monotonic()
@@ -146,8 +157,10 @@ def patient_instances(grace_seconds: float = SPAWN_GRACE_SECONDS, ceiling: int =
     installed = version("ministack")
     signatures = {name: str(inspect.signature(getattr(lambda_runtime, name))) for name in POOL_SIGNATURES}
     if installed != PINNED_VERSION or signatures != POOL_SIGNATURES:
-        raise SystemExit(f"MiniStack {installed}: its worker pool is not the one infra/local/ministack_tuned.py "
-                         f"was written for ({PINNED_VERSION}, {POOL_SIGNATURES}); revisit it")
+        raise SystemExit(
+            f"MiniStack {installed}: its worker pool is not the one infra/local/ministack_tuned.py "
+            f"was written for ({PINNED_VERSION}, {POOL_SIGNATURES}); revisit it"
+        )
     pool = PatientPool(lambda_runtime, provisioned_instances, grace_seconds, ceiling)
     for module in (lambda_runtime, lambda_svc):
         module.acquire_worker = pool.acquire
@@ -198,8 +211,10 @@ def shared_unpacking() -> None:
     installed = version("ministack")
     spawn_source = hashlib.sha256(inspect.getsource(lambda_runtime.Worker._spawn).encode()).hexdigest()
     if installed != PINNED_VERSION or spawn_source != SPAWN_SOURCE_SHA256 or lambda_runtime.zipfile is not zipfile:
-        raise SystemExit(f"MiniStack {installed}: Worker._spawn is not the one infra/local/ministack_tuned.py "
-                         f"was written for ({PINNED_VERSION}, source sha256 {SPAWN_SOURCE_SHA256}); revisit it")
+        raise SystemExit(
+            f"MiniStack {installed}: Worker._spawn is not the one infra/local/ministack_tuned.py "
+            f"was written for ({PINNED_VERSION}, source sha256 {SPAWN_SOURCE_SHA256}); revisit it"
+        )
     shim = types.ModuleType("zipfile_shared_unpacking")
     shim.__dict__.update(vars(zipfile))
     shim.ZipFile = SharedUnpackingZipFile
@@ -224,8 +239,10 @@ def streams_per_interval(interval_seconds: int = STREAM_INTERVAL_SECONDS) -> Non
     emit = lambda_svc._emit_lambda_logs
     source = hashlib.sha256(inspect.getsource(emit).encode()).hexdigest()
     if installed != PINNED_VERSION or source != EMIT_LOGS_SOURCE_SHA256:
-        raise SystemExit(f"MiniStack {installed}: _emit_lambda_logs is not the one infra/local/ministack_tuned.py "
-                         f"was written for ({PINNED_VERSION}, source sha256 {EMIT_LOGS_SOURCE_SHA256}); revisit it")
+        raise SystemExit(
+            f"MiniStack {installed}: _emit_lambda_logs is not the one infra/local/ministack_tuned.py "
+            f"was written for ({PINNED_VERSION}, source sha256 {EMIT_LOGS_SOURCE_SHA256}); revisit it"
+        )
     new_uuid = lambda_svc.new_uuid
     emitting = threading.local()
     one_at_a_time = threading.Lock()

@@ -17,6 +17,7 @@ every reload, and the user list) sit in a per-checkout runtime folder owned by t
 it runs as. ``stop`` removes that folder.
 """
 
+import contextlib
 import hashlib
 import os
 import pwd
@@ -169,8 +170,14 @@ def start(server_url: str, users: list[str]) -> bool:
         command[1:1] = ["-u", RUN_AS]
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_FILE, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=runtime_dir(), start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=runtime_dir(),
+            start_new_session=True,
+        )
     PID_FILE.write_text(str(process.pid))
     deadline = time.monotonic() + 10
     while not listening():
@@ -195,9 +202,6 @@ def stop() -> bool:
     folder = runtime_dir()
     shutil.rmtree(folder, ignore_errors=True)
     if os.geteuid() == 0:
-        try:
+        with contextlib.suppress(OSError):
             folder.parent.rmdir()  # /run/eduplatform, once no other checkout's pooler uses it
-        except OSError:
-            pass
     return pid is not None
-

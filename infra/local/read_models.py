@@ -46,8 +46,11 @@ def rebuild(stack: str) -> None:
         for model in models:
             started = time.monotonic()
             received, applied = rebuild_model(client, name, model)
-            print(f"[read models] {logical_id} {model}: {received:,} received, {applied:,} changed "
-                  f"in {time.monotonic() - started:.1f}s", flush=True)
+            print(
+                f"[read models] {logical_id} {model}: {received:,} received, {applied:,} changed "
+                f"in {time.monotonic() - started:.1f}s",
+                flush=True,
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from infra.bytecode import compile_build
 from infra.config import (
     DOMAINS,
     EMULATOR_URL,
@@ -38,7 +39,6 @@ from infra.config import (
     stack_name,
 )
 from infra.local import pooler
-from infra.bytecode import compile_build
 from infra.local.processes import listener_description, port_accepts, recorded_pid, stop_group
 from infra.template.generate import read_template, serverless_functions
 
@@ -94,6 +94,7 @@ def log(message: str) -> None:
 
 # ---- emulator -------------------------------------------------------------------------------
 
+
 def url_answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -102,12 +103,27 @@ def url_answers(url: str) -> bool:
         return False
 
 
-def start_in_background(name: str, command: list[str], log_path: Path, pid_path: Path, cwd: Path,
-                        env: dict[str, str], ready: Callable[[], bool], seconds: float) -> None:
+def start_in_background(
+    name: str,
+    command: list[str],
+    log_path: Path,
+    pid_path: Path,
+    cwd: Path,
+    env: dict[str, str],
+    ready: Callable[[], bool],
+    seconds: float,
+) -> None:
     """Start a long-running process detached, record its pid, and wait until ``ready()``."""
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=cwd, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
     pid_path.write_text(str(process.pid))
     deadline = time.monotonic() + seconds
     while not ready():
@@ -146,12 +162,16 @@ def start_emulator() -> bool:
     shutil.rmtree(EMULATOR_TMP, ignore_errors=True)
     EMULATOR_TMP.mkdir()
     # LOG_LEVEL is MiniStack's own: at INFO it logs a line per request and per instance started.
-    env = dict(os.environ, GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1], TMPDIR=str(EMULATOR_TMP),
-               LOG_LEVEL="WARNING", LAMBDA_WARM_TTL_SECONDS=str(WARM_TTL_SECONDS))
+    env = dict(
+        os.environ,
+        GATEWAY_PORT=EMULATOR_URL.rsplit(":", 1)[-1],
+        TMPDIR=str(EMULATOR_TMP),
+        LOG_LEVEL="WARNING",
+        LAMBDA_WARM_TTL_SECONDS=str(WARM_TTL_SECONDS),
+    )
     # Run as a script, not -m: the functions' workers inherit the emulator's environment, not its sys.path.
     command = [sys.executable, str(Path(__file__).with_name("ministack_tuned.py"))]
-    start_in_background("MiniStack", command, EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env,
-                        emulator_running, seconds=60)
+    start_in_background("MiniStack", command, EMULATOR_LOG, EMULATOR_PID, STATE_DIR, env, emulator_running, seconds=60)
     return True
 
 
@@ -188,10 +208,28 @@ def start_metrics_bridge(stack: str) -> bool:
     # Each poll makes the emulator scan every log stream of every function (one stream per
     # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
     # --prune-streams: the emulator keeps every log stream (one per function and 10 s) until it is deleted.
-    command = [sys.executable, "-m", "infra.metrics.bridge", "--stack", stack, "--port", str(METRICS_PORT), "--interval", "10",
-               "--prune-streams"]
-    start_in_background("the metrics bridge", command, METRICS_BRIDGE_LOG, METRICS_BRIDGE_PID, ROOT,
-                        emulator_environment(), lambda: url_answers(f"http://127.0.0.1:{METRICS_PORT}/metrics"), seconds=30)
+    command = [
+        sys.executable,
+        "-m",
+        "infra.metrics.bridge",
+        "--stack",
+        stack,
+        "--port",
+        str(METRICS_PORT),
+        "--interval",
+        "10",
+        "--prune-streams",
+    ]
+    start_in_background(
+        "the metrics bridge",
+        command,
+        METRICS_BRIDGE_LOG,
+        METRICS_BRIDGE_PID,
+        ROOT,
+        emulator_environment(),
+        lambda: url_answers(f"http://127.0.0.1:{METRICS_PORT}/metrics"),
+        seconds=30,
+    )
     return True
 
 
@@ -206,12 +244,17 @@ def stop_metrics_bridge() -> bool:
 
 # ---- build and deploy ---------------------------------------------------------------------
 
+
 def source_files(root: Path = ROOT) -> dict[str, bytes]:
     """Every file the build is made from (relative path -> content), in a stable order."""
     files: dict[str, bytes] = {}
     for source in SOURCES:
         path = root / source
-        found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        found = (
+            [path]
+            if path.is_file()
+            else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        )
         for file in found:
             files[str(file.relative_to(root))] = file.read_bytes()
     return files
@@ -249,8 +292,9 @@ def stack_resources(name: str) -> dict[str, str]:
     return {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
 
 
-def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash: str,
-                            resources: dict[str, str] | None = None) -> None:
+def record_deployed_sources(
+    name: str, files: dict[str, bytes], parameters_hash: str, resources: dict[str, str] | None = None
+) -> None:
     """What `make sync` compares with and pushes to: the sources' hashes and the stack's resources
     (read from the stack unless given; they change only with a deploy)."""
     from infra.local.events import SourceError, template_signature
@@ -263,9 +307,12 @@ def record_deployed_sources(name: str, files: dict[str, bytes], parameters_hash:
             signature = "unparsable"
         if signature is not None:
             signatures[path] = signature
-    manifest = {"parameters": parameters_hash, "templates": signatures,
-                "resources": stack_resources(name) if resources is None else resources,
-                "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}}
+    manifest = {
+        "parameters": parameters_hash,
+        "templates": signatures,
+        "resources": stack_resources(name) if resources is None else resources,
+        "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()},
+    }
     sync_manifest(name).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
@@ -274,8 +321,14 @@ def run_sam(arguments: list[str]) -> None:
     STATE_DIR.mkdir(exist_ok=True)
     sam_log = STATE_DIR / "sam.log"
     with open(sam_log, "w") as output:
-        result = subprocess.run(["sam", *arguments], cwd=ROOT, env=emulator_environment(), stdout=output,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            ["sam", *arguments],
+            cwd=ROOT,
+            env=emulator_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     if result.returncode != 0:
         sys.stderr.write(sam_log.read_text()[-4000:])
         raise SystemExit(f"sam {arguments[0]} failed (exit {result.returncode}); full output in {sam_log}")
@@ -320,8 +373,17 @@ def pinned_api_id(name: str) -> str:
 def deploy_command(name: str, parameters: dict[str, str], config_env: str = "local") -> list[str]:
     """The `sam deploy` arguments of an emulator deploy (always an emulator: this is the local launcher)."""
     overrides = [f"{key}={value}" for key, value in parameters.items()]
-    return ["deploy", "--config-env", config_env, "--stack-name", name, "--parameter-overrides", *overrides,
-            "--tags", f"{API_ID_TAG}={pinned_api_id(name)}"]
+    return [
+        "deploy",
+        "--config-env",
+        config_env,
+        "--stack-name",
+        name,
+        "--parameter-overrides",
+        *overrides,
+        "--tags",
+        f"{API_ID_TAG}={pinned_api_id(name)}",
+    ]
 
 
 class _LongFormLoader(yaml.SafeLoader):
@@ -379,8 +441,9 @@ def remove_stack_for_new_api(name: str, outputs: dict[str, str] | None, template
     client.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
 
 
-def deploy(name: str, parameters: dict[str, str], digest: str, config_env: str = "local",
-           files: dict[str, bytes] | None = None) -> None:
+def deploy(
+    name: str, parameters: dict[str, str], digest: str, config_env: str = "local", files: dict[str, bytes] | None = None
+) -> None:
     marker = deploy_marker(name)
     parameters_hash = parameters_digest(parameters)
     wanted = deployment_key(digest, parameters_hash)
@@ -460,9 +523,11 @@ def check_cache(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
     except redis.RedisError as exc:
-        log(f"WARNING: Redis at {url} does not answer ({exc}); the functions will read PostgreSQL only, slower. "
+        log(
+            f"WARNING: Redis at {url} does not answer ({exc}); the functions will read PostgreSQL only, slower. "
             "Start it (`apt-get install redis-server && redis-server --daemonize yes`), or set CacheUrl= "
-            "(empty) in samconfig.toml to run without the cache.")
+            "(empty) in samconfig.toml to run without the cache."
+        )
 
 
 def deploy_stack(name: str, parameters: dict[str, str]) -> str:
@@ -470,11 +535,16 @@ def deploy_stack(name: str, parameters: dict[str, str]) -> str:
     direct_urls = {domain: parameters[PARAMETER_FOR_DOMAIN[domain]] for domain in DOMAINS}
     prepare_databases(direct_urls)
     check_cache(parameters.get("CacheUrl", ""))
-    if pooler.start(POSTGRES_ADMIN_URL, [urlsplit(url).username or "postgres" for url in direct_urls.values()] + ["postgres"]):
+    if pooler.start(
+        POSTGRES_ADMIN_URL, [urlsplit(url).username or "postgres" for url in direct_urls.values()] + ["postgres"]
+    ):
         log(f"PgBouncer started on 127.0.0.1:{POOLER_PORT} (log: {pooler.LOG_FILE.relative_to(ROOT)})")
     if start_emulator():
         log(f"MiniStack started on {EMULATOR_URL} (log: {EMULATOR_LOG.relative_to(ROOT)})")
-    function_parameters = {**parameters, **{PARAMETER_FOR_DOMAIN[d]: pooler.pooled_url(url) for d, url in direct_urls.items()}}
+    function_parameters = {
+        **parameters,
+        **{PARAMETER_FOR_DOMAIN[d]: pooler.pooled_url(url) for d, url in direct_urls.items()},
+    }
     return publish(name, function_parameters)
 
 
@@ -512,8 +582,12 @@ def warm_functions(stack: str, width: int | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local EduPlatform stack")
     parser.add_argument("command", choices=["up", "down", "url", "databases"])
-    parser.add_argument("--warm", type=int, default=WARM_INSTANCES,
-                        help="warm instances per function after `up` (default: each function's own number)")
+    parser.add_argument(
+        "--warm",
+        type=int,
+        default=WARM_INSTANCES,
+        help="warm instances per function after `up` (default: each function's own number)",
+    )
     args = parser.parse_args(argv)
     # STACK=<name> and <DOMAIN>_DB_URL=...: a second local stack on other databases (as `make migrate` takes them).
     name = os.environ.get("STACK") or stack_name("local")
@@ -522,7 +596,9 @@ def main(argv: list[str] | None = None) -> int:
         url = deploy_stack(name, local_parameters())
         warm_functions(name, args.warm)
         if start_metrics_bridge(name):
-            log(f"metrics bridge started on http://127.0.0.1:{METRICS_PORT}/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})")
+            log(
+                f"metrics bridge started on http://127.0.0.1:{METRICS_PORT}/metrics (log: {METRICS_BRIDGE_LOG.relative_to(ROOT)})"
+            )
         log(f"ready in {time.monotonic() - started:.1f}s")
         print(f"API base URL: {url}")
     elif args.command == "url":
@@ -530,7 +606,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "databases":
         prepare_databases(local_database_urls())
     elif args.command == "down":
-        stopped = [name for name, stop in (("metrics bridge", stop_metrics_bridge), ("MiniStack", stop_emulator), ("PgBouncer", pooler.stop)) if stop()]
+        stopped = [
+            name
+            for name, stop in (
+                ("metrics bridge", stop_metrics_bridge),
+                ("MiniStack", stop_emulator),
+                ("PgBouncer", pooler.stop),
+            )
+            if stop()
+        ]
         print(f"stopped: {', '.join(stopped)}" if stopped else "nothing started by `make up` is running")
     return 0
 

@@ -46,7 +46,8 @@ from importlib.util import cache_from_source
 from pathlib import Path
 
 from infra.config import ROOT, stack_name
-from infra.local import events, stack as launcher
+from infra.local import events
+from infra.local import stack as launcher
 
 LAYER_PACKAGE = "layers/common/eduplatform/"
 LAYER_LOGICAL_ID = "CommonLayer"
@@ -76,8 +77,12 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
     return {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}
 
 
-def plan(deployed: dict[str, str], current: dict[str, str], deployed_templates: dict[str, str] | None = None,
-         current_templates: dict[str, str] | None = None) -> Plan:
+def plan(
+    deployed: dict[str, str],
+    current: dict[str, str],
+    deployed_templates: dict[str, str] | None = None,
+    current_templates: dict[str, str] | None = None,
+) -> Plan:
     """Sort the difference between the deployed sources and the work tree; NeedsDeploy when the template is concerned.
 
     ``*_templates``: each handler and internal module's template signature (events.template_signature),
@@ -90,29 +95,35 @@ def plan(deployed: dict[str, str], current: dict[str, str], deployed_templates: 
     for path in changed:
         parts = path.split("/")
         if path.startswith(LAYER_PACKAGE):
-            result.layer[path[len(LAYER_PACKAGE):]] = current.get(path)
+            result.layer[path[len(LAYER_PACKAGE) :]] = current.get(path)
         elif path.startswith(FUNCTION_CODE) and len(parts) >= 3:
             domain = parts[1]
             added_or_removed = path not in deployed or path not in current
             if path == f"functions/{domain}/{domain}/routes.py" or (
-                    events.is_template_module(path)
-                    and (added_or_removed or deployed_templates.get(path) != current_templates.get(path))):
+                events.is_template_module(path)
+                and (added_or_removed or deployed_templates.get(path) != current_templates.get(path))
+            ):
                 template_level.append(path)
             else:
                 folder = f"functions/{domain}/"
-                result.code.setdefault(folder, {})[path[len(folder):]] = current.get(path)
+                result.code.setdefault(folder, {})[path[len(folder) :]] = current.get(path)
         else:
             template_level.append(path)
     if template_level:
-        raise NeedsDeploy(f"{', '.join(template_level)} changed what the template carries (a file of it, a route, "
-                          "a function): run `make template` if the routes changed, then `make up`")
+        raise NeedsDeploy(
+            f"{', '.join(template_level)} changed what the template carries (a file of it, a route, "
+            "a function): run `make template` if the routes changed, then `make up`"
+        )
     return result
 
 
 def template_signatures(files: dict[str, bytes]) -> dict[str, str]:
     try:
-        return {path: signature for path, content in files.items()
-                if (signature := events.template_signature(path, content)) is not None}
+        return {
+            path: signature
+            for path, content in files.items()
+            if (signature := events.template_signature(path, content)) is not None
+        }
     except events.SourceError as exc:
         raise NeedsDeploy(f"{exc}: fix it, then sync again") from None
 
@@ -132,10 +143,13 @@ def check_syntax(work: Plan, files: dict[str, bytes]) -> None:
 def stale_generated_files() -> list[str]:
     """The generated files (template.yaml, routes tables, OpenAPI document) the work tree's handlers no longer match."""
     # One process for both: they import the same handlers.
-    code = ("import sys\nfrom infra import openapi\nfrom infra.template import generate\n"
-            "sys.exit(max(generate.main(['--check']), openapi.main(['--check'])))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    code = (
+        "import sys\nfrom infra import openapi\nfrom infra.template import generate\n"
+        "sys.exit(max(generate.main(['--check']), openapi.main(['--check'])))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     if result.returncode != 0:
         return [line for line in result.stderr.strip().splitlines() if line] or ["run `make template`"]
     return []
@@ -143,8 +157,12 @@ def stale_generated_files() -> list[str]:
 
 def compile_into(target: Path) -> None:
     """Hash-checked bytecode next to a copied module, as infra/bytecode.py compiles the whole build."""
-    py_compile.compile(str(target), cfile=cache_from_source(str(target)), doraise=True,
-                       invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    py_compile.compile(
+        str(target),
+        cfile=cache_from_source(str(target)),
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+    )
 
 
 def patch_folder(folder: Path, source_root: Path, changes: dict[str, str | None]) -> None:
@@ -192,20 +210,30 @@ class Syncer:
         """Logical id -> (physical name, source CodeUri) of every function of the stack; logical -> physical id of all."""
         physical = dict(self._deployed()["resources"])
         # SAM names a layer version's logical id after its content (CommonLayer<hash>).
-        physical.update({LAYER_LOGICAL_ID: arn for logical_id, arn in physical.items()
-                         if logical_id.startswith(LAYER_LOGICAL_ID) and ":layer:" in arn})
+        layers = [
+            arn for logical_id, arn in physical.items() if logical_id.startswith(LAYER_LOGICAL_ID) and ":layer:" in arn
+        ]
+        if layers:
+            physical[LAYER_LOGICAL_ID] = layers[-1]
         template = launcher.read_template(ROOT / "template.yaml")
         self._api_routes = {
-            physical[logical_id]: [f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
-                                   for event in (properties.get("Events") or {}).values()
-                                   if event["Type"] == "Api" and event["Properties"]["Method"] != "options"]
-            for logical_id, properties in launcher.serverless_functions(template).items() if logical_id in physical}
-        return {logical_id: (physical[logical_id], properties["CodeUri"])
-                for logical_id, properties in launcher.serverless_functions(template).items() if logical_id in physical}, physical
+            physical[logical_id]: [
+                f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+                for event in (properties.get("Events") or {}).values()
+                if event["Type"] == "Api" and event["Properties"]["Method"] != "options"
+            ]
+            for logical_id, properties in launcher.serverless_functions(template).items()
+            if logical_id in physical
+        }
+        return {
+            logical_id: (physical[logical_id], properties["CodeUri"])
+            for logical_id, properties in launcher.serverless_functions(template).items()
+            if logical_id in physical
+        }, physical
 
     def run(self) -> list[str]:
         """Push what changed; the names of the functions updated (empty when nothing changed)."""
-        started = self.started = time.monotonic()
+        self.started = time.monotonic()
         self.timings: dict[str, float] = {}
         deployed = self._deployed()
         files = launcher.source_files(self.root)
@@ -228,14 +256,18 @@ class Syncer:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
-                raise NeedsDeploy(f"stack {self.stack} is not deployed on {launcher.EMULATOR_URL} ({exc}): run `make up`") from exc
+                raise NeedsDeploy(
+                    f"stack {self.stack} is not deployed on {launcher.EMULATOR_URL} ({exc}): run `make up`"
+                ) from exc
             launcher.record_deployed_sources(self.stack, files, deployed["parameters"], deployed["resources"])
             digest = launcher.sources_digest(files)
             (launcher.STATE_DIR / "build.sha256").write_text(digest)
             launcher.deploy_marker(self.stack).write_text(launcher.deployment_key(digest, deployed["parameters"]))
         if work:
             steps = ", ".join(f"{step} at {seconds:.2f}s" for step, seconds in self.timings.items())
-            print(f"[sync] live: {len(updated)} function(s) updated ({steps}): {', '.join(sorted(updated))}", flush=True)
+            print(
+                f"[sync] live: {len(updated)} function(s) updated ({steps}): {', '.join(sorted(updated))}", flush=True
+            )
         else:
             print(f"[sync] stack {self.stack} already runs the work tree's code", flush=True)
         return updated
@@ -260,16 +292,32 @@ class Syncer:
                     calls.append((name, logical_id))
         # Each folder is patched once per function that has it (each has its own copy in the build).
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(lambda call: self._lambda.update_function_code(
-                FunctionName=call[0], ZipFile=zipped(launcher.BUILD_DIR / call[1])), calls))
+            list(
+                pool.map(
+                    lambda call: self._lambda.update_function_code(
+                        FunctionName=call[0], ZipFile=zipped(launcher.BUILD_DIR / call[1])
+                    ),
+                    calls,
+                )
+            )
         updated = {name for name, _ in calls}
         if work.layer:
             updated |= self._push_layer(work.layer, functions, physical)
         self.timings["pushed"] = time.monotonic() - self.started
-        changed_modules = {f"{folder[len(FUNCTION_CODE):]}{path}"[:-3].replace("/", ".").split(".", 1)[1]
-                           for folder, changes in work.code.items() for path in changes if path.endswith(".py")}
-        self._start_instances({name: self._api_routes[name] for name, _ in functions.values()
-                               if name in updated and self._api_routes.get(name)}, changed_modules)
+        changed_modules = {
+            f"{folder[len(FUNCTION_CODE) :]}{path}"[:-3].replace("/", ".").split(".", 1)[1]
+            for folder, changes in work.code.items()
+            for path in changes
+            if path.endswith(".py")
+        }
+        self._start_instances(
+            {
+                name: self._api_routes[name]
+                for name, _ in functions.values()
+                if name in updated and self._api_routes.get(name)
+            },
+            changed_modules,
+        )
         self.timings["instances started"] = time.monotonic() - self.started
         return sorted(updated)
 
@@ -280,40 +328,51 @@ class Syncer:
         declared as text: the function imports that endpoint's module and answers 415 before any
         of the endpoint's own code runs, touching no data.
         """
-        tables = {route: module for table in events.routes_tables(self.root).values() for route, module in table.items()}
+        tables = {
+            route: module for table in events.routes_tables(self.root).values() for route, module in table.items()
+        }
 
         def start(name: str) -> None:
             served = routes[name]
             route = next((r for r in served if tables.get(r) in changed_modules), served[0])
             method, resource = events.parse_route(route)
-            parameters = {parameter: "warm-up" for parameter in events.PATH_PARAMETER.findall(resource)}
-            event = events.proxy_event(method, resource, parameters, headers={"Content-Type": "text/plain"}, body="warm-up")
+            parameters = dict.fromkeys(events.PATH_PARAMETER.findall(resource), "warm-up")
+            event = events.proxy_event(
+                method, resource, parameters, headers={"Content-Type": "text/plain"}, body="warm-up"
+            )
             self._lambda.invoke(FunctionName=name, Payload=json.dumps(event).encode())
 
         with ThreadPoolExecutor(max_workers=max(1, len(routes))) as pool:
             list(pool.map(start, routes))
 
-    def _push_layer(self, changes: dict[str, str | None], functions: dict[str, tuple[str, str]],
-                    physical: dict[str, str]) -> set[str]:
+    def _push_layer(
+        self, changes: dict[str, str | None], functions: dict[str, tuple[str, str]], physical: dict[str, str]
+    ) -> set[str]:
         layer_folder = launcher.BUILD_DIR / LAYER_LOGICAL_ID
         patch_folder(layer_folder / "python" / "eduplatform", self.root / LAYER_PACKAGE, changes)
         deployed_arn = physical[LAYER_LOGICAL_ID]
         layer_name = deployed_arn.split(":")[6]
-        published = self._lambda.publish_layer_version(LayerName=layer_name, Content={"ZipFile": zipped(layer_folder)},
-                                                       CompatibleRuntimes=["python3.12"],
-                                                       Description="make sync of the work tree's layer")
+        published = self._lambda.publish_layer_version(
+            LayerName=layer_name,
+            Content={"ZipFile": zipped(layer_folder)},
+            CompatibleRuntimes=["python3.12"],
+            Description="make sync of the work tree's layer",
+        )
         new_arn = published["LayerVersionArn"]
         layer_base = deployed_arn.rsplit(":", 1)[0]
 
         replaced: set[str] = set()
 
         def repoint(name: str) -> str | None:
-            layers = [layer["Arn"] for layer in self._lambda.get_function_configuration(FunctionName=name).get("Layers", [])]
+            layers = [
+                layer["Arn"] for layer in self._lambda.get_function_configuration(FunctionName=name).get("Layers", [])
+            ]
             if not any(arn.rsplit(":", 1)[0] == layer_base for arn in layers):
                 return None
             replaced.update(arn for arn in layers if arn.rsplit(":", 1)[0] == layer_base)
             self._lambda.update_function_configuration(
-                FunctionName=name, Layers=[new_arn if arn.rsplit(":", 1)[0] == layer_base else arn for arn in layers])
+                FunctionName=name, Layers=[new_arn if arn.rsplit(":", 1)[0] == layer_base else arn for arn in layers]
+            )
             return name
 
         with ThreadPoolExecutor(max_workers=4) as pool:

@@ -57,6 +57,7 @@ log = logging.getLogger("metrics-bridge")
 
 # ---- reading log groups exactly once --------------------------------------------------------
 
+
 @dataclass
 class LogGroupCursor:
     watermark_ms: int | None = None
@@ -73,14 +74,20 @@ def event_key(event: dict) -> str:
 def emf_filter_pattern(namespace: str) -> str:
     # AWS matches it server-side; MiniStack treats JSON patterns as match-all and
     # parse_emf() drops the non-EMF lines client-side.
-    return '{ $._aws.CloudWatchMetrics[0].Namespace = "%s" }' % namespace
+    return f'{{ $._aws.CloudWatchMetrics[0].Namespace = "{namespace}" }}'
 
 
 class LogTailer:
     """Hands out each event of a log group once, given cursors that survive restarts."""
 
-    def __init__(self, logs_client, namespace: str, lookback_ms: int, cursors: dict[str, LogGroupCursor] | None = None,
-                 page_limit: int = PAGE_LIMIT) -> None:
+    def __init__(
+        self,
+        logs_client,
+        namespace: str,
+        lookback_ms: int,
+        cursors: dict[str, LogGroupCursor] | None = None,
+        page_limit: int = PAGE_LIMIT,
+    ) -> None:
         self.logs = logs_client
         self.filter_pattern = emf_filter_pattern(namespace)
         self.lookback_ms = lookback_ms
@@ -132,7 +139,12 @@ class LogTailer:
         return len(consumed)
 
     def _events_since(self, group: str, start_ms: int) -> Iterator[dict]:
-        request = {"logGroupName": group, "startTime": start_ms, "filterPattern": self.filter_pattern, "limit": self.page_limit}
+        request = {
+            "logGroupName": group,
+            "startTime": start_ms,
+            "filterPattern": self.filter_pattern,
+            "limit": self.page_limit,
+        }
         while True:
             page = self.logs.filter_log_events(**request)
             events = page.get("events", [])
@@ -162,9 +174,13 @@ class LogGroupDiscovery:
         self._stack_groups_read_at = 0.0
 
     def groups(self) -> list[str]:
-        existing = [group["logGroupName"]
-                    for page in self.logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=LAMBDA_LOG_GROUP_PREFIX)
-                    for group in page["logGroups"]]
+        existing = [
+            group["logGroupName"]
+            for page in self.logs.get_paginator("describe_log_groups").paginate(
+                logGroupNamePrefix=LAMBDA_LOG_GROUP_PREFIX
+            )
+            for group in page["logGroups"]
+        ]
         if not self.stacks:
             return existing
         wanted = self._groups_of_stacks()
@@ -179,9 +195,11 @@ class LogGroupDiscovery:
         for stack in self.stacks:
             try:
                 for page in self.cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack):
-                    groups.update(f"{LAMBDA_LOG_GROUP_PREFIX}{resource['PhysicalResourceId']}"
-                                  for resource in page["StackResourceSummaries"]
-                                  if resource["ResourceType"] == "AWS::Lambda::Function")
+                    groups.update(
+                        f"{LAMBDA_LOG_GROUP_PREFIX}{resource['PhysicalResourceId']}"
+                        for resource in page["StackResourceSummaries"]
+                        if resource["ResourceType"] == "AWS::Lambda::Function"
+                    )
             except ClientError as exc:
                 log.warning("cannot list the functions of stack %s: %s", stack, exc)
         self._stack_groups, self._stack_groups_read_at = groups, time.monotonic()
@@ -189,6 +207,7 @@ class LogGroupDiscovery:
 
 
 # ---- derived gauges -------------------------------------------------------------------------
+
 
 class ConcurrencyTracker:
     """Requests in progress per service, as the mean concurrency over a recent window.
@@ -251,13 +270,19 @@ class DatabaseConnections:
             try:
                 connection = self.connections.get(server)
                 if connection is None or connection.closed:
-                    connection = psycopg.connect(self.url_of_server[server], autocommit=True, connect_timeout=3,
-                                                 application_name="eduplatform-metrics-bridge")
+                    connection = psycopg.connect(
+                        self.url_of_server[server],
+                        autocommit=True,
+                        connect_timeout=3,
+                        application_name="eduplatform-metrics-bridge",
+                    )
                     self.connections[server] = connection
                 rows = connection.execute(
                     "SELECT datname, count(*) FROM pg_stat_activity"
                     " WHERE datname = ANY(%s) AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-                    " GROUP BY datname", (databases,)).fetchall()
+                    " GROUP BY datname",
+                    (databases,),
+                ).fetchall()
             except psycopg.Error as exc:
                 log.warning("cannot read pg_stat_activity on %s: %s", server, exc)
                 self.connections.pop(server, None)
@@ -274,10 +299,19 @@ class DatabaseConnections:
 
 # ---- the bridge -----------------------------------------------------------------------------
 
+
 class MetricsBridge:
-    def __init__(self, logs_client, discovery: LogGroupDiscovery, state_file: Path, namespace: str = "EduPlatform",
-                 lookback_seconds: float = 5.0, databases: DatabaseConnections | None = None,
-                 concurrency: ConcurrencyTracker | None = None, prune_streams: bool = False) -> None:
+    def __init__(
+        self,
+        logs_client,
+        discovery: LogGroupDiscovery,
+        state_file: Path,
+        namespace: str = "EduPlatform",
+        lookback_seconds: float = 5.0,
+        databases: DatabaseConnections | None = None,
+        concurrency: ConcurrencyTracker | None = None,
+        prune_streams: bool = False,
+    ) -> None:
         self.discovery = discovery
         self.prune_streams = prune_streams
         self.pruned_streams = 0
@@ -296,20 +330,28 @@ class MetricsBridge:
             return MetricStore(namespace=namespace), {}
         state = json.loads(self.state_file.read_text())
         if state.get("version") != STATE_VERSION or state["metrics"]["namespace"] != namespace:
-            raise SystemExit(f"{self.state_file} was written for another version or namespace; move it away to start afresh")
-        cursors = {group: LogGroupCursor(cursor["watermark_ms"], cursor["seen"]) for group, cursor in state["cursors"].items()}
+            raise SystemExit(
+                f"{self.state_file} was written for another version or namespace; move it away to start afresh"
+            )
+        cursors = {
+            group: LogGroupCursor(cursor["watermark_ms"], cursor["seen"]) for group, cursor in state["cursors"].items()
+        }
         return MetricStore.restore(state["metrics"]), cursors
 
     def save_state(self) -> None:
         with self.lock:
             state = {
                 "version": STATE_VERSION,
-                "cursors": {group: {"watermark_ms": cursor.watermark_ms, "seen": cursor.seen}
-                            for group, cursor in self.tailer.cursors.items()},
+                "cursors": {
+                    group: {"watermark_ms": cursor.watermark_ms, "seen": cursor.seen}
+                    for group, cursor in self.tailer.cursors.items()
+                },
                 "metrics": self.store.snapshot(),
             }
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=self.state_file.parent, prefix=self.state_file.name, delete=False) as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", dir=self.state_file.parent, prefix=self.state_file.name, delete=False
+        ) as handle:
             json.dump(state, handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -371,33 +413,49 @@ class MetricsBridge:
         """prometheus_client Collector protocol: the families to expose on every scrape."""
         with self.lock:
             yield from self.store.families()
-            in_progress = GaugeMetricFamily("http_requests_in_progress",
-                                            "Mean concurrent executions over a recent window, per service", labels=["service"])
-            means = {} if self.last_clean_poll_started is None else self.concurrency.mean_in_progress(self.last_clean_poll_started)
+            in_progress = GaugeMetricFamily(
+                "http_requests_in_progress",
+                "Mean concurrent executions over a recent window, per service",
+                labels=["service"],
+            )
+            means = (
+                {}
+                if self.last_clean_poll_started is None
+                else self.concurrency.mean_in_progress(self.last_clean_poll_started)
+            )
             for service in sorted(self.store.services() | means.keys()):
                 in_progress.add_metric([service], means.get(service, 0.0))
             yield in_progress
             if self.databases is not None:
-                connections = GaugeMetricFamily("db_connections_in_use", "Sessions open on each domain database",
-                                                labels=["domain"])
+                connections = GaugeMetricFamily(
+                    "db_connections_in_use", "Sessions open on each domain database", labels=["domain"]
+                )
                 for domain, count in sorted(self.databases.in_use.items()):
                     connections.add_metric([domain], count)
                 yield connections
-            yield CounterMetricFamily("emf_bridge_records", "EMF records folded into the metrics",
-                                      value=self.store.records_ingested)
-            yield CounterMetricFamily("emf_bridge_poll_errors", "Polls in which a log group could not be read",
-                                      value=self.poll_errors)
+            yield CounterMetricFamily(
+                "emf_bridge_records", "EMF records folded into the metrics", value=self.store.records_ingested
+            )
+            yield CounterMetricFamily(
+                "emf_bridge_poll_errors", "Polls in which a log group could not be read", value=self.poll_errors
+            )
             yield GaugeMetricFamily("emf_bridge_log_groups", "Log groups read at the last poll", value=self.log_groups)
             if self.prune_streams:
-                yield CounterMetricFamily("emf_bridge_pruned_log_streams", "Log streams deleted once read (--prune-streams)",
-                                          value=self.pruned_streams)
+                yield CounterMetricFamily(
+                    "emf_bridge_pruned_log_streams",
+                    "Log streams deleted once read (--prune-streams)",
+                    value=self.pruned_streams,
+                )
             if self.last_clean_poll_started is not None:
-                yield GaugeMetricFamily("emf_bridge_last_poll_started_timestamp_seconds",
-                                        "Start of the last poll that read every log group: records stored before it are counted",
-                                        value=self.last_clean_poll_started)
+                yield GaugeMetricFamily(
+                    "emf_bridge_last_poll_started_timestamp_seconds",
+                    "Start of the last poll that read every log group: records stored before it are counted",
+                    value=self.last_clean_poll_started,
+                )
 
 
 # ---- command line ---------------------------------------------------------------------------
+
 
 def aws_clients(endpoint_url: str | None) -> tuple[object, object]:
     """Logs and CloudFormation clients: the emulator's (test credentials) or, without an endpoint, AWS's."""
@@ -405,8 +463,12 @@ def aws_clients(endpoint_url: str | None) -> tuple[object, object]:
 
     if endpoint_url is None:
         return boto3.client("logs"), boto3.client("cloudformation")
-    options = dict(endpoint_url=endpoint_url, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                   aws_access_key_id="test", aws_secret_access_key="test")
+    options = {
+        "endpoint_url": endpoint_url,
+        "region_name": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
     return boto3.client("logs", **options), boto3.client("cloudformation", **options)
 
 
@@ -427,24 +489,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--stack", action="append", default=[], help="read only this stack's functions (repeatable)")
-    parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE, help="cursor and totals, kept across restarts")
+    parser.add_argument(
+        "--state-file", type=Path, default=DEFAULT_STATE_FILE, help="cursor and totals, kept across restarts"
+    )
     parser.add_argument("--namespace", default="EduPlatform", help="EMF namespace the functions write")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
-    parser.add_argument("--lookback", type=float, default=5.0,
-                        help="seconds re-read on every poll for late-stored events (raise it for AWS, e.g. 300)")
+    parser.add_argument(
+        "--lookback",
+        type=float,
+        default=5.0,
+        help="seconds re-read on every poll for late-stored events (raise it for AWS, e.g. 300)",
+    )
     parser.add_argument("--endpoint-url", default=EMULATOR_URL, help="the emulator; pass '' for AWS itself")
-    parser.add_argument("--database", action="append", help="<domain>=<postgresql url> (default: samconfig's local stack)")
+    parser.add_argument(
+        "--database", action="append", help="<domain>=<postgresql url> (default: samconfig's local stack)"
+    )
     parser.add_argument("--no-databases", action="store_true", help="do not report database connections")
-    parser.add_argument("--prune-streams", action="store_true",
-                        help="delete log streams once read (an emulator's memory; never on AWS)")
+    parser.add_argument(
+        "--prune-streams", action="store_true", help="delete log streams once read (an emulator's memory; never on AWS)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     logs, cloudformation = aws_clients(args.endpoint_url or None)
     databases = None if args.no_databases else DatabaseConnections(parse_database_options(args.database))
-    bridge = MetricsBridge(logs, LogGroupDiscovery(logs, cloudformation, args.stack), args.state_file,
-                           namespace=args.namespace, lookback_seconds=args.lookback, databases=databases,
-                           prune_streams=args.prune_streams)
+    bridge = MetricsBridge(
+        logs,
+        LogGroupDiscovery(logs, cloudformation, args.stack),
+        args.state_file,
+        namespace=args.namespace,
+        lookback_seconds=args.lookback,
+        databases=databases,
+        prune_streams=args.prune_streams,
+    )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(bridge)
     server, _ = start_http_server(args.port, addr=args.address, registry=registry)

@@ -67,7 +67,9 @@ def parse_emf(message: str) -> EmfRecord | None:
             name = definition["Name"]
             raw = document.get(name)
             values = raw if isinstance(raw, list) else [raw]
-            numbers = tuple(float(value) for value in values if isinstance(value, (int, float)) and math.isfinite(value))
+            numbers = tuple(
+                float(value) for value in values if isinstance(value, (int, float)) and math.isfinite(value)
+            )
             metrics[name] = EmfMetric(name=name, unit=definition.get("Unit", "None"), values=numbers)
     dimensions = {name: str(document[name]) for name in dimension_names if name in document}
     return EmfRecord(namespace=namespace, timestamp_ms=timestamp_ms, dimensions=dimensions, metrics=metrics)
@@ -104,7 +106,7 @@ class HistogramState:
 
     def cumulative(self, bounds: tuple[float, ...]) -> list[tuple[str, float]]:
         running, buckets = 0, []
-        for bound, count in zip([*bounds, math.inf], self.bucket_counts):
+        for bound, count in zip([*bounds, math.inf], self.bucket_counts, strict=False):
             running += count
             buckets.append((floatToGoString(bound), running))
         return buckets
@@ -135,18 +137,27 @@ class MetricStore:
         latency_labels = tuple(dimensions.get(name, "") for name in LATENCY_LABELS)
         if "Duration" in record.metrics:
             metric = record.metrics["Duration"]
-            self._observe(self.durations, DURATION_BUCKETS_SECONDS, latency_labels,
-                          [value * SECONDS_PER_UNIT.get(metric.unit, 1e-3) for value in metric.values])
+            self._observe(
+                self.durations,
+                DURATION_BUCKETS_SECONDS,
+                latency_labels,
+                [value * SECONDS_PER_UNIT.get(metric.unit, 1e-3) for value in metric.values],
+            )
             known = True
         if "ResponseSize" in record.metrics:
             metric = record.metrics["ResponseSize"]
-            self._observe(self.response_sizes, RESPONSE_SIZE_BUCKETS_BYTES, latency_labels,
-                          [value * BYTES_PER_UNIT.get(metric.unit, 1.0) for value in metric.values])
+            self._observe(
+                self.response_sizes,
+                RESPONSE_SIZE_BUCKETS_BYTES,
+                latency_labels,
+                [value * BYTES_PER_UNIT.get(metric.unit, 1.0) for value in metric.values],
+            )
             known = True
         if "ReadModelFallbacks" in record.metrics:
             labels = tuple(dimensions.get(name, "") for name in LATENCY_LABELS)
-            self.read_model_fallbacks[labels] = (self.read_model_fallbacks.get(labels, 0.0)
-                                                 + sum(record.metrics["ReadModelFallbacks"].values))
+            self.read_model_fallbacks[labels] = self.read_model_fallbacks.get(labels, 0.0) + sum(
+                record.metrics["ReadModelFallbacks"].values
+            )
             known = True
         if "ColdStart" in record.metrics:
             labels = tuple(dimensions.get(name, "") for name in COLD_START_LABELS)
@@ -166,29 +177,43 @@ class MetricStore:
         return {labels[0] for labels in self.requests}
 
     def families(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily("http_requests_total", "HTTP requests handled, from the functions' EMF records",
-                                       labels=REQUEST_LABELS)
+        requests = CounterMetricFamily(
+            "http_requests_total", "HTTP requests handled, from the functions' EMF records", labels=REQUEST_LABELS
+        )
         for labels, value in sorted(self.requests.items()):
             requests.add_metric(labels, value)
         yield requests
-        yield self._histogram_family("http_request_duration_seconds", "Handler time per request, from EMF Duration",
-                                     self.durations, DURATION_BUCKETS_SECONDS)
-        yield self._histogram_family("http_response_size_bytes", "Response body size, from EMF ResponseSize",
-                                     self.response_sizes, RESPONSE_SIZE_BUCKETS_BYTES)
-        cold = CounterMetricFamily("lambda_cold_starts_total", "Cold starts per function (Powertools ColdStart)",
-                                   labels=COLD_START_LABELS)
+        yield self._histogram_family(
+            "http_request_duration_seconds",
+            "Handler time per request, from EMF Duration",
+            self.durations,
+            DURATION_BUCKETS_SECONDS,
+        )
+        yield self._histogram_family(
+            "http_response_size_bytes",
+            "Response body size, from EMF ResponseSize",
+            self.response_sizes,
+            RESPONSE_SIZE_BUCKETS_BYTES,
+        )
+        cold = CounterMetricFamily(
+            "lambda_cold_starts_total", "Cold starts per function (Powertools ColdStart)", labels=COLD_START_LABELS
+        )
         for labels, value in sorted(self.cold_starts.items()):
             cold.add_metric(labels, value)
         yield cold
-        fallbacks = CounterMetricFamily("read_model_fallbacks_total",
-                                        "Requests that asked another domain because a read model had not seen the thing yet",
-                                        labels=LATENCY_LABELS)
+        fallbacks = CounterMetricFamily(
+            "read_model_fallbacks_total",
+            "Requests that asked another domain because a read model had not seen the thing yet",
+            labels=LATENCY_LABELS,
+        )
         for labels, value in sorted(self.read_model_fallbacks.items()):
             fallbacks.add_metric(labels, value)
         yield fallbacks
 
     @staticmethod
-    def _histogram_family(name: str, documentation: str, histograms: dict, bounds: tuple[float, ...]) -> HistogramMetricFamily:
+    def _histogram_family(
+        name: str, documentation: str, histograms: dict, bounds: tuple[float, ...]
+    ) -> HistogramMetricFamily:
         family = HistogramMetricFamily(name, documentation, labels=LATENCY_LABELS)
         for labels, state in sorted(histograms.items()):
             family.add_metric(list(labels), state.cumulative(bounds), sum_value=state.total)

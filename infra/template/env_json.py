@@ -15,9 +15,9 @@ import sys
 
 import yaml
 
+from infra import generated_files
 from infra.config import ROOT, deploy_parameters
 from infra.template.generate import TEMPLATE
-from infra import generated_files
 
 ENV_JSON = ROOT / "env.json"
 CONFIG_ENV = "compose"
@@ -72,8 +72,10 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return generated_files.run(argv, "Generate env.json for sam local start-api from template.yaml", [ENV_JSON], render,
-                               "template")
+    return generated_files.run(
+        argv, "Generate env.json for sam local start-api from template.yaml", [ENV_JSON], render, "template"
+    )
+
 
 if __name__ == "__main__":
     sys.exit(main())

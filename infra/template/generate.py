@@ -34,8 +34,8 @@ from pathlib import Path
 
 import yaml
 
-from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT
 from infra import generated_files
+from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT
 
 FUNCTIONS_DIR = ROOT / "functions"
 LAYER_DIR = ROOT / "layers" / "common"
@@ -46,11 +46,15 @@ OPS_DOMAIN = "ops"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # Every HTTP endpoint may issue or verify access tokens: on AWS it reads the JWT secret from SSM.
 JWT_SECRET_POLICY = {
-    "Statement": [{
-        "Effect": "Allow",
-        "Action": "ssm:GetParameter",
-        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"},
-    }],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"
+            },
+        }
+    ],
 }
 
 
@@ -133,13 +137,23 @@ def discover_endpoints() -> list[Endpoint]:
             if len(operations) != 1:
                 raise SystemExit(f"{module_name} must declare exactly one route, found {operations}")
             method, path = operations[0]
-            endpoints.append(Endpoint(domain, module_name, method, path, getattr(module, "TEMPLATE_PROPERTIES", {}),
-                                      getattr(module, "FUNCTION_GROUP", DEFAULT_GROUP)))
+            endpoints.append(
+                Endpoint(
+                    domain,
+                    module_name,
+                    method,
+                    path,
+                    getattr(module, "TEMPLATE_PROPERTIES", {}),
+                    getattr(module, "FUNCTION_GROUP", DEFAULT_GROUP),
+                )
+            )
     seen: dict[tuple[str, str], str] = {}
     for endpoint in endpoints:
         key = (endpoint.method, endpoint.path)
         if key in seen:
-            raise SystemExit(f"{endpoint.method.upper()} {endpoint.path} is declared by {seen[key]} and {endpoint.module}")
+            raise SystemExit(
+                f"{endpoint.method.upper()} {endpoint.path} is declared by {seen[key]} and {endpoint.module}"
+            )
         seen[key] = endpoint.module
     return endpoints
 
@@ -164,11 +178,16 @@ def with_extras(properties: dict, extras: dict, source: str = "") -> dict:
             variables = dict(merged["Environment"]["Variables"])
             for name, setting in value.get("Variables", {}).items():
                 if variables.get(name, setting) != setting:
-                    raise SystemExit(f"{source}: environment variable {name} differs from another endpoint's of its function")
+                    raise SystemExit(
+                        f"{source}: environment variable {name} differs from another endpoint's of its function"
+                    )
                 variables[name] = setting
             merged["Environment"] = {"Variables": variables}
         elif key == "Policies":
-            merged["Policies"] = [*merged.get("Policies", []), *(p for p in value if p not in merged.get("Policies", []))]
+            merged["Policies"] = [
+                *merged.get("Policies", []),
+                *(p for p in value if p not in merged.get("Policies", [])),
+            ]
         elif merged.get(key, value) != value:
             raise SystemExit(f"{source}: {key} differs from another endpoint's of its function")
         else:
@@ -186,7 +205,11 @@ def group_endpoints(endpoints: list[Endpoint]) -> dict[str, list[Endpoint]]:
 
 def api_function(logical_id: str, endpoints: list[Endpoint]) -> dict[str, object]:
     domain, group = endpoints[0].domain, endpoints[0].group
-    served = "every route of the domain" if group == DEFAULT_GROUP else ", ".join(f"{e.method.upper()} {e.path}" for e in endpoints)
+    served = (
+        "every route of the domain"
+        if group == DEFAULT_GROUP
+        else ", ".join(f"{e.method.upper()} {e.path}" for e in endpoints)
+    )
     properties: dict = {
         "Description": f"{domain} API ({group}): {served}, dispatched to the endpoint modules",
         "CodeUri": f"functions/{domain}/",
@@ -212,25 +235,33 @@ def share_domain_roles(resources: dict[str, dict]) -> None:
         if logical_id == owner or owner not in resources:
             continue
         owner_properties = resources[owner]["Properties"]
-        owner_properties["Policies"] = [*owner_properties["Policies"],
-                                        *(p for p in properties.pop("Policies", []) if p not in owner_properties["Policies"])]
+        owner_properties["Policies"] = [
+            *owner_properties["Policies"],
+            *(p for p in properties.pop("Policies", []) if p not in owner_properties["Policies"]),
+        ]
         properties["Role"] = {"Fn::GetAtt": [f"{owner}Role", "Arn"]}
 
 
 def function_resources(endpoints: list[Endpoint], internal: list[InternalFunction]) -> dict[str, object]:
     resources: dict[str, object] = {}
-    api_functions = {logical_id: api_function(logical_id, members) for logical_id, members in group_endpoints(endpoints).items()}
+    api_functions = {
+        logical_id: api_function(logical_id, members) for logical_id, members in group_endpoints(endpoints).items()
+    }
     share_domain_roles(api_functions)
     resources.update(api_functions)
     for function in internal:
         resources[function.logical_id] = {
             "Type": "AWS::Serverless::Function",
-            "Properties": with_extras({
-                "Description": f"internal: {function.description}",
-                "CodeUri": f"functions/{function.domain}/",
-                "Handler": f"{function.module}.handler",
-                "Environment": environment(function.domain),
-            }, function.extra_properties, function.module),
+            "Properties": with_extras(
+                {
+                    "Description": f"internal: {function.description}",
+                    "CodeUri": f"functions/{function.domain}/",
+                    "Handler": f"{function.module}.handler",
+                    "Environment": environment(function.domain),
+                },
+                function.extra_properties,
+                function.module,
+            ),
         }
     paths = sorted({endpoint.path for endpoint in endpoints})
     resources["OpsPreflightFunction"] = {
@@ -278,8 +309,11 @@ def read_template(path: Path = TEMPLATE) -> dict:
 
 def serverless_functions(template: dict) -> dict[str, dict]:
     """Logical id -> Properties of every AWS::Serverless::Function of a template."""
-    return {logical_id: resource["Properties"] for logical_id, resource in template["Resources"].items()
-            if resource["Type"] == "AWS::Serverless::Function"}
+    return {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -300,9 +334,11 @@ def render_all() -> dict[Path, str]:
         "# GENERATED by `make template` (python -m infra.template.generate); do not edit by hand.\n"
         "# Edit infra/template/base.yaml, or the route a handler declares, then regenerate.\n"
     )
-    template = (f"{header}{BASE_TEMPLATE.read_text().rstrip()}\n\n"
-                "  # ---- generated: one function per domain API and per internal function ----\n"
-                f"{indented}")
+    template = (
+        f"{header}{BASE_TEMPLATE.read_text().rstrip()}\n\n"
+        "  # ---- generated: one function per domain API and per internal function ----\n"
+        f"{indented}"
+    )
     domains = sorted({endpoint.domain for endpoint in endpoints})
     return {TEMPLATE: template, **{routes_file(domain): render_routes(domain, endpoints) for domain in domains}}
 
@@ -312,8 +348,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return generated_files.run_files(argv, "Generate template.yaml and the routes tables from the handlers' routes",
-                                     render_all, "template")
+    return generated_files.run_files(
+        argv, "Generate template.yaml and the routes tables from the handlers' routes", render_all, "template"
+    )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ class Api:
     parameters: dict[str, str] = field(default_factory=dict)  # what the stack was deployed with
     owns_emulator: bool = False  # the session started the emulator (and may restart it)
 
-    def request(self, method: str, path: str, token: str | None = None, json=None, headers=None, **kwargs) -> requests.Response:
+    def request(
+        self, method: str, path: str, token: str | None = None, json=None, headers=None, **kwargs
+    ) -> requests.Response:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -115,13 +117,18 @@ class User:
 @pytest.fixture
 def register_user(api):
     """Register a fresh user through the API: register_user("teacher")."""
+
     def register(role: str = "student", password: str = "password123") -> User:
         email = f"{role}-{uuid.uuid4().hex[:12]}@example.com"
-        response = api.request("POST", "/register", json={"email": email, "password": password, "name": f"E2E {role}", "role": role})
+        response = api.request(
+            "POST", "/register", json={"email": email, "password": password, "name": f"E2E {role}", "role": role}
+        )
         assert response.status_code == 200, response.text
         token = response.json()["access_token"]
         user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
-        return User(id=user_id, email=email, password=password, token=token, refresh_token=response.json()["refresh_token"])
+        return User(
+            id=user_id, email=email, password=password, token=token, refresh_token=response.json()["refresh_token"]
+        )
 
     return register
 
@@ -144,6 +151,7 @@ def forge_token(secret: str = E2E_JWT_SECRET, **claims) -> str:
 
 
 # ---- emails (the emulator keeps what SES was asked to send) and the stack's clock --------------------
+
 
 def emails_to(address: str) -> list[dict]:
     """Every message the emulator's SES holds for ``address``, oldest first."""
@@ -182,13 +190,16 @@ class StackClock:
         self.offset = 0
         self.client = stack.aws_client("lambda")
         self.names = [stack.function_name(E2E_STACK, logical_id) for logical_id in IDENTITY_FUNCTIONS]
-        self.original = {name: self.client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-                         for name in self.names}
+        self.original = {
+            name: self.client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+            for name in self.names
+        }
 
     def _set(self, extra: dict[str, str]) -> None:
         for name in self.names:
-            self.client.update_function_configuration(FunctionName=name,
-                                                      Environment={"Variables": {**self.original[name], **extra}})
+            self.client.update_function_configuration(
+                FunctionName=name, Environment={"Variables": {**self.original[name], **extra}}
+            )
         for name in self.names:
             deadline = time.monotonic() + 30
             while self.client.get_function_configuration(FunctionName=name).get("LastUpdateStatus") == "InProgress":

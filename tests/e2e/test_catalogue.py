@@ -7,10 +7,11 @@ import uuid
 import psycopg
 import pytest
 
-from eduplatform.cache import Cache
 from infra.config import deploy_parameters
 from tests.e2e.conftest import E2E_STACK
 from tests.support.polling import poll
+
+from eduplatform.cache import Cache
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +25,12 @@ def categories(api, e2e_database_urls):
     ids = {}
     with psycopg.connect(e2e_database_urls["course"], autocommit=True) as conn:
         for name in ("Music", "Programming"):
-            ids[name] = str(conn.execute("INSERT INTO categories (slug, name) VALUES (%s, %s) RETURNING id",
-                                         (f"{name.lower()}-{suffix}", f"{name} {suffix}")).fetchone()[0])
+            ids[name] = str(
+                conn.execute(
+                    "INSERT INTO categories (slug, name) VALUES (%s, %s) RETURNING id",
+                    (f"{name.lower()}-{suffix}", f"{name} {suffix}"),
+                ).fetchone()[0]
+            )
     cache_url = deploy_parameters("local").get("CacheUrl")
     if cache_url:
         Cache(cache_url, f"{E2E_STACK}:").invalidate("categories")
@@ -46,19 +51,31 @@ def test_categories_filters_sorts_and_popularity(api, categories, verified_teach
     assert {item["id"] for item in listed.json()["items"]} >= set(categories.values())
 
     tag = uuid.uuid4().hex[:10]  # q=tag keeps this test's courses apart from the other tests'
-    specs = [("Guitar", "Music", None, "beginner"), ("Piano", "Music", "49.00", "advanced"),
-             ("Rust", "Programming", "19.00", "advanced")]
+    specs = [
+        ("Guitar", "Music", None, "beginner"),
+        ("Piano", "Music", "49.00", "advanced"),
+        ("Rust", "Programming", "19.00", "advanced"),
+    ]
     created = {}
     for title, category, price, level in specs:
-        body = {"title": f"{title} {tag}", "is_free": price is None, "level": level, "category_id": categories[category]}
+        body = {
+            "title": f"{title} {tag}",
+            "is_free": price is None,
+            "level": level,
+            "category_id": categories[category],
+        }
         if price:
             body["price"] = price
         response = api.request("POST", "/courses", token=verified_teacher.token, json=body)
         assert response.status_code == 201, response.text
         assert response.json()["category_id"] == categories[category]
         created[title] = response.json()["id"]
-    unknown = api.request("POST", "/courses", token=verified_teacher.token,
-                          json={"title": "x", "is_free": True, "category_id": str(uuid.uuid4())})
+    unknown = api.request(
+        "POST",
+        "/courses",
+        token=verified_teacher.token,
+        json={"title": "x", "is_free": True, "category_id": str(uuid.uuid4())},
+    )
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "category_id"]
 
     def mine(**query):
@@ -84,17 +101,31 @@ def test_categories_filters_sorts_and_popularity(api, categories, verified_teach
     # A review re-orders sort=rating and the min_rating filter at once (no stale cached page).
     assert len(mine(sort="rating")) == 3 and mine(min_rating="4.5") == []  # both pages cached now
     student = register_user("student")
-    assert api.request("POST", "/reviews", token=student.token,
-                       json={"course_id": created["Rust"], "rating": 5, "comment": "Great <3"}).status_code == 201
+    assert (
+        api.request(
+            "POST",
+            "/reviews",
+            token=student.token,
+            json={"course_id": created["Rust"], "rating": 5, "comment": "Great <3"},
+        ).status_code
+        == 201
+    )
     assert mine(sort="rating")[0] == "Rust" and mine(min_rating="4.5") == ["Rust"]
 
 
 def test_markup_refused_and_rich_text_sanitised(api, verified_teacher):
     refused = api.request("POST", "/courses", token=verified_teacher.token, json={"title": "<b>x</b>", "is_free": True})
     assert refused.status_code == 422 and "plain text" in refused.json()["detail"][0]["msg"]
-    course = api.request("POST", "/courses", token=verified_teacher.token,
-                         json={"title": "Safe", "is_free": True,
-                               "description": "<p onclick=x()>Hi <script>alert(1)</script><em>there</em></p>"})
+    course = api.request(
+        "POST",
+        "/courses",
+        token=verified_teacher.token,
+        json={
+            "title": "Safe",
+            "is_free": True,
+            "description": "<p onclick=x()>Hi <script>alert(1)</script><em>there</em></p>",
+        },
+    )
     assert course.status_code == 201
     assert course.json()["description"] == "<p>Hi <em>there</em></p>"
     fetched = api.request("GET", f"/courses/{course.json()['id']}").json()
@@ -104,8 +135,12 @@ def test_markup_refused_and_rich_text_sanitised(api, verified_teacher):
 def test_cursor_paging_through_a_filtered_sorted_search(api, categories, verified_teacher):
     tag = uuid.uuid4().hex[:10]
     for index in range(5):
-        body = {"title": f"Cursor {index} {tag}", "is_free": False, "price": ("10.00", "20.00")[index % 2],
-                "category_id": categories["Programming"]}
+        body = {
+            "title": f"Cursor {index} {tag}",
+            "is_free": False,
+            "price": ("10.00", "20.00")[index % 2],
+            "category_id": categories["Programming"],
+        }
         assert api.request("POST", "/courses", token=verified_teacher.token, json=body).status_code == 201
     query = {"q": tag, "category_id": categories["Programming"], "sort": "price_asc", "limit": 2}
     first = api.request("GET", "/courses", params=query).json()
@@ -118,7 +153,9 @@ def test_cursor_paging_through_a_filtered_sorted_search(api, categories, verifie
         body = response.json()
         assert "total" not in body
         seen += [item["title"] for item in body["items"]]
-    offset_order = [item["title"] for item in api.request("GET", "/courses", params={**query, "limit": 10}).json()["items"]]
+    offset_order = [
+        item["title"] for item in api.request("GET", "/courses", params={**query, "limit": 10}).json()["items"]
+    ]
     assert seen == offset_order and len(set(seen)) == 5
     assert {title.split()[1] for title in seen[:3]} == {"0", "2", "4"}  # the 10.00 courses first
 

@@ -52,14 +52,19 @@ def test_sync_pushes_a_handler_edit_and_the_next_request_runs_it(api, tmp_path):
     finally:
         sync.Syncer(E2E_STACK, check_generated=False).run()
     assert api.request("GET", "/health").json()["status"] == "ok"
-    assert stack.BUILD_DIR.joinpath("OpsApiFunction/ops/handlers/health.py").read_text() == \
-        (ROOT / "functions/ops/ops/handlers/health.py").read_text()
+    assert (
+        stack.BUILD_DIR.joinpath("OpsApiFunction/ops/handlers/health.py").read_text()
+        == (ROOT / "functions/ops/ops/handlers/health.py").read_text()
+    )
 
 
 def test_sync_publishes_a_changed_layer_module_to_every_function(api, tmp_path):
     copy = copy_of_the_sources(tmp_path)
-    edit(copy / "layers/common/eduplatform/http.py", '"Content-Type must be application/json"',
-         '"Content-Type must be application/json (synced layer)"')
+    edit(
+        copy / "layers/common/eduplatform/http.py",
+        '"Content-Type must be application/json"',
+        '"Content-Type must be application/json (synced layer)"',
+    )
     text_body = {"data": "not json", "headers": {"Content-Type": "text/plain"}}
     try:
         sync.Syncer(E2E_STACK, root=copy).run()
@@ -83,7 +88,7 @@ def test_sync_refuses_a_new_route_and_pushes_nothing(api, tmp_path):
     manifest = stack.sync_manifest(E2E_STACK).read_text()
     (copy / "functions/ops/ops/handlers/version.py").write_text("VERSION = 1\n")
     edit(copy / "functions/ops/ops/handlers/health.py", 'status="ok" if healthy', 'status="synced" if healthy')
-    with pytest.raises(sync.NeedsDeploy, match="version.py.*make up"):
+    with pytest.raises(sync.NeedsDeploy, match=r"version\.py.*make up"):
         sync.Syncer(E2E_STACK, root=copy).run()
     assert stack.sync_manifest(E2E_STACK).read_text() == manifest
     assert api.request("GET", "/health").json()["status"] == "ok"
@@ -102,7 +107,9 @@ def test_a_redeploy_that_replaces_the_api_keeps_its_id(api):
     # A route more (what `make up` sees after a new endpoint): the stack goes, `make up` deploys it anew.
     template = stack.read_long_form((stack.BUILD_DIR / "template.yaml").read_text())
     template["Resources"]["OpsApiFunction"]["Properties"]["Events"]["Extra"] = {
-        "Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"}, "Path": "/extra", "Method": "get"}}
+        "Type": "Api",
+        "Properties": {"RestApiId": {"Ref": "Api"}, "Path": "/extra", "Method": "get"},
+    }
     stack.remove_stack_for_new_api(E2E_STACK, outputs, template)
     assert stack.stack_outputs(E2E_STACK) is None
     assert stack.deploy_stack(E2E_STACK, api.parameters) == pinned_url()

@@ -8,6 +8,7 @@ path parameter" fallback) are not. The request's log line in the log group of th
 the template assigns the route to shows that function served it, under the route template.
 """
 
+import functools
 import json
 import re
 import time
@@ -29,8 +30,12 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 def operations() -> list[tuple[str, str, set[int]]]:
     document = json.loads(DOCUMENT.read_text())
-    return [(method.upper(), path, {int(status) for status in operation["responses"]})
-            for path, item in document["paths"].items() for method, operation in item.items() if method in METHODS]
+    return [
+        (method.upper(), path, {int(status) for status in operation["responses"]})
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
 
 
 def function_of_each_route() -> dict[tuple[str, str], str]:
@@ -66,8 +71,9 @@ def test_every_operation_reaches_its_handler_through_its_domain_function(api):
         response = api.request(method, url_path, json=None if method == "GET" else {})
         body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else None
         detail = body.get("detail") if isinstance(body, dict) else None
-        fallback = detail == "Not Found" or (isinstance(detail, list) and any(
-            item.get("msg") == "Invalid path parameter" for item in detail))
+        fallback = detail == "Not Found" or (
+            isinstance(detail, list) and any(item.get("msg") == "Invalid path parameter" for item in detail)
+        )
         if response.status_code not in documented or fallback or (response.status_code >= 400 and detail is None):
             wrong.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
     assert not wrong, "\n".join(wrong)
@@ -77,9 +83,12 @@ def test_every_operation_reaches_its_handler_through_its_domain_function(api):
     for route, logical_id in expected.items():
         by_function.setdefault(logical_id, set()).add(route)
     for logical_id, routes in by_function.items():
-        name = cloudformation.describe_stack_resource(
-            StackName=E2E_STACK, LogicalResourceId=logical_id)["StackResourceDetail"]["PhysicalResourceId"]
-        handled = poll(lambda: handled_routes(f"/aws/lambda/{name}", started_ms), lambda seen: routes <= seen, timeout=30)
+        name = cloudformation.describe_stack_resource(StackName=E2E_STACK, LogicalResourceId=logical_id)[
+            "StackResourceDetail"
+        ]["PhysicalResourceId"]
+        handled = poll(
+            functools.partial(handled_routes, f"/aws/lambda/{name}", started_ms), routes.issubset, timeout=30
+        )
         assert routes <= handled, f"{logical_id} did not serve {sorted(routes - handled)}"
 
 
@@ -88,7 +97,9 @@ def test_the_bcrypt_routes_function_keeps_its_reserved_concurrency_and_the_ident
     lambda_client = stack.aws_client("lambda")
     credentials = stack.function_name(E2E_STACK, "IdentityCredentialsFunction")
     identity = stack.function_name(E2E_STACK, "IdentityApiFunction")
-    assert lambda_client.get_function_concurrency(FunctionName=credentials).get("ReservedConcurrentExecutions") == (expected or None)
+    assert lambda_client.get_function_concurrency(FunctionName=credentials).get("ReservedConcurrentExecutions") == (
+        expected or None
+    )
     assert lambda_client.get_function_concurrency(FunctionName=identity).get("ReservedConcurrentExecutions") is None
     roles = {lambda_client.get_function_configuration(FunctionName=name)["Role"] for name in (credentials, identity)}
     assert len(roles) == 1

@@ -36,13 +36,16 @@ def rows(url: str, query: str, *params) -> list[tuple]:
 
 
 def paid_course(api, teacher) -> str:
-    course = api.request("POST", "/courses", token=teacher.token, json={"title": "Faults", "is_free": False, "price": "19.99"})
+    course = api.request(
+        "POST", "/courses", token=teacher.token, json={"title": "Faults", "is_free": False, "price": "19.99"}
+    )
     assert course.status_code == 201, course.text
     return course.json()["id"]
 
 
 def test_payment_database_down_is_503_for_payment_only_and_recovers_without_redeploy(
-        api, register_user, verified_teacher, e2e_database_urls):
+    api, register_user, verified_teacher, e2e_database_urls
+):
     student = register_user("student")
     course_id = paid_course(api, verified_teacher)
     earlier = api.request("POST", "/payments", token=student.token, json={"course_id": course_id, "amount": "19.99"})
@@ -50,26 +53,44 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
     second_course = paid_course(api, verified_teacher)
     key = {"Idempotency-Key": str(uuid.uuid4())}
     # Enrollment learns the completed payment from its PaymentCompleted event (its read model).
-    assert poll(lambda: rows(e2e_database_urls["enrollment"], "SELECT 1 FROM completed_payments WHERE payment_id = %s",
-                             earlier.json()["id"]), bool, NOTIFICATION_WAIT_SECONDS)
+    assert poll(
+        lambda: rows(
+            e2e_database_urls["enrollment"],
+            "SELECT 1 FROM completed_payments WHERE payment_id = %s",
+            earlier.json()["id"],
+        ),
+        bool,
+        NOTIFICATION_WAIT_SECONDS,
+    )
 
     allow_connections(e2e_database_urls["payment"], False)
     try:
         started = time.monotonic()
-        pay = api.request("POST", "/payments", token=student.token, headers=key,
-                          json={"course_id": second_course, "amount": "19.99"})
+        pay = api.request(
+            "POST", "/payments", token=student.token, headers=key, json={"course_id": second_course, "amount": "19.99"}
+        )
         pay_seconds = time.monotonic() - started
         assert pay.status_code == 503, pay.text
         assert pay.json() == {"detail": "The domain database is unavailable, try again later"}
         mine = api.request("GET", "/payments/me", token=student.token)
         assert mine.status_code == 503 and "unavailable" in mine.json()["detail"]
         # A payment enrollment has not seen needs the payment domain's word: 503, nothing written.
-        unseen = api.request("POST", "/enrollments", token=student.token,
-                             json={"course_id": second_course, "payment_id": str(uuid.uuid4())})
-        assert unseen.status_code == 503 and unseen.json() == {"detail": "The payment service is unavailable, try again later"}
+        unseen = api.request(
+            "POST",
+            "/enrollments",
+            token=student.token,
+            json={"course_id": second_course, "payment_id": str(uuid.uuid4())},
+        )
+        assert unseen.status_code == 503 and unseen.json() == {
+            "detail": "The payment service is unavailable, try again later"
+        }
         # One it has seen enrolls without the payment domain.
-        enroll = api.request("POST", "/enrollments", token=student.token,
-                             json={"course_id": course_id, "payment_id": earlier.json()["id"]})
+        enroll = api.request(
+            "POST",
+            "/enrollments",
+            token=student.token,
+            json={"course_id": course_id, "payment_id": earlier.json()["id"]},
+        )
         assert enroll.status_code == 201, enroll.text
         # The other domains keep working.
         assert api.request("GET", "/me", token=student.token).status_code == 200
@@ -83,30 +104,43 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
         allow_connections(e2e_database_urls["payment"], True)
 
     assert rows(e2e_database_urls["payment"], "SELECT 1 FROM payments WHERE course_id = %s", second_course) == []
-    assert rows(e2e_database_urls["enrollment"], "SELECT course_id::text FROM enrollments WHERE student_id = %s",
-                student.id) == [(course_id,)]
+    assert rows(
+        e2e_database_urls["enrollment"], "SELECT course_id::text FROM enrollments WHERE student_id = %s", student.id
+    ) == [(course_id,)]
 
     started = time.monotonic()
-    retried = poll(lambda: api.request("POST", "/payments", token=student.token, headers=key,
-                                       json={"course_id": second_course, "amount": "19.99"}),
-                   lambda response: response.status_code != 503, RECOVERY_SECONDS)
+    retried = poll(
+        lambda: api.request(
+            "POST", "/payments", token=student.token, headers=key, json={"course_id": second_course, "amount": "19.99"}
+        ),
+        lambda response: response.status_code != 503,
+        RECOVERY_SECONDS,
+    )
     print(f"[faults] payment DB back: first success after {time.monotonic() - started:.1f}s")
     assert retried.status_code == 201, retried.text  # the same Idempotency-Key: the failed attempt did not burn it
-    enroll = api.request("POST", "/enrollments", token=student.token,
-                         json={"course_id": second_course, "payment_id": retried.json()["id"]})
+    enroll = api.request(
+        "POST",
+        "/enrollments",
+        token=student.token,
+        json={"course_id": second_course, "payment_id": retried.json()["id"]},
+    )
     assert enroll.status_code == 201, enroll.text
     assert api.request("GET", "/health").status_code == 200
     assert len(rows(e2e_database_urls["payment"], "SELECT 1 FROM payments WHERE course_id = %s", second_course)) == 1
 
 
 def function_name(logical_id: str) -> str:
-    resource = stack.aws_client("cloudformation").describe_stack_resource(StackName=E2E_STACK, LogicalResourceId=logical_id)
+    resource = stack.aws_client("cloudformation").describe_stack_resource(
+        StackName=E2E_STACK, LogicalResourceId=logical_id
+    )
     return resource["StackResourceDetail"]["PhysicalResourceId"]
 
 
 def set_event_bus(lambda_client, name: str, bus: str) -> None:
     variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(FunctionName=name, Environment={"Variables": {**variables, "EVENT_BUS_NAME": bus}})
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**variables, "EVENT_BUS_NAME": bus}}
+    )
 
 
 def test_events_recorded_while_the_bus_refuses_them_arrive_once_after_it_is_back(api, register_user, e2e_database_urls):
@@ -119,15 +153,19 @@ def test_events_recorded_while_the_bus_refuses_them_arrive_once_after_it_is_back
         student = register_user("student")  # the request succeeds while the bus refuses its event
     finally:
         set_event_bus(lambda_client, register, bus)
-    ((attempts, last_error),) = rows(e2e_database_urls["identity"],
-                                     "SELECT attempts, last_error FROM outbox WHERE detail->>'user_id' = %s", student.id)
+    ((attempts, last_error),) = rows(
+        e2e_database_urls["identity"],
+        "SELECT attempts, last_error FROM outbox WHERE detail->>'user_id' = %s",
+        student.id,
+    )
     assert attempts >= 1 and last_error and "ResourceNotFoundException" in last_error
 
     relay = lambda_client.invoke(FunctionName=function_name("IdentityInternalOutboxRelayFunction"), Payload=b"{}")
     assert "FunctionError" not in relay, relay["Payload"].read()
     print(f"\n[faults] bus refused UserRegistered; relay answered {json.loads(relay['Payload'].read())}")
-    ((published_at,),) = rows(e2e_database_urls["identity"],
-                              "SELECT published_at FROM outbox WHERE detail->>'user_id' = %s", student.id)
+    ((published_at,),) = rows(
+        e2e_database_urls["identity"], "SELECT published_at FROM outbox WHERE detail->>'user_id' = %s", student.id
+    )
     assert published_at is not None
 
     def registrations():

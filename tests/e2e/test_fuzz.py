@@ -58,20 +58,33 @@ def no_internals_in_responses(ctx, response, case) -> None:
         return  # the page inlines Swagger UI's own JavaScript, whose words (stackTrace, Error: ...) are not ours
     found = INTERNALS.search(response.text or "")
     if found:
-        raise AssertionError(f"{case.method} {case.path} answered {response.status_code} with internals "
-                             f"({found.group(0)!r}): {response.text[:300]}")
+        raise AssertionError(
+            f"{case.method} {case.path} answered {response.status_code} with internals "
+            f"({found.group(0)!r}): {response.text[:300]}"
+        )
 
 
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance,
-          no_internals_in_responses]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+    no_internals_in_responses,
+]
 
 schema = schemathesis.openapi.from_path(DOCUMENT)
 
 ADMIN_PATHS = ("/admin/",)
 TEACHER_OPERATIONS = {
-    ("GET", "/courses/my"), ("POST", "/courses"), ("PUT", "/courses/{course_id}"), ("POST", "/courses/{course_id}/modules"),
-    ("PUT", "/modules/{module_id}"), ("DELETE", "/modules/{module_id}"), ("POST", "/modules/{module_id}/lessons"),
-    ("PUT", "/lessons/{lesson_id}"), ("DELETE", "/lessons/{lesson_id}"),
+    ("GET", "/courses/my"),
+    ("POST", "/courses"),
+    ("PUT", "/courses/{course_id}"),
+    ("POST", "/courses/{course_id}/modules"),
+    ("PUT", "/modules/{module_id}"),
+    ("DELETE", "/modules/{module_id}"),
+    ("POST", "/modules/{module_id}/lessons"),
+    ("PUT", "/lessons/{lesson_id}"),
+    ("DELETE", "/lessons/{lesson_id}"),
 }
 
 
@@ -103,7 +116,9 @@ def tokens(api, admin_token):
 
     def register(role: str) -> tuple[dict[str, str], str]:
         email = f"fuzz-{role}-{uuid.uuid4().hex[:10]}@example.com"
-        response = api.request("POST", "/register", json={"email": email, "password": "password123", "name": "Fuzz", "role": role})
+        response = api.request(
+            "POST", "/register", json={"email": email, "password": "password123", "name": "Fuzz", "role": role}
+        )
         assert response.status_code == 200, response.text
         return {"email": email, "password": "password123"}, response.json()["access_token"]
 
@@ -135,10 +150,19 @@ def fuzz_summary():
     started = time.monotonic()
     yield
     SUMMARY.parent.mkdir(exist_ok=True)
-    SUMMARY.write_text(json.dumps({
-        "examples_per_operation": FUZZ_EXAMPLES, "seed": FUZZ_SEED, "seconds": round(time.monotonic() - started, 1),
-        "requests": sum(sent.values()), "by_status": dict(sorted(sent.items())),
-    }, indent=2) + "\n")
+    SUMMARY.write_text(
+        json.dumps(
+            {
+                "examples_per_operation": FUZZ_EXAMPLES,
+                "seed": FUZZ_SEED,
+                "seconds": round(time.monotonic() - started, 1),
+                "requests": sum(sent.values()),
+                "by_status": dict(sorted(sent.items())),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\n[fuzz] {sum(sent.values())} requests in {time.monotonic() - started:.0f}s: {dict(sorted(sent.items()))}")
 
 
@@ -146,8 +170,9 @@ def fuzz_summary():
 @seed(FUZZ_SEED)
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, api, tokens):
-    case.call_and_validate(base_url=api.url, session=api.session, headers=auth_headers(case, tokens), checks=CHECKS,
-                           timeout=60)
+    case.call_and_validate(
+        base_url=api.url, session=api.session, headers=auth_headers(case, tokens), checks=CHECKS, timeout=60
+    )
 
 
 def test_linked_operations_chained_answer_as_documented(api, tokens):
@@ -159,5 +184,12 @@ def test_linked_operations_chained_answer_as_documented(api, tokens):
             case.validate_response(response, checks=CHECKS)
 
     # Derandomized: the same scenarios every run, so a failure reproduces.
-    LinkedCalls.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, deadline=None,
-                                      suppress_health_check=list(HealthCheck), derandomize=True))
+    LinkedCalls.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )

@@ -35,7 +35,9 @@ def test_register_errors(api, register_user):
     taken = api.request("POST", "/register", json={"email": user.email, "password": "password123", "name": "X"})
     assert taken.status_code == 409 and taken.json() == {"detail": "Email already registered"}
 
-    admin = api.request("POST", "/register", json={"email": "x@example.com", "password": "password123", "name": "X", "role": "admin"})
+    admin = api.request(
+        "POST", "/register", json={"email": "x@example.com", "password": "password123", "name": "X", "role": "admin"}
+    )
     assert admin.status_code == 422 and admin.json()["detail"][0]["loc"] == ["body", "role"]
 
     malformed = api.request("POST", "/register", data="{nope", headers={"Content-Type": "application/json"})
@@ -45,14 +47,21 @@ def test_register_errors(api, register_user):
 def test_login_does_not_say_which_part_was_wrong(api, register_user):
     user = register_user()
     wrong = api.request("POST", "/login", json={"email": user.email, "password": "wrong-password"})
-    unknown = api.request("POST", "/login", json={"email": f"ghost-{uuid.uuid4().hex[:12]}@example.com", "password": "password123"})
+    unknown = api.request(
+        "POST", "/login", json={"email": f"ghost-{uuid.uuid4().hex[:12]}@example.com", "password": "password123"}
+    )
     assert wrong.status_code == unknown.status_code == 400
     assert wrong.json() == unknown.json()
 
 
 @pytest.mark.parametrize(
     "token",
-    [None, "garbage", forge_token(secret="some-other-secret-0123456789abcdefgh"), forge_token(exp=1_000_000, iat=999_000)],
+    [
+        None,
+        "garbage",
+        forge_token(secret="some-other-secret-0123456789abcdefgh"),
+        forge_token(exp=1_000_000, iat=999_000),
+    ],
     ids=["missing", "malformed", "wrong-secret", "expired"],
 )
 def test_me_rejects_bad_tokens_with_401(api, token):
@@ -84,7 +93,9 @@ def test_admin_routes_refuse_other_roles(api, register_user):
 
 
 def test_cors_preflight_and_headers(api, register_user):
-    preflight = api.request("OPTIONS", "/me", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"})
+    preflight = api.request(
+        "OPTIONS", "/me", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"}
+    )
     assert preflight.status_code in (200, 204)
     assert preflight.headers["Access-Control-Allow-Origin"] in ("*", "http://localhost:5173")
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]

@@ -39,25 +39,32 @@ def queue_is_drained(sqs, queue_url) -> bool:
     attributes = sqs.get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
-    return attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    return (
+        attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    )
 
 
 def paid_course_with_two_lessons(api, teacher):
-    course = api.request("POST", "/courses", token=teacher.token,
-                         json={"title": "Serverless Python", "is_free": False, "price": "49.99"})
+    course = api.request(
+        "POST", "/courses", token=teacher.token, json={"title": "Serverless Python", "is_free": False, "price": "49.99"}
+    )
     assert course.status_code == 201, course.text
     course_id = course.json()["id"]
     module = api.request("POST", f"/courses/{course_id}/modules", token=teacher.token, json={"title": "Basics"})
     assert module.status_code == 201, module.text
     lessons = []
     for title in ("Handlers", "Events"):
-        lesson = api.request("POST", f"/modules/{module.json()['id']}/lessons", token=teacher.token, json={"title": title})
+        lesson = api.request(
+            "POST", f"/modules/{module.json()['id']}/lessons", token=teacher.token, json={"title": title}
+        )
         assert lesson.status_code == 201, lesson.text
         lessons.append(lesson.json()["id"])
     return course_id, lessons
 
 
-def test_register_pay_enroll_complete_and_be_notified_once(api, register_user, verified_teacher, outputs, e2e_database_urls):
+def test_register_pay_enroll_complete_and_be_notified_once(
+    api, register_user, verified_teacher, outputs, e2e_database_urls
+):
     student = register_user("student")
     course_id, lessons = paid_course_with_two_lessons(api, verified_teacher)
 
@@ -66,24 +73,33 @@ def test_register_pay_enroll_complete_and_be_notified_once(api, register_user, v
     assert refused.status_code == 402, refused.text
 
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    payment = api.request("POST", "/payments", token=student.token, headers=key, json={"course_id": course_id, "amount": "49.99"})
+    payment = api.request(
+        "POST", "/payments", token=student.token, headers=key, json={"course_id": course_id, "amount": "49.99"}
+    )
     assert payment.status_code == 201, payment.text
     assert payment.json()["status"] == "completed"
-    retried = api.request("POST", "/payments", token=student.token, headers=key, json={"course_id": course_id, "amount": 49.99})
+    retried = api.request(
+        "POST", "/payments", token=student.token, headers=key, json={"course_id": course_id, "amount": 49.99}
+    )
     assert retried.status_code == 201 and retried.json() == payment.json()
     assert api.request("GET", "/payments/me", token=student.token).json()["total"] == 1
 
-    enrollment = api.request("POST", "/enrollments", token=student.token,
-                             json={"course_id": course_id, "payment_id": payment.json()["id"]})
+    enrollment = api.request(
+        "POST", "/enrollments", token=student.token, json={"course_id": course_id, "payment_id": payment.json()["id"]}
+    )
     assert enrollment.status_code == 201, enrollment.text
     assert enrollment.json()["status"] == "enrolled"
 
     for index, lesson_id in enumerate(lessons):
-        done = api.request("POST", f"/progress/lessons/{lesson_id}/complete", token=student.token, json={"course_id": course_id})
+        done = api.request(
+            "POST", f"/progress/lessons/{lesson_id}/complete", token=student.token, json={"course_id": course_id}
+        )
         assert done.status_code == 201, done.text
         status = api.request("GET", "/enrollments/me", token=student.token).json()["items"][0]["status"]
         assert status == ("in_progress" if index < len(lessons) - 1 else "completed")
-    again = api.request("POST", f"/progress/lessons/{lessons[0]}/complete", token=student.token, json={"course_id": course_id})
+    again = api.request(
+        "POST", f"/progress/lessons/{lessons[0]}/complete", token=student.token, json={"course_id": course_id}
+    )
     assert again.status_code == 409
     progress = api.request("GET", f"/progress/courses/{course_id}", token=student.token).json()
     assert progress == {"course_id": course_id, "completed_lessons": 2, "total_lessons": 2, "percentage": 100.0}
@@ -95,13 +111,22 @@ def test_register_pay_enroll_complete_and_be_notified_once(api, register_user, v
     # A redelivered event (same event_id) is consumed and adds nothing.
     with psycopg.connect(e2e_database_urls["notification"]) as conn:
         (event_id,) = conn.execute(
-            "SELECT source_event_id::text FROM notifications WHERE user_id = %s AND type = 'registration'", (student.id,)
+            "SELECT source_event_id::text FROM notifications WHERE user_id = %s AND type = 'registration'",
+            (student.id,),
         ).fetchone()
     events = stack.aws_client("events")
-    replay = events.put_events(Entries=[{
-        "EventBusName": outputs["EventBusName"], "Source": "eduplatform.identity", "DetailType": "UserRegistered",
-        "Detail": json.dumps({"event_id": event_id, "user_id": student.id, "name": "E2E student", "role": "student"}),
-    }])
+    replay = events.put_events(
+        Entries=[
+            {
+                "EventBusName": outputs["EventBusName"],
+                "Source": "eduplatform.identity",
+                "DetailType": "UserRegistered",
+                "Detail": json.dumps(
+                    {"event_id": event_id, "user_id": student.id, "name": "E2E student", "role": "student"}
+                ),
+            }
+        ]
+    )
     assert replay["FailedEntryCount"] == 0
     sqs = stack.aws_client("sqs")
     time.sleep(1)
@@ -118,8 +143,9 @@ def test_a_message_the_consumer_cannot_handle_lands_in_the_dead_letter_queue(api
     dead_letter_queue = outputs["NotificationDeadLetterQueueUrl"]
 
     def receive_poison():
-        for message in sqs.receive_message(QueueUrl=dead_letter_queue, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=1).get("Messages", []):
+        for message in sqs.receive_message(QueueUrl=dead_letter_queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
             if message["Body"] == poison:
                 sqs.delete_message(QueueUrl=dead_letter_queue, ReceiptHandle=message["ReceiptHandle"])
                 return message

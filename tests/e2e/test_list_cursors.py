@@ -36,8 +36,9 @@ def assert_cursor_pages(api, path: str, token: str, count: int) -> list[dict]:
     everything = api.request("GET", path, token=token, params={"limit": 100}).json()
     assert ids(pages) == [item["id"] for item in everything["items"]] and len(ids(pages)) == count
     assert pages[0]["total"] == count and all("total" not in page for page in pages[1:])
-    counted = api.request("GET", path, token=token, params={"limit": 2, "cursor": pages[0]["next_cursor"],
-                                                           "with_total": "true"})
+    counted = api.request(
+        "GET", path, token=token, params={"limit": 2, "cursor": pages[0]["next_cursor"], "with_total": "true"}
+    )
     assert counted.status_code == 200 and counted.json()["total"] == count
     return pages
 
@@ -51,15 +52,24 @@ def assert_refused(response) -> None:
 def test_payments_and_enrollments_page_by_cursor(api, register_user, verified_teacher):
     student, other = register_user("student"), register_user("student")
     for index in range(3):
-        course = api.request("POST", "/courses", token=verified_teacher.token,
-                             json={"title": f"Cursor course {index}", "is_free": False, "price": "15.00"})
+        course = api.request(
+            "POST",
+            "/courses",
+            token=verified_teacher.token,
+            json={"title": f"Cursor course {index}", "is_free": False, "price": "15.00"},
+        )
         assert course.status_code == 201, course.text
         for buyer in (student, other) if index == 0 else (student,):
-            paid = api.request("POST", "/payments", token=buyer.token,
-                               json={"course_id": course.json()["id"], "amount": "15.00"})
+            paid = api.request(
+                "POST", "/payments", token=buyer.token, json={"course_id": course.json()["id"], "amount": "15.00"}
+            )
             assert paid.status_code == 201, paid.text
-            enrolled = api.request("POST", "/enrollments", token=buyer.token,
-                                   json={"course_id": course.json()["id"], "payment_id": paid.json()["id"]})
+            enrolled = api.request(
+                "POST",
+                "/enrollments",
+                token=buyer.token,
+                json={"course_id": course.json()["id"], "payment_id": paid.json()["id"]},
+            )
             assert enrolled.status_code == 201, enrolled.text
 
     for path in ("/payments/me", "/enrollments/me"):
@@ -76,10 +86,15 @@ def test_payments_and_enrollments_page_by_cursor(api, register_user, verified_te
 
 def test_notifications_written_while_paging_never_repeat_or_hide_older_ones(api, register_user):
     user = register_user("student")
-    poll(lambda: api.request("GET", "/notifications/me", token=user.token).json()["items"], bool,
-         NOTIFICATION_WAIT_SECONDS)  # the registration notification, from the event
+    poll(
+        lambda: api.request("GET", "/notifications/me", token=user.token).json()["items"],
+        bool,
+        NOTIFICATION_WAIT_SECONDS,
+    )  # the registration notification, from the event
     for index in range(4):
-        created = api.request("POST", "/notifications", token=user.token, json={"type": "payment", "title": f"N{index}"})
+        created = api.request(
+            "POST", "/notifications", token=user.token, json={"type": "payment", "title": f"N{index}"}
+        )
         assert created.status_code == 201, created.text
     existing = assert_cursor_pages(api, "/notifications/me", user.token, 5)
 

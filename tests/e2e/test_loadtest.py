@@ -22,8 +22,17 @@ pytestmark = pytest.mark.e2e
 
 SCALE = 0.01
 TASK_REQUEST_NAMES = {
-    "/courses", "/courses/{course_id}", "/courses/{course_id}/curriculum", "/lessons/{lesson_id}", "/enrollments",
-    "/payments", "/progress/lessons/{lesson_id}/complete", "/courses?q=[term]", "/me", "/courses [create]", "/courses/my",
+    "/courses",
+    "/courses/{course_id}",
+    "/courses/{course_id}/curriculum",
+    "/lessons/{lesson_id}",
+    "/enrollments",
+    "/payments",
+    "/progress/lessons/{lesson_id}/complete",
+    "/courses?q=[term]",
+    "/me",
+    "/courses [create]",
+    "/courses/my",
 }
 
 
@@ -41,8 +50,12 @@ def seeded_stack_url(api) -> str:
     url = stack.deploy_stack("eduplatform-loadtest", parameters)
     # Start from warm instances, as `make loadtest` does: on a fresh emulator every function
     # would otherwise cold-start under the swarm, on the same two cores.
-    subprocess.run([sys.executable, "-m", "loadtest.warmup", "--stack", "eduplatform-loadtest", "--width", "2"],
-                   cwd=stack.ROOT, check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "loadtest.warmup", "--stack", "eduplatform-loadtest", "--width", "2"],
+        cwd=stack.ROOT,
+        check=True,
+        timeout=600,
+    )
     return url
 
 
@@ -50,9 +63,23 @@ def test_locust_scenario_runs_with_zero_failures(seeded_stack_url, tmp_path: Pat
     prefix = tmp_path / "run"
     env = dict(os.environ, API_URL=seeded_stack_url, SEED_SCALE=str(SCALE))
     command = [
-        str(Path(sys.executable).parent / "locust"), "-f", "loadtest/locustfile.py", "--headless",
-        "--users", "20", "--spawn-rate", "5", "--run-time", "40s", "--stop-timeout", "5",
-        "--csv", str(prefix), "--only-summary", "--exit-code-on-error", "1",
+        str(Path(sys.executable).parent / "locust"),
+        "-f",
+        "loadtest/locustfile.py",
+        "--headless",
+        "--users",
+        "20",
+        "--spawn-rate",
+        "5",
+        "--run-time",
+        "40s",
+        "--stop-timeout",
+        "5",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--exit-code-on-error",
+        "1",
     ]
     result = subprocess.run(command, cwd=stack.ROOT, env=env, capture_output=True, text=True, timeout=180)
     with open(f"{prefix}_stats.csv") as stats_file:

@@ -63,12 +63,29 @@ class BridgeProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "infra.metrics.bridge", "--port", str(self.port), "--stack", E2E_STACK,
-                   "--state-file", str(self.state_file), "--interval", "0.5",
-                   *[f"--database={domain}={url}" for domain, url in self.database_urls.items()]]
+        command = [
+            sys.executable,
+            "-m",
+            "infra.metrics.bridge",
+            "--port",
+            str(self.port),
+            "--stack",
+            E2E_STACK,
+            "--state-file",
+            str(self.state_file),
+            "--interval",
+            "0.5",
+            *[f"--database={domain}={url}" for domain, url in self.database_urls.items()],
+        ]
         with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=stack.emulator_environment(),
-                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=stack.emulator_environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.caught_up()
 
     def stop(self) -> None:
@@ -82,8 +99,11 @@ class BridgeProcess:
             text = requests.get(self.url, timeout=5).text
         except requests.ConnectionError:
             return None
-        return {(sample.name, frozenset(sample.labels.items())): sample.value
-                for family in text_string_to_metric_families(text) for sample in family.samples}
+        return {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
 
     def caught_up(self) -> Samples:
         """The metrics once a poll that started after this call has read every log group.
@@ -158,23 +178,34 @@ def test_bridge_counters_and_histograms_move_by_exactly_the_traffic(api, bridge)
     expected_counts = {HEALTH: 7, LOGIN: 4, ME: 3}
     for histogram in ("http_request_duration_seconds", "http_response_size_bytes"):
         assert moved(before, after, f"{histogram}_count") == {
-            frozenset(route_labels(route).items()): count for route, count in expected_counts.items()}
+            frozenset(route_labels(route).items()): count for route, count in expected_counts.items()
+        }
         for route, count in expected_counts.items():
             labels = route_labels(route, le="+Inf")
-            assert value(after, f"{histogram}_bucket", **labels) - value(before, f"{histogram}_bucket", **labels) == count
-    duration_added = (value(after, "http_request_duration_seconds_sum", **route_labels(HEALTH))
-                      - value(before, "http_request_duration_seconds_sum", **route_labels(HEALTH)))
+            assert (
+                value(after, f"{histogram}_bucket", **labels) - value(before, f"{histogram}_bucket", **labels) == count
+            )
+    duration_added = value(after, "http_request_duration_seconds_sum", **route_labels(HEALTH)) - value(
+        before, "http_request_duration_seconds_sum", **route_labels(HEALTH)
+    )
     assert 0 < duration_added < 7 * 5
-    assert (value(after, "http_response_size_bytes_sum", **route_labels(HEALTH))
-            - value(before, "http_response_size_bytes_sum", **route_labels(HEALTH))) == health_bytes
+    assert (
+        value(after, "http_response_size_bytes_sum", **route_labels(HEALTH))
+        - value(before, "http_response_size_bytes_sum", **route_labels(HEALTH))
+    ) == health_bytes
 
     # /health pings every domain database through PgBouncer, which keeps those server connections.
-    connections = {dict(labels)["domain"]: count for (name, labels), count in after.items() if name == "db_connections_in_use"}
+    connections = {
+        dict(labels)["domain"]: count for (name, labels), count in after.items() if name == "db_connections_in_use"
+    }
     assert set(connections) == {"identity", "course", "enrollment", "payment", "notification"}
     assert all(count >= 1 for count in connections.values()), connections
     assert any(name == "lambda_cold_starts_total" and dict(labels)["service"] == "ops" for name, labels in after)
-    wait_until(lambda: value(bridge.scrape(), "http_requests_in_progress", service="ops") > 0, 20,
-               "requests in progress for ops never rose above 0")
+    wait_until(
+        lambda: value(bridge.scrape(), "http_requests_in_progress", service="ops") > 0,
+        20,
+        "requests in progress for ops never rose above 0",
+    )
 
 
 def test_a_restarted_bridge_counts_what_happened_while_it_was_down_once(api, bridge):
@@ -188,6 +219,7 @@ def test_a_restarted_bridge_counts_what_happened_while_it_was_down_once(api, bri
 
 
 # ---- Prometheus ---------------------------------------------------------------------------------
+
 
 def promtool(*arguments: str) -> str:
     result = subprocess.run(["promtool", *arguments], capture_output=True, text=True, cwd=PROMETHEUS_DIR)
@@ -227,10 +259,19 @@ def prometheus(bridge, tmp_path):
     url = f"http://127.0.0.1:{port}"
     log_file = tmp_path / "prometheus.log"
     with open(log_file, "wb") as log:
-        process = subprocess.Popen([binary, f"--config.file={config_file}", f"--storage.tsdb.path={tmp_path / 'data'}",
-                                    f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config_file}",
+                f"--storage.tsdb.path={tmp_path / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
+
         def ready() -> bool:
             assert process.poll() is None, log_file.read_text()[-3000:]
             try:
@@ -264,10 +305,16 @@ def test_prometheus_config_and_alert_rules_are_valid():
 
 def test_every_dashboard_panel_returns_data_from_a_real_prometheus(api, prometheus, register_user):
     url, job = prometheus
-    wait_until(lambda: [series for series in instant_query(url, f'up{{job="{job}"}}') if series["value"][1] == "1"], 30,
-               "Prometheus never scraped the bridge successfully")
+    wait_until(
+        lambda: [series for series in instant_query(url, f'up{{job="{job}"}}') if series["value"][1] == "1"],
+        30,
+        "Prometheus never scraped the bridge successfully",
+    )
     rules = requests.get(f"{url}/api/v1/rules", timeout=10).json()["data"]["groups"]
-    assert Counter(rule["name"] for group in rules for rule in group["rules"]) == {"HighErrorRate": 1, "HighP99Latency": 1}
+    assert Counter(rule["name"] for group in rules for rule in group["rules"]) == {
+        "HighErrorRate": 1,
+        "HighP99Latency": 1,
+    }
     assert all(rule["health"] != "err" for group in rules for rule in group["rules"])
 
     queries = dashboard_queries()

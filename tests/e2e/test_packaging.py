@@ -56,7 +56,11 @@ def test_every_handler_imports_in_isolation(built_app_dir, runtime_provided):
             f"entry = importlib.import_module({module!r}); assert callable(getattr(entry, {attribute!r})); "
             "[importlib.import_module(name).handler for name in getattr(entry, 'ROUTES', {}).values()]"
         )
-        env = {"PATH": os.environ["PATH"], "JWT_SECRET": "isolated-import-check-secret-0123456", "AWS_DEFAULT_REGION": "us-east-1"}
+        env = {
+            "PATH": os.environ["PATH"],
+            "JWT_SECRET": "isolated-import-check-secret-0123456",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
         result = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, env=env)
         if result.returncode != 0:
             failures.append(f"{logical_id} ({handler}): {result.stderr.strip().splitlines()[-1]}")
@@ -74,7 +78,10 @@ def test_the_build_carries_current_hash_checked_bytecode(built_app_dir):
             continue
         header = compiled.read_bytes()[:16]
         flags = int.from_bytes(header[4:8], "little")
-        if header[:4] != importlib.util.MAGIC_NUMBER or flags != 0b11 \
-                or header[8:16] != importlib.util.source_hash(source.read_bytes()):
+        if (
+            header[:4] != importlib.util.MAGIC_NUMBER
+            or flags != 0b11
+            or header[8:16] != importlib.util.source_hash(source.read_bytes())
+        ):
             stale.append(f"{source}: bytecode not hash-checked or stale")
     assert not stale, "\n".join(stale[:20])

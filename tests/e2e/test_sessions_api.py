@@ -72,13 +72,19 @@ def test_register_verify_refresh_for_a_day_logout_and_reset_revoking_every_sessi
     reset_email = wait_for_email(email, 2)
     assert "Reset" in reset_email["Subject"]
     new_password = "second-password-2"
-    reset = api.request("POST", "/reset-password", json={"token": link_token(reset_email), "new_password": new_password})
+    reset = api.request(
+        "POST", "/reset-password", json={"token": link_token(reset_email), "new_password": new_password}
+    )
     assert reset.status_code == 204, reset.text
     for session in (register_session, other_session):
         revoked = api.request("POST", "/refresh", json={"refresh_token": session})
         assert revoked.status_code == 401, session
-    assert api.request("POST", "/reset-password",
-                       json={"token": link_token(reset_email), "new_password": "third-password-3"}).status_code == 400
+    assert (
+        api.request(
+            "POST", "/reset-password", json={"token": link_token(reset_email), "new_password": "third-password-3"}
+        ).status_code
+        == 400
+    )
     assert api.request("POST", "/login", json={"email": email, "password": password}).status_code == 400
     assert api.request("POST", "/login", json={"email": email, "password": new_password}).status_code == 200
     # The spent token of the day's refreshes was revoked with its family long before: still 401.
@@ -118,7 +124,10 @@ def test_resend_verification_rules(api, register_user):
     assert [a.status_code for a in answers] == [202, 202, 202, 429]
     assert int(answers[-1].headers["Retry-After"]) > 0
     newest = wait_for_email(user.email, 4)
-    assert api.request("POST", "/verify-email", json={"token": link_token(wait_for_email(user.email, 1))}).status_code == 400
+    assert (
+        api.request("POST", "/verify-email", json={"token": link_token(wait_for_email(user.email, 1))}).status_code
+        == 400
+    )
     assert api.request("POST", "/verify-email", json={"token": link_token(newest)}).status_code == 200
     assert api.request("POST", "/resend-verification", token=user.token).status_code == 409
 
@@ -146,8 +155,15 @@ def test_forgot_password_answers_alike_for_known_and_unknown_emails(api, registe
 
 def test_30_wrong_passwords_from_30_addresses_lock_the_account_until_the_window_passes(api, register_user, stack_clock):
     user = register_user()
-    answers = [api.request("POST", "/login", json={"email": user.email, "password": f"wrong-{i}"},
-                           headers={"X-Forwarded-For": client_address()}) for i in range(30)]
+    answers = [
+        api.request(
+            "POST",
+            "/login",
+            json={"email": user.email, "password": f"wrong-{i}"},
+            headers={"X-Forwarded-For": client_address()},
+        )
+        for i in range(30)
+    ]
     assert [a.status_code for a in answers] == [400] * 5 + [429] * 25
     assert answers[-1].json() == {"detail": "Too many failed login attempts for this account; try again later"}
     retry_after = int(answers[-1].headers["Retry-After"])
@@ -174,16 +190,23 @@ def test_login_and_register_are_limited_per_source_address(api, register_user):
     login = {"email": user.email, "password": user.password}
     # 20 a minute: the 21st is refused, or the 41st when the minute turned during the burst.
     served, refused = burst_until_refused(
-        lambda: api.request("POST", "/login", json=login, headers={"X-Forwarded-For": address}), 41)
+        lambda: api.request("POST", "/login", json=login, headers={"X-Forwarded-For": address}), 41
+    )
     assert refused is not None and 20 <= served <= 40, served
     assert refused.json() == {"detail": "Too many requests from this address; try again later"}
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert api.request("POST", "/login", json=login).status_code == 200  # another address
 
     address = client_address()
-    served, refused = burst_until_refused(lambda: api.request(
-        "POST", "/register", headers={"X-Forwarded-For": address},
-        json={"email": fresh_email("burst"), "password": "password123", "name": "B"}), 11)
+    served, refused = burst_until_refused(
+        lambda: api.request(
+            "POST",
+            "/register",
+            headers={"X-Forwarded-For": address},
+            json={"email": fresh_email("burst"), "password": "password123", "name": "B"},
+        ),
+        11,
+    )
     assert refused is not None and 5 <= served <= 10, served
     assert 0 < int(refused.headers["Retry-After"]) <= 60
 
@@ -195,15 +218,22 @@ def test_the_stage_throttles_every_route_as_the_template_says(api):
     assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 100.0
     assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == 200
     # The emulator enforces it: with a burst of 2 and one request a second, a quick run of 6 is throttled.
-    patch = [{"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1"},
-             {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"}]
+    patch = [
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1"},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+    ]
     gateway.update_stage(restApiId=api_id, stageName="api", patchOperations=patch)
     try:
         statuses = [api.request("GET", "/openapi.json").status_code for _ in range(6)]
     finally:
-        gateway.update_stage(restApiId=api_id, stageName="api", patchOperations=[
-            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "100"},
-            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "200"}])
+        gateway.update_stage(
+            restApiId=api_id,
+            stageName="api",
+            patchOperations=[
+                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "100"},
+                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "200"},
+            ],
+        )
     assert statuses[:2] == [200, 200] and 429 in statuses, statuses
     time.sleep(0.5)  # the bucket refills at the restored rate
     assert api.request("GET", "/openapi.json").status_code == 200
@@ -228,8 +258,10 @@ def test_refresh_and_email_tokens_expire_and_the_purge_runs(api, register_user, 
     stack_clock.advance(30 * 24 * HOUR + 1)  # past the refresh token's 30 days, the links' 24 h and 1 h
     expired = api.request("POST", "/refresh", json={"refresh_token": user.refresh_token})
     assert expired.status_code == 401 and expired.json() == {"detail": "Invalid or expired refresh token"}
-    for path, body in (("/verify-email", {"token": verification}),
-                       ("/reset-password", {"token": reset, "new_password": "password456"})):
+    for path, body in (
+        ("/verify-email", {"token": verification}),
+        ("/reset-password", {"token": reset, "new_password": "password456"}),
+    ):
         response = api.request("POST", path, json=body)
         assert response.status_code == 400 and response.json() == {"detail": "Invalid, used or expired token"}, path
 

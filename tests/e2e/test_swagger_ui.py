@@ -23,8 +23,10 @@ SCREENSHOT = ROOT / ".local" / "swagger-ui.png"
 @pytest.fixture(scope="module")
 def browser():
     if CHROMIUM is None:
-        pytest.fail("the Swagger UI test needs chromium: `make test-tools` installs it as root "
-                    "(or run `sudo apt-get install chromium`)")
+        pytest.fail(
+            "the Swagger UI test needs chromium: `make test-tools` installs it as root "
+            "(or run `sudo apt-get install chromium`)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -39,12 +41,20 @@ def docs_page(api, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     problems: list[str] = []
     api_origin = "{0.scheme}://{0.netloc}".format(urlsplit(api.url))
-    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: problems.append(f"console {message.type}: {message.text}") if message.type == "error" else None,
+    )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-    page.on("request", lambda request: problems.append(f"request outside the API: {request.url}")
-            if not request.url.startswith((api_origin, "data:")) else None)
+    page.on(
+        "request",
+        lambda request: (
+            problems.append(f"request outside the API: {request.url}")
+            if not request.url.startswith((api_origin, "data:"))
+            else None
+        ),
+    )
     page.goto(f"{api.url}/docs", wait_until="load")
     page.wait_for_selector(".opblock", timeout=30_000)
     yield page, problems
@@ -70,8 +80,10 @@ def try_it_out(page, method: str, path: str) -> str:
 def test_the_page_lists_every_operation_of_the_document_without_errors(docs_page):
     page, problems = docs_page
     listed = page.eval_on_selector_all(
-        ".opblock", "blocks => blocks.map(b => [b.querySelector('.opblock-summary-method').textContent,"
-                    " b.querySelector('.opblock-summary-path').getAttribute('data-path')])")
+        ".opblock",
+        "blocks => blocks.map(b => [b.querySelector('.opblock-summary-method').textContent,"
+        " b.querySelector('.opblock-summary-path').getAttribute('data-path')])",
+    )
     documented = sorted([method.upper(), path] for path, item in DOCUMENT["paths"].items() for method in item)
     assert sorted(listed) == documented
     # The bearer scheme: an Authorize button, and a lock on the operations that take a token.

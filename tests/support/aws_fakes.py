@@ -45,8 +45,14 @@ class FakeFacts:
         course_id = str(uuid.uuid4())
         lesson_ids = [str(uuid.uuid4()) for _ in range(lessons)]
         self.courses[course_id] = {
-            "found": True, "course_id": course_id, "teacher_id": str(uuid.uuid4()),
-            "is_free": price is None, "price": price, "total_lessons": lessons, "version": 1, "lesson_ids": lesson_ids,
+            "found": True,
+            "course_id": course_id,
+            "teacher_id": str(uuid.uuid4()),
+            "is_free": price is None,
+            "price": price,
+            "total_lessons": lessons,
+            "version": 1,
+            "lesson_ids": lesson_ids,
         }
         return course_id
 
@@ -72,8 +78,12 @@ class FakeFacts:
     def add_payment(self, student_id: Any, course_id: str, status: str = "completed", amount: str = "49.99") -> str:
         payment_id = str(uuid.uuid4())
         self.payments[payment_id] = {
-            "found": True, "payment_id": payment_id, "student_id": str(student_id),
-            "course_id": course_id, "status": status, "amount": amount,
+            "found": True,
+            "payment_id": payment_id,
+            "student_id": str(student_id),
+            "course_id": course_id,
+            "status": status,
+            "amount": amount,
         }
         return payment_id
 
@@ -84,8 +94,11 @@ class FakeFacts:
         if function_name == FUNCTION_NAMES["COURSE_FACTS_PAGE_FUNCTION"]:
             return self._page([self.facts_of(key) for key in self.courses], "course_id", payload)
         if function_name == FUNCTION_NAMES["COMPLETED_PAYMENTS_PAGE_FUNCTION"]:
-            completed = [{key: p[key] for key in ("payment_id", "student_id", "course_id", "amount")}
-                         for p in self.payments.values() if p["status"] == "completed"]
+            completed = [
+                {key: p[key] for key in ("payment_id", "student_id", "course_id", "amount")}
+                for p in self.payments.values()
+                if p["status"] == "completed"
+            ]
             return self._page(completed, "payment_id", payload)
         table, key = {
             FUNCTION_NAMES["COURSE_FACTS_FUNCTION"]: (self.courses, "course_id"),
@@ -99,7 +112,7 @@ class FakeFacts:
         after = payload.get("after")
         if after:
             ordered = [item for item in ordered if uuid.UUID(item[id_field]) > uuid.UUID(after)]
-        page = ordered[:payload["limit"]]
+        page = ordered[: payload["limit"]]
         return {"items": page, "next": page[-1][id_field] if len(page) == payload["limit"] else None}
 
     # The boto3 Lambda client's invoke, as far as internal_calls uses it.
@@ -130,8 +143,12 @@ def aws(monkeypatch):
     """moto in place of AWS for the test (no endpoint override, fake credentials)."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    for variable, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(variable, value)
     with mock_aws():
         events.use_client(None)
@@ -169,7 +186,9 @@ def event_bus(aws, monkeypatch) -> EventBus:
     eventbridge.create_event_bus(Name=name)
     queue_url = sqs.create_queue(QueueName="test-events-queue")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    eventbridge.put_rule(Name="everything", EventBusName=name, EventPattern=json.dumps({"source": [{"prefix": "eduplatform."}]}))
+    eventbridge.put_rule(
+        Name="everything", EventBusName=name, EventPattern=json.dumps({"source": [{"prefix": "eduplatform."}]})
+    )
     eventbridge.put_targets(Rule="everything", EventBusName=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
     monkeypatch.setenv("EVENT_BUS_NAME", name)
     return EventBus(name, queue_url, sqs)
@@ -191,5 +210,3 @@ def idempotency_table(aws, monkeypatch) -> str:
     service.reset_idempotency()
     yield name
     service.reset_idempotency()
-
-

@@ -15,7 +15,9 @@ from infra.migrate import migrate
 
 
 def isolated_database_url(prefix: str, domain: str) -> str:
-    return with_database(POSTGRES_ADMIN_URL, f"{os.environ.get('TEST_DATABASE_PREFIX', '')}{prefix}_{domain}", user="postgres")
+    return with_database(
+        POSTGRES_ADMIN_URL, f"{os.environ.get('TEST_DATABASE_PREFIX', '')}{prefix}_{domain}", user="postgres"
+    )
 
 
 def prepare(prefix: str, domain: str) -> str:
@@ -33,8 +35,11 @@ def prepare(prefix: str, domain: str) -> str:
 
 def truncate_all(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [row[0] for row in conn.execute(
-            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
-        )]
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+            )
+        ]
         if tables:
             conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")

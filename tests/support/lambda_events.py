@@ -4,7 +4,7 @@ import importlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.local import events
@@ -33,7 +33,7 @@ class ApiResponse:
 
 def _route_of(module: Any) -> tuple[str, str]:
     paths = module.app.get_openapi_schema().paths
-    (path, item), = paths.items()
+    ((path, item),) = paths.items()
     method = next(m for m in ("get", "post", "put", "patch", "delete") if getattr(item, m, None))
     return method.upper(), path
 
@@ -42,7 +42,6 @@ def proxy_event(method: str, resource: str, path_params: dict[str, str] | None =
     """The API Gateway event of `make invoke` (infra/local/events.py), from a browser's origin as the tests call it."""
     headers = {"Origin": "http://localhost:5173", **(kwargs.pop("headers", None) or {})}
     return events.proxy_event(method, resource, path_params, headers=headers, stage="test", **kwargs)
-
 
 
 def call(module_name: str, path_params: dict[str, Any] | None = None, **kwargs: Any) -> ApiResponse:
@@ -63,10 +62,14 @@ def envelope(detail_type: str, detail: dict[str, Any], source: str | None = None
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": detail_type,
-        "source": source or {"UserRegistered": "eduplatform.identity", "PaymentCompleted": "eduplatform.payment",
-                             "EnrollmentCreated": "eduplatform.enrollment"}.get(detail_type, "eduplatform.course"),
+        "source": source
+        or {
+            "UserRegistered": "eduplatform.identity",
+            "PaymentCompleted": "eduplatform.payment",
+            "EnrollmentCreated": "eduplatform.enrollment",
+        }.get(detail_type, "eduplatform.course"),
         "account": "000000000000",
-        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": "us-east-1",
         "resources": [],
         "detail": detail,
@@ -75,15 +78,24 @@ def envelope(detail_type: str, detail: dict[str, Any], source: str | None = None
 
 def sqs_event(*bodies: Any) -> dict[str, Any]:
     """An SQS event source batch, one record per body (a dict is sent as JSON, a str as is)."""
-    return {"Records": [{
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "handle",
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x",
-                       "ApproximateFirstReceiveTimestamp": "0"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:notification-events",
-        "awsRegion": "us-east-1",
-    } for body in bodies]}
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "handle",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": "x",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:notification-events",
+                "awsRegion": "us-east-1",
+            }
+            for body in bodies
+        ]
+    }

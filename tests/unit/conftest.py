@@ -2,9 +2,10 @@
 
 import pytest
 
+from tests.support import databases
+
 from eduplatform import db, settings
 from eduplatform.security import Role, issue_token
-from tests.support import databases
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,7 @@ def _use_domain_database(domain: str, urls: dict[str, str], monkeypatch: pytest.
 @pytest.fixture
 def domain_database(unit_database_urls, monkeypatch):
     """Point DATABASE_URL at the (emptied) test database of a domain: domain_database("course")."""
+
     def use(domain: str) -> str:
         return _use_domain_database(domain, unit_database_urls, monkeypatch)
 
@@ -37,6 +39,7 @@ def domain_database(unit_database_urls, monkeypatch):
 @pytest.fixture
 def token_for():
     """An access token for an arbitrary principal, as the identity domain would issue it."""
+
     def make(role: str | Role, user_id=None, is_verified: bool = True) -> str:
         import uuid
 

@@ -15,14 +15,20 @@ from typing import Any
 import jwt
 import pytest
 
-from eduplatform.security import Role, issue_token
 from infra.template import generate
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import call
 
+from eduplatform.security import Role, issue_token
+
 PRINCIPALS = ("student", "unverified_teacher", "teacher", "owner", "admin")
-ROLE_OF = {"student": (Role.STUDENT, True), "unverified_teacher": (Role.TEACHER, False), "teacher": (Role.TEACHER, True),
-           "owner": (Role.TEACHER, True), "admin": (Role.ADMIN, True)}
+ROLE_OF = {
+    "student": (Role.STUDENT, True),
+    "unverified_teacher": (Role.TEACHER, False),
+    "teacher": (Role.TEACHER, True),
+    "owner": (Role.TEACHER, True),
+    "admin": (Role.ADMIN, True),
+}
 
 
 def _bad_tokens() -> dict[str, str | None]:
@@ -54,14 +60,21 @@ def identity_world(world: World, facts) -> None:
 
     for name in ("student", "unverified_teacher", "teacher", "owner"):
         role = "student" if name == "student" else "teacher"
-        response = call("identity.handlers.register",
-                        body={"email": f"{name}@example.com", "password": "password123", "name": name, "role": role})
-        world.ids[name] = uuid.UUID(jwt.decode(response.json()["access_token"], options={"verify_signature": False})["sub"])
+        response = call(
+            "identity.handlers.register",
+            body={"email": f"{name}@example.com", "password": "password123", "name": name, "role": role},
+        )
+        world.ids[name] = uuid.UUID(
+            jwt.decode(response.json()["access_token"], options={"verify_signature": False})["sub"]
+        )
     service.ensure_admin("admin@eduplatform.com", "password123")
     admin = call("identity.handlers.login", body={"email": "admin@eduplatform.com", "password": "password123"}).json()
     world.ids["admin"] = uuid.UUID(jwt.decode(admin["access_token"], options={"verify_signature": False})["sub"])
     for name in ("teacher", "owner"):
-        assert call("identity.handlers.verify_teacher", {"user_id": world.ids[name]}, token=world.token("admin")).status == 200
+        assert (
+            call("identity.handlers.verify_teacher", {"user_id": world.ids[name]}, token=world.token("admin")).status
+            == 200
+        )
 
 
 def course_world(world: World, facts) -> None:
@@ -80,18 +93,28 @@ def enrollment_world(world: World, facts) -> None:
 
 def payment_world(world: World, facts) -> None:
     course = facts.add_course(price="49.99")
-    payment = call("payment.handlers.create_payment", body={"course_id": course, "amount": "49.99"}, token=world.token("student"))
+    payment = call(
+        "payment.handlers.create_payment", body={"course_id": course, "amount": "49.99"}, token=world.token("student")
+    )
     world.refs.update(course=course, payment=payment.json()["id"])
 
 
 def notification_world(world: World, facts) -> None:
-    notification = call("notification.handlers.create_notification", body={"type": "payment", "title": "Paid"},
-                        token=world.token("student"))
+    notification = call(
+        "notification.handlers.create_notification",
+        body={"type": "payment", "title": "Paid"},
+        token=world.token("student"),
+    )
     world.refs.update(notification=notification.json()["id"])
 
 
-WORLDS = {"identity": identity_world, "course": course_world, "enrollment": enrollment_world,
-          "payment": payment_world, "notification": notification_world}
+WORLDS = {
+    "identity": identity_world,
+    "course": course_world,
+    "enrollment": enrollment_world,
+    "payment": payment_world,
+    "notification": notification_world,
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +125,7 @@ class Row:
 
 
 def who(student: int, unverified_teacher: int, teacher: int, owner: int, admin: int) -> dict[str, int]:
-    return dict(zip(PRINCIPALS, (student, unverified_teacher, teacher, owner, admin)))
+    return dict(zip(PRINCIPALS, (student, unverified_teacher, teacher, owner, admin), strict=True))
 
 
 ANYONE = who(200, 200, 200, 200, 200)
@@ -115,39 +138,60 @@ MATRIX: dict[tuple[str, str], Row] = {
     # The admin's address is verified from the start; every registered user's is not yet.
     ("post", "/resend-verification"): Row(who(202, 202, 202, 202, 409)),
     ("get", "/admin/teachers/pending"): Row(who(403, 403, 403, 403, 200)),
-    ("patch", "/admin/users/{user_id}/verify"): Row(who(403, 403, 403, 403, 200),
-                                                    path=lambda w: {"user_id": w.ids["unverified_teacher"]}),
+    ("patch", "/admin/users/{user_id}/verify"): Row(
+        who(403, 403, 403, 403, 200), path=lambda w: {"user_id": w.ids["unverified_teacher"]}
+    ),
     # course
     ("get", "/courses/my"): Row(who(403, 200, 200, 200, 403)),
     ("post", "/courses"): Row(who(403, 403, 201, 201, 403), body=lambda w: {"title": "New", "is_free": True}),
-    ("put", "/courses/{course_id}"): Row(OWNER_ONLY, path=lambda w: {"course_id": w.refs["course"]},
-                                         body=lambda w: {"title": "Renamed"}),
-    ("post", "/courses/{course_id}/modules"): Row(who(403, 403, 403, 201, 403), path=lambda w: {"course_id": w.refs["course"]},
-                                                  body=lambda w: {"title": "M2"}),
-    ("put", "/modules/{module_id}"): Row(OWNER_ONLY, path=lambda w: {"module_id": w.refs["module"]}, body=lambda w: {"order": 3}),
-    ("delete", "/modules/{module_id}"): Row(who(403, 403, 403, 204, 403), path=lambda w: {"module_id": w.refs["module"]}),
-    ("post", "/modules/{module_id}/lessons"): Row(who(403, 403, 403, 201, 403), path=lambda w: {"module_id": w.refs["module"]},
-                                                  body=lambda w: {"title": "L2"}),
-    ("put", "/lessons/{lesson_id}"): Row(OWNER_ONLY, path=lambda w: {"lesson_id": w.refs["lesson"]}, body=lambda w: {"title": "L3"}),
-    ("delete", "/lessons/{lesson_id}"): Row(who(403, 403, 403, 204, 403), path=lambda w: {"lesson_id": w.refs["lesson"]}),
-    ("post", "/reviews"): Row(who(201, 403, 403, 403, 403), body=lambda w: {"course_id": w.refs["course"], "rating": 4}),
+    ("put", "/courses/{course_id}"): Row(
+        OWNER_ONLY, path=lambda w: {"course_id": w.refs["course"]}, body=lambda w: {"title": "Renamed"}
+    ),
+    ("post", "/courses/{course_id}/modules"): Row(
+        who(403, 403, 403, 201, 403), path=lambda w: {"course_id": w.refs["course"]}, body=lambda w: {"title": "M2"}
+    ),
+    ("put", "/modules/{module_id}"): Row(
+        OWNER_ONLY, path=lambda w: {"module_id": w.refs["module"]}, body=lambda w: {"order": 3}
+    ),
+    ("delete", "/modules/{module_id}"): Row(
+        who(403, 403, 403, 204, 403), path=lambda w: {"module_id": w.refs["module"]}
+    ),
+    ("post", "/modules/{module_id}/lessons"): Row(
+        who(403, 403, 403, 201, 403), path=lambda w: {"module_id": w.refs["module"]}, body=lambda w: {"title": "L2"}
+    ),
+    ("put", "/lessons/{lesson_id}"): Row(
+        OWNER_ONLY, path=lambda w: {"lesson_id": w.refs["lesson"]}, body=lambda w: {"title": "L3"}
+    ),
+    ("delete", "/lessons/{lesson_id}"): Row(
+        who(403, 403, 403, 204, 403), path=lambda w: {"lesson_id": w.refs["lesson"]}
+    ),
+    ("post", "/reviews"): Row(
+        who(201, 403, 403, 403, 403), body=lambda w: {"course_id": w.refs["course"], "rating": 4}
+    ),
     # enrollment
     ("post", "/enrollments"): Row(who(201, 403, 403, 403, 403), body=lambda w: {"course_id": w.refs["course"]}),
     ("get", "/enrollments/me"): Row(ANYONE),
-    ("post", "/progress/lessons/{lesson_id}/complete"): Row(who(201, 403, 403, 403, 403),
-                                                            path=lambda w: {"lesson_id": w.refs["lesson"]},
-                                                            body=lambda w: {"course_id": w.refs["enrolled"]}),
+    ("post", "/progress/lessons/{lesson_id}/complete"): Row(
+        who(201, 403, 403, 403, 403),
+        path=lambda w: {"lesson_id": w.refs["lesson"]},
+        body=lambda w: {"course_id": w.refs["enrolled"]},
+    ),
     ("get", "/progress/courses/{course_id}"): Row(ANYONE, path=lambda w: {"course_id": w.refs["enrolled"]}),
     ("get", "/progress/courses/{course_id}/lessons"): Row(ANYONE, path=lambda w: {"course_id": w.refs["enrolled"]}),
     # payment
-    ("post", "/payments"): Row(who(201, 403, 403, 403, 403), body=lambda w: {"course_id": w.refs["course"], "amount": "49.99"}),
+    ("post", "/payments"): Row(
+        who(201, 403, 403, 403, 403), body=lambda w: {"course_id": w.refs["course"], "amount": "49.99"}
+    ),
     ("get", "/payments/me"): Row(ANYONE),
-    ("get", "/payments/{payment_id}"): Row(who(200, 404, 404, 404, 200), path=lambda w: {"payment_id": w.refs["payment"]}),
+    ("get", "/payments/{payment_id}"): Row(
+        who(200, 404, 404, 404, 200), path=lambda w: {"payment_id": w.refs["payment"]}
+    ),
     # notification
     ("post", "/notifications"): Row(who(201, 201, 201, 201, 201), body=lambda w: {"type": "enrollment", "title": "Hi"}),
     ("get", "/notifications/me"): Row(ANYONE),
-    ("patch", "/notifications/{notification_id}/read"): Row(who(200, 404, 404, 404, 404),
-                                                            path=lambda w: {"notification_id": w.refs["notification"]}),
+    ("patch", "/notifications/{notification_id}/read"): Row(
+        who(200, 404, 404, 404, 404), path=lambda w: {"notification_id": w.refs["notification"]}
+    ),
 }
 
 

@@ -13,16 +13,29 @@ import uuid
 import psycopg
 import pytest
 import redis
+from pydantic import BaseModel
+
+from tests.support.lambda_events import call
+from tests.unit.test_course import (
+    CREATE_REVIEW,
+    CURRICULUM,
+    DELETE_LESSON,
+    DELETE_MODULE,
+    GET,
+    GET_LESSON,
+    LIST,
+    UPDATE,
+    UPDATE_LESSON,
+    UPDATE_MODULE,
+    Teacher,
+    new_course,
+    new_lesson,
+    new_module,
+)
 
 from eduplatform import cache as cache_module
 from eduplatform import settings
 from eduplatform.cache import Cache
-from pydantic import BaseModel
-from tests.unit.test_course import (
-    CREATE_LESSON, CREATE_REVIEW, CURRICULUM, DELETE_LESSON, DELETE_MODULE, GET, GET_LESSON, LIST, Teacher, UPDATE,
-    UPDATE_LESSON, UPDATE_MODULE, new_course, new_lesson, new_module,
-)
-from tests.support.lambda_events import call
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -68,12 +81,20 @@ def test_reads_are_served_from_the_cache(cached, course_db, token_for):
     teacher = Teacher(token_for)
     course = new_course(teacher.token, title="Cached title")
     lesson = new_lesson(teacher.token, new_module(teacher.token, course["id"])["id"], title="Cached lesson")
-    first = [call(GET, {"course_id": course["id"]}).json(), call(CURRICULUM, {"course_id": course["id"]}).json(),
-             call(GET_LESSON, {"lesson_id": lesson["id"]}).json(), call(LIST, query={"q": "cached"}).json()]
+    first = [
+        call(GET, {"course_id": course["id"]}).json(),
+        call(CURRICULUM, {"course_id": course["id"]}).json(),
+        call(GET_LESSON, {"lesson_id": lesson["id"]}).json(),
+        call(LIST, query={"q": "cached"}).json(),
+    ]
     behind_the_back(course_db, "UPDATE courses SET title = 'Changed behind the back'")
     behind_the_back(course_db, "UPDATE lessons SET title = 'Changed behind the back'")
-    again = [call(GET, {"course_id": course["id"]}).json(), call(CURRICULUM, {"course_id": course["id"]}).json(),
-             call(GET_LESSON, {"lesson_id": lesson["id"]}).json(), call(LIST, query={"q": "cached"}).json()]
+    again = [
+        call(GET, {"course_id": course["id"]}).json(),
+        call(CURRICULUM, {"course_id": course["id"]}).json(),
+        call(GET_LESSON, {"lesson_id": lesson["id"]}).json(),
+        call(LIST, query={"q": "cached"}).json(),
+    ]
     assert again == first
     assert first[3]["total"] == 1 and first[3]["items"][0]["title"] == "Cached title"
 
@@ -111,13 +132,19 @@ def test_no_stale_entry_outlives_a_write_of_the_course_domain(cached, course_db,
     now = reads()
     assert now["catalogue"]["total"] == 2 and now["search"]["total"] == 2
 
-    assert call(UPDATE_MODULE, {"module_id": module["id"]}, body={"title": "Module after"}, token=teacher.token).status == 200
+    assert (
+        call(UPDATE_MODULE, {"module_id": module["id"]}, body={"title": "Module after"}, token=teacher.token).status
+        == 200
+    )
     assert reads()["curriculum"]["modules"][0]["title"] == "Module after"
 
     second = new_lesson(teacher.token, module["id"], title="Second lesson")
     assert reads()["curriculum"]["total_lessons"] == 2
 
-    assert call(UPDATE_LESSON, {"lesson_id": lesson["id"]}, body={"title": "Lesson after"}, token=teacher.token).status == 200
+    assert (
+        call(UPDATE_LESSON, {"lesson_id": lesson["id"]}, body={"title": "Lesson after"}, token=teacher.token).status
+        == 200
+    )
     now = reads()
     assert now["lesson"].json()["title"] == "Lesson after"
     assert [item["title"] for item in now["curriculum"]["modules"][0]["lessons"]] == ["Lesson after", "Second lesson"]
@@ -177,9 +204,9 @@ def test_versions_expire_and_a_version_set_again_never_revives_an_old_entry(cach
     assert 0 < redis_client.ttl(version_key) <= cache_module.VERSION_TTL_SECONDS
     assert cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=2), 60).n == 2
     redis_client.delete(version_key)  # as if it had expired
-    cache.invalidate("thing")          # a later write sets it again: to a value never used before
+    cache.invalidate("thing")  # a later write sets it again: to a value never used before
     assert cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=3), 60).n == 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="TTL must be shorter than VERSION_TTL_SECONDS"):
         cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=4), cache_module.VERSION_TTL_SECONDS)
 
 
@@ -192,9 +219,9 @@ def test_a_reader_racing_a_writer_never_stores_a_value_readers_see(cached):
     stored = {"n": 1}
 
     def read_old_value_while_a_write_commits() -> Value:
-        value = Value(**stored)        # the reader has read the database ...
-        stored["n"] = 2                # ... a writer commits ...
-        cache.invalidate("thing:1")    # ... and bumps the version, before the reader stores what it read
+        value = Value(**stored)  # the reader has read the database ...
+        stored["n"] = 2  # ... a writer commits ...
+        cache.invalidate("thing:1")  # ... and bumps the version, before the reader stores what it read
         return value
 
     assert cache.read_through("thing", "1", ["thing:1"], Value, read_old_value_while_a_write_commits, 60).n == 1
@@ -217,7 +244,9 @@ def test_redis_refusing_connections_falls_back_to_the_database(monkeypatch, cour
         course = new_course(teacher.token, title="No Redis")
         for _ in range(3):
             assert call(GET, {"course_id": course["id"]}).json()["title"] == "No Redis"
-        assert call(UPDATE, {"course_id": course["id"]}, body={"title": "Still fine"}, token=teacher.token).status == 200
+        assert (
+            call(UPDATE, {"course_id": course["id"]}, body={"title": "Still fine"}, token=teacher.token).status == 200
+        )
         assert call(LIST, query={"q": "still"}).json()["total"] == 1
     finally:
         cache_module.reset_cache()

@@ -2,7 +2,6 @@
 GET /courses filters and sorts (combinable with q, ties by id), enrollment counts kept from
 EnrollmentCreated events (sort=popular), all through the handlers against real PostgreSQL."""
 
-import itertools
 import uuid
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
-from tests.unit.test_course import CREATE, GET, LIST, MY, UPDATE, Teacher, new_course, review
+from tests.unit.test_course import CREATE, GET, LIST, MY, UPDATE, Teacher, new_course
 
 CATEGORIES = "course.handlers.list_categories"
 
@@ -26,8 +25,11 @@ def add_categories(url: str, *names: str) -> dict[str, str]:
     with psycopg.connect(url, autocommit=True) as conn:
         for name in names:
             slug = name.lower().replace(" ", "-")
-            ids[name] = str(conn.execute("INSERT INTO categories (slug, name) VALUES (%s, %s) RETURNING id",
-                                         (slug, name)).fetchone()[0])
+            ids[name] = str(
+                conn.execute(
+                    "INSERT INTO categories (slug, name) VALUES (%s, %s) RETURNING id", (slug, name)
+                ).fetchone()[0]
+            )
     return ids
 
 
@@ -45,15 +47,18 @@ def listed(**query) -> list[str]:
 
 # ---- GET /categories -------------------------------------------------------------------------------------------
 
+
 def test_categories_are_public_and_ordered_by_name(course_db):
     ids = add_categories(course_db, "Music", "Business", "Programming")
     response = call(CATEGORIES)
     assert response.status == 200
-    assert response.json() == {"items": [
-        {"id": ids["Business"], "slug": "business", "name": "Business"},
-        {"id": ids["Music"], "slug": "music", "name": "Music"},
-        {"id": ids["Programming"], "slug": "programming", "name": "Programming"},
-    ]}
+    assert response.json() == {
+        "items": [
+            {"id": ids["Business"], "slug": "business", "name": "Business"},
+            {"id": ids["Music"], "slug": "music", "name": "Music"},
+            {"id": ids["Programming"], "slug": "programming", "name": "Programming"},
+        ]
+    }
 
 
 def test_no_categories_is_an_empty_list(course_db):
@@ -61,6 +66,7 @@ def test_no_categories_is_an_empty_list(course_db):
 
 
 # ---- category_id on courses ----------------------------------------------------------------------------------------
+
 
 def test_a_course_has_a_category_everywhere_it_is_returned(course_db, token_for):
     ids = add_categories(course_db, "Music", "Business")
@@ -99,6 +105,7 @@ def test_an_unknown_category_is_422_with_a_clear_detail(course_db, token_for):
 
 # ---- filters and sorts -----------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def catalogue(course_db, token_for):
     """Five courses with known categories, levels, prices, ratings and enrollment counts."""
@@ -121,8 +128,9 @@ def catalogue(course_db, token_for):
         course = new_course(teacher.token, **body)
         courses[title] = course["id"]
         if rating:
-            set_columns(course_db, course["id"], avg_rating=Decimal(rating), review_count=2,
-                        rating_sum=int(Decimal(rating) * 2))
+            set_columns(
+                course_db, course["id"], avg_rating=Decimal(rating), review_count=2, rating_sum=int(Decimal(rating) * 2)
+            )
         set_columns(course_db, course["id"], enrollment_count=enrollments)
     return {"categories": ids, "courses": courses, "url": course_db}
 
@@ -163,12 +171,32 @@ def test_each_sort_with_ties_broken_by_id(catalogue):
     assert listed() == ["Python for music", "Rust deep dive", "Python intro", "Piano jazz", "Guitar basics"]
     assert listed(sort="newest") == listed()
     # rating: 5.00, then the two 4.50 by id (descending), then 3.00, then the unrated one last
-    assert listed(sort="rating") == ["Rust deep dive", *tie_order(catalogue, "Guitar basics", "Python for music"),
-                                     "Piano jazz", "Python intro"]
-    assert listed(sort="price_asc") == ["Guitar basics", "Python intro", "Python for music", "Piano jazz", "Rust deep dive"]
-    assert listed(sort="price_desc") == ["Rust deep dive", "Piano jazz", "Python for music", "Python intro", "Guitar basics"]
-    assert listed(sort="popular") == ["Piano jazz", *tie_order(catalogue, "Python intro", "Python for music"),
-                                      "Guitar basics", "Rust deep dive"]
+    assert listed(sort="rating") == [
+        "Rust deep dive",
+        *tie_order(catalogue, "Guitar basics", "Python for music"),
+        "Piano jazz",
+        "Python intro",
+    ]
+    assert listed(sort="price_asc") == [
+        "Guitar basics",
+        "Python intro",
+        "Python for music",
+        "Piano jazz",
+        "Rust deep dive",
+    ]
+    assert listed(sort="price_desc") == [
+        "Rust deep dive",
+        "Piano jazz",
+        "Python for music",
+        "Python intro",
+        "Guitar basics",
+    ]
+    assert listed(sort="popular") == [
+        "Piano jazz",
+        *tie_order(catalogue, "Python intro", "Python for music"),
+        "Guitar basics",
+        "Rust deep dive",
+    ]
     assert listed(sort="price_asc", category_id=catalogue["categories"]["Music"]) == ["Guitar basics", "Piano jazz"]
 
 
@@ -176,8 +204,11 @@ def test_equal_keys_page_without_duplicates_or_gaps(course_db, token_for):
     """Ties break by id, so an order is total: pages of one row each cover every course once."""
     teacher = Teacher(token_for)
     with psycopg.connect(course_db, autocommit=True) as conn:
-        conn.execute("INSERT INTO courses (teacher_id, title, is_free, created_at) "
-                     "SELECT %s, 'same ' || i, true, '2026-01-01T00:00:00Z' FROM generate_series(1, 12) i", (teacher.id,))
+        conn.execute(
+            "INSERT INTO courses (teacher_id, title, is_free, created_at) "
+            "SELECT %s, 'same ' || i, true, '2026-01-01T00:00:00Z' FROM generate_series(1, 12) i",
+            (teacher.id,),
+        )
     for sort in ("newest", "rating", "price_asc", "price_desc", "popular"):
         pages = [call(LIST, query={"sort": sort, "limit": 1, "offset": n}).json()["items"][0]["id"] for n in range(12)]
         assert len(set(pages)) == 12, sort
@@ -185,11 +216,23 @@ def test_equal_keys_page_without_duplicates_or_gaps(course_db, token_for):
         assert pages == sorted(pages, key=uuid.UUID, reverse=descending), sort
 
 
-@pytest.mark.parametrize("query", [
-    {"sort": "cheapest"}, {"level": "expert"}, {"is_free": "maybe"}, {"category_id": "music"},
-    {"price_min": "-1"}, {"price_max": "abc"}, {"price_min": "1.234"}, {"price_max": "100000000"},
-    {"min_rating": "0"}, {"min_rating": "6"}, {"min_rating": "NaN"}, {"price_min": "50", "price_max": "10"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": "cheapest"},
+        {"level": "expert"},
+        {"is_free": "maybe"},
+        {"category_id": "music"},
+        {"price_min": "-1"},
+        {"price_max": "abc"},
+        {"price_min": "1.234"},
+        {"price_max": "100000000"},
+        {"min_rating": "0"},
+        {"min_rating": "6"},
+        {"min_rating": "NaN"},
+        {"price_min": "50", "price_max": "10"},
+    ],
+)
 def test_bad_filters_and_sorts_are_422(course_db, query):
     response = call(LIST, query=query)
     assert response.status == 422, (query, response.text)
@@ -199,15 +242,26 @@ def test_bad_filters_and_sorts_are_422(course_db, query):
 
 # ---- enrollment counts from EnrollmentCreated (sort=popular) ------------------------------------------------------------
 
+
 def consume(*bodies):
     from course import enrollment_consumer
 
-    return enrollment_consumer.handler(sqs_event(*bodies), FakeLambdaContext(function_name="course-enrollment-consumer"))
+    return enrollment_consumer.handler(
+        sqs_event(*bodies), FakeLambdaContext(function_name="course-enrollment-consumer")
+    )
 
 
 def enrollment_created(course_id: str, event_id: str | None = None) -> dict:
-    return envelope("EnrollmentCreated", {"event_id": event_id or str(uuid.uuid4()), "user_id": str(uuid.uuid4()),
-                                          "enrollment_id": str(uuid.uuid4()), "course_id": course_id, "payment_id": None})
+    return envelope(
+        "EnrollmentCreated",
+        {
+            "event_id": event_id or str(uuid.uuid4()),
+            "user_id": str(uuid.uuid4()),
+            "enrollment_id": str(uuid.uuid4()),
+            "course_id": course_id,
+            "payment_id": None,
+        },
+    )
 
 
 def enrollment_count(url: str, course_id: str) -> int:
@@ -228,11 +282,14 @@ def test_enrollments_are_counted_once_per_event_and_order_popular(course_db, tok
     assert listed(sort="popular") == ["Second", "First"]
 
 
-@pytest.mark.parametrize("body", [
-    "not json",
-    "UNKNOWN_TYPE",
-    "MISSING_COURSE",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "UNKNOWN_TYPE",
+        "MISSING_COURSE",
+    ],
+)
 def test_an_event_that_cannot_be_counted_is_reported_for_redelivery(course_db, token_for, body):
     course = new_course(Teacher(token_for).token)
     if body == "UNKNOWN_TYPE":

@@ -2,8 +2,6 @@
 stale after a write that changes it, and writes leave the pages they cannot change cached
 (a teacher's new course does not empty other categories' pages or unrelated searches)."""
 
-import uuid
-
 import pytest
 
 from tests.support.lambda_events import call
@@ -69,7 +67,10 @@ def test_a_course_write_refreshes_the_pages_it_changes_and_only_those(cached, co
     assert titles(q="bread") == ["Bread"]  # an unrelated search: still cached
 
     # Moving a course refreshes both categories' pages.
-    assert call(UPDATE, {"course_id": guitar["id"]}, body={"category_id": ids["Cooking"]}, token=teacher.token).status == 200
+    assert (
+        call(UPDATE, {"course_id": guitar["id"]}, body={"category_id": ids["Cooking"]}, token=teacher.token).status
+        == 200
+    )
     assert titles(category_id=ids["Music"]) == ["Piano"]
     assert titles(category_id=ids["Cooking"]) == ["Bread (changed)", "Guitar"]
     # A price change re-orders the price sorts and the is_free filter.
@@ -102,7 +103,8 @@ def test_an_enrollment_counted_refreshes_popular_pages_only(cached, course_db, t
 
 def test_a_review_refreshes_rating_sorts_and_filters(cached, course_db, token_for):
     teacher = Teacher(token_for)
-    first, second = new_course(teacher.token, title="First"), new_course(teacher.token, title="Second")
+    first = new_course(teacher.token, title="First")
+    new_course(teacher.token, title="Second")
     assert len(titles(sort="rating")) == 2
     assert titles(min_rating=4) == []
     assert review(token_for("student"), first["id"], rating=5).status == 201

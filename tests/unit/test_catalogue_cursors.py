@@ -10,11 +10,13 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from eduplatform import cursors
 from tests.support.lambda_events import call
 from tests.unit.test_course import LIST
+
+from eduplatform import cursors
 
 SORTS = ["newest", "rating", "price_asc", "price_desc", "popular"]
 
@@ -30,19 +32,41 @@ def insert_courses(url: str, rows: list[tuple]) -> list[str]:
     ids = []
     with psycopg.connect(url, autocommit=True) as conn:
         for price, rating, enrollments, created_at, level in rows:
-            ids.append(str(conn.execute(
-                "INSERT INTO courses (teacher_id, title, is_free, price, avg_rating, review_count, rating_sum, "
-                "enrollment_count, created_at, level) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (teacher, "Course", price is None, price, rating, 1 if rating else 0, int(rating or 0), enrollments,
-                 created_at, level),
-            ).fetchone()[0]))
+            ids.append(
+                str(
+                    conn.execute(
+                        "INSERT INTO courses (teacher_id, title, is_free, price, avg_rating, review_count, rating_sum, "
+                        "enrollment_count, created_at, level) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                        (
+                            teacher,
+                            "Course",
+                            price is None,
+                            price,
+                            rating,
+                            1 if rating else 0,
+                            int(rating or 0),
+                            enrollments,
+                            created_at,
+                            level,
+                        ),
+                    ).fetchone()[0]
+                )
+            )
     return ids
 
 
 def varied(count: int, start: datetime) -> list[tuple]:
     """Courses with many equal keys (so ties by id matter)."""
-    return [(None if i % 3 == 0 else Decimal(("9.99", "19.99")[i % 2]), None if i % 4 == 0 else Decimal(1 + i % 3),
-             i % 2, start - timedelta(seconds=i // 2), ("beginner", "advanced")[i % 2]) for i in range(count)]
+    return [
+        (
+            None if i % 3 == 0 else Decimal(("9.99", "19.99")[i % 2]),
+            None if i % 4 == 0 else Decimal(1 + i % 3),
+            i % 2,
+            start - timedelta(seconds=i // 2),
+            ("beginner", "advanced")[i % 2],
+        )
+        for i in range(count)
+    ]
 
 
 def page(**query):
@@ -69,7 +93,8 @@ def test_cursor_pages_follow_the_same_order_as_offset_pages(course_db, sort):
     assert len(everything) == 23
     assert by_cursor(5, sort=sort) == everything
     assert by_cursor(5, sort=sort, level="advanced", q="course") == [
-        item["id"] for item in page(sort=sort, level="advanced", q="course", limit=100)["items"]]
+        item["id"] for item in page(sort=sort, level="advanced", q="course", limit=100)["items"]
+    ]
 
 
 def test_total_only_when_asked_and_next_cursor_null_on_the_last_page(course_db):
@@ -140,13 +165,22 @@ NEW_COURSE = st.tuples(
 )
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(sort=st.sampled_from(SORTS), existing=st.lists(NEW_COURSE, min_size=1, max_size=25),
-       inserted=st.lists(st.lists(NEW_COURSE, max_size=4), max_size=8), limit=st.integers(1, 6),
-       filtered=st.booleans())
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    sort=st.sampled_from(SORTS),
+    existing=st.lists(NEW_COURSE, min_size=1, max_size=25),
+    inserted=st.lists(st.lists(NEW_COURSE, max_size=4), max_size=8),
+    limit=st.integers(1, 6),
+    filtered=st.booleans(),
+)
 def test_paging_while_courses_are_inserted_returns_every_existing_course_once(
-        domain_database, sort, existing, inserted, limit, filtered):
+    domain_database, sort, existing, inserted, limit, filtered
+):
     url = domain_database("course")
     base = datetime(2026, 6, 1, tzinfo=UTC)
 

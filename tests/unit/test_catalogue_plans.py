@@ -16,10 +16,11 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from course import repository
-from course.schemas import CatalogueQuery
 from seed import generate
 from tests.support import databases
+
+from course import repository
+from course.schemas import CatalogueQuery
 
 SORT_INDEXES = {
     "newest": "Index Scan using courses_newest_idx",
@@ -59,8 +60,9 @@ def explain(url: str, query: CatalogueQuery, offset: int = 0) -> tuple[str, floa
     """EXPLAIN ANALYZE of the repository's page statement; the plan and the statement's own time in ms."""
     page, _, params = repository.catalogue_queries(query)
     with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {page}", {**params, "limit": 20, "offset": offset},
-                            prepare=False).fetchall()
+        rows = conn.execute(
+            f"EXPLAIN (ANALYZE, COSTS OFF) {page}", {**params, "limit": 20, "offset": offset}, prepare=False
+        ).fetchall()
         started = time.perf_counter()
         conn.execute(page, {**params, "limit": 20, "offset": offset}, prepare=False).fetchall()
         elapsed = (time.perf_counter() - started) * 1000
@@ -154,21 +156,30 @@ def test_a_deep_cursor_page_costs_what_the_first_page_costs(seeded_catalogue, so
     page, _, params = repository.catalogue_queries(query)
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(page, {**params, "limit": 1, "offset": 39_999}, prepare=False).fetchone()
-    after = repository.SORTS[sort].parse([row[-1].isoformat() if hasattr(row[-1], "isoformat") else str(row[-1]),
-                                          str(row[0])])
+    after = repository.SORTS[sort].parse(
+        [row[-1].isoformat() if hasattr(row[-1], "isoformat") else str(row[-1]), str(row[0])]
+    )
     by_cursor, _, params = repository.catalogue_queries(query, after)
     with psycopg.connect(url, autocommit=True) as conn:
-        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {by_cursor}",
-                                                    {**params, "limit": 20, "offset": 0}, prepare=False))
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                f"EXPLAIN (ANALYZE, COSTS OFF) {by_cursor}", {**params, "limit": 20, "offset": 0}, prepare=False
+            )
+        )
         timings = {}
-        for name, statement, offset, statement_params in (("cursor", by_cursor, 0, params),
-                                                          ("offset", page, 40_000, repository.catalogue_queries(query)[2])):
+        for name, statement, offset, statement_params in (
+            ("cursor", by_cursor, 0, params),
+            ("offset", page, 40_000, repository.catalogue_queries(query)[2]),
+        ):
             started = time.perf_counter()
             for _ in range(5):
                 conn.execute(statement, {**statement_params, "limit": 20, "offset": offset}, prepare=False).fetchall()
             timings[name] = (time.perf_counter() - started) * 1000 / 5
-    first_plan, first = explain(url, query)
-    print(f"\n--- sort={sort}: first page {first:.1f} ms, after 40,000 by cursor {timings['cursor']:.1f} ms, "
-          f"offset 40,000 {timings['offset']:.1f} ms\n{plan}")
+    _first_plan, first = explain(url, query)
+    print(
+        f"\n--- sort={sort}: first page {first:.1f} ms, after 40,000 by cursor {timings['cursor']:.1f} ms, "
+        f"offset 40,000 {timings['offset']:.1f} ms\n{plan}"
+    )
     assert SORT_INDEXES[sort] in plan and "Index Cond: (ROW(" in plan and "Sort Key" not in plan
     assert timings["cursor"] < 5 and timings["cursor"] < timings["offset"]

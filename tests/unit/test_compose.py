@@ -7,7 +7,6 @@ typo and a broken `docker compose up`.
 import json
 import re
 import tomllib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +18,7 @@ from infra.template import env_json
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DATABASE_HOST_PORTS = dict(zip(DOMAINS, range(5433, 5438)))
+DATABASE_HOST_PORTS = dict(zip(DOMAINS, range(5433, 5438), strict=True))
 DATABASE_HEALTHCHECK = {"interval": "5s", "timeout": "3s", "retries": 5}
 
 
@@ -39,7 +38,13 @@ def depends_on(service: str) -> dict[str, dict]:
 def test_the_default_services_and_profiles():
     always_on = {name for name, service in SERVICES.items() if not service.get("profiles")}
     assert always_on == {
-        "ministack", *(f"{d}-db" for d in DOMAINS), "redis", "deployer", "metrics-bridge", "prometheus", "grafana",
+        "ministack",
+        *(f"{d}-db" for d in DOMAINS),
+        "redis",
+        "deployer",
+        "metrics-bridge",
+        "prometheus",
+        "grafana",
     }
     assert SERVICES["localstack"]["profiles"] == ["localstack"]
     assert SERVICES["seed"]["profiles"] == ["seed"]
@@ -154,7 +159,11 @@ def test_compose_databases_match_samconfig():
         url = urlsplit(parameters[PARAMETER_FOR_DOMAIN[domain]])
         env = SERVICES[f"{domain}-db"]["environment"]
         assert (url.hostname, url.port) == (f"{domain}-db", 5432)
-        assert (url.username, url.password, url.path) == (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], f"/{env['POSTGRES_DB']}")
+        assert (url.username, url.password, url.path) == (
+            env["POSTGRES_USER"],
+            env["POSTGRES_PASSWORD"],
+            f"/{env['POSTGRES_DB']}",
+        )
 
 
 def test_the_compose_tools_use_the_compose_configuration_and_emulator():
@@ -199,14 +208,20 @@ def test_the_jwt_secret_on_aws_is_an_ssm_parameter_read_at_runtime():
     assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
     resources = template["Resources"]
     for logical_id, resource in resources.items():
-        if any(event["Type"] == "Api" for event in resource.get("Properties", {}).get("Events", {}).values()) \
-                and logical_id != "OpsPreflightFunction":
+        if (
+            any(event["Type"] == "Api" for event in resource.get("Properties", {}).get("Events", {}).values())
+            and logical_id != "OpsPreflightFunction"
+        ):
             # A function sharing its domain's role (Role: !GetAtt <Domain>ApiFunctionRole.Arn) has the policies of that function.
             role = resource["Properties"].get("Role", {}).get("Fn::GetAtt", [""])[0]
             owner = resources[role.removesuffix("Role")] if role else resource
-            statements = [s for p in owner["Properties"]["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])]
-            assert any(s["Action"] == "ssm:GetParameter" and "JwtSecretParameterName" in s["Resource"]["Fn::Sub"]
-                       for s in statements), logical_id
+            statements = [
+                s for p in owner["Properties"]["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])
+            ]
+            assert any(
+                s["Action"] == "ssm:GetParameter" and "JwtSecretParameterName" in s["Resource"]["Fn::Sub"]
+                for s in statements
+            ), logical_id
 
 
 def test_env_json_is_generated_from_the_template():
@@ -215,8 +230,11 @@ def test_env_json_is_generated_from_the_template():
 
 def test_env_json_names_every_function_with_its_database():
     env = json.loads((ROOT / "env.json").read_text())
-    functions = {logical_id for logical_id, resource in env_json.load_template()["Resources"].items()
-                 if resource["Type"] == "AWS::Serverless::Function"}
+    functions = {
+        logical_id
+        for logical_id, resource in env_json.load_template()["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
     assert set(env) == functions | {"Parameters"}
     assert len(env["Parameters"]["JWT_SECRET"]) >= 32
     compose_urls = {deploy_parameters("compose")[PARAMETER_FOR_DOMAIN[d]] for d in DOMAINS}

@@ -7,8 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 import psycopg
 import pytest
 
-from eduplatform.db import Database
 from tests.support.lambda_events import FakeLambdaContext, call
+
+from eduplatform.db import Database
 
 LIST = "course.handlers.list_courses"
 MY = "course.handlers.my_courses"
@@ -26,8 +27,20 @@ DELETE_LESSON = "course.handlers.delete_lesson"
 CREATE_REVIEW = "course.handlers.create_review"
 LIST_REVIEWS = "course.handlers.list_course_reviews"
 
-COURSE_FIELDS = {"id", "teacher_id", "title", "description", "is_free", "price", "duration_minutes", "level",
-                 "avg_rating", "review_count", "created_at", "category_id"}
+COURSE_FIELDS = {
+    "id",
+    "teacher_id",
+    "title",
+    "description",
+    "is_free",
+    "price",
+    "duration_minutes",
+    "level",
+    "avg_rating",
+    "review_count",
+    "created_at",
+    "category_id",
+}
 MODULE_FIELDS = {"id", "course_id", "title", "order", "created_at"}
 LESSON_FIELDS = {"id", "module_id", "title", "content", "video_url", "duration_minutes", "order", "created_at"}
 REVIEW_FIELDS = {"id", "student_id", "course_id", "rating", "comment", "created_at"}
@@ -83,11 +96,15 @@ def review(token: str, course_id: str, rating: int = 5, **fields):
 
 
 def role_tokens(token_for) -> dict[str, str]:
-    return {"student": token_for("student"), "unverified teacher": token_for("teacher", is_verified=False),
-            "admin": token_for("admin")}
+    return {
+        "student": token_for("student"),
+        "unverified teacher": token_for("teacher", is_verified=False),
+        "admin": token_for("admin"),
+    }
 
 
 # ---- GET /courses ----------------------------------------------------------------------------------------------
+
 
 def test_list_courses_is_public_newest_first_with_total(course_db, teacher):
     titles = [new_course(teacher.token, title=f"Course {index}")["title"] for index in range(3)]
@@ -104,8 +121,10 @@ def test_list_courses_is_public_newest_first_with_total(course_db, teacher):
 
 def test_list_courses_default_limit_is_20(course_db, teacher):
     with psycopg.connect(course_db) as conn:
-        conn.execute("INSERT INTO courses (teacher_id, title, is_free) SELECT %s, 'c' || i, true FROM generate_series(1, 25) i",
-                     (teacher.id,))
+        conn.execute(
+            "INSERT INTO courses (teacher_id, title, is_free) SELECT %s, 'c' || i, true FROM generate_series(1, 25) i",
+            (teacher.id,),
+        )
     body = call(LIST).json()
     assert body["total"] == 25 and len(body["items"]) == 20
 
@@ -127,8 +146,14 @@ def test_search_does_not_match_across_title_and_description(course_db, teacher):
 
 @pytest.mark.parametrize(
     ("term", "expected"),
-    [("100%", {"100% pure"}), ("a_b", {"a_b"}), ("back\\slash", {"back\\slash"}), ("it's", {"it's"}),
-     ("%", {"100% pure"}), ("_", {"a_b"})],
+    [
+        ("100%", {"100% pure"}),
+        ("a_b", {"a_b"}),
+        ("back\\slash", {"back\\slash"}),
+        ("it's", {"it's"}),
+        ("%", {"100% pure"}),
+        ("_", {"a_b"}),
+    ],
 )
 def test_search_treats_wildcards_and_quotes_literally(course_db, teacher, term, expected):
     for title in ["100% pure", "1000 pure", "a_b", "axb", "back\\slash", "backslash", "it's", "its"]:
@@ -144,9 +169,19 @@ def test_blank_search_lists_everything(course_db, teacher):
     assert call(LIST, query={"q": "   "}).json()["total"] == 2
 
 
-@pytest.mark.parametrize("query", [{"q": "x" * 201}, {"q": "nul\x00byte"}, {"q": "tab\tbed"}, {"q": "unit\x1fsep"},
-                                   {"limit": 0}, {"limit": 101},
-                                   {"offset": -1}, {"limit": "ten"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "x" * 201},
+        {"q": "nul\x00byte"},
+        {"q": "tab\tbed"},
+        {"q": "unit\x1fsep"},
+        {"limit": 0},
+        {"limit": 101},
+        {"offset": -1},
+        {"limit": "ten"},
+    ],
+)
 def test_list_courses_bad_query_is_422(course_db, query):
     response = call(LIST, query=query)
     assert response.status == 422
@@ -173,6 +208,7 @@ def test_catalogue_total_follows_inserts_deletes_and_truncation(course_db, teach
 
 
 # ---- GET /courses/my ---------------------------------------------------------------------------------------------
+
 
 def test_my_courses_lists_only_the_callers_courses_newest_first(course_db, teacher, other_teacher):
     first = new_course(teacher.token, title="Mine 1")
@@ -206,6 +242,7 @@ def test_my_courses_bad_paging_is_422(course_db, teacher):
 
 # ---- GET /courses/{course_id} ----------------------------------------------------------------------------------------
 
+
 def test_get_course_is_public(course_db, teacher):
     created = new_course(teacher.token, is_free=False, price="49.99", description="All of it")
     response = call(GET, {"course_id": created["id"]})
@@ -223,10 +260,21 @@ def test_get_course_with_non_uuid_id_is_422(course_db):
 
 # ---- POST /courses ---------------------------------------------------------------------------------------------------
 
+
 def test_create_paid_course(course_db, teacher):
-    response = call(CREATE, token=teacher.token, body={
-        "title": "  Rust  ", "description": "Ownership", "is_free": False, "price": 49.99,
-        "duration_minutes": 90, "level": "advanced", "unknown_field": "ignored"})
+    response = call(
+        CREATE,
+        token=teacher.token,
+        body={
+            "title": "  Rust  ",
+            "description": "Ownership",
+            "is_free": False,
+            "price": 49.99,
+            "duration_minutes": 90,
+            "level": "advanced",
+            "unknown_field": "ignored",
+        },
+    )
     assert response.status == 201
     body = response.json()
     assert set(body) == COURSE_FIELDS
@@ -255,9 +303,11 @@ def test_create_course_needs_a_token(course_db):
 
 @pytest.mark.parametrize(
     ("role", "verified", "detail"),
-    [("student", True, "Only teachers can create courses"),
-     ("admin", True, "Only teachers can create courses"),
-     ("teacher", False, "Only verified teachers can create courses")],
+    [
+        ("student", True, "Only teachers can create courses"),
+        ("admin", True, "Only teachers can create courses"),
+        ("teacher", False, "Only verified teachers can create courses"),
+    ],
 )
 def test_create_course_is_for_verified_teachers(course_db, token_for, role, verified, detail):
     response = call(CREATE, body={"title": "T", "is_free": True}, token=token_for(role, is_verified=verified))
@@ -306,13 +356,18 @@ def test_title_of_500_characters_is_accepted(course_db, teacher):
 
 # ---- PUT /courses/{course_id} --------------------------------------------------------------------------------------------
 
+
 def test_update_course_changes_only_the_given_fields(course_db, teacher):
     created = new_course(teacher.token, description="Old", level="intermediate")
-    response = call(UPDATE, {"course_id": created["id"]}, body={"title": "New title", "duration_minutes": 30}, token=teacher.token)
+    response = call(
+        UPDATE, {"course_id": created["id"]}, body={"title": "New title", "duration_minutes": 30}, token=teacher.token
+    )
     assert response.status == 200
     body = response.json()
     assert body["title"] == "New title" and body["duration_minutes"] == 30
-    assert body["description"] == "Old" and body["level"] == "intermediate" and body["created_at"] == created["created_at"]
+    assert (
+        body["description"] == "Old" and body["level"] == "intermediate" and body["created_at"] == created["created_at"]
+    )
     assert call(GET, {"course_id": created["id"]}).json() == body
 
 
@@ -330,7 +385,9 @@ def test_update_course_making_it_free_clears_the_price(course_db, teacher):
 
 def test_update_course_making_it_paid_with_a_price(course_db, teacher):
     created = new_course(teacher.token)
-    body = call(UPDATE, {"course_id": created["id"]}, body={"is_free": False, "price": "15"}, token=teacher.token).json()
+    body = call(
+        UPDATE, {"course_id": created["id"]}, body={"is_free": False, "price": "15"}, token=teacher.token
+    ).json()
     assert body["is_free"] is False and body["price"] == "15.00"
 
 
@@ -343,9 +400,9 @@ def test_update_course_price_alone_on_a_paid_course(course_db, teacher):
 @pytest.mark.parametrize(
     ("initial", "change"),
     [
-        ({}, {"is_free": False}),                                    # paid without a price
-        ({}, {"price": "10.00"}),                                    # price on a free course
-        ({"is_free": False, "price": "10.00"}, {"price": None}),     # paid course loses its price
+        ({}, {"is_free": False}),  # paid without a price
+        ({}, {"price": "10.00"}),  # price on a free course
+        ({"is_free": False, "price": "10.00"}, {"price": None}),  # paid course loses its price
         ({"is_free": False, "price": "10.00"}, {"is_free": True, "price": "10.00"}),
         ({}, {"title": None}),
         ({}, {"title": ""}),
@@ -391,6 +448,7 @@ def test_update_course_with_non_uuid_id_is_422(course_db, teacher):
 
 
 # ---- GET /courses/{course_id}/curriculum -------------------------------------------------------------------------------------
+
 
 def test_curriculum_orders_modules_and_lessons_by_order(course_db, teacher):
     course = new_course(teacher.token)
@@ -448,11 +506,15 @@ def test_curriculum_query_count_does_not_grow_with_modules_and_lessons(course_db
     new_lesson(teacher.token, new_module(teacher.token, small["id"])["id"])
     large = new_course(teacher.token, title="Large")
     with psycopg.connect(course_db) as conn:
-        conn.execute("INSERT INTO modules (course_id, title, position) SELECT %s, 'm' || i, i FROM generate_series(1, 20) i",
-                     (large["id"],))
-        conn.execute("INSERT INTO lessons (module_id, title, position) "
-                     "SELECT modules.id, 'l' || i, i FROM modules, generate_series(1, 5) i WHERE course_id = %s",
-                     (large["id"],))
+        conn.execute(
+            "INSERT INTO modules (course_id, title, position) SELECT %s, 'm' || i, i FROM generate_series(1, 20) i",
+            (large["id"],),
+        )
+        conn.execute(
+            "INSERT INTO lessons (module_id, title, position) "
+            "SELECT modules.id, 'l' || i, i FROM modules, generate_series(1, 5) i WHERE course_id = %s",
+            (large["id"],),
+        )
     assert call(CURRICULUM, {"course_id": large["id"]}).json()["total_lessons"] == 100  # warm connection
 
     small_count = _count_statements(monkeypatch, lambda: call(CURRICULUM, {"course_id": small["id"]}))
@@ -461,6 +523,7 @@ def test_curriculum_query_count_does_not_grow_with_modules_and_lessons(course_db
 
 
 # ---- POST /courses/{course_id}/modules --------------------------------------------------------------------------------------------
+
 
 def test_create_module_takes_the_next_position_by_default(course_db, teacher):
     course = new_course(teacher.token)
@@ -488,7 +551,10 @@ def test_create_module_in_another_teachers_course_is_403(course_db, teacher, oth
 @pytest.mark.parametrize("who", ["student", "unverified teacher", "admin"])
 def test_create_module_by_a_non_teacher_is_403(course_db, teacher, token_for, who):
     course = new_course(teacher.token)
-    assert call(CREATE_MODULE, {"course_id": course["id"]}, body={"title": "M"}, token=role_tokens(token_for)[who]).status == 403
+    assert (
+        call(CREATE_MODULE, {"course_id": course["id"]}, body={"title": "M"}, token=role_tokens(token_for)[who]).status
+        == 403
+    )
 
 
 def test_create_module_in_unknown_course_is_404(course_db, teacher):
@@ -496,14 +562,24 @@ def test_create_module_in_unknown_course_is_404(course_db, teacher):
     assert response.status == 404 and response.json() == {"detail": "Course not found"}
 
 
-@pytest.mark.parametrize("body", [{}, {"title": ""}, {"title": "x" * 501}, {"title": "M", "order": -1},
-                                  {"title": "M", "order": "first"}, {"title": "M", "order": 1.5}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"title": ""},
+        {"title": "x" * 501},
+        {"title": "M", "order": -1},
+        {"title": "M", "order": "first"},
+        {"title": "M", "order": 1.5},
+    ],
+)
 def test_create_module_invalid_body_is_422(course_db, teacher, body):
     course = new_course(teacher.token)
     assert call(CREATE_MODULE, {"course_id": course["id"]}, body=body, token=teacher.token).status == 422
 
 
 # ---- PUT /modules/{module_id} ----------------------------------------------------------------------------------------------------
+
 
 def test_update_module(course_db, teacher):
     module = new_module(teacher.token, new_course(teacher.token)["id"])
@@ -546,6 +622,7 @@ def test_update_module_with_non_uuid_id_is_422(course_db, teacher):
 
 
 # ---- DELETE /modules/{module_id} ---------------------------------------------------------------------------------------------------
+
 
 def test_delete_module_removes_its_lessons(course_db, teacher):
     course = new_course(teacher.token)
@@ -590,11 +667,20 @@ def test_delete_unknown_module_is_404(course_db, teacher):
 
 # ---- POST /modules/{module_id}/lessons ------------------------------------------------------------------------------------------------
 
+
 def test_create_lesson(course_db, teacher):
     module = new_module(teacher.token, new_course(teacher.token)["id"])
-    response = call(CREATE_LESSON, {"module_id": module["id"]}, token=teacher.token, body={
-        "title": "Loops", "content": "for and while", "video_url": "https://videos.example.com/loops.mp4",
-        "duration_minutes": 12})
+    response = call(
+        CREATE_LESSON,
+        {"module_id": module["id"]},
+        token=teacher.token,
+        body={
+            "title": "Loops",
+            "content": "for and while",
+            "video_url": "https://videos.example.com/loops.mp4",
+            "duration_minutes": 12,
+        },
+    )
     assert response.status == 201
     body = response.json()
     assert set(body) == LESSON_FIELDS
@@ -626,7 +712,10 @@ def test_create_lesson_in_another_teachers_module_is_403(course_db, teacher, oth
 @pytest.mark.parametrize("who", ["student", "unverified teacher"])
 def test_create_lesson_by_a_non_teacher_is_403(course_db, teacher, token_for, who):
     module = new_module(teacher.token, new_course(teacher.token)["id"])
-    assert call(CREATE_LESSON, {"module_id": module["id"]}, body={"title": "L"}, token=role_tokens(token_for)[who]).status == 403
+    assert (
+        call(CREATE_LESSON, {"module_id": module["id"]}, body={"title": "L"}, token=role_tokens(token_for)[who]).status
+        == 403
+    )
 
 
 def test_create_lesson_in_unknown_module_is_404(course_db, teacher):
@@ -636,9 +725,16 @@ def test_create_lesson_in_unknown_module_is_404(course_db, teacher):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"title": ""}, {"title": "L", "video_url": "not a url"}, {"title": "L", "video_url": "ftp://example.com/v.mp4"},
-     {"title": "L", "video_url": "javascript:alert(1)"}, {"title": "L", "duration_minutes": -1},
-     {"title": "L", "order": -1}, {"title": "L", "content": 5}],
+    [
+        {},
+        {"title": ""},
+        {"title": "L", "video_url": "not a url"},
+        {"title": "L", "video_url": "ftp://example.com/v.mp4"},
+        {"title": "L", "video_url": "javascript:alert(1)"},
+        {"title": "L", "duration_minutes": -1},
+        {"title": "L", "order": -1},
+        {"title": "L", "content": 5},
+    ],
 )
 def test_create_lesson_invalid_body_is_422(course_db, teacher, body):
     module = new_module(teacher.token, new_course(teacher.token)["id"])
@@ -646,6 +742,7 @@ def test_create_lesson_invalid_body_is_422(course_db, teacher, body):
 
 
 # ---- GET /lessons/{lesson_id} -----------------------------------------------------------------------------------------------------------
+
 
 def test_get_lesson_is_public(course_db, teacher):
     lesson = new_lesson(teacher.token, new_module(teacher.token, new_course(teacher.token)["id"])["id"], content="Text")
@@ -664,11 +761,20 @@ def test_get_lesson_with_non_uuid_id_is_422(course_db):
 
 # ---- PUT /lessons/{lesson_id} ------------------------------------------------------------------------------------------------------------
 
+
 def test_update_lesson_changes_only_the_given_fields(course_db, teacher):
-    lesson = new_lesson(teacher.token, new_module(teacher.token, new_course(teacher.token)["id"])["id"],
-                        content="Old", video_url="http://example.com/v")
-    response = call(UPDATE_LESSON, {"lesson_id": lesson["id"]}, token=teacher.token,
-                    body={"title": "New", "content": None, "duration_minutes": 3, "order": 2})
+    lesson = new_lesson(
+        teacher.token,
+        new_module(teacher.token, new_course(teacher.token)["id"])["id"],
+        content="Old",
+        video_url="http://example.com/v",
+    )
+    response = call(
+        UPDATE_LESSON,
+        {"lesson_id": lesson["id"]},
+        token=teacher.token,
+        body={"title": "New", "content": None, "duration_minutes": 3, "order": 2},
+    )
     assert response.status == 200
     assert response.json() == {**lesson, "title": "New", "content": None, "duration_minutes": 3, "order": 2}
     assert call(GET_LESSON, {"lesson_id": lesson["id"]}).json() == response.json()
@@ -703,6 +809,7 @@ def test_update_lesson_invalid_body_is_422(course_db, teacher, body):
 
 # ---- DELETE /lessons/{lesson_id} -----------------------------------------------------------------------------------------------------------
 
+
 def test_delete_lesson(course_db, teacher):
     module = new_module(teacher.token, new_course(teacher.token)["id"])
     doomed = new_lesson(teacher.token, module["id"])
@@ -736,6 +843,7 @@ def test_delete_unknown_lesson_is_404(course_db, teacher):
 
 
 # ---- POST /reviews ------------------------------------------------------------------------------------------------------------------------
+
 
 def test_create_review_updates_the_course_rating(course_db, teacher, token_for):
     course = new_course(teacher.token)
@@ -784,12 +892,22 @@ def test_second_review_by_the_same_student_is_409_and_changes_nothing(course_db,
 
 @pytest.mark.parametrize(
     "change",
-    [{"course_id": None}, {"course_id": "not-a-uuid"}, {"rating": None}, {"rating": 0}, {"rating": 6}, {"rating": "5"},
-     {"rating": 4.5}, {"comment": "x" * 5_001}],
+    [
+        {"course_id": None},
+        {"course_id": "not-a-uuid"},
+        {"rating": None},
+        {"rating": 0},
+        {"rating": 6},
+        {"rating": "5"},
+        {"rating": 4.5},
+        {"comment": "x" * 5_001},
+    ],
 )
 def test_create_review_invalid_body_is_422(course_db, teacher, student_token, change):
     course = new_course(teacher.token)
-    body = {key: value for key, value in {"course_id": course["id"], "rating": 5, **change}.items() if value is not None}
+    body = {
+        key: value for key, value in {"course_id": course["id"], "rating": 5, **change}.items() if value is not None
+    }
     response = call(CREATE_REVIEW, body=body, token=student_token)
     assert response.status == 422, response.text
     assert call(GET, {"course_id": course["id"]}).json()["review_count"] == 0
@@ -810,31 +928,37 @@ def test_concurrent_reviews_of_one_course_keep_count_and_average_exact(course_db
         return connections.db
 
     monkeypatch.setattr(service, "database", per_thread_database)
+
+    def write_review(start: threading.Barrier, course_id: uuid.UUID, rating: int, errors: list[BaseException]) -> None:
+        try:
+            start.wait()
+            service.create_review(uuid.uuid4(), ReviewCreate(course_id=course_id, rating=rating))
+        except BaseException as exc:  # surfaced below, a thread cannot fail the test itself
+            errors.append(exc)
+
     ratings = [5, 4, 1, 3, 5, 2, 4, 5]
     rounds = 3
     try:
         for _ in range(rounds):
             with psycopg.connect(course_db) as conn:
-                course_id = conn.execute("INSERT INTO courses (teacher_id, title, is_free) VALUES (%s, 'Race', true) RETURNING id",
-                                         (teacher.id,)).fetchone()[0]
+                course_id = conn.execute(
+                    "INSERT INTO courses (teacher_id, title, is_free) VALUES (%s, 'Race', true) RETURNING id",
+                    (teacher.id,),
+                ).fetchone()[0]
             start = threading.Barrier(len(ratings))
             errors: list[BaseException] = []
-
-            def write_review(rating: int) -> None:
-                try:
-                    start.wait()
-                    service.create_review(uuid.uuid4(), ReviewCreate(course_id=course_id, rating=rating))
-                except BaseException as exc:  # surfaced below, a thread cannot fail the test itself
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=write_review, args=(rating,)) for rating in ratings]
+            threads = [
+                threading.Thread(target=write_review, args=(start, course_id, rating, errors)) for rating in ratings
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=30)
             assert not errors, errors
             with psycopg.connect(course_db) as conn:
-                count, average = conn.execute("SELECT review_count, avg_rating FROM courses WHERE id = %s", (course_id,)).fetchone()
+                count, average = conn.execute(
+                    "SELECT review_count, avg_rating FROM courses WHERE id = %s", (course_id,)
+                ).fetchone()
             assert count == len(ratings)
             assert average == (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     finally:
@@ -845,10 +969,13 @@ def test_concurrent_reviews_of_one_course_keep_count_and_average_exact(course_db
 
 # ---- GET /reviews/course/{course_id} ---------------------------------------------------------------------------------------------------
 
+
 def test_list_course_reviews_newest_first(course_db, teacher, token_for):
     course = new_course(teacher.token)
     other = new_course(teacher.token, title="Other")
-    written = [review(token_for("student"), course["id"], rating=rating, comment=f"c{rating}").json() for rating in (3, 4, 5)]
+    written = [
+        review(token_for("student"), course["id"], rating=rating, comment=f"c{rating}").json() for rating in (3, 4, 5)
+    ]
     review(token_for("student"), other["id"])
     response = call(LIST_REVIEWS, {"course_id": course["id"]})
     assert response.status == 200
@@ -862,12 +989,15 @@ def test_list_reviews_of_a_course_nobody_reviewed_is_empty(course_db):
     assert call(LIST_REVIEWS, {"course_id": uuid.uuid4()}).json() == {"items": [], "total": 0, "next_cursor": None}
 
 
-@pytest.mark.parametrize(("course_id", "query"), [("nope", {}), (uuid.uuid4(), {"limit": 0}), (uuid.uuid4(), {"offset": -2})])
+@pytest.mark.parametrize(
+    ("course_id", "query"), [("nope", {}), (uuid.uuid4(), {"limit": 0}), (uuid.uuid4(), {"offset": -2})]
+)
 def test_list_course_reviews_bad_input_is_422(course_db, course_id, query):
     assert call(LIST_REVIEWS, {"course_id": course_id}, query=query).status == 422
 
 
 # ---- internal functions ------------------------------------------------------------------------------------------------------------------
+
 
 def test_course_facts_of_a_paid_course_with_lessons(course_db, teacher):
     from course.internal import course_facts
@@ -879,8 +1009,16 @@ def test_course_facts_of_a_paid_course_with_lessons(course_db, teacher):
         lesson_ids.update(new_lesson(teacher.token, module["id"])["id"] for _ in range(2))
     facts = course_facts.handler({"course_id": course["id"]}, FakeLambdaContext())
     # One version for the course, one more per lesson added.
-    assert facts == {"found": True, "course_id": course["id"], "teacher_id": str(teacher.id), "is_free": False,
-                     "price": "49.99", "total_lessons": 4, "version": 5, "lesson_ids": sorted(lesson_ids)}
+    assert facts == {
+        "found": True,
+        "course_id": course["id"],
+        "teacher_id": str(teacher.id),
+        "is_free": False,
+        "price": "49.99",
+        "total_lessons": 4,
+        "version": 5,
+        "lesson_ids": sorted(lesson_ids),
+    }
 
 
 def test_course_facts_of_a_free_course(course_db, teacher):
@@ -888,8 +1026,16 @@ def test_course_facts_of_a_free_course(course_db, teacher):
 
     course = new_course(teacher.token)
     facts = course_facts.handler({"course_id": course["id"]}, FakeLambdaContext())
-    assert facts == {"found": True, "course_id": course["id"], "teacher_id": str(teacher.id), "is_free": True,
-                     "price": None, "total_lessons": 0, "version": 1, "lesson_ids": []}
+    assert facts == {
+        "found": True,
+        "course_id": course["id"],
+        "teacher_id": str(teacher.id),
+        "is_free": True,
+        "price": None,
+        "total_lessons": 0,
+        "version": 1,
+        "lesson_ids": [],
+    }
 
 
 @pytest.mark.parametrize("event", [{"course_id": str(uuid.uuid4())}, {"course_id": "garbage"}, {"course_id": None}, {}])

@@ -44,7 +44,9 @@ def explain(url: str, term: str) -> dict[str, str]:
     plans = {}
     with psycopg.connect(url, autocommit=True) as conn:
         for name, statement in (("page", page), ("count", count)):
-            rows = conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {statement}", {**params, "limit": 20, "offset": 0}).fetchall()
+            rows = conn.execute(
+                f"EXPLAIN (ANALYZE, COSTS OFF) {statement}", {**params, "limit": 20, "offset": 0}
+            ).fetchall()
             plans[name] = "\n".join(row[0] for row in rows)
     return plans
 

@@ -10,7 +10,6 @@ import pytest
 from infra.config import ROOT, samconfig, stack_name
 from infra.local import events, invoke, logs, stack, sync
 
-
 # ---- make sync: what a change is -------------------------------------------------------------
 
 DEPLOYED = {
@@ -31,11 +30,17 @@ def test_nothing_changed_is_an_empty_plan():
 
 
 def test_a_changed_handler_or_domain_module_goes_to_its_domain_folder():
-    current = {**DEPLOYED, "functions/course/course/handlers/get_course.py": "gc2", "functions/course/course/service.py": "svc2",
-               "functions/ops/ops/openapi.json": "doc2"}
+    current = {
+        **DEPLOYED,
+        "functions/course/course/handlers/get_course.py": "gc2",
+        "functions/course/course/service.py": "svc2",
+        "functions/ops/ops/openapi.json": "doc2",
+    }
     plan = sync.plan(DEPLOYED, current)
-    assert plan.code == {"functions/course/": {"course/handlers/get_course.py": "gc2", "course/service.py": "svc2"},
-                         "functions/ops/": {"ops/openapi.json": "doc2"}}
+    assert plan.code == {
+        "functions/course/": {"course/handlers/get_course.py": "gc2", "course/service.py": "svc2"},
+        "functions/ops/": {"ops/openapi.json": "doc2"},
+    }
     assert plan.layer == {}
 
 
@@ -51,16 +56,19 @@ def test_a_layer_module_goes_to_the_layer():
     assert plan.layer == {"http.py": "h2"} and plan.code == {}
 
 
-@pytest.mark.parametrize("path, content_hash", [
-    ("template.yaml", "t2"),
-    ("samconfig.toml", "s2"),
-    ("layers/common/requirements.txt", "r2"),
-    ("functions/course/course/routes.py", "routes2"),
-    ("functions/course/course/handlers/new_endpoint.py", "n1"),  # a new route
-    ("functions/course/course/handlers/get_course.py", None),  # a route removed
-    ("functions/course/course/internal/course_facts.py", None),  # a function removed
-    ("functions/payment/payment/internal/refunds.py", "x1"),  # a new function
-])
+@pytest.mark.parametrize(
+    ("path", "content_hash"),
+    [
+        ("template.yaml", "t2"),
+        ("samconfig.toml", "s2"),
+        ("layers/common/requirements.txt", "r2"),
+        ("functions/course/course/routes.py", "routes2"),
+        ("functions/course/course/handlers/new_endpoint.py", "n1"),  # a new route
+        ("functions/course/course/handlers/get_course.py", None),  # a route removed
+        ("functions/course/course/internal/course_facts.py", None),  # a function removed
+        ("functions/payment/payment/internal/refunds.py", "x1"),  # a new function
+    ],
+)
 def test_a_change_the_template_carries_is_not_pushed(path, content_hash):
     current = dict(DEPLOYED)
     if content_hash is None:
@@ -85,14 +93,20 @@ def get_course(course_id: str):
 '''
 
 
-@pytest.mark.parametrize("edit, template_level", [
-    (lambda source: source.replace('return {"id": course_id}', 'return {"id": course_id, "x": 1}'), False),
-    (lambda source: source.replace('summary="One course"', 'summary="A course"'), False),  # the OpenAPI document only
-    (lambda source: source.replace('@app.get("/courses/<course_id>"', '@app.get("/course/<course_id>"'), True),
-    (lambda source: source.replace("@app.get(", "@app.put("), True),
-    (lambda source: source + '\nFUNCTION_GROUP = "credentials"\n', True),
-    (lambda source: source + '\nTEMPLATE_PROPERTIES = {"Timeout": 5}\n', True),
-])
+@pytest.mark.parametrize(
+    ("edit", "template_level"),
+    [
+        (lambda source: source.replace('return {"id": course_id}', 'return {"id": course_id, "x": 1}'), False),
+        (
+            lambda source: source.replace('summary="One course"', 'summary="A course"'),
+            False,
+        ),  # the OpenAPI document only
+        (lambda source: source.replace('@app.get("/courses/<course_id>"', '@app.get("/course/<course_id>"'), True),
+        (lambda source: source.replace("@app.get(", "@app.put("), True),
+        (lambda source: source + '\nFUNCTION_GROUP = "credentials"\n', True),
+        (lambda source: source + '\nTEMPLATE_PROPERTIES = {"Timeout": 5}\n', True),
+    ],
+)
 def test_an_edited_handler_is_pushed_unless_its_route_or_function_changed(edit, template_level):
     path = "functions/course/course/handlers/get_course.py"
     before, after = HANDLER.encode(), edit(HANDLER).encode()
@@ -100,28 +114,34 @@ def test_an_edited_handler_is_pushed_unless_its_route_or_function_changed(edit, 
     deployed, current = {path: "before"}, {path: "after"}
     signatures = ({path: events.template_signature(path, before)}, {path: events.template_signature(path, after)})
     if template_level:
-        with pytest.raises(sync.NeedsDeploy, match="get_course.py"):
+        with pytest.raises(sync.NeedsDeploy, match=r"get_course\.py"):
             sync.plan(deployed, current, *signatures)
     else:
-        assert sync.plan(deployed, current, *signatures).code == {"functions/course/": {"course/handlers/get_course.py": "after"}}
+        assert sync.plan(deployed, current, *signatures).code == {
+            "functions/course/": {"course/handlers/get_course.py": "after"}
+        }
 
 
 def test_an_internal_function_description_is_template_level():
     path = "functions/course/course/internal/course_facts.py"
-    assert events.template_signature(path, b'"""Facts."""\nX = 1\n') == events.template_signature(path, b'"""Facts."""\nX = 2\n')
-    assert events.template_signature(path, b'"""Facts."""\n') != events.template_signature(path, b'"""Other facts."""\n')
+    assert events.template_signature(path, b'"""Facts."""\nX = 1\n') == events.template_signature(
+        path, b'"""Facts."""\nX = 2\n'
+    )
+    assert events.template_signature(path, b'"""Facts."""\n') != events.template_signature(
+        path, b'"""Other facts."""\n'
+    )
     assert events.template_signature("functions/course/course/service.py", b"X = 1\n") is None
 
 
 def test_a_module_that_does_not_parse_is_not_pushed():
-    with pytest.raises(sync.NeedsDeploy, match="get_course.py line 1"):
+    with pytest.raises(sync.NeedsDeploy, match=r"get_course\.py line 1"):
         sync.template_signatures({"functions/course/course/handlers/get_course.py": b"def broken(:\n"})
     files = {"functions/course/course/service.py": b"x = 1\n", "layers/common/eduplatform/http.py": b"\n\ndef f(:\n"}
     work = sync.plan({}, {}, {}, {})
     work.code = {"functions/course/": {"course/service.py": "h"}}
     sync.check_syntax(work, files)
     work.layer = {"http.py": "h"}
-    with pytest.raises(sync.NeedsDeploy, match="eduplatform/http.py line 3"):
+    with pytest.raises(sync.NeedsDeploy, match=r"eduplatform/http\.py line 3"):
         sync.check_syntax(work, files)
 
 
@@ -154,6 +174,7 @@ def test_sync_without_a_record_of_the_deploy_says_make_up(tmp_path, monkeypatch)
 
 # ---- a stable local URL: the API id pinned by the launcher, never by the template or AWS config -----
 
+
 def test_the_local_deploy_pins_the_api_id_to_the_stack_name():
     command = stack.deploy_command("eduplatform", {"StageName": "api"}, "local")
     assert command[:2] == ["deploy", "--config-env"]
@@ -179,15 +200,25 @@ def test_the_api_definition_reads_the_same_in_short_and_long_form_and_changes_wi
         resource["Metadata"] = {"SamResourceId": "x"}
     assert stack.api_definition_digest(uploaded) == stack.api_definition_digest(template)
     uploaded["Resources"]["CourseApiFunction"]["Properties"]["Events"]["Extra"] = {
-        "Type": "Api", "Properties": {"Path": "/extra", "Method": "get"}}
+        "Type": "Api",
+        "Properties": {"Path": "/extra", "Method": "get"},
+    }
     assert stack.api_definition_digest(uploaded) != stack.api_definition_digest(template)
 
 
 # ---- make invoke: the event and the function's environment --------------------------------------
 
+
 def test_the_event_of_a_route_with_path_query_body_and_token():
-    event = events.proxy_event("PUT", "/courses/{course_id}", {"course_id": "c-1"}, body={"title": "T"},
-                               query={"limit": 5}, headers={"X-Trace": "1"}, token="tok")
+    event = events.proxy_event(
+        "PUT",
+        "/courses/{course_id}",
+        {"course_id": "c-1"},
+        body={"title": "T"},
+        query={"limit": 5},
+        headers={"X-Trace": "1"},
+        token="tok",
+    )
     assert event["resource"] == "/courses/{course_id}"
     assert event["path"] == "/courses/c-1"
     assert event["httpMethod"] == "PUT"
@@ -210,10 +241,13 @@ def test_an_event_without_parameters_or_body_has_none():
     assert event["pathParameters"] is None and event["queryStringParameters"] is None and event["body"] is None
 
 
-@pytest.mark.parametrize("path_params, message", [
-    ({}, "missing course_id"),
-    ({"course_id": "1", "id": "2"}, "unknown id"),
-])
+@pytest.mark.parametrize(
+    ("path_params", "message"),
+    [
+        ({}, "missing course_id"),
+        ({"course_id": "1", "id": "2"}, "unknown id"),
+    ],
+)
 def test_path_parameters_must_match_the_resource(path_params, message):
     with pytest.raises(events.BadRoute, match=message):
         events.proxy_event("GET", "/courses/{course_id}", path_params)
@@ -245,23 +279,28 @@ def test_the_function_environment_resolves_parameters_the_stack_name_and_flags_m
     assert environment["CACHE_KEY_PREFIX"] == "my-stack:"
     assert environment["POWERTOOLS_SERVICE_NAME"] == "course"
     enrollment_environment, unresolved = invoke.function_environment(
-        invoke.function_for("POST", "/enrollments", template), template, parameters, "my-stack")
+        invoke.function_for("POST", "/enrollments", template), template, parameters, "my-stack"
+    )
     assert any(item.startswith("COURSE_FACTS_FUNCTION") for item in unresolved)
     assert "COURSE_FACTS_FUNCTION" not in enrollment_environment
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["GET /courses/{id}"], "no endpoint serves GET /courses/{id}"),
-    (["GET /courses/{course_id}", "--path", "course_id"], "expected name=value"),
-    (["GET /courses", "--header", "no colon"], "expected 'Name: value'"),
-    (["POST /courses", "--body", "{not json"], "--body is not JSON"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["GET /courses/{id}"], "no endpoint serves GET /courses/{id}"),
+        (["GET /courses/{course_id}", "--path", "course_id"], "expected name=value"),
+        (["GET /courses", "--header", "no colon"], "expected 'Name: value'"),
+        (["POST /courses", "--body", "{not json"], "--body is not JSON"),
+    ],
+)
 def test_invoke_refuses_bad_arguments_with_the_reason(argv, message, capsys):
     assert invoke.main(argv) == 2
     assert message in capsys.readouterr().err
 
 
 # ---- make logs ------------------------------------------------------------------------------------
+
 
 def test_logs_takes_a_domain_or_a_logical_id():
     ids = ["CourseApiFunction", "IdentityApiFunction", "IdentityCredentialsFunction"]
@@ -286,6 +325,7 @@ def test_logs_leave_out_metric_records():
 
 # ---- GET /docs (the browser test is tests/e2e/test_swagger_ui.py) -----------------------------------
 
+
 def test_the_swagger_ui_page_is_self_contained_and_carries_the_whole_document():
     from tests.support.lambda_events import call
 
@@ -296,6 +336,10 @@ def test_the_swagger_ui_page_is_self_contained_and_carries_the_whole_document():
     document = call("ops.handlers.docs", query={"format": "json"}).json()
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
     assert document["paths"] == committed["paths"]
-    assert document["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
     assert document["servers"] == [{"url": ".", "description": "The API this page is served from"}]
     assert call("ops.handlers.docs", query={"format": "yaml"}).status == 422

@@ -2,8 +2,9 @@
 
 import sys
 
-from eduplatform.dispatch import domain_handler
 from tests.support.lambda_events import FakeLambdaContext, proxy_event
+
+from eduplatform.dispatch import domain_handler
 
 
 def test_each_route_reaches_its_endpoint_module_and_only_that_one_is_imported(monkeypatch):

@@ -6,10 +6,11 @@ import uuid
 import psycopg
 import pytest
 
-from eduplatform import db
-from eduplatform.security import decode_token
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
 from tests.support.lambda_events import call
+
+from eduplatform import db
+from eduplatform.security import decode_token
 
 ENROLL = "enrollment.handlers.enroll"
 MINE = "enrollment.handlers.my_enrollments"
@@ -48,6 +49,7 @@ def status_of(url, enrollment_id):
 
 # ---- POST /enrollments ---------------------------------------------------------------------------------
 
+
 def test_enroll_in_a_free_course(enrollment_db, facts, student):
     token, student_id = student
     course_id = facts.add_course()
@@ -82,7 +84,7 @@ def test_enroll_in_a_paid_course_with_a_completed_payment(enrollment_db, facts, 
 
 
 def test_enroll_in_a_free_course_records_no_payment(enrollment_db, facts, student):
-    token, student_id = student
+    token, _student_id = student
     course_id = facts.add_course()
     assert enroll(token, course_id, str(uuid.uuid4())).json()["payment_id"] is None
 
@@ -150,6 +152,7 @@ def test_enroll_with_a_dependency_down_is_503(enrollment_db, facts, student, dep
 
 # ---- GET /enrollments/me --------------------------------------------------------------------------------
 
+
 def test_my_enrollments_newest_first_and_only_mine(enrollment_db, facts, student, token_for):
     courses = [facts.add_course() for _ in range(3)]
     ids = [enroll(student[0], course).json()["id"] for course in courses]
@@ -176,6 +179,7 @@ def test_my_enrollments_bad_paging_is_422(enrollment_db, student, query):
 
 # ---- GET /enrollments/course/{course_id}/count -------------------------------------------------------------
 
+
 def test_count_is_public(enrollment_db, facts, token_for):
     course_id = facts.add_course()
     for _ in range(3):
@@ -192,6 +196,7 @@ def test_count_non_uuid_is_422(enrollment_db):
 
 
 # ---- POST /progress/lessons/{lesson_id}/complete ----------------------------------------------------------
+
 
 def test_completing_lessons_moves_the_enrollment_to_in_progress_then_completed(enrollment_db, facts, student):
     token, _ = student
@@ -327,6 +332,7 @@ def test_concurrent_completions_of_the_last_lessons_complete_the_enrollment(enro
 
 # ---- GET /progress/courses/{course_id} ---------------------------------------------------------------------
 
+
 def test_progress_counts_completed_lessons_against_the_course_total(enrollment_db, facts, student):
     course_id = facts.add_course(lessons=3)
     enroll(student[0], course_id)
@@ -356,6 +362,7 @@ def test_progress_non_uuid_is_422(enrollment_db, student):
 
 
 # ---- GET /progress/courses/{course_id}/lessons --------------------------------------------------------------
+
 
 def test_completed_lesson_ids(enrollment_db, facts, student, token_for):
     course_id = facts.add_course(lessons=3)

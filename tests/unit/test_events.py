@@ -9,16 +9,15 @@ import uuid
 import psycopg
 import pytest
 import yaml
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 from psycopg.rows import dict_row
 
-from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
+from infra.config import ROOT
+from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
+from tests.support.lambda_events import FakeLambdaContext, call, sqs_event
 
 from eduplatform import events, internal_calls
 from eduplatform.security import decode_token
-from infra.config import ROOT
-from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
-from tests.support.lambda_events import FakeLambdaContext, call
-from tests.support.lambda_events import sqs_event
 
 
 def register(email="ada@example.com"):
@@ -53,6 +52,7 @@ def test_a_published_event_becomes_one_notification_even_when_replayed(domain_da
 
 
 # ---- eduplatform.events: the outbox ----------------------------------------------------------------------
+
 
 class Unreachable:
     """An EventBridge client for a bus that cannot be reached."""
@@ -147,10 +147,13 @@ def test_an_event_of_a_rolled_back_transaction_never_exists(domain_database, eve
     url = domain_database("identity")
     from eduplatform.db import database
 
-    with pytest.raises(RuntimeError):
+    def record_then_fail() -> None:
         with database().transaction() as conn:
             events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": "x"})
             raise RuntimeError("the business write failed")
+
+    with pytest.raises(RuntimeError):
+        record_then_fail()
     assert outbox(url) == [] and relay() == {"published": 0, "failed": 0}
 
 
@@ -168,6 +171,7 @@ def test_a_failing_fast_path_never_fails_the_committed_request(domain_database, 
 
 
 # ---- eduplatform.internal_calls ---------------------------------------------------------------------------
+
 
 class RawLambda:
     def __init__(self, payload: bytes):
@@ -200,12 +204,15 @@ def test_an_unconfigured_dependency_is_503(monkeypatch):
 
 # ---- template wiring --------------------------------------------------------------------------------------
 
+
 class _Loader(yaml.SafeLoader):
     pass
 
 
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: {suffix: loader.construct_scalar(node)
-                                                                 if isinstance(node, yaml.ScalarNode) else None})
+_Loader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: {suffix: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None},
+)
 
 
 @pytest.fixture(scope="module")
@@ -213,14 +220,20 @@ def resources():
     return yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)["Resources"]
 
 
-@pytest.mark.parametrize(("function", "variables"), [
-    ("IdentityCredentialsFunction", {"EVENT_BUS_NAME"}),
-    ("PaymentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "IDEMPOTENCY_TABLE"}),
-    ("EnrollmentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}),
-    ("CourseApiFunction", {"EVENT_BUS_NAME"}),
-    ("EnrollmentInternalRebuildReadModelsFunction", {"COURSE_FACTS_PAGE_FUNCTION", "COMPLETED_PAYMENTS_PAGE_FUNCTION"}),
-    ("PaymentInternalRebuildReadModelsFunction", {"COURSE_FACTS_PAGE_FUNCTION"}),
-])
+@pytest.mark.parametrize(
+    ("function", "variables"),
+    [
+        ("IdentityCredentialsFunction", {"EVENT_BUS_NAME"}),
+        ("PaymentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "IDEMPOTENCY_TABLE"}),
+        ("EnrollmentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}),
+        ("CourseApiFunction", {"EVENT_BUS_NAME"}),
+        (
+            "EnrollmentInternalRebuildReadModelsFunction",
+            {"COURSE_FACTS_PAGE_FUNCTION", "COMPLETED_PAYMENTS_PAGE_FUNCTION"},
+        ),
+        ("PaymentInternalRebuildReadModelsFunction", {"COURSE_FACTS_PAGE_FUNCTION"}),
+    ],
+)
 def test_callers_get_their_dependencies_names_and_permissions(resources, function, variables):
     properties = resources[function]["Properties"]
     assert variables <= set(properties["Environment"]["Variables"])
@@ -249,4 +262,7 @@ def test_the_consumer_reports_partial_failures_and_the_queue_has_a_dead_letter_q
     assert queue["VisibilityTimeout"] >= resources["NotificationConsumerFunction"]["Properties"]["Timeout"]
     source = resources["NotificationConsumerFunction"]["Properties"]["Events"]["DomainEvents"]["Properties"]
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert resources["PaymentInternalPaymentFactsFunction"]["Properties"]["Handler"] == "payment.internal.payment_facts.handler"
+    assert (
+        resources["PaymentInternalPaymentFactsFunction"]["Properties"]["Handler"]
+        == "payment.internal.payment_facts.handler"
+    )

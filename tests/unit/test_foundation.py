@@ -4,10 +4,11 @@ import psycopg
 import pytest
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 
-from eduplatform.db import Database
 from infra import migrate as migrations
 from infra.local.databases import drop_database, ensure_database
 from tests.support.databases import isolated_database_url
+
+from eduplatform.db import Database
 
 
 @pytest.fixture
@@ -32,9 +33,8 @@ def test_connection_is_reopened_after_the_server_dropped_it(scratch_url):
 
 def test_unreachable_database_is_503_and_recovers(scratch_url):
     database = Database("postgresql://postgres@127.0.0.1:1/nowhere", name="scratch")
-    with pytest.raises(ServiceUnavailableError) as raised:
-        with database.transaction():
-            pass
+    with pytest.raises(ServiceUnavailableError) as raised, database.transaction():
+        pass
     assert "scratch database is unavailable" in raised.value.msg
     database._url = scratch_url  # the database comes back (e.g. after a restart)
     with database.transaction() as conn:
@@ -46,10 +46,14 @@ def test_a_failed_block_rolls_back(scratch_url):
     database = Database(scratch_url)
     with database.transaction() as conn:
         conn.execute("CREATE TABLE t (x int)")
-    with pytest.raises(ZeroDivisionError):
+
+    def insert_then_fail() -> None:
         with database.transaction() as conn:
             conn.execute("INSERT INTO t VALUES (1)")
             raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        insert_then_fail()
     with database.transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM t").fetchone()["n"] == 0
     database.close()
@@ -74,7 +78,7 @@ def test_migration_file_names_are_checked(tmp_path, monkeypatch):
     (tmp_path / "scratch").mkdir()
     (tmp_path / "scratch" / "1_bad name.sql").write_text("SELECT 1;")
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must look like 001_name\.sql"):
         migrations.migration_files("scratch")
 
 
@@ -82,5 +86,8 @@ def test_functions_reach_the_database_through_the_pooler():
     from infra.config import POOLER_PORT
     from infra.local.pooler import pooled_url
 
-    assert pooled_url("postgresql://course:secret@127.0.0.1:5432/course") == f"postgresql://course:secret@127.0.0.1:{POOLER_PORT}/course"
+    assert (
+        pooled_url("postgresql://course:secret@127.0.0.1:5432/course")
+        == f"postgresql://course:secret@127.0.0.1:{POOLER_PORT}/course"
+    )
     assert pooled_url("postgresql://localhost/e2e_course") == f"postgresql://127.0.0.1:{POOLER_PORT}/e2e_course"

@@ -7,8 +7,9 @@ import jwt
 import psycopg
 import pytest
 
-from eduplatform.security import decode_token, issue_token, Role
 from tests.support.lambda_events import call
+
+from eduplatform.security import Role, decode_token, issue_token
 
 REGISTER = "identity.handlers.register"
 LOGIN = "identity.handlers.login"
@@ -37,6 +38,7 @@ def admin_token(identity_db) -> str:
 
 
 # ---- POST /register ---------------------------------------------------------------------------
+
 
 def test_register_returns_a_bearer_token_for_a_student_by_default(identity_db):
     response = register()
@@ -104,6 +106,7 @@ def test_register_malformed_body_is_422(identity_db, raw):
 
 # ---- POST /login ----------------------------------------------------------------------------------
 
+
 def test_login_with_right_password_returns_token(identity_db):
     register(email="bob@example.com", role="teacher")
     response = call(LOGIN, body={"email": "BOB@example.com", "password": "password123"})
@@ -126,6 +129,7 @@ def test_login_missing_field_is_422(identity_db):
 
 # ---- GET /me --------------------------------------------------------------------------------------------
 
+
 def test_me_returns_the_profile_without_secrets(identity_db):
     token = register(email="Cy@Example.com", name="Cy").json()["access_token"]
     response = call(ME, token=token)
@@ -133,7 +137,9 @@ def test_me_returns_the_profile_without_secrets(identity_db):
     body = response.json()
     assert set(body) == {"id", "email", "name", "role", "is_verified", "email_verified", "created_at"}
     assert body["email_verified"] is False
-    assert body["email"] == "Cy@example.com"  # the domain part is normalised, the local part kept and body["name"] == "Cy" and body["role"] == "student"
+    assert (
+        body["email"] == "Cy@example.com"
+    )  # the domain part is normalised, the local part kept and body["name"] == "Cy" and body["role"] == "student"
     assert body["created_at"].endswith("+00:00")
     assert uuid.UUID(body["id"]) == decode_token(token).user_id
 
@@ -165,18 +171,37 @@ def test_me_with_expired_token_is_401(identity_db):
 
 
 def test_me_with_token_signed_by_another_secret_is_401(identity_db):
-    forged = jwt.encode({"sub": str(uuid.uuid4()), "iat": int(time.time()), "exp": int(time.time()) + 60,
-                         "role": "admin", "is_verified": True}, "another-secret-0123456789abcdefghij", algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "sub": str(uuid.uuid4()),
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+            "role": "admin",
+            "is_verified": True,
+        },
+        "another-secret-0123456789abcdefghij",
+        algorithm="HS256",
+    )
     assert call(ME, token=forged).status == 401
 
 
 def test_me_with_unsigned_token_is_401(identity_db):
-    unsigned = jwt.encode({"sub": str(uuid.uuid4()), "iat": int(time.time()), "exp": int(time.time()) + 60,
-                           "role": "admin", "is_verified": True}, None, algorithm="none")
+    unsigned = jwt.encode(
+        {
+            "sub": str(uuid.uuid4()),
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+            "role": "admin",
+            "is_verified": True,
+        },
+        None,
+        algorithm="none",
+    )
     assert call(ME, token=unsigned).status == 401
 
 
 # ---- GET /admin/teachers/pending --------------------------------------------------------------------------
+
 
 def test_pending_teachers_lists_unverified_teachers_oldest_first(identity_db):
     token = admin_token(identity_db)
@@ -222,6 +247,7 @@ def test_pending_teachers_is_admin_only(identity_db, token_for, role):
 
 
 # ---- PATCH /admin/users/{user_id}/verify ------------------------------------------------------------------
+
 
 def test_verify_teacher_sets_is_verified_and_next_login_carries_it(identity_db):
     token = admin_token(identity_db)
@@ -270,6 +296,7 @@ def test_verify_is_admin_only(identity_db, token_for, role):
 
 
 # ---- admin bootstrap ------------------------------------------------------------------------------------
+
 
 def test_ensure_admin_is_idempotent(identity_db):
     from identity import service

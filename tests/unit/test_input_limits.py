@@ -4,15 +4,17 @@ import base64
 import importlib
 import json
 import uuid
+from typing import Annotated
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from eduplatform.http import MAX_BODY_BYTES
-from eduplatform.security import Role, issue_token
 from infra import openapi
 from infra.template import generate
-from tests.support.lambda_events import call, proxy_event, FakeLambdaContext
+from tests.support.lambda_events import FakeLambdaContext, call, proxy_event
+
+from eduplatform.http import MAX_BODY_BYTES
+from eduplatform.security import Role, issue_token
 
 REGISTER = "identity.handlers.register"
 LOGIN = "identity.handlers.login"
@@ -21,6 +23,7 @@ TOO_LARGE = {"detail": "Request body too large (limit 1 MB)"}
 
 
 # ---- request bodies over 1 MB --------------------------------------------------------------------
+
 
 def _notification_body(total_bytes: int) -> str:
     skeleton = json.dumps({"type": "payment", "title": "t", "body": ""})
@@ -45,7 +48,9 @@ def test_a_body_of_exactly_1_mb_is_read_and_validated():
 
 
 def test_the_limit_counts_bytes_not_characters_and_decoded_base64():
-    multibyte = json.dumps({"email": "a@example.com", "password": "é" * (MAX_BODY_BYTES // 2), "name": "A"}, ensure_ascii=False)
+    multibyte = json.dumps(
+        {"email": "a@example.com", "password": "é" * (MAX_BODY_BYTES // 2), "name": "A"}, ensure_ascii=False
+    )
     assert len(multibyte) < MAX_BODY_BYTES < len(multibyte.encode())
     assert call(REGISTER, body=multibyte).status == 413
 
@@ -66,8 +71,11 @@ def test_the_openapi_document_states_the_limit_for_every_body():
 
 # ---- bodies that are not JSON, path ids Powertools cannot route ----------------------------------------
 
-@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=x",
-                                          "application/x-www-form-urlencoded", "text/plain"])
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/plain"],
+)
 def test_a_body_declared_as_anything_but_json_is_415(content_type):
     body = {"email": "ada@example.com", "password": "password123", "name": "Ada"}
     response = call(REGISTER, body=body, headers={"Content-Type": content_type})
@@ -76,7 +84,9 @@ def test_a_body_declared_as_anything_but_json_is_415(content_type):
 
 
 def test_json_with_a_charset_is_json():
-    response = call(REGISTER, body={"email": "not-an-email"}, headers={"Content-Type": "application/json; charset=utf-8"})
+    response = call(
+        REGISTER, body={"email": "not-an-email"}, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     assert response.status == 422
 
 
@@ -89,6 +99,7 @@ def test_a_path_id_with_characters_the_router_refuses_is_422(course_id):
 
 # ---- string lengths ---------------------------------------------------------------------------------
 
+
 def _body_models() -> dict[str, type[BaseModel]]:
     """Every request body model of every handler, by schema name."""
     generate._import_functions_code()
@@ -99,14 +110,22 @@ def _body_models() -> dict[str, type[BaseModel]]:
         if operation.requestBody is None:
             continue
         name = operation.requestBody.content["application/json"].schema_.ref.rsplit("/", 1)[-1]
-        models[name] = next(value for value in vars(module).values() if isinstance(value, type) and value.__name__ == name)
+        models[name] = next(
+            value for value in vars(module).values() if isinstance(value, type) and value.__name__ == name
+        )
     return models
 
 
 def _strings_without_a_bound(schema: dict, where: str) -> list[str]:
     if "anyOf" in schema:
         return [problem for option in schema["anyOf"] for problem in _strings_without_a_bound(option, where)]
-    bounded = "maxLength" in schema or "enum" in schema or "const" in schema or schema.get("format") == "uuid" or "pattern" in schema
+    bounded = (
+        "maxLength" in schema
+        or "enum" in schema
+        or "const" in schema
+        or schema.get("format") == "uuid"
+        or "pattern" in schema
+    )
     return [where] if schema.get("type") == "string" and not bounded else []
 
 
@@ -120,7 +139,9 @@ def test_every_string_a_client_sends_has_a_maximum_length():
     for path, item in document["paths"].items():
         for method, operation in item.items():
             for parameter in operation.get("parameters", []):
-                unbounded += _strings_without_a_bound(parameter["schema"], f"{method.upper()} {path} {parameter['name']}")
+                unbounded += _strings_without_a_bound(
+                    parameter["schema"], f"{method.upper()} {path} {parameter['name']}"
+                )
     assert not unbounded
 
 
@@ -131,11 +152,22 @@ VALID = {
     "EmailTokenRequest": {"token": "t" * 43},
     "ForgotPasswordRequest": {"email": "ada@example.com"},
     "ResetPasswordRequest": {"token": "t" * 43, "new_password": "password123"},
-    "CourseCreate": {"title": "Course", "description": "About", "is_free": False, "price": "49.99", "level": "advanced"},
+    "CourseCreate": {
+        "title": "Course",
+        "description": "About",
+        "is_free": False,
+        "price": "49.99",
+        "level": "advanced",
+    },
     "CourseUpdate": {"title": "Course", "description": "About"},
     "ModuleCreate": {"title": "Module", "order": 1},
     "ModuleUpdate": {"title": "Module", "order": 2},
-    "LessonCreate": {"title": "Lesson", "content": "Text", "video_url": "https://example.com/v.mp4", "duration_minutes": 5},
+    "LessonCreate": {
+        "title": "Lesson",
+        "content": "Text",
+        "video_url": "https://example.com/v.mp4",
+        "duration_minutes": 5,
+    },
     "LessonUpdate": {"title": "Lesson", "content": "Text"},
     "ReviewCreate": {"course_id": str(uuid.uuid4()), "rating": 5, "comment": "Good"},
     "EnrollmentRequest": {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())},
@@ -182,20 +214,28 @@ def test_string_length_limits(model_name, field, longest):
 
 def test_empty_titles_and_names_are_refused():
     models = _body_models()
-    for model_name, field in [("RegisterRequest", "name"), ("CourseCreate", "title"), ("ModuleCreate", "title"),
-                              ("LessonCreate", "title"), ("NotificationRequest", "title")]:
+    for model_name, field in [
+        ("RegisterRequest", "name"),
+        ("CourseCreate", "title"),
+        ("ModuleCreate", "title"),
+        ("LessonCreate", "title"),
+        ("NotificationRequest", "title"),
+    ]:
         with pytest.raises(ValidationError):
             models[model_name].model_validate({**VALID[model_name], field: "   "})
 
 
 # ---- passwords and bcrypt's 72 bytes ---------------------------------------------------------------
 
+
 @pytest.fixture
 def identity_db(domain_database):
     return domain_database("identity")
 
 
-@pytest.mark.parametrize("password", ["p" * 73, "é" * 37, "🔑" * 19], ids=["73-ascii", "74-bytes-in-37-chars", "76-bytes-in-19-chars"])
+@pytest.mark.parametrize(
+    "password", ["p" * 73, "é" * 37, "🔑" * 19], ids=["73-ascii", "74-bytes-in-37-chars", "76-bytes-in-19-chars"]
+)
 def test_a_password_over_72_bytes_is_422_not_cut(identity_db, password):
     response = call(REGISTER, body={"email": "ada@example.com", "password": password, "name": "Ada"})
     assert response.status == 422
@@ -221,6 +261,7 @@ def test_login_with_a_password_over_72_bytes_is_the_usual_400(identity_db, email
 
 # ---- unknown JSON fields: ignored, by every request model -----------------------------------------
 
+
 def test_every_request_model_has_a_valid_example_here():
     assert set(_body_models()) == set(VALID), "add the new request model to VALID (and LONGEST for its strings)"
 
@@ -230,7 +271,9 @@ def test_unknown_fields_are_ignored_by_every_request_model(model_name):
     model = _body_models()[model_name]
     assert model.model_config.get("extra", "ignore") == "ignore"
     plain = model.model_validate(VALID[model_name])
-    with_extras = model.model_validate({**VALID[model_name], "unknown": 1, "id": str(uuid.uuid4()), "is_verified": True})
+    with_extras = model.model_validate(
+        {**VALID[model_name], "unknown": 1, "id": str(uuid.uuid4()), "is_verified": True}
+    )
     assert with_extras.model_dump() == plain.model_dump()
     assert openapi.build()["components"]["schemas"][model_name].get("additionalProperties") is not False
 
@@ -238,14 +281,25 @@ def test_unknown_fields_are_ignored_by_every_request_model(model_name):
 def test_unknown_fields_cannot_grant_anything_at_registration(identity_db):
     from eduplatform.security import decode_token
 
-    response = call(REGISTER, body={"email": "ada@example.com", "password": "password123", "name": "Ada", "role": "teacher",
-                                    "is_verified": True, "id": str(uuid.uuid4()), "password_hash": "x"})
+    response = call(
+        REGISTER,
+        body={
+            "email": "ada@example.com",
+            "password": "password123",
+            "name": "Ada",
+            "role": "teacher",
+            "is_verified": True,
+            "id": str(uuid.uuid4()),
+            "password_hash": "x",
+        },
+    )
     assert response.status == 200
     principal = decode_token(response.json()["access_token"])
     assert principal.role is Role.TEACHER and principal.is_verified is False
 
 
 # ---- what a client string and integer may be (eduplatform.types) -------------------------------
+
 
 def _request_schemas(document: dict):
     """Every (where, schema) a client fills: parameters and request body properties, refs resolved."""
@@ -286,18 +340,21 @@ def test_every_client_string_and_integer_in_the_document_is_bounded():
         if kind == "string" and "enum" not in schema and schema.get("format") not in ("uuid", "email"):
             if "maxLength" not in schema or "pattern" not in schema:
                 unbounded.append(f"{where}: {schema}")
-        elif kind in ("integer", "number") and ("maximum" not in schema
-                                                or ("minimum" not in schema and "exclusiveMinimum" not in schema)):
+        elif kind in ("integer", "number") and (
+            "maximum" not in schema or ("minimum" not in schema and "exclusiveMinimum" not in schema)
+        ):
             unbounded.append(f"{where}: {schema}")
     assert not unbounded, "\n".join(unbounded)
 
 
-@pytest.mark.parametrize("text", ["nul\x00inside", "bell\x07", "line\nbreak", "lone \ud800 surrogate", "tab\tin a name"])
+@pytest.mark.parametrize(
+    "text", ["nul\x00inside", "bell\x07", "line\nbreak", "lone \ud800 surrogate", "tab\tin a name"]
+)
 def test_single_line_text_refuses_control_characters_and_surrogates(text):
     from eduplatform.types import single_line_text
 
     class Model(BaseModel):
-        name: single_line_text(max_length=50)
+        name: Annotated[str, *single_line_text(max_length=50)]
 
     with pytest.raises(ValidationError):
         Model(name=text)
@@ -307,7 +364,7 @@ def test_multi_line_text_keeps_line_breaks_and_tabs_but_not_nul():
     from eduplatform.types import multi_line_text
 
     class Model(BaseModel):
-        body: multi_line_text(max_length=50)
+        body: Annotated[str, *multi_line_text(max_length=50)]
 
     assert Model(body="one\r\ntwo\tthree").body == "one\r\ntwo\tthree"
     for text in ("nul\x00", "escape\x1b[31m", "lone \udfff"):
@@ -315,12 +372,15 @@ def test_multi_line_text_keeps_line_breaks_and_tabs_but_not_nul():
             Model(body=text)
 
 
-@pytest.mark.parametrize("module, body", [
-    (LOGIN, {"email": "a\x00@example.com", "password": "password123"}),
-    (LOGIN, {"email": "a@example.com", "password": "pass\x00word"}),
-    (REGISTER, {"email": "a@example.com", "password": "password123", "name": "Ada\x00"}),
-    (REGISTER, {"email": "a\x00b@example.com", "password": "password123", "name": "Ada"}),
-])
+@pytest.mark.parametrize(
+    ("module", "body"),
+    [
+        (LOGIN, {"email": "a\x00@example.com", "password": "password123"}),
+        (LOGIN, {"email": "a@example.com", "password": "pass\x00word"}),
+        (REGISTER, {"email": "a@example.com", "password": "password123", "name": "Ada\x00"}),
+        (REGISTER, {"email": "a\x00b@example.com", "password": "password123", "name": "Ada"}),
+    ],
+)
 def test_nul_in_identity_requests_is_422_before_the_database(module, body):
     response = call(module, body=body)
     assert response.status == 422, response.text
@@ -339,13 +399,28 @@ def test_an_escaped_lone_surrogate_in_json_is_422():
     assert response.status == 422, response.text
 
 
-LISTS = ["course.handlers.list_courses", "course.handlers.my_courses", "identity.handlers.pending_teachers",
-         "notification.handlers.my_notifications", "payment.handlers.my_payments", "enrollment.handlers.my_enrollments"]
+LISTS = [
+    "course.handlers.list_courses",
+    "course.handlers.my_courses",
+    "identity.handlers.pending_teachers",
+    "notification.handlers.my_notifications",
+    "payment.handlers.my_payments",
+    "enrollment.handlers.my_enrollments",
+]
 
 
 @pytest.mark.parametrize("module", LISTS)
-@pytest.mark.parametrize("query", [{"offset": "2266455429066619355136"}, {"offset": 1_000_001}, {"offset": -1},
-                                   {"limit": 0}, {"limit": 101}, {"limit": "9" * 30}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"offset": "2266455429066619355136"},
+        {"offset": 1_000_001},
+        {"offset": -1},
+        {"limit": 0},
+        {"limit": 101},
+        {"limit": "9" * 30},
+    ],
+)
 def test_out_of_range_limit_or_offset_is_422(module, query):
     token = issue_token(uuid.uuid4(), Role.ADMIN if "pending" in module else Role.TEACHER, True)
     response = call(module, query=query, token=token)

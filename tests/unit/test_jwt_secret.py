@@ -43,7 +43,9 @@ def test_tokens_are_signed_with_the_ssm_secret_when_jwt_secret_is_empty(secret_i
 
 def test_the_ssm_secret_is_cached_between_invocations(secret_in_ssm):
     security.jwt_secret()
-    secret_in_ssm.put_parameter(Name=PARAMETER, Value="rotated-secret-0123456789abcdefghijkl", Type="SecureString", Overwrite=True)
+    secret_in_ssm.put_parameter(
+        Name=PARAMETER, Value="rotated-secret-0123456789abcdefghijkl", Type="SecureString", Overwrite=True
+    )
 
     assert security.jwt_secret() == SSM_SECRET  # re-read after JWT_SECRET_MAX_AGE_SECONDS
 

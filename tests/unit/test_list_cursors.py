@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from eduplatform import cursors
 from tests.support.lambda_events import call
 from tests.unit.test_catalogue_cursors import _tamper, paged
+
+from eduplatform import cursors
 
 BASE = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -46,25 +48,58 @@ def _owned(statement: str) -> Callable[[psycopg.Connection, uuid.UUID, datetime,
 
 
 def _teacher(conn: psycopg.Connection, owner: uuid.UUID, at: datetime, listed: bool) -> str:
-    return str(conn.execute(
-        "INSERT INTO users (email, password_hash, name, role, is_verified, created_at) "
-        "VALUES (gen_random_uuid() || '@example.com', 'not-a-hash', 'Teacher', 'teacher', %s, %s) RETURNING id",
-        (not listed, at)).fetchone()[0])
+    return str(
+        conn.execute(
+            "INSERT INTO users (email, password_hash, name, role, is_verified, created_at) "
+            "VALUES (gen_random_uuid() || '@example.com', 'not-a-hash', 'Teacher', 'teacher', %s, %s) RETURNING id",
+            (not listed, at),
+        ).fetchone()[0]
+    )
 
 
 LISTS = {
-    "enrollments": Listed("enrollment.handlers.my_enrollments", "GET /enrollments/me", "enrollment", "student", "student_id", _owned(
-        "INSERT INTO enrollments (student_id, course_id, enrolled_at) VALUES (%(owner)s, gen_random_uuid(), %(at)s) "
-        "RETURNING id")),
-    "payments": Listed("payment.handlers.my_payments", "GET /payments/me", "payment", "student", "student_id", _owned(
-        "INSERT INTO payments (student_id, course_id, amount, status, created_at) "
-        "VALUES (%(owner)s, gen_random_uuid(), 19.99, 'completed', %(at)s) RETURNING id")),
-    "notifications": Listed("notification.handlers.my_notifications", "GET /notifications/me", "notification", "teacher",
-                            "user_id", _owned(
-        "INSERT INTO notifications (user_id, type, title, created_at) VALUES (%(owner)s, 'payment', 'Paid', %(at)s) "
-        "RETURNING id")),
-    "pending teachers": Listed("identity.handlers.pending_teachers", "GET /admin/teachers/pending", "identity", "admin",
-                               None, _teacher, oldest_first=True),
+    "enrollments": Listed(
+        "enrollment.handlers.my_enrollments",
+        "GET /enrollments/me",
+        "enrollment",
+        "student",
+        "student_id",
+        _owned(
+            "INSERT INTO enrollments (student_id, course_id, enrolled_at) VALUES (%(owner)s, gen_random_uuid(), %(at)s) "
+            "RETURNING id"
+        ),
+    ),
+    "payments": Listed(
+        "payment.handlers.my_payments",
+        "GET /payments/me",
+        "payment",
+        "student",
+        "student_id",
+        _owned(
+            "INSERT INTO payments (student_id, course_id, amount, status, created_at) "
+            "VALUES (%(owner)s, gen_random_uuid(), 19.99, 'completed', %(at)s) RETURNING id"
+        ),
+    ),
+    "notifications": Listed(
+        "notification.handlers.my_notifications",
+        "GET /notifications/me",
+        "notification",
+        "teacher",
+        "user_id",
+        _owned(
+            "INSERT INTO notifications (user_id, type, title, created_at) VALUES (%(owner)s, 'payment', 'Paid', %(at)s) "
+            "RETURNING id"
+        ),
+    ),
+    "pending teachers": Listed(
+        "identity.handlers.pending_teachers",
+        "GET /admin/teachers/pending",
+        "identity",
+        "admin",
+        None,
+        _teacher,
+        oldest_first=True,
+    ),
 }
 
 
@@ -87,7 +122,9 @@ class Caller:
 
     def expected(self) -> list[str]:
         """The list's order: by timestamp, ties by id (as PostgreSQL orders uuids: by their bytes)."""
-        ordered = sorted(self.written, key=lambda row: (row[0], uuid.UUID(row[1])), reverse=not self.listed.oldest_first)
+        ordered = sorted(
+            self.written, key=lambda row: (row[0], uuid.UUID(row[1])), reverse=not self.listed.oldest_first
+        )
         return [row_id for _, row_id in ordered]
 
     def get(self, **query):
@@ -133,8 +170,9 @@ def test_a_modified_foreign_or_malformed_cursor_is_422(caller, token_for):
     bad = {
         "tampered payload": _tamper(cursor),
         "tampered signature": flipped,
-        "another list's": cursors.encode(cursors.fingerprint("GET /courses", {"sort": "newest"}),
-                                         [BASE.isoformat(), uuid.uuid4()]),
+        "another list's": cursors.encode(
+            cursors.fingerprint("GET /courses", {"sort": "newest"}), [BASE.isoformat(), uuid.uuid4()]
+        ),
         "signed, but not a key of this list": cursors.encode(own, ["not a time", "not an id"]),
         "signed, a time without a zone": cursors.encode(own, ["2026-06-01T00:00:00", uuid.uuid4()]),
         "signed, one value": cursors.encode(own, [BASE.isoformat()]),
@@ -148,8 +186,11 @@ def test_a_modified_foreign_or_malformed_cursor_is_422(caller, token_for):
         assert response.status == 422, (name, response.text)
         (error,) = response.json()["detail"]
         assert error["loc"] == ["query", "cursor"] and "modified" in error["msg"], (name, error)
-    for name, query in {"with an offset": {"cursor": cursor, "offset": 2}, "not a cursor": {"cursor": "hello"},
-                        "too long": {"cursor": "a" * 600 + ".b"}}.items():
+    for name, query in {
+        "with an offset": {"cursor": cursor, "offset": 2},
+        "not a cursor": {"cursor": "hello"},
+        "too long": {"cursor": "a" * 600 + ".b"},
+    }.items():
         response = caller.get(limit=2, **query)
         assert response.status == 422, (name, response.text)
         assert response.json()["detail"][0]["loc"][0] == "query", (name, response.text)
@@ -161,12 +202,20 @@ SECONDS = st.integers(-5, 5)  # around the existing rows: new ones land before, 
 
 
 @pytest.mark.parametrize("name", list(LISTS))
-@settings(max_examples=20, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(existing=st.lists(SECONDS, min_size=1, max_size=20), inserted=st.lists(st.lists(SECONDS, max_size=4), max_size=8),
-       limit=st.integers(1, 6))
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    existing=st.lists(SECONDS, min_size=1, max_size=20),
+    inserted=st.lists(st.lists(SECONDS, max_size=4), max_size=8),
+    limit=st.integers(1, 6),
+)
 def test_paging_while_rows_are_inserted_returns_every_existing_row_once(
-        domain_database, token_for, name, existing, inserted, limit):
+    domain_database, token_for, name, existing, inserted, limit
+):
     listed = LISTS[name]
     caller = Caller(listed, domain_database(listed.domain), token_for)
     caller.write(existing)

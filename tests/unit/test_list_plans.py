@@ -24,13 +24,15 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from seed import generate
+from tests.support import databases
+
 from eduplatform.cursors import KeysetList
+
 from enrollment import repository as enrollment_repository
 from identity import repository as identity_repository
 from notification import repository as notification_repository
 from payment import repository as payment_repository
-from seed import generate
-from tests.support import databases
 
 HEAVY_USER = uuid.UUID("00000000-0000-4000-8000-00000000beef")
 HEAVY_ROWS = 20_000
@@ -47,26 +49,42 @@ class ListPlan:
 
 
 LISTS = {
-    "enrollments": ListPlan("enrollment", enrollment_repository.STUDENT_ENROLLMENTS, "enrollments_student_newest_idx",
-                            {"student_id": HEAVY_USER}, 10_000),
-    "payments": ListPlan("payment", payment_repository.STUDENT_PAYMENTS, "payments_student_newest_idx",
-                         {"student_id": HEAVY_USER}, 10_000),
-    "notifications": ListPlan("notification", notification_repository.USER_NOTIFICATIONS,
-                              "notifications_user_newest_idx", {"user_id": HEAVY_USER}, 10_000),
-    "pending teachers": ListPlan("identity", identity_repository.PENDING_TEACHERS, "users_pending_teachers_idx", {},
-                                 2_000),
+    "enrollments": ListPlan(
+        "enrollment",
+        enrollment_repository.STUDENT_ENROLLMENTS,
+        "enrollments_student_newest_idx",
+        {"student_id": HEAVY_USER},
+        10_000,
+    ),
+    "payments": ListPlan(
+        "payment",
+        payment_repository.STUDENT_PAYMENTS,
+        "payments_student_newest_idx",
+        {"student_id": HEAVY_USER},
+        10_000,
+    ),
+    "notifications": ListPlan(
+        "notification",
+        notification_repository.USER_NOTIFICATIONS,
+        "notifications_user_newest_idx",
+        {"user_id": HEAVY_USER},
+        10_000,
+    ),
+    "pending teachers": ListPlan(
+        "identity", identity_repository.PENDING_TEACHERS, "users_pending_teachers_idx", {}, 2_000
+    ),
 }
 
 # The heavy user's rows: two per minute going back in time.
 HEAVY = {
     "enrollment": "INSERT INTO enrollments (student_id, course_id, enrolled_at) "
-                  "SELECT %(user)s, gen_random_uuid(), %(now)s - (i / 2) * interval '1 minute' FROM generate_series(1, %(n)s) i",
+    "SELECT %(user)s, gen_random_uuid(), %(now)s - (i / 2) * interval '1 minute' FROM generate_series(1, %(n)s) i",
     "payment": "INSERT INTO payments (student_id, course_id, amount, status, created_at) "
-               "SELECT %(user)s, gen_random_uuid(), 19.99, 'completed', %(now)s - (i / 2) * interval '1 minute' "
-               "FROM generate_series(1, %(n)s) i",
+    "SELECT %(user)s, gen_random_uuid(), 19.99, 'completed', %(now)s - (i / 2) * interval '1 minute' "
+    "FROM generate_series(1, %(n)s) i",
     "notification": "INSERT INTO notifications (user_id, type, title, created_at) "
-                    "SELECT %(user)s, 'payment', 'Payment received', %(now)s - (i / 2) * interval '1 minute' "
-                    "FROM generate_series(1, %(n)s) i",
+    "SELECT %(user)s, 'payment', 'Payment received', %(now)s - (i / 2) * interval '1 minute' "
+    "FROM generate_series(1, %(n)s) i",
 }
 
 
@@ -120,16 +138,21 @@ def test_a_deep_cursor_page_costs_what_the_first_page_costs(seeded_lists, name):
         last = conn.execute(first, {**plan.params, "limit": 1, "offset": plan.depth - 1}).fetchone()
         after = order.parse([last[order.key].isoformat(), str(last["id"])])
         by_cursor = {**plan.params, **after, "limit": 20, "offset": 0}
-        explained = "\n".join(row["QUERY PLAN"] for row in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {deep}", by_cursor,
-                                                                         prepare=False))
+        explained = "\n".join(
+            row["QUERY PLAN"] for row in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {deep}", by_cursor, prepare=False)
+        )
         first_page = conn.execute(first, {**plan.params, "limit": 20, "offset": 0}).fetchall()
         deep_page = conn.execute(deep, by_cursor).fetchall()
         by_offset = conn.execute(first, {**plan.params, "limit": 20, "offset": plan.depth}).fetchall()
-        timings = {"first": timed(conn, first, {**plan.params, "limit": 20, "offset": 0}),
-                   "cursor": timed(conn, deep, by_cursor),
-                   "offset": timed(conn, first, {**plan.params, "limit": 20, "offset": plan.depth})}
-    print(f"\n--- {name}: first page {timings['first']:.2f} ms, after {plan.depth:,} by cursor "
-          f"{timings['cursor']:.2f} ms, offset {plan.depth:,} {timings['offset']:.2f} ms\n{explained}")
+        timings = {
+            "first": timed(conn, first, {**plan.params, "limit": 20, "offset": 0}),
+            "cursor": timed(conn, deep, by_cursor),
+            "offset": timed(conn, first, {**plan.params, "limit": 20, "offset": plan.depth}),
+        }
+    print(
+        f"\n--- {name}: first page {timings['first']:.2f} ms, after {plan.depth:,} by cursor "
+        f"{timings['cursor']:.2f} ms, offset {plan.depth:,} {timings['offset']:.2f} ms\n{explained}"
+    )
     assert len(first_page) == 20 and deep_page == by_offset  # the cursor reads exactly the offset's page
     assert f"Index Scan using {plan.index}" in explained and "Index Cond:" in explained and "ROW(" in explained
     assert "Sort" not in explained and "Seq Scan" not in explained

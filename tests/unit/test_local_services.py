@@ -42,19 +42,24 @@ def private_checkout(tmp_path: Path) -> Path:
 
 def run_in(checkout: Path, port: int, code: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, POOLER_PORT=str(port), PYTHONPATH=str(checkout))
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=checkout, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the case of the issue: root, whose PgBouncer runs as postgres")
 def test_pooler_starts_and_stops_from_a_checkout_in_a_private_folder(tmp_path):
     checkout = private_checkout(tmp_path)
     port = free_port()
-    started = run_in(checkout, port, f"""
+    started = run_in(
+        checkout,
+        port,
+        f"""
         from infra.local import pooler
         assert pooler.start({POSTGRES_ADMIN_URL!r}, ["postgres"])
         print(pooler.runtime_dir())
-    """)
+    """,
+    )
     assert started.returncode == 0, started.stderr
     runtime = Path(started.stdout.strip())
     try:
@@ -66,10 +71,14 @@ def test_pooler_starts_and_stops_from_a_checkout_in_a_private_folder(tmp_path):
         log = checkout / ".local" / "pgbouncer" / "pgbouncer.log"
         assert "listening on 127.0.0.1:" in log.read_text(), "the launcher captures PgBouncer's own log"
         # A second start of the same checkout finds it running and starts nothing.
-        again = run_in(checkout, port, f"""
+        again = run_in(
+            checkout,
+            port,
+            f"""
             from infra.local import pooler
             assert not pooler.start({POSTGRES_ADMIN_URL!r}, ["postgres"])
-        """)
+        """,
+        )
         assert again.returncode == 0, again.stderr
     finally:
         stopped = run_in(checkout, port, "from infra.local import pooler; assert pooler.stop()")
@@ -93,7 +102,7 @@ def test_pooler_refuses_a_port_another_process_holds(monkeypatch, tmp_path):
 
 
 class _FakeEmulator(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b'{"services": {}}')

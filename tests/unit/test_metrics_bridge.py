@@ -9,28 +9,53 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from moto import mock_aws
 from prometheus_client import CollectorRegistry
 
-from eduplatform.http import create_app, lambda_handler
 from infra.metrics.bridge import ConcurrencyTracker, LogTailer, MetricsBridge, emf_filter_pattern
 from infra.metrics.emf import MetricStore, RequestInterval, parse_emf, request_interval
 from tests.support.lambda_events import FakeLambdaContext, proxy_event
 
+from eduplatform.http import create_app, lambda_handler
+
 GROUP = "/aws/lambda/eduplatform-CourseListFunction-1"
 
 
-def emf_line(timestamp_ms: int, *, service: str = "course", route: str = "/courses", method: str = "GET",
-             status: str = "200", duration_ms: float | list[float] = 12.0, size: float = 300.0,
-             namespace: str = "EduPlatform", duration_unit: str = "Milliseconds") -> str:
-    return json.dumps({
-        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
-            "Namespace": namespace,
-            "Dimensions": [["route", "method", "status", "service"]],
-            "Metrics": [{"Name": "Requests", "Unit": "Count"}, {"Name": "Duration", "Unit": duration_unit},
-                        {"Name": "ResponseSize", "Unit": "Bytes"}],
-        }]},
-        "route": route, "method": method, "status": status, "service": service,
-        "Requests": [1.0], "Duration": duration_ms if isinstance(duration_ms, list) else [duration_ms],
-        "ResponseSize": [size], "request_id": f"req-{timestamp_ms}-{route}-{status}",
-    })
+def emf_line(
+    timestamp_ms: int,
+    *,
+    service: str = "course",
+    route: str = "/courses",
+    method: str = "GET",
+    status: str = "200",
+    duration_ms: float | list[float] = 12.0,
+    size: float = 300.0,
+    namespace: str = "EduPlatform",
+    duration_unit: str = "Milliseconds",
+) -> str:
+    return json.dumps(
+        {
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": namespace,
+                        "Dimensions": [["route", "method", "status", "service"]],
+                        "Metrics": [
+                            {"Name": "Requests", "Unit": "Count"},
+                            {"Name": "Duration", "Unit": duration_unit},
+                            {"Name": "ResponseSize", "Unit": "Bytes"},
+                        ],
+                    }
+                ],
+            },
+            "route": route,
+            "method": method,
+            "status": status,
+            "service": service,
+            "Requests": [1.0],
+            "Duration": duration_ms if isinstance(duration_ms, list) else [duration_ms],
+            "ResponseSize": [size],
+            "request_id": f"req-{timestamp_ms}-{route}-{status}",
+        }
+    )
 
 
 def registry_of(collector) -> CollectorRegistry:
@@ -53,6 +78,7 @@ def sample(registry: CollectorRegistry, name: str, **labels) -> float | None:
 
 # ---- EMF -> Prometheus ----------------------------------------------------------------------
 
+
 def test_records_printed_by_the_layer_handler_become_request_metrics(capsys):
     app = create_app()
 
@@ -66,8 +92,13 @@ def test_records_printed_by_the_layer_handler_become_request_metrics(capsys):
     cold_start.is_cold_start = True
     capsys.readouterr()
     for thing_id in ("a", "b", "c"):
-        assert handler(proxy_event("GET", "/things/{thing_id}", {"thing_id": thing_id}), FakeLambdaContext())["statusCode"] == 200
-    failed = handler(proxy_event("GET", "/things/{thing_id}", {"thing_id": "boom"}), FakeLambdaContext(function_name="things"))
+        assert (
+            handler(proxy_event("GET", "/things/{thing_id}", {"thing_id": thing_id}), FakeLambdaContext())["statusCode"]
+            == 200
+        )
+    failed = handler(
+        proxy_event("GET", "/things/{thing_id}", {"thing_id": "boom"}), FakeLambdaContext(function_name="things")
+    )
     assert failed["statusCode"] == 500
     records = [parse_emf(line) for line in capsys.readouterr().out.splitlines()]
     records = [record for record in records if record is not None]
@@ -81,7 +112,9 @@ def test_records_printed_by_the_layer_handler_become_request_metrics(capsys):
     assert sample(registry, "http_request_duration_seconds_count", **route) == 4
     assert 0 < sample(registry, "http_request_duration_seconds_sum", **route) < 4
     assert sample(registry, "http_response_size_bytes_count", **route) == 4
-    assert sample(registry, "http_response_size_bytes_sum", **route) == 3 * len(json.dumps({"id": "a"}, separators=(",", ":"))) + len(failed["body"])
+    assert sample(registry, "http_response_size_bytes_sum", **route) == 3 * len(
+        json.dumps({"id": "a"}, separators=(",", ":"))
+    ) + len(failed["body"])
     assert sample(registry, "lambda_cold_starts_total", service="test", function_name="test-function") == 1
     assert len(records) == 5  # four requests and one cold start
 
@@ -116,7 +149,14 @@ def test_durations_are_converted_to_seconds_and_bucketed():
     registry = registry_of(StoreCollector(store))
     labels = {"service": "course", "method": "GET", "route": "/courses"}
     bucket = lambda le: sample(registry, "http_request_duration_seconds_bucket", **labels, le=le)  # noqa: E731
-    assert [bucket("0.005"), bucket("0.01"), bucket("0.25"), bucket("0.5"), bucket("10.0"), bucket("+Inf")] == [0, 1, 2, 3, 3, 4]
+    assert [bucket("0.005"), bucket("0.01"), bucket("0.25"), bucket("0.5"), bucket("10.0"), bucket("+Inf")] == [
+        0,
+        1,
+        2,
+        3,
+        3,
+        4,
+    ]
     assert sample(registry, "http_request_duration_seconds_sum", **labels) == pytest.approx(0.007 + 0.4 + 30 + 0.2)
     assert sample(registry, "http_requests_total", **labels, status="200") == 2
     assert sample(registry, "http_response_size_bytes_bucket", **labels, le="500.0") == 2
@@ -160,6 +200,7 @@ def test_mean_concurrency_is_overlap_time_over_the_window():
 
 # ---- reading CloudWatch Logs exactly once ----------------------------------------------------
 
+
 class MiniStackLikeLogs:
     """FilterLogEvents as MiniStack answers it: no eventId, and a full page without nextToken."""
 
@@ -187,7 +228,10 @@ class StaticDiscovery:
 
 
 def requests_counted(bridge: MetricsBridge, route: str = "/courses") -> float:
-    return sample(registry_of(bridge), "http_requests_total", service="course", method="GET", route=route, status="200") or 0
+    return (
+        sample(registry_of(bridge), "http_requests_total", service="course", method="GET", route=route, status="200")
+        or 0
+    )
 
 
 def test_tailer_pages_past_truncated_results_and_rereads_only_for_late_events():
@@ -223,8 +267,15 @@ def test_a_restarted_bridge_neither_recounts_nor_misses(tmp_path):
     assert second.poll_once() == 3
     assert second.poll_once() == 0
     assert requests_counted(second) == 7
-    assert sample(registry_of(second), "http_request_duration_seconds_count", service="course", method="GET", route="/courses") == 7
-    assert sample(registry_of(second), "emf_bridge_last_poll_started_timestamp_seconds") == pytest.approx(time.time(), abs=5)
+    assert (
+        sample(
+            registry_of(second), "http_request_duration_seconds_count", service="course", method="GET", route="/courses"
+        )
+        == 7
+    )
+    assert sample(registry_of(second), "emf_bridge_last_poll_started_timestamp_seconds") == pytest.approx(
+        time.time(), abs=5
+    )
 
 
 def test_a_failed_read_leaves_the_cursor_where_it_was(tmp_path):
@@ -252,8 +303,11 @@ def test_tailer_follows_aws_event_ids_and_next_tokens():
     now_ms = int(time.time() * 1000)
     # Two identical lines in one stream are two events: AWS tells them apart by eventId.
     messages = [emf_line(now_ms, route="/same")] * 2 + [emf_line(now_ms + i, route=f"/r{i}") for i in range(1, 5)]
-    logs.put_log_events(logGroupName=GROUP, logStreamName="s",
-                        logEvents=[{"timestamp": now_ms + i, "message": message} for i, message in enumerate(messages)])
+    logs.put_log_events(
+        logGroupName=GROUP,
+        logStreamName="s",
+        logEvents=[{"timestamp": now_ms + i, "message": message} for i, message in enumerate(messages)],
+    )
     tailer = LogTailer(logs, "EduPlatform", lookback_ms=60_000, page_limit=2)
     assert len(tailer.read_new(GROUP)) == 6
     assert tailer.read_new(GROUP) == []
@@ -271,10 +325,17 @@ def test_pruning_deletes_only_streams_read_and_behind_the_reread_window(tmp_path
     now_ms = int(time.time() * 1000)
     for name, timestamp in (("old-1", now_ms - 60_000), ("old-2", now_ms - 30_000), ("recent", now_ms)):
         logs.create_log_stream(logGroupName=GROUP, logStreamName=name)
-        logs.put_log_events(logGroupName=GROUP, logStreamName=name,
-                            logEvents=[{"timestamp": timestamp, "message": emf_line(timestamp)}])
-    bridge = MetricsBridge(logs, StaticDiscovery(type("Groups", (), {"groups": {GROUP: []}})()), tmp_path / "state.json",
-                           lookback_seconds=5.0, prune_streams=True, databases=None)
+        logs.put_log_events(
+            logGroupName=GROUP, logStreamName=name, logEvents=[{"timestamp": timestamp, "message": emf_line(timestamp)}]
+        )
+    bridge = MetricsBridge(
+        logs,
+        StaticDiscovery(type("Groups", (), {"groups": {GROUP: []}})()),
+        tmp_path / "state.json",
+        lookback_seconds=5.0,
+        prune_streams=True,
+        databases=None,
+    )
 
     assert bridge.poll_once() == 3
     assert sample(registry_of(bridge), "emf_bridge_pruned_log_streams_total") == 2

@@ -34,6 +34,7 @@ def notify(token, type_="enrollment", title="Hello", body=None):
 
 # ---- POST /notifications ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["student", "teacher", "admin"])
 def test_any_role_creates_a_notification_for_itself(notification_db, token_for, role):
     from eduplatform.security import decode_token
@@ -56,22 +57,26 @@ def test_create_needs_a_token(notification_db):
     assert call(CREATE, body={"type": "payment", "title": "x"}).status == 401
 
 
-@pytest.mark.parametrize("payload", [
-    {"type": "spam", "title": "x"},
-    {"title": "x"},
-    {"type": "payment"},
-    {"type": "payment", "title": ""},
-    {"type": "payment", "title": "   "},
-    {"type": "payment", "title": "x" * 501},
-    {"type": "payment", "title": "x", "body": 5},
-    "{not json",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "spam", "title": "x"},
+        {"title": "x"},
+        {"type": "payment"},
+        {"type": "payment", "title": ""},
+        {"type": "payment", "title": "   "},
+        {"type": "payment", "title": "x" * 501},
+        {"type": "payment", "title": "x", "body": 5},
+        "{not json",
+    ],
+)
 def test_create_invalid_body_is_422(notification_db, token_for, payload):
     response = call(CREATE, body=payload, token=token_for("student"))
     assert response.status == 422 and isinstance(response.json()["detail"], list)
 
 
 # ---- GET /notifications/me ---------------------------------------------------------------------------------
+
 
 def test_my_notifications_newest_first_and_only_mine(notification_db, token_for):
     token, _ = user_token(token_for)
@@ -93,6 +98,7 @@ def test_my_notifications_bad_paging_is_422(notification_db, token_for, query):
 
 
 # ---- PATCH /notifications/{notification_id}/read -------------------------------------------------------------
+
 
 def test_owner_marks_a_notification_read(notification_db, token_for):
     token, _ = user_token(token_for)
@@ -120,6 +126,7 @@ def test_mark_read_needs_a_token_and_a_uuid(notification_db, token_for):
 
 # ---- the event consumer -------------------------------------------------------------------------------------
 
+
 def consume(event):
     from notification import consumer
 
@@ -127,19 +134,36 @@ def consume(event):
 
 
 def registered(user_id, event_id=None):
-    return envelope("UserRegistered", {"event_id": str(event_id or uuid.uuid4()), "user_id": str(user_id),
-                                       "name": "Ada", "role": "student"})
+    return envelope(
+        "UserRegistered",
+        {"event_id": str(event_id or uuid.uuid4()), "user_id": str(user_id), "name": "Ada", "role": "student"},
+    )
 
 
 def paid(user_id):
-    return envelope("PaymentCompleted", {"event_id": str(uuid.uuid4()), "user_id": str(user_id),
-                                         "payment_id": str(uuid.uuid4()), "course_id": str(uuid.uuid4()), "amount": "49.99"})
+    return envelope(
+        "PaymentCompleted",
+        {
+            "event_id": str(uuid.uuid4()),
+            "user_id": str(user_id),
+            "payment_id": str(uuid.uuid4()),
+            "course_id": str(uuid.uuid4()),
+            "amount": "49.99",
+        },
+    )
 
 
 def enrolled(user_id):
-    return envelope("EnrollmentCreated", {"event_id": str(uuid.uuid4()), "user_id": str(user_id),
-                                          "enrollment_id": str(uuid.uuid4()), "course_id": str(uuid.uuid4()),
-                                          "payment_id": None})
+    return envelope(
+        "EnrollmentCreated",
+        {
+            "event_id": str(uuid.uuid4()),
+            "user_id": str(user_id),
+            "enrollment_id": str(uuid.uuid4()),
+            "course_id": str(uuid.uuid4()),
+            "payment_id": None,
+        },
+    )
 
 
 def test_each_event_type_makes_its_notification(notification_db, token_for):
@@ -163,14 +187,21 @@ def test_the_same_event_delivered_twice_makes_one_notification(notification_db, 
     assert call(MINE, token=token).json()["total"] == 1
 
 
-@pytest.mark.parametrize("bad", [
-    "not json at all",
-    json.dumps({"hello": "world"}),
-    json.dumps(envelope("CourseDeleted", {"event_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())})),
-    json.dumps(envelope("PaymentCompleted", {"event_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())})),
-    json.dumps(envelope("UserRegistered", {"user_id": "not-a-uuid", "event_id": str(uuid.uuid4()),
-                                           "name": "x", "role": "student"})),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not json at all",
+        json.dumps({"hello": "world"}),
+        json.dumps(envelope("CourseDeleted", {"event_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())})),
+        json.dumps(envelope("PaymentCompleted", {"event_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())})),
+        json.dumps(
+            envelope(
+                "UserRegistered",
+                {"user_id": "not-a-uuid", "event_id": str(uuid.uuid4()), "name": "x", "role": "student"},
+            )
+        ),
+    ],
+)
 def test_a_bad_message_is_reported_failed_and_the_rest_of_the_batch_succeeds(notification_db, token_for, bad):
     token, user_id = user_token(token_for)
     event = sqs_event(registered(user_id), bad, enrolled(user_id))

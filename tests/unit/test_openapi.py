@@ -55,25 +55,39 @@ def test_every_operation_documents_its_errors_with_the_error_shapes():
         where = f"{method.upper()} {path}"
         assert any(status.startswith("2") for status in responses), where
         assert "503" in responses and "422" in responses and "500" in responses, where
-        assert responses["500"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/InternalError"}
+        assert responses["500"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/InternalError"
+        }
         if operation.get("security"):
             assert "401" in responses, where
         if "requestBody" in operation:
             assert "413" in responses and "415" in responses, where
         assert responses["422"]["content"]["application/json"]["schema"] == {
-            "anyOf": [{"$ref": "#/components/schemas/HTTPValidationError"}, ERROR_SCHEMA]}, where
+            "anyOf": [{"$ref": "#/components/schemas/HTTPValidationError"}, ERROR_SCHEMA]
+        }, where
         for status, response in responses.items():
             if status not in ("422", "500") and int(status) >= 400 and (path, status) != ("/health", "503"):
                 assert response["content"]["application/json"]["schema"] == ERROR_SCHEMA, f"{where} {status}"
 
 
 def test_role_restricted_operations_document_403():
-    restricted = {("get", "/admin/teachers/pending"), ("patch", "/admin/users/{user_id}/verify"), ("post", "/courses"),
-                  ("put", "/courses/{course_id}"), ("get", "/courses/my"), ("post", "/courses/{course_id}/modules"),
-                  ("put", "/modules/{module_id}"), ("delete", "/modules/{module_id}"),
-                  ("post", "/modules/{module_id}/lessons"), ("put", "/lessons/{lesson_id}"),
-                  ("delete", "/lessons/{lesson_id}"), ("post", "/reviews"), ("post", "/enrollments"),
-                  ("post", "/progress/lessons/{lesson_id}/complete"), ("post", "/payments")}
+    restricted = {
+        ("get", "/admin/teachers/pending"),
+        ("patch", "/admin/users/{user_id}/verify"),
+        ("post", "/courses"),
+        ("put", "/courses/{course_id}"),
+        ("get", "/courses/my"),
+        ("post", "/courses/{course_id}/modules"),
+        ("put", "/modules/{module_id}"),
+        ("delete", "/modules/{module_id}"),
+        ("post", "/modules/{module_id}/lessons"),
+        ("put", "/lessons/{lesson_id}"),
+        ("delete", "/lessons/{lesson_id}"),
+        ("post", "/reviews"),
+        ("post", "/enrollments"),
+        ("post", "/progress/lessons/{lesson_id}/complete"),
+        ("post", "/payments"),
+    }
     document = openapi.build()
     for method, path in restricted:
         assert "403" in document["paths"][path][method]["responses"], f"{method.upper()} {path}"
@@ -90,10 +104,13 @@ def test_created_resources_link_to_the_operations_that_take_their_id():
     document = openapi.build()
     operation_ids = {operation["operationId"]: (method, path) for method, path, operation in _operations(document)}
     created = document["paths"]["/courses"]["post"]["responses"]["201"]["links"]
-    assert operation_ids[created["get_course_courses__course_id__get"]["operationId"]] == ("get", "/courses/{course_id}")
-    for method, path, operation in _operations(document):
+    assert operation_ids[created["get_course_courses__course_id__get"]["operationId"]] == (
+        "get",
+        "/courses/{course_id}",
+    )
+    for _method, _path, operation in _operations(document):
         for response in operation["responses"].values():
             for link in response.get("links", {}).values():
-                target_method, target_path = operation_ids[link["operationId"]]
+                _target_method, target_path = operation_ids[link["operationId"]]
                 (parameter,) = link["parameters"]
                 assert parameter.startswith("path.") and "{" + parameter.removeprefix("path.") + "}" in target_path

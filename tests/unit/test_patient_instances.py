@@ -29,8 +29,9 @@ def pool(monkeypatch):
     monkeypatch.setattr(lambda_runtime, "_workers", {})
     monkeypatch.setattr(lambda_runtime, "_worker_class_for", lambda config: FakeWorker)
     provisioned = {"f": 2}
-    return ministack_tuned.PatientPool(lambda_runtime, lambda name, qualifier: provisioned.get(name, 0),
-                                       grace_seconds=GRACE, ceiling=3)
+    return ministack_tuned.PatientPool(
+        lambda_runtime, lambda name, qualifier: provisioned.get(name, 0), grace_seconds=GRACE, ceiling=3
+    )
 
 
 def acquire_in_background(pool, name="f"):
@@ -109,8 +110,11 @@ def test_patient_instances_match_the_pinned_ministack_and_are_applied(monkeypatc
 
 
 def test_the_provisioned_count_is_read_from_what_the_lambda_api_recorded(monkeypatch):
-    monkeypatch.setattr(lambda_svc, "_functions", {"f": {"provisioned_concurrency": {
-        "$LATEST": {"RequestedProvisionedConcurrentExecutions": 4}}}, "g": {}})
+    monkeypatch.setattr(
+        lambda_svc,
+        "_functions",
+        {"f": {"provisioned_concurrency": {"$LATEST": {"RequestedProvisionedConcurrentExecutions": 4}}}, "g": {}},
+    )
     assert ministack_tuned.provisioned_instances("f", "$LATEST") == 4
     assert ministack_tuned.provisioned_instances("g", "$LATEST") == 0
     assert ministack_tuned.provisioned_instances("missing", "$LATEST") == 0
@@ -177,10 +181,14 @@ def test_invocations_of_the_same_ten_seconds_share_a_log_stream(monkeypatch):
     lambda_svc._emit_lambda_logs({"config": {"FunctionName": "g"}}, "r3", "line of r3", False, 5)
     streams = cloudwatch_logs._log_groups["/aws/lambda/f"]["streams"]
     assert len(streams) == 1
-    (name, stream), = streams.items()
+    ((name, stream),) = streams.items()
     assert name.rsplit("]", 1)[1] == f"{int(time.time() // 3600):032x}"
     messages = [event["message"] for event in stream["events"]]
     assert [m for m in messages if m.startswith(("START", "line"))] == [
-        "START RequestId: r1 Version: $LATEST", "line of r1", "START RequestId: r2 Version: $LATEST", "line of r2"]
+        "START RequestId: r1 Version: $LATEST",
+        "line of r1",
+        "START RequestId: r2 Version: $LATEST",
+        "line of r2",
+    ]
     assert len(cloudwatch_logs._log_groups["/aws/lambda/g"]["streams"]) == 1
     assert len({lambda_svc.new_uuid() for _ in range(3)}) == 3  # outside a log write: new ids as before

@@ -6,9 +6,10 @@ import uuid
 import psycopg
 import pytest
 
-from eduplatform.security import decode_token
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call
+
+from eduplatform.security import decode_token
 
 CREATE = "payment.handlers.create_payment"
 MINE = "payment.handlers.my_payments"
@@ -31,6 +32,7 @@ def payment_rows(url):
 
 
 # ---- POST /payments --------------------------------------------------------------------------------
+
 
 def test_pay_for_a_paid_course_completes_at_once(payment_db, facts, event_bus, token_for):
     course_id = facts.add_course(price="49.99")
@@ -107,7 +109,9 @@ def test_bad_body_is_422(payment_db, token_for, body):
 def test_course_service_failure_is_503_not_500(payment_db, facts, token_for):
     facts.broken["test-course-facts"] = "error"
     response = pay(token_for("student"), facts.add_course(price="49.99"))
-    assert response.status == 503 and response.json() == {"detail": "The course service is unavailable, try again later"}
+    assert response.status == 503 and response.json() == {
+        "detail": "The course service is unavailable, try again later"
+    }
 
 
 def test_unreachable_course_service_is_503(payment_db, facts, token_for):
@@ -116,6 +120,7 @@ def test_unreachable_course_service_is_503(payment_db, facts, token_for):
 
 
 # ---- Idempotency-Key ---------------------------------------------------------------------------------
+
 
 def test_same_key_and_body_returns_the_first_payment_and_creates_nothing(payment_db, facts, event_bus, token_for):
     course_id = facts.add_course(price="49.99")
@@ -177,6 +182,7 @@ def test_without_an_idempotency_table_keyed_payments_are_503(payment_db, facts, 
 
 # ---- GET /payments/me --------------------------------------------------------------------------------
 
+
 def test_my_payments_newest_first_and_only_mine(payment_db, facts, token_for):
     token = token_for("student")
     courses = [facts.add_course(price="49.99") for _ in range(3)]
@@ -202,6 +208,7 @@ def test_my_payments_bad_paging_is_422(payment_db, token_for, query):
 
 
 # ---- GET /payments/{payment_id} ------------------------------------------------------------------------
+
 
 def test_get_payment_by_its_student_and_by_an_admin(payment_db, facts, token_for):
     token = token_for("student")
@@ -229,6 +236,7 @@ def test_get_payment_non_uuid_is_422_and_needs_a_token(payment_db, token_for):
 
 # ---- internal: payment_facts ----------------------------------------------------------------------------
 
+
 def test_payment_facts_describes_a_payment(payment_db, facts, token_for):
     from payment.internal import payment_facts
 
@@ -236,11 +244,19 @@ def test_payment_facts_describes_a_payment(payment_db, facts, token_for):
     course_id = facts.add_course(price="49.99")
     payment = pay(token, course_id).json()
     answer = payment_facts.handler({"payment_id": payment["id"]}, FakeLambdaContext())
-    assert answer == {"found": True, "payment_id": payment["id"], "student_id": payment["student_id"],
-                      "course_id": course_id, "status": "completed", "amount": "49.99"}
+    assert answer == {
+        "found": True,
+        "payment_id": payment["id"],
+        "student_id": payment["student_id"],
+        "course_id": course_id,
+        "status": "completed",
+        "amount": "49.99",
+    }
 
 
-@pytest.mark.parametrize("event", [{"payment_id": str(uuid.uuid4())}, {"payment_id": "not-a-uuid"}, {}, {"payment_id": None}])
+@pytest.mark.parametrize(
+    "event", [{"payment_id": str(uuid.uuid4())}, {"payment_id": "not-a-uuid"}, {}, {"payment_id": None}]
+)
 def test_payment_facts_of_nothing_is_not_found(payment_db, event):
     from payment.internal import payment_facts
 

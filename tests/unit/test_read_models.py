@@ -7,9 +7,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from eduplatform.security import decode_token
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
+
+from eduplatform.security import decode_token
 
 
 def consume(domain, *envelopes):
@@ -19,20 +20,34 @@ def consume(domain, *envelopes):
 
 
 def course_event(detail_type, course, **extra):
-    return envelope(detail_type, {"event_id": str(uuid.uuid4()), "version": course["version"], "course": course, **extra})
+    return envelope(
+        detail_type, {"event_id": str(uuid.uuid4()), "version": course["version"], "course": course, **extra}
+    )
 
 
 def paid(student_id, course_id, amount="49.99"):
-    return envelope("PaymentCompleted", {"event_id": str(uuid.uuid4()), "user_id": str(student_id),
-                                         "payment_id": str(uuid.uuid4()), "course_id": course_id, "amount": amount})
+    return envelope(
+        "PaymentCompleted",
+        {
+            "event_id": str(uuid.uuid4()),
+            "user_id": str(student_id),
+            "payment_id": str(uuid.uuid4()),
+            "course_id": course_id,
+            "amount": amount,
+        },
+    )
 
 
 def held_course(url, course_id):
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT is_free, price, total_lessons, version FROM course_facts WHERE course_id = %s",
-                           (course_id,)).fetchone()
-        lessons = {str(r[0]) for r in conn.execute("SELECT lesson_id FROM course_lessons WHERE course_id = %s",
-                                                     (course_id,))} if "enrollment" in url else None
+        row = conn.execute(
+            "SELECT is_free, price, total_lessons, version FROM course_facts WHERE course_id = %s", (course_id,)
+        ).fetchone()
+        lessons = (
+            {str(r[0]) for r in conn.execute("SELECT lesson_id FROM course_lessons WHERE course_id = %s", (course_id,))}
+            if "enrollment" in url
+            else None
+        )
     return row, lessons
 
 
@@ -49,35 +64,52 @@ def enroll(token, course_id, payment_id=None):
 
 # ---- the course domain's events ------------------------------------------------------------------------------
 
+
 def test_course_changes_publish_their_whole_facts_in_version_order(domain_database, event_bus, token_for):
     domain_database("course")
     teacher_id = uuid.uuid4()
     token = token_for("teacher", user_id=teacher_id)
-    course = call("course.handlers.create_course", token=token,
-                  body={"title": "Rust", "is_free": False, "price": "49.99"}).json()
+    course = call(
+        "course.handlers.create_course", token=token, body={"title": "Rust", "is_free": False, "price": "49.99"}
+    ).json()
     call("course.handlers.update_course", {"course_id": course["id"]}, token=token, body={"price": "39.99"})
     module = call("course.handlers.create_module", {"course_id": course["id"]}, token=token, body={"title": "M"}).json()
     call("course.handlers.update_module", {"module_id": module["id"]}, token=token, body={"title": "M2"})
-    lessons = [call("course.handlers.create_lesson", {"module_id": module["id"]}, token=token, body={"title": t}).json()
-               for t in ("A", "B")]
+    lessons = [
+        call("course.handlers.create_lesson", {"module_id": module["id"]}, token=token, body={"title": t}).json()
+        for t in ("A", "B")
+    ]
     call("course.handlers.update_lesson", {"lesson_id": lessons[0]["id"]}, token=token, body={"title": "A2"})
     call("course.handlers.delete_module", {"module_id": module["id"]}, token=token)
 
     published = [(e["detail-type"], e["source"], e["detail"]) for e in event_bus.published()]
     assert [(kind, detail["version"]) for kind, _, detail in published] == [
-        ("CourseCreated", 1), ("CourseUpdated", 2), ("LessonCreated", 3), ("LessonCreated", 4),
-        ("LessonDeleted", 5), ("LessonDeleted", 5),  # modules and lesson edits change no fact
+        ("CourseCreated", 1),
+        ("CourseUpdated", 2),
+        ("LessonCreated", 3),
+        ("LessonCreated", 4),
+        ("LessonDeleted", 5),
+        ("LessonDeleted", 5),  # modules and lesson edits change no fact
     ]
     assert {source for _, source, _ in published} == {"eduplatform.course"}
     facts_by_version = {detail["version"]: detail["course"] for _, _, detail in published}
-    assert facts_by_version[1] == {"course_id": course["id"], "teacher_id": str(teacher_id), "is_free": False,
-                                   "price": "49.99", "total_lessons": 0, "version": 1, "lesson_ids": []}
+    assert facts_by_version[1] == {
+        "course_id": course["id"],
+        "teacher_id": str(teacher_id),
+        "is_free": False,
+        "price": "49.99",
+        "total_lessons": 0,
+        "version": 1,
+        "lesson_ids": [],
+    }
     assert facts_by_version[2]["price"] == "39.99"
     assert facts_by_version[4]["lesson_ids"] == sorted(lesson["id"] for lesson in lessons)
     assert facts_by_version[4]["total_lessons"] == 2
     assert facts_by_version[5]["lesson_ids"] == [] and facts_by_version[5]["total_lessons"] == 0
     assert published[2][2]["lesson_id"] == lessons[0]["id"]
-    assert {detail["lesson_id"] for kind, _, detail in published if kind == "LessonDeleted"} == {l["id"] for l in lessons}
+    assert {detail["lesson_id"] for kind, _, detail in published if kind == "LessonDeleted"} == {
+        lesson["id"] for lesson in lessons
+    }
     assert len({detail["event_id"] for _, _, detail in published}) == len(published)
 
 
@@ -86,9 +118,14 @@ def test_a_refused_course_change_publishes_nothing(domain_database, event_bus, t
     owner, other = token_for("teacher"), token_for("teacher")
     course = call("course.handlers.create_course", token=owner, body={"title": "T", "is_free": True}).json()
     event_bus.published()
-    assert call("course.handlers.update_course", {"course_id": course["id"]}, token=other, body={"title": "X"}).status == 403
-    assert call("course.handlers.update_course", {"course_id": course["id"]}, token=owner,
-                body={"is_free": False}).status == 422
+    assert (
+        call("course.handlers.update_course", {"course_id": course["id"]}, token=other, body={"title": "X"}).status
+        == 403
+    )
+    assert (
+        call("course.handlers.update_course", {"course_id": course["id"]}, token=owner, body={"is_free": False}).status
+        == 422
+    )
     assert event_bus.published() == []
 
 
@@ -97,18 +134,22 @@ def test_course_facts_export_pages_in_id_order(domain_database, token_for):
     from course.internal import course_facts_page
 
     token = token_for("teacher")
-    ids = sorted(call("course.handlers.create_course", token=token, body={"title": f"C{i}", "is_free": True}).json()["id"]
-                 for i in range(5))
+    ids = sorted(
+        call("course.handlers.create_course", token=token, body={"title": f"C{i}", "is_free": True}).json()["id"]
+        for i in range(5)
+    )
     first = course_facts_page.handler({"after": None, "limit": 3}, FakeLambdaContext())
     assert [item["course_id"] for item in first["items"]] == ids[:3] and first["next"] == ids[2]
     second = course_facts_page.handler({"after": first["next"], "limit": 3}, FakeLambdaContext())
     assert [item["course_id"] for item in second["items"]] == ids[3:] and second["next"] is None
     assert course_facts_page.handler({"after": "nope", "limit": 3}, FakeLambdaContext()) == {
-        "error": "after must be a UUID or null, limit an integer"}
+        "error": "after must be a UUID or null, limit an integer"
+    }
     assert "error" in course_facts_page.handler({"limit": 100000}, FakeLambdaContext())
 
 
 # ---- applying events ----------------------------------------------------------------------------------------------
+
 
 def test_events_out_of_order_and_twice_leave_the_newest_version(domain_database, facts):
     url = domain_database("enrollment")
@@ -120,8 +161,12 @@ def test_events_out_of_order_and_twice_leave_the_newest_version(domain_database,
 
     assert consume("enrollment", course_event("CourseUpdated", v3)) == {"batchItemFailures": []}
     # Older versions arriving late, and the newest again, change nothing.
-    assert consume("enrollment", course_event("LessonCreated", v2, lesson_id=lesson),
-                   course_event("CourseCreated", v1), course_event("CourseUpdated", v3)) == {"batchItemFailures": []}
+    assert consume(
+        "enrollment",
+        course_event("LessonCreated", v2, lesson_id=lesson),
+        course_event("CourseCreated", v1),
+        course_event("CourseUpdated", v3),
+    ) == {"batchItemFailures": []}
     row, lessons = held_course(url, course_id)
     assert row == (False, Decimal("19.99"), 2, 3)
     assert lessons == set(v3["lesson_ids"]) and lesson in lessons
@@ -145,19 +190,24 @@ def test_payment_keeps_only_the_facts_it_needs(domain_database, facts):
     assert held_course(url, course_id)[0] == (False, Decimal("10.00"), 3, 1)
 
 
-@pytest.mark.parametrize("body", [
-    "not json",
-    {"detail-type": "CourseCreated"},
-    "UNKNOWN_TYPE",
-    "MISSING_FIELDS",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        {"detail-type": "CourseCreated"},
+        "UNKNOWN_TYPE",
+        "MISSING_FIELDS",
+    ],
+)
 def test_an_event_that_cannot_be_applied_is_reported_for_redelivery(domain_database, facts, body):
     domain_database("enrollment")
     course_id = facts.add_course()
     if body == "UNKNOWN_TYPE":
         body = envelope("UserRegistered", {"event_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())})
     elif body == "MISSING_FIELDS":
-        body = envelope("CourseCreated", {"event_id": str(uuid.uuid4()), "version": 1, "course": {"course_id": course_id}})
+        body = envelope(
+            "CourseCreated", {"event_id": str(uuid.uuid4()), "version": 1, "course": {"course_id": course_id}}
+        )
     good = course_event("CourseCreated", facts.facts_of(course_id))
     event = sqs_event(body, good)
     from enrollment import read_model_consumer
@@ -175,7 +225,10 @@ def test_an_empty_batch_is_a_no_op(domain_database):
 
 # ---- request paths: no call in the steady state, one when the read model has not seen it yet ------------------
 
-def test_steady_state_enroll_pay_complete_and_progress_make_no_internal_call(domain_database, facts, event_bus, student):
+
+def test_steady_state_enroll_pay_complete_and_progress_make_no_internal_call(
+    domain_database, facts, event_bus, student
+):
     token, student_id = student
     free = facts.add_course(lessons=2)
     paid_course = facts.add_course(price="49.99", lessons=1)
@@ -183,17 +236,25 @@ def test_steady_state_enroll_pay_complete_and_progress_make_no_internal_call(dom
 
     domain_database("payment")
     consume("payment", course_event("CourseCreated", facts.facts_of(paid_course)))
-    assert call("payment.handlers.create_payment", token=token,
-                body={"course_id": paid_course, "amount": "49.99"}).status == 201
+    assert (
+        call("payment.handlers.create_payment", token=token, body={"course_id": paid_course, "amount": "49.99"}).status
+        == 201
+    )
 
     domain_database("enrollment")
-    consume("enrollment", course_event("CourseCreated", facts.facts_of(free)),
-            course_event("CourseCreated", facts.facts_of(paid_course)), payment)
+    consume(
+        "enrollment",
+        course_event("CourseCreated", facts.facts_of(free)),
+        course_event("CourseCreated", facts.facts_of(paid_course)),
+        payment,
+    )
     assert enroll(token, free).status == 201
     assert enroll(token, paid_course, payment["detail"]["payment_id"]).status == 201
     lesson = facts.lesson_ids(free)[0]
-    assert call("enrollment.handlers.complete_lesson", {"lesson_id": lesson}, body={"course_id": free},
-                token=token).status == 201
+    assert (
+        call("enrollment.handlers.complete_lesson", {"lesson_id": lesson}, body={"course_id": free}, token=token).status
+        == 201
+    )
     progress = call("enrollment.handlers.course_progress", {"course_id": free}, token=token).json()
     assert progress["completed_lessons"] == 1 and progress["total_lessons"] == 2
     assert facts.calls == []
@@ -220,9 +281,19 @@ def test_a_payment_made_a_moment_ago_is_asked_once(domain_database, facts, event
     assert enroll(token, course_id, payment_id).status == 201
     assert facts.calls_to("PAYMENT_FACTS_FUNCTION") == [{"payment_id": payment_id}]
     # The PaymentCompleted event arriving afterwards is already reflected.
-    consume("enrollment", envelope("PaymentCompleted", {"event_id": str(uuid.uuid4()), "user_id": str(student_id),
-                                                        "payment_id": payment_id, "course_id": course_id,
-                                                        "amount": "49.99"}))
+    consume(
+        "enrollment",
+        envelope(
+            "PaymentCompleted",
+            {
+                "event_id": str(uuid.uuid4()),
+                "user_id": str(student_id),
+                "payment_id": payment_id,
+                "course_id": course_id,
+                "amount": "49.99",
+            },
+        ),
+    )
     assert len(facts.calls) == 1
 
 
@@ -254,9 +325,11 @@ def test_a_course_unknown_to_everyone_is_404_after_one_call(domain_database, fac
 
 # ---- rebuilding ---------------------------------------------------------------------------------------------------
 
+
 def test_rebuild_fills_enrollment_read_models_page_by_page(domain_database, facts, monkeypatch):
     url = domain_database("enrollment")
     from eduplatform import read_models
+
     from enrollment.internal import rebuild_read_models
 
     monkeypatch.setattr(read_models, "COURSE_PAGE_SIZE", 2)

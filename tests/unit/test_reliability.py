@@ -16,12 +16,13 @@ import psycopg
 import pytest
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 
-from eduplatform import db, events, security, settings
-from eduplatform.db import Database
-from eduplatform.observability import logger
 from infra.config import POSTGRES_ADMIN_URL, with_database
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call
+
+from eduplatform import db, events, security, settings
+from eduplatform.db import Database
+from eduplatform.observability import logger
 
 REFUSING_DATABASE = "test_refusing_connections"
 
@@ -50,6 +51,7 @@ def use_database_url(monkeypatch, url: str) -> None:
 
 # ---- a database that is down: 503 with a detail, back without a redeploy ------------------------------------
 
+
 def test_a_database_refusing_connections_is_503_and_serves_again_once_back(refusing_database_url):
     url, allow = refusing_database_url
     database = Database(url, name="payment")
@@ -60,11 +62,14 @@ def test_a_database_refusing_connections_is_503_and_serves_again_once_back(refus
     database.close()
 
 
-@pytest.mark.parametrize("pooler_error", [
-    # What PgBouncer answers when the database behind it refuses connections (checked with PgBouncer 1.18):
-    "query_wait_timeout",  # a kept client connection waited QUERY_WAIT_TIMEOUT for a server
-    "server login has been failing, try again later (server_login_retry)",  # a new client connection
-])
+@pytest.mark.parametrize(
+    "pooler_error",
+    [
+        # What PgBouncer answers when the database behind it refuses connections (checked with PgBouncer 1.18):
+        "query_wait_timeout",  # a kept client connection waited QUERY_WAIT_TIMEOUT for a server
+        "server login has been failing, try again later (server_login_retry)",  # a new client connection
+    ],
+)
 def test_pooler_errors_about_a_refusing_database_are_503(domain_database, monkeypatch, pooler_error):
     domain_database("payment")
     database = db.database()
@@ -84,18 +89,18 @@ def test_pooler_errors_about_a_refusing_database_are_503(domain_database, monkey
 def test_errors_that_are_not_about_the_connection_are_not_turned_into_503(domain_database):
     domain_database("identity")
     database = db.database()
-    with pytest.raises(psycopg.errors.UndefinedTable):
-        with database.transaction() as conn:
-            conn.execute("SELECT * FROM no_such_table")
+    with pytest.raises(psycopg.errors.UndefinedTable), database.transaction() as conn:
+        conn.execute("SELECT * FROM no_such_table")
     kept = database._conn
     database.ping()
     assert database._conn is kept  # the connection was fine and stays
 
 
-def test_an_endpoint_whose_database_is_down_answers_503_with_a_detail(domain_database, refusing_database_url,
-                                                                      monkeypatch, token_for):
+def test_an_endpoint_whose_database_is_down_answers_503_with_a_detail(
+    domain_database, refusing_database_url, monkeypatch, token_for
+):
     domain_database("notification")
-    url, allow = refusing_database_url
+    url, _allow = refusing_database_url
     use_database_url(monkeypatch, url)
     token = token_for("student")
     response = call("notification.handlers.my_notifications", token=token)
@@ -114,9 +119,16 @@ def test_health_names_the_domain_whose_database_is_down(refusing_database_url, m
     monkeypatch.setattr(health, "_databases", {})
     response = call("ops.handlers.health")
     assert response.status == 503
-    assert response.json() == {"status": "unavailable", "checks": {
-        "identity": "ok", "course": "ok", "enrollment": "ok", "notification": "ok",
-        "payment": "error: The payment database is unavailable, try again later"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {
+            "identity": "ok",
+            "course": "ok",
+            "enrollment": "ok",
+            "notification": "ok",
+            "payment": "error: The payment database is unavailable, try again later",
+        },
+    }
     allow(True)
     assert call("ops.handlers.health").status == 200  # the same warm instance, no redeploy
     for database in health._databases.values():
@@ -126,13 +138,15 @@ def test_health_names_the_domain_whose_database_is_down(refusing_database_url, m
 
 # ---- nothing half written ------------------------------------------------------------------------------------
 
+
 def table_rows(url: str, table: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def test_an_enrollment_failing_half_way_leaves_neither_the_row_nor_its_event(domain_database, facts, event_bus,
-                                                                            monkeypatch, token_for):
+def test_an_enrollment_failing_half_way_leaves_neither_the_row_nor_its_event(
+    domain_database, facts, event_bus, monkeypatch, token_for
+):
     url = domain_database("enrollment")
     course_id = facts.add_course()
 
@@ -147,8 +161,9 @@ def test_an_enrollment_failing_half_way_leaves_neither_the_row_nor_its_event(dom
     assert event_bus.published() == []
 
 
-def test_a_payment_whose_course_facts_are_unavailable_writes_nothing(domain_database, facts, event_bus,
-                                                                    idempotency_table, token_for):
+def test_a_payment_whose_course_facts_are_unavailable_writes_nothing(
+    domain_database, facts, event_bus, idempotency_table, token_for
+):
     url = domain_database("payment")
     course_id = facts.add_course(price="49.99")
     facts.broken["test-course-facts"] = "unreachable"
@@ -156,7 +171,9 @@ def test_a_payment_whose_course_facts_are_unavailable_writes_nothing(domain_data
     key = {"Idempotency-Key": str(uuid.uuid4())}
     body = {"course_id": course_id, "amount": "49.99"}
     response = call("payment.handlers.create_payment", body=body, token=token, headers=key)
-    assert response.status == 503 and response.json() == {"detail": "The course service is unavailable, try again later"}
+    assert response.status == 503 and response.json() == {
+        "detail": "The course service is unavailable, try again later"
+    }
     assert table_rows(url, "payments") == 0 and table_rows(url, "outbox") == 0
     # The failed attempt did not burn the idempotency key: the same request succeeds once the course domain is back.
     del facts.broken["test-course-facts"]
@@ -164,9 +181,9 @@ def test_a_payment_whose_course_facts_are_unavailable_writes_nothing(domain_data
     assert retried.status == 201 and table_rows(url, "payments") == 1
 
 
-def test_a_payment_whose_database_is_down_writes_nothing_and_its_key_stays_usable(domain_database, facts, event_bus,
-                                                                                 idempotency_table, token_for,
-                                                                                 refusing_database_url, monkeypatch):
+def test_a_payment_whose_database_is_down_writes_nothing_and_its_key_stays_usable(
+    domain_database, facts, event_bus, idempotency_table, token_for, refusing_database_url, monkeypatch
+):
     url = domain_database("payment")
     course_id = facts.add_course(price="49.99")
     token = token_for("student")
@@ -174,7 +191,9 @@ def test_a_payment_whose_database_is_down_writes_nothing_and_its_key_stays_usabl
     body = {"course_id": course_id, "amount": "49.99"}
     use_database_url(monkeypatch, refusing_database_url[0])
     response = call("payment.handlers.create_payment", body=body, token=token, headers=key)
-    assert response.status == 503 and response.json() == {"detail": "The domain database is unavailable, try again later"}
+    assert response.status == 503 and response.json() == {
+        "detail": "The domain database is unavailable, try again later"
+    }
     use_database_url(monkeypatch, url)
     assert table_rows(url, "payments") == 0
     assert call("payment.handlers.create_payment", body=body, token=token, headers=key).status == 201
@@ -183,14 +202,16 @@ def test_a_payment_whose_database_is_down_writes_nothing_and_its_key_stays_usabl
 
 # ---- login does not tell whether an email exists ------------------------------------------------------------
 
+
 def login(email: str, password: str):
     started = time.perf_counter()
     response = call("identity.handlers.login", body={"email": email, "password": password})
     return response, time.perf_counter() - started
 
 
-def test_unknown_email_and_wrong_password_get_the_same_answer_in_about_the_same_time(domain_database, event_bus,
-                                                                                    monkeypatch):
+def test_unknown_email_and_wrong_password_get_the_same_answer_in_about_the_same_time(
+    domain_database, event_bus, monkeypatch
+):
     """Timing belongs in benchmarks, but here time is the property itself, so it is asserted coarsely.
 
     At bcrypt cost 10 (~50 ms a check, against ~1 ms for the database lookup) a login that
@@ -203,24 +224,33 @@ def test_unknown_email_and_wrong_password_get_the_same_answer_in_about_the_same_
     settings.get_settings.cache_clear()
     monkeypatch.setattr(security, "_timing_decoy_hash", None)
     email = "known@example.com"
-    assert call("identity.handlers.register", body={"email": email, "password": "password123", "name": "K"}).status == 200
+    assert (
+        call("identity.handlers.register", body={"email": email, "password": "password123", "name": "K"}).status == 200
+    )
 
     wrong_password, unknown_email = [], []
     for attempt in range(10):
         known, known_time = login(email, "not-the-password")
         unknown, unknown_time = login(f"nobody{attempt}@example.com", "not-the-password")
-        assert (known.status, known.text) == (unknown.status, unknown.text) == (400, '{"detail": "Incorrect email or password"}')
+        assert (
+            (known.status, known.text)
+            == (unknown.status, unknown.text)
+            == (400, '{"detail": "Incorrect email or password"}')
+        )
         assert known.headers == unknown.headers
         if attempt:  # the first round warms up (the unknown-email path builds its decoy hash once)
             wrong_password.append(known_time)
             unknown_email.append(unknown_time)
     fast, slow = sorted([statistics.median(wrong_password), statistics.median(unknown_email)])
-    assert fast >= 0.75 * slow, f"medians {statistics.median(wrong_password):.4f}s (wrong password) " \
-                                f"vs {statistics.median(unknown_email):.4f}s (unknown email)"
+    assert fast >= 0.75 * slow, (
+        f"medians {statistics.median(wrong_password):.4f}s (wrong password) "
+        f"vs {statistics.median(unknown_email):.4f}s (unknown email)"
+    )
     settings.get_settings.cache_clear()
 
 
 # ---- no secret in any log line -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def captured_logs(capsys, caplog):
@@ -236,7 +266,7 @@ def captured_logs(capsys, caplog):
 
     def text() -> str:
         out, err = capsys.readouterr()
-        return "\n".join([stream.getvalue(), caplog.text, out, err])
+        return f"{stream.getvalue()}\n{caplog.text}\n{out}\n{err}"
 
     yield text
     powertools_logger.removeHandler(handler)
@@ -256,9 +286,9 @@ class Unreachable:
         raise EndpointConnectionError(endpoint_url="http://events.invalid")
 
 
-def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, facts, event_bus, idempotency_table,
-                                                           token_for, monkeypatch, captured_logs,
-                                                           refusing_database_url):
+def test_a_full_flow_logs_no_password_hash_token_or_secret(
+    domain_database, facts, event_bus, idempotency_table, token_for, monkeypatch, captured_logs, refusing_database_url
+):
     # Trust authentication ignores the password, so the URLs can carry one to look for.
     db_password = "database-password-5f1c9e"
 
@@ -269,15 +299,23 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
 
     student_password, teacher_password = "student-pass-81d2", "teacher-pass-4c7a"
     identity_url = use("identity")
-    from identity import mailer
     from tests.unit.test_sessions import FakeSes
+
+    from identity import mailer
 
     ses = FakeSes()
     mailer.use_client(ses)
-    student = call("identity.handlers.register", body={"email": "s@example.com", "password": student_password, "name": "S"})
-    teacher = call("identity.handlers.register",
-                   body={"email": "t@example.com", "password": teacher_password, "name": "T", "role": "teacher"})
-    assert call("identity.handlers.register", body={"email": "x@example.com", "password": "Sh0rt!", "name": "X"}).status == 422
+    student = call(
+        "identity.handlers.register", body={"email": "s@example.com", "password": student_password, "name": "S"}
+    )
+    teacher = call(
+        "identity.handlers.register",
+        body={"email": "t@example.com", "password": teacher_password, "name": "T", "role": "teacher"},
+    )
+    assert (
+        call("identity.handlers.register", body={"email": "x@example.com", "password": "Sh0rt!", "name": "X"}).status
+        == 422
+    )
     assert login("s@example.com", "wrong-pass-93be")[0].status == 400
     assert login("nobody@example.com", "wrong-pass-93be")[0].status == 400
     student_token = login("s@example.com", student_password)[0].json()["access_token"]
@@ -303,8 +341,13 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
     assert mailer.relay()["sent"] == 1
     link_tokens.append(ses.last_token("s@example.com"))
     reset_password = "reset-pass-2e9f"
-    assert call("identity.handlers.reset_password", body={"token": link_tokens[1], "new_password": reset_password}).status == 204
-    assert call("identity.handlers.reset_password", body={"token": link_tokens[1], "new_password": "x" * 9}).status == 400
+    assert (
+        call("identity.handlers.reset_password", body={"token": link_tokens[1], "new_password": reset_password}).status
+        == 204
+    )
+    assert (
+        call("identity.handlers.reset_password", body={"token": link_tokens[1], "new_password": "x" * 9}).status == 400
+    )
     student_token = login("s@example.com", reset_password)[0].json()["access_token"]
     refresh_tokens.append(login("s@example.com", reset_password)[0].json()["refresh_token"])
     mailer.use_client(None)
@@ -312,30 +355,51 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
         hashes = [row[0] for row in conn.execute("SELECT password_hash FROM users")]
 
     use("course")
-    assert call("course.handlers.create_course", token=teacher_token,
-                body={"title": "Reliable Python", "is_free": False, "price": "49.99"}).status == 201
+    assert (
+        call(
+            "course.handlers.create_course",
+            token=teacher_token,
+            body={"title": "Reliable Python", "is_free": False, "price": "49.99"},
+        ).status
+        == 201
+    )
 
     use("payment")
     course_id = facts.add_course(price="49.99")
     events.use_client(Unreachable())  # the payment's event fails to publish and is logged as such
-    payment = call("payment.handlers.create_payment", body={"course_id": course_id, "amount": "49.99"},
-                   token=student_token, headers={"Idempotency-Key": str(uuid.uuid4())})
+    payment = call(
+        "payment.handlers.create_payment",
+        body={"course_id": course_id, "amount": "49.99"},
+        token=student_token,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
     assert payment.status == 201
     events.use_client(None)
     from payment.internal import outbox_relay
 
     assert outbox_relay.handler({}, FakeLambdaContext())["published"] == 1
     payment_id = payment.json()["id"]
-    facts.payments[payment_id] = {"found": True, "payment_id": payment_id, "course_id": course_id, "status": "completed",
-                                  "student_id": str(security.decode_token(student_token).user_id), "amount": "49.99"}
+    facts.payments[payment_id] = {
+        "found": True,
+        "payment_id": payment_id,
+        "course_id": course_id,
+        "status": "completed",
+        "student_id": str(security.decode_token(student_token).user_id),
+        "amount": "49.99",
+    }
 
     use("enrollment")
-    assert call("enrollment.handlers.enroll", body={"course_id": course_id, "payment_id": payment_id},
-                token=student_token).status == 201
+    assert (
+        call(
+            "enrollment.handlers.enroll", body={"course_id": course_id, "payment_id": payment_id}, token=student_token
+        ).status
+        == 201
+    )
 
     use("notification")
-    from notification import consumer
     from tests.support.lambda_events import sqs_event
+
+    from notification import consumer
 
     # What the notification rule routes (the course's facts events go to the read models).
     notified = {"UserRegistered", "PaymentCompleted", "EnrollmentCreated"}
@@ -354,8 +418,12 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(domain_database, fact
         "a refresh token": refresh_tokens,
         "an email link token": link_tokens,
         "a password hash": ["$2b$", *hashes],
-        "an access token": [student_token, teacher_token, admin_token, *(t.rsplit(".", 1)[1] for t in
-                                                                       (student_token, teacher_token, admin_token))],
+        "an access token": [
+            student_token,
+            teacher_token,
+            admin_token,
+            *(t.rsplit(".", 1)[1] for t in (student_token, teacher_token, admin_token)),
+        ],
         "the JWT secret": [security.jwt_secret()],
         "the database password": [db_password],
     }

@@ -36,8 +36,9 @@ def scalar(url: str, sql: str):
 
 def test_volumes_at_scale(seeded):
     assert scalar(seeded["identity"], "SELECT count(*) FROM users") == 500 + 1
-    assert rows(seeded["identity"], "SELECT role::text, is_verified, count(*) FROM users GROUP BY 1, 2 ORDER BY 1, 2") == [
-        ("admin", True, 1), ("student", True, 400), ("teacher", False, 30), ("teacher", True, 70)]
+    assert rows(
+        seeded["identity"], "SELECT role::text, is_verified, count(*) FROM users GROUP BY 1, 2 ORDER BY 1, 2"
+    ) == [("admin", True, 1), ("student", True, 400), ("teacher", False, 30), ("teacher", True, 70)]
     assert scalar(seeded["course"], "SELECT count(*) FROM courses") == 1000
     assert scalar(seeded["course"], "SELECT count(*) FROM reviews") == 1000
     assert scalar(seeded["enrollment"], "SELECT count(*) FROM enrollments") == 2000
@@ -69,10 +70,13 @@ def test_courses_belong_to_verified_teachers_and_the_oldest_have_curricula(seede
 def test_reviews_by_students_with_ratings_kept_right(seeded):
     students = {r[0] for r in rows(seeded["identity"], "SELECT id FROM users WHERE role = 'student'")}
     assert {r[0] for r in rows(seeded["course"], "SELECT DISTINCT student_id FROM reviews")} <= students
-    mismatches = rows(seeded["course"], """
+    mismatches = rows(
+        seeded["course"],
+        """
         SELECT c.id FROM courses c LEFT JOIN reviews r ON r.course_id = c.id
         GROUP BY c.id, c.review_count, c.avg_rating
-        HAVING c.review_count <> count(r.id) OR c.avg_rating IS DISTINCT FROM round(avg(r.rating), 2)""")
+        HAVING c.review_count <> count(r.id) OR c.avg_rating IS DISTINCT FROM round(avg(r.rating), 2)""",
+    )
     assert mismatches == []
     ratings = Counter(dict(rows(seeded["course"], "SELECT rating, count(*) FROM reviews GROUP BY rating")))
     assert 0.33 < ratings[5] / sum(ratings.values()) < 0.47
@@ -133,12 +137,17 @@ def test_at_least_8_categories_and_every_course_in_one(seeded):
     used = scalar(seeded["course"], "SELECT count(DISTINCT category_id) FROM courses")
     assert used == len(categories)  # 1,000 courses over 50 topics reach every category
     # A course's category is its topic's: every Python course is a programming course.
-    assert rows(seeded["course"], "SELECT DISTINCT c.slug FROM courses JOIN categories c ON c.id = category_id "
-                                  "WHERE title LIKE '% Python %' OR title LIKE '% Python'") == [("programming",)]
+    assert rows(
+        seeded["course"],
+        "SELECT DISTINCT c.slug FROM courses JOIN categories c ON c.id = category_id "
+        "WHERE title LIKE '% Python %' OR title LIKE '% Python'",
+    ) == [("programming",)]
 
 
 def test_enrollment_counts_match_the_seeded_enrollments(seeded):
-    enrolled = Counter(dict(rows(seeded["enrollment"], "SELECT course_id, count(*) FROM enrollments GROUP BY course_id")))
+    enrolled = Counter(
+        dict(rows(seeded["enrollment"], "SELECT course_id, count(*) FROM enrollments GROUP BY course_id"))
+    )
     counts = dict(rows(seeded["course"], "SELECT id, enrollment_count FROM courses"))
     assert sum(counts.values()) == 2000
     assert {course_id: n for course_id, n in counts.items() if n} == dict(enrolled)

@@ -17,9 +17,10 @@ import pytest
 import redis
 from botocore.exceptions import EndpointConnectionError
 
-from eduplatform import db, http, internal_calls, limits, security, settings
-from eduplatform.db import Database
 from tests.support.lambda_events import FakeLambdaContext, call
+
+from eduplatform import http, internal_calls, limits, security, settings
+from eduplatform.db import Database
 
 REGISTER = "identity.handlers.register"
 LOGIN = "identity.handlers.login"
@@ -152,6 +153,7 @@ def rows(url: str, sql: str, *params) -> list[tuple]:
 
 # ---- tokens on register and login -------------------------------------------------------------
 
+
 def test_register_and_login_hand_out_a_refresh_token_stored_only_as_its_hash(identity_db, ses):
     first = register().json()
     second = login().json()
@@ -163,12 +165,16 @@ def test_register_and_login_hand_out_a_refresh_token_stored_only_as_its_hash(ide
     assert len(stored) == 2 and len({family for _, family in stored}) == 2  # a family per login
     hashes = {bytes(token_hash) for token_hash, _ in stored}
     assert hashes == {hashlib.sha256(b["refresh_token"].encode()).digest() for b in (first, second)}
-    dump = "\n".join(str(row) for table in ("refresh_tokens", "refresh_families", "email_tokens", "mail_outbox")
-                     for row in rows(identity_db, f"SELECT * FROM {table}"))
+    dump = "\n".join(
+        str(row)
+        for table in ("refresh_tokens", "refresh_families", "email_tokens", "mail_outbox")
+        for row in rows(identity_db, f"SELECT * FROM {table}")
+    )
     assert first["refresh_token"] not in dump and second["refresh_token"] not in dump
 
 
 # ---- POST /refresh --------------------------------------------------------------------------------
+
 
 def test_refresh_rotates_within_the_family_and_spends_the_token(identity_db, ses):
     tokens = register().json()
@@ -216,8 +222,10 @@ def test_refresh_works_for_a_day_of_refreshes_and_the_token_expires_after_its_tt
     assert expired.status == 401 and expired.json() == {"detail": "Invalid or expired refresh token"}
 
 
-@pytest.mark.parametrize("body", [{}, {"refresh_token": ""}, {"refresh_token": "has spaces"}, {"refresh_token": "x" * 129},
-                                  {"refresh_token": 42}])
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"refresh_token": ""}, {"refresh_token": "has spaces"}, {"refresh_token": "x" * 129}, {"refresh_token": 42}],
+)
 def test_refresh_and_logout_refuse_malformed_bodies_with_422(identity_db, body):
     for module in (REFRESH, LOGOUT):
         response = call(module, body=body)
@@ -263,6 +271,7 @@ def test_concurrent_refreshes_of_one_token_exactly_one_wins(identity_db, ses, mo
 
 # ---- POST /logout, POST /logout/all ----------------------------------------------------------------
 
+
 def test_logout_revokes_that_family_and_an_unknown_token_is_also_204(identity_db, ses):
     first = register().json()["refresh_token"]
     second = login().json()["refresh_token"]
@@ -285,6 +294,7 @@ def test_logout_all_revokes_every_family_of_the_caller(identity_db, ses):
 
 # ---- the scheduled purge ---------------------------------------------------------------------------
 
+
 def test_the_purge_deletes_expired_and_long_revoked_rows_and_keeps_live_ones(identity_db, ses, clock):
     from identity.internal import purge_sessions
 
@@ -304,6 +314,7 @@ def test_the_purge_deletes_expired_and_long_revoked_rows_and_keeps_live_ones(ide
 
 # ---- email verification ---------------------------------------------------------------------------------
 
+
 def test_registering_sends_a_verification_email_whose_token_verifies_once(identity_db, ses):
     tokens = register(email="Ada@Example.com").json()
     (email,) = ses.to("Ada@example.com")
@@ -316,8 +327,11 @@ def test_registering_sends_a_verification_email_whose_token_verifies_once(identi
     response = call(VERIFY_EMAIL, body={"token": token})
     assert response.status == 200
     body = response.json()
-    assert body == {"id": str(security.decode_token(tokens["access_token"]).user_id), "email": "Ada@example.com",
-                    "email_verified": True}
+    assert body == {
+        "id": str(security.decode_token(tokens["access_token"]).user_id),
+        "email": "Ada@example.com",
+        "email_verified": True,
+    }
     assert call(ME, token=tokens["access_token"]).json()["email_verified"] is True
     relogin = login(email="ada@example.com").json()["access_token"]
     assert jwt.decode(relogin, options={"verify_signature": False})["email_verified"] is True
@@ -378,7 +392,9 @@ def test_an_ses_outage_delays_the_email_and_the_relay_sends_it_later(identity_db
     ses.down = True
     assert register().status == 200
     assert ses.sent == []
-    assert rows(identity_db, "SELECT attempts, sent_at IS NULL, last_error IS NOT NULL FROM mail_outbox") == [(1, True, True)]
+    assert rows(identity_db, "SELECT attempts, sent_at IS NULL, last_error IS NOT NULL FROM mail_outbox") == [
+        (1, True, True)
+    ]
     assert mail_relay.handler({}, FakeLambdaContext()) == {"sent": 0, "failed": 1}
     ses.down = False
     assert mail_relay.handler({}, FakeLambdaContext()) == {"sent": 1, "failed": 0}
@@ -394,13 +410,14 @@ def test_an_email_whose_link_was_replaced_while_ses_was_down_is_not_sent(identit
     assert call(RESEND, token=access).status == 202  # the first link is retired; both emails wait
     ses.down = False
     assert mailer.relay() == {"sent": 1, "failed": 0}
-    (email,) = ses.to("ada@example.com")
+    (_email,) = ses.to("ada@example.com")
     assert call(VERIFY_EMAIL, body={"token": ses.last_token("ada@example.com")}).status == 200
     assert rows(identity_db, "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL") == [(0,)]
     assert rows(identity_db, "SELECT count(*) FROM mail_outbox WHERE last_error LIKE 'not sent:%%'") == [(1,)]
 
 
 # ---- POST /resend-verification -----------------------------------------------------------------------------
+
 
 def test_resend_sends_a_new_link_and_the_earlier_ones_stop_working(identity_db, ses):
     access = register().json()["access_token"]
@@ -433,6 +450,7 @@ def test_resend_needs_a_token_and_a_user(identity_db, token_for):
 
 
 # ---- POST /forgot-password, POST /reset-password ------------------------------------------------------------
+
 
 def forgot(email: str):
     started = time.perf_counter()
@@ -468,7 +486,9 @@ def test_forgot_password_sends_at_most_3_an_hour_and_drops_the_rest_silently(ide
     assert {(a.status, a.text) for a in answers} == {(202, answers[0].text)}
     assert len(ses.to("ada@example.com")) == 1 + 3
     # Only the newest link works.
-    assert rows(identity_db, "SELECT count(*) FROM email_tokens WHERE purpose = 'reset_password' AND used_at IS NULL") == [(1,)]
+    assert rows(
+        identity_db, "SELECT count(*) FROM email_tokens WHERE purpose = 'reset_password' AND used_at IS NULL"
+    ) == [(1,)]
     clock.advance(3601)
     call(FORGOT, body={"email": "ada@example.com"})
     mailer.relay()
@@ -493,7 +513,9 @@ def test_forgot_password_takes_about_the_same_time_for_known_and_unknown_emails(
             known_times.append(known_time)
             unknown_times.append(unknown_time)
     fast, slow = sorted([statistics.median(known_times), statistics.median(unknown_times)])
-    assert fast >= 0.75 * slow, f"medians {statistics.median(known_times):.4f}s (known) vs {statistics.median(unknown_times):.4f}s"
+    assert fast >= 0.75 * slow, (
+        f"medians {statistics.median(known_times):.4f}s (known) vs {statistics.median(unknown_times):.4f}s"
+    )
 
 
 def test_reset_password_changes_it_spends_the_token_and_revokes_every_session(identity_db, ses):
@@ -526,13 +548,16 @@ def test_a_reset_token_expires_and_a_verification_token_does_not_reset(identity_
     assert expired.status == 400 and expired.json() == {"detail": "Invalid, used or expired token"}
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"token": "t" * 43, "new_password": "short"}, "new_password"),
-    ({"token": "t" * 43, "new_password": "p" * 73}, "new_password"),
-    ({"token": "t" * 43}, "new_password"),
-    ({"token": "bad token", "new_password": "password123"}, "token"),
-    ({"new_password": "password123"}, "token"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"token": "t" * 43, "new_password": "short"}, "new_password"),
+        ({"token": "t" * 43, "new_password": "p" * 73}, "new_password"),
+        ({"token": "t" * 43}, "new_password"),
+        ({"token": "bad token", "new_password": "password123"}, "token"),
+        ({"new_password": "password123"}, "token"),
+    ],
+)
 def test_reset_password_follows_the_registration_password_rules(identity_db, body, field):
     response = call(RESET, body=body)
     assert response.status == 422
@@ -541,8 +566,10 @@ def test_reset_password_follows_the_registration_password_rules(identity_db, bod
 
 # ---- limits ----------------------------------------------------------------------------------------------
 
+
 def test_30_wrong_passwords_from_30_addresses_lock_the_account_after_5_until_the_window_passes(
-        identity_db, ses, limit_store, clock):
+    identity_db, ses, limit_store, clock
+):
     register(ip="10.0.0.1")
     answers = [login(password=f"wrong-{i}", ip=f"10.1.0.{i}") for i in range(30)]
     assert [a.status for a in answers] == [400] * 5 + [429] * 25
@@ -604,6 +631,7 @@ def refusing_port():
 
 # ---- headers ------------------------------------------------------------------------------------------------
 
+
 def test_every_response_says_nosniff_and_authenticated_or_token_answers_are_not_stored(identity_db, ses):
     tokens = register().json()
     public_error = call(LOGIN, body={})
@@ -633,18 +661,23 @@ def test_cors_allowed_origins_come_from_configuration(monkeypatch):
     monkeypatch.delenv("CORS_ALLOWED_ORIGINS")
     settings.get_settings.cache_clear()
     assert http.cors_config().to_dict("https://anyone.example.com")["Access-Control-Allow-Origin"] in (
-        "*", "https://anyone.example.com")
+        "*",
+        "https://anyone.example.com",
+    )
 
 
 # ---- the template ----------------------------------------------------------------------------------
+
 
 def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_stage():
     from infra.template import generate
 
     template = generate.read_template()
     functions = generate.serverless_functions(template)
-    for logical_id, rate in (("IdentityInternalPurgeSessionsFunction", "rate(1 hour)"),
-                             ("IdentityInternalMailRelayFunction", "rate(1 minute)")):
+    for logical_id, rate in (
+        ("IdentityInternalPurgeSessionsFunction", "rate(1 hour)"),
+        ("IdentityInternalMailRelayFunction", "rate(1 minute)"),
+    ):
         (event,) = functions[logical_id]["Events"].values()
         assert event == {"Type": "Schedule", "Properties": {"Schedule": rate}}
     (setting,) = template["Resources"]["Api"]["Properties"]["MethodSettings"]
@@ -656,4 +689,5 @@ def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_s
     assert parameters["CorsAllowedOrigins"]["Default"] == "*" and "EmailSender" in parameters
     # POST /forgot-password may poke the relay; the functions that send may use SES.
     assert functions["IdentityApiFunction"]["Environment"]["Variables"]["MAIL_RELAY_FUNCTION"] == {
-        "Ref": "IdentityInternalMailRelayFunction"}
+        "Ref": "IdentityInternalMailRelayFunction"
+    }

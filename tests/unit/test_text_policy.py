@@ -8,21 +8,44 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.lambda_events import call
+from tests.unit.test_course import (
+    CREATE,
+    CREATE_LESSON,
+    CREATE_MODULE,
+    CURRICULUM,
+    GET,
+    GET_LESSON,
+    UPDATE,
+    UPDATE_LESSON,
+    UPDATE_MODULE,
+    Teacher,
+    new_course,
+    new_lesson,
+    new_module,
+    review,
+)
 
 from eduplatform import text
 from eduplatform.types import PLAIN_MULTI_LINE_PATTERN, PLAIN_SINGLE_LINE_PATTERN
-from tests.support.lambda_events import call
-from tests.unit.test_course import (
-    CREATE, CREATE_LESSON, CREATE_MODULE, CURRICULUM, GET, GET_LESSON, UPDATE, UPDATE_LESSON, UPDATE_MODULE, Teacher,
-    new_course, new_lesson, new_module, review,
-)
 
 REGISTER = "identity.handlers.register"
 CREATE_NOTIFICATION = "notification.handlers.create_notification"
 
-MARKUP = ["<b>bold</b>", "</p>", "<!-- comment -->", "<!DOCTYPE html>", "Hi <script>alert(1)</script>",
-          "<img src=x onerror=alert(1)>", "x<svg/onload=alert(1)>", "<a href='javascript:alert(1)'>x</a>", "<Z"]
+MARKUP = [
+    "<b>bold</b>",
+    "</p>",
+    "<!-- comment -->",
+    "<!DOCTYPE html>",
+    "Hi <script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "x<svg/onload=alert(1)>",
+    "<a href='javascript:alert(1)'>x</a>",
+    "<Z",
+]
 NOT_MARKUP = ["a < b", "I <3 Python", "x<", "1<2 and 3>2", "<<3", "<= and >=", "C++ & <- arrows", "< div"]
 
 
@@ -39,6 +62,7 @@ def assert_plain_text_refused(response, field: str) -> None:
 
 # ---- plain text ------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", MARKUP)
 def test_markup_is_refused_in_every_plain_text_field(course_db, token_for, value):
     teacher = Teacher(token_for)
@@ -46,11 +70,21 @@ def test_markup_is_refused_in_every_plain_text_field(course_db, token_for, value
     module = new_module(teacher.token, course["id"])
     lesson = new_lesson(teacher.token, module["id"])
     assert_plain_text_refused(call(CREATE, body={"title": value, "is_free": True}, token=teacher.token), "title")
-    assert_plain_text_refused(call(UPDATE, {"course_id": course["id"]}, body={"title": value}, token=teacher.token), "title")
-    assert_plain_text_refused(call(CREATE_MODULE, {"course_id": course["id"]}, body={"title": value}, token=teacher.token), "title")
-    assert_plain_text_refused(call(UPDATE_MODULE, {"module_id": module["id"]}, body={"title": value}, token=teacher.token), "title")
-    assert_plain_text_refused(call(CREATE_LESSON, {"module_id": module["id"]}, body={"title": value}, token=teacher.token), "title")
-    assert_plain_text_refused(call(UPDATE_LESSON, {"lesson_id": lesson["id"]}, body={"title": value}, token=teacher.token), "title")
+    assert_plain_text_refused(
+        call(UPDATE, {"course_id": course["id"]}, body={"title": value}, token=teacher.token), "title"
+    )
+    assert_plain_text_refused(
+        call(CREATE_MODULE, {"course_id": course["id"]}, body={"title": value}, token=teacher.token), "title"
+    )
+    assert_plain_text_refused(
+        call(UPDATE_MODULE, {"module_id": module["id"]}, body={"title": value}, token=teacher.token), "title"
+    )
+    assert_plain_text_refused(
+        call(CREATE_LESSON, {"module_id": module["id"]}, body={"title": value}, token=teacher.token), "title"
+    )
+    assert_plain_text_refused(
+        call(UPDATE_LESSON, {"lesson_id": lesson["id"]}, body={"title": value}, token=teacher.token), "title"
+    )
     assert_plain_text_refused(review(token_for("student"), course["id"], comment=f"Great\n{value}"), "comment")
     assert call(GET, {"course_id": course["id"]}).json()["title"] == course["title"]  # nothing stored
 
@@ -60,8 +94,9 @@ def test_markup_is_refused_in_names_and_notification_titles(domain_database, tok
     body = {"email": f"{uuid.uuid4().hex}@example.com", "password": "password123", "name": value}
     assert_plain_text_refused(call(REGISTER, body=body), "name")
     domain_database("notification")
-    assert_plain_text_refused(call(CREATE_NOTIFICATION, body={"type": "enrollment", "title": value},
-                                   token=token_for("student")), "title")
+    assert_plain_text_refused(
+        call(CREATE_NOTIFICATION, body={"type": "enrollment", "title": value}, token=token_for("student")), "title"
+    )
 
 
 @pytest.mark.parametrize("value", NOT_MARKUP)
@@ -87,36 +122,36 @@ XSS_PAYLOADS = {
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>": ["<script", "evil.example"],
     "<scr<script>ipt>alert(1)</scr</script>ipt>": ["<script"],
     "<img src=x onerror=alert(1)>": ["onerror", "<img"],
-    "<p onclick=\"steal()\">hi</p>": ["onclick", "steal"],
+    '<p onclick="steal()">hi</p>': ["onclick", "steal"],
     "<body onload=alert(1)>": ["onload", "<body"],
-    "<a href=\"javascript:alert(1)\">x</a>": ["javascript:"],
-    "<a href=\"JaVaScRiPt:alert(1)\">x</a>": ["javascript:"],
-    "<a href=\"&#106;avascript:alert(1)\">x</a>": ["javascript", "&#106;"],
-    "<a href=\"&#x6A;&#x61;vascript&colon;alert(1)\">x</a>": ["avascript"],
-    "<a href=\"java\tscript:alert(1)\">x</a>": ["script:"],
-    "<a href=\" javascript:alert(1)\">x</a>": ["javascript:"],
-    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>": ["data:"],
-    "<a href=\"vbscript:msgbox(1)\">x</a>": ["vbscript"],
+    '<a href="javascript:alert(1)">x</a>': ["javascript:"],
+    '<a href="JaVaScRiPt:alert(1)">x</a>': ["javascript:"],
+    '<a href="&#106;avascript:alert(1)">x</a>': ["javascript", "&#106;"],
+    '<a href="&#x6A;&#x61;vascript&colon;alert(1)">x</a>': ["avascript"],
+    '<a href="java\tscript:alert(1)">x</a>': ["script:"],
+    '<a href=" javascript:alert(1)">x</a>': ["javascript:"],
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>': ["data:"],
+    '<a href="vbscript:msgbox(1)">x</a>': ["vbscript"],
     "<svg onload=alert(1)>": ["<svg", "onload"],
     "<svg><script>alert(1)</script></svg>": ["<svg", "<script", "alert(1)"],
-    "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>": ["<svg", "javascript:", "xlink"],
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>': ["<svg", "javascript:", "xlink"],
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>": ["onerror", "<img", "<style"],
-    "<iframe src=\"https://evil.example\"></iframe>": ["<iframe", "evil.example"],
-    "<object data=\"x.swf\"></object><embed src=\"x.swf\">": ["<object", "<embed"],
+    '<iframe src="https://evil.example"></iframe>': ["<iframe", "evil.example"],
+    '<object data="x.swf"></object><embed src="x.swf">': ["<object", "<embed"],
     "<style>body{background:url(javascript:alert(1))}</style>": ["<style", "javascript"],
-    "<p style=\"background:url(javascript:alert(1))\">x</p>": ["style=", "javascript"],
-    "<div style=\"position:fixed;top:0\">overlay</div>": ["style=", "<div"],
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">": ["<meta", "refresh"],
-    "<form action=\"https://evil.example\"><input name=p></form>": ["<form", "<input"],
+    '<p style="background:url(javascript:alert(1))">x</p>': ["style=", "javascript"],
+    '<div style="position:fixed;top:0">overlay</div>': ["style=", "<div"],
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">': ["<meta", "refresh"],
+    '<form action="https://evil.example"><input name=p></form>': ["<form", "<input"],
     "<!--<img src=x onerror=alert(1)>-->": ["onerror", "<!--"],
     "&lt;script&gt;alert(1)&lt;/script&gt;": ["<script"],
     "%3Cscript%3Ealert(1)%3C/script%3E": ["<script"],
     "<<script>script>alert(1)<</script>/script>": ["<script"],
-    "<img src=\"x\" onerror=\"&#97;&#108;&#101;&#114;&#116;(1)\">": ["onerror", "<img"],
+    '<img src="x" onerror="&#97;&#108;&#101;&#114;&#116;(1)">': ["onerror", "<img"],
     "<details open ontoggle=alert(1)>": ["ontoggle"],
-    "<a href=\"https://ok.example\" onmouseover=\"alert(1)\" target=\"_blank\">ok</a>": ["onmouseover", "target="],
-    "<base href=\"https://evil.example/\">": ["<base"],
-    "<link rel=stylesheet href=\"https://evil.example/x.css\">": ["<link"],
+    '<a href="https://ok.example" onmouseover="alert(1)" target="_blank">ok</a>': ["onmouseover", "target="],
+    '<base href="https://evil.example/">': ["<base"],
+    '<link rel=stylesheet href="https://evil.example/x.css">': ["<link"],
 }
 
 
@@ -155,9 +190,13 @@ def test_xss_payloads_are_sanitised_in_descriptions_and_lesson_content(course_db
     teacher = Teacher(token_for)
     course = new_course(teacher.token, description=f"Intro {payload} outro")
     lesson = new_lesson(teacher.token, new_module(teacher.token, course["id"])["id"], content=payload)
-    stored = [course["description"], call(GET, {"course_id": course["id"]}).json()["description"],
-              lesson["content"], call(GET_LESSON, {"lesson_id": lesson["id"]}).json()["content"],
-              call(CURRICULUM, {"course_id": course["id"]}).json()["modules"][0]["lessons"][0]["content"]]
+    stored = [
+        course["description"],
+        call(GET, {"course_id": course["id"]}).json()["description"],
+        lesson["content"],
+        call(GET_LESSON, {"lesson_id": lesson["id"]}).json()["content"],
+        call(CURRICULUM, {"course_id": course["id"]}).json()["modules"][0]["lessons"][0]["content"],
+    ]
     for value in stored:
         assert_safe(value)
         for forbidden in XSS_PAYLOADS[payload]:
@@ -171,8 +210,10 @@ def test_xss_payloads_are_sanitised_in_descriptions_and_lesson_content(course_db
 
 def test_allowed_formatting_is_kept(course_db, token_for):
     teacher = Teacher(token_for)
-    description = ("<h2>About</h2><p>Learn <strong>fast</strong>, <em>well</em> &amp; <code>x &lt; y</code>.</p>"
-                   "<ul><li>one</li><li>two</li></ul>")
+    description = (
+        "<h2>About</h2><p>Learn <strong>fast</strong>, <em>well</em> &amp; <code>x &lt; y</code>.</p>"
+        "<ul><li>one</li><li>two</li></ul>"
+    )
     course = new_course(teacher.token, description=description)
     assert course["description"] == description
     linked = new_course(teacher.token, description='<a href="https://example.com/a" title="A">a</a>')["description"]
@@ -183,11 +224,44 @@ def test_allowed_formatting_is_kept(course_db, token_for):
 
 # ---- fuzzing -------------------------------------------------------------------------------------------------------------
 
-HTMLISH = st.lists(st.one_of(
-    st.sampled_from(["<", ">", "/", "!", "=", '"', "'", "&", "#", ";", ":", " ", "\n", "-", "on", "script", "svg",
-                     "a", "img", "href", "src", "style", "javascript", "&#106;", "&lt;", "p", "b", "onerror"]),
-    st.text(max_size=3),
-), max_size=40).map("".join)
+HTMLISH = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "<",
+                ">",
+                "/",
+                "!",
+                "=",
+                '"',
+                "'",
+                "&",
+                "#",
+                ";",
+                ":",
+                " ",
+                "\n",
+                "-",
+                "on",
+                "script",
+                "svg",
+                "a",
+                "img",
+                "href",
+                "src",
+                "style",
+                "javascript",
+                "&#106;",
+                "&lt;",
+                "p",
+                "b",
+                "onerror",
+            ]
+        ),
+        st.text(max_size=3),
+    ),
+    max_size=40,
+).map("".join)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

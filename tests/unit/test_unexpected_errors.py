@@ -11,9 +11,10 @@ import uuid
 
 import pytest
 
+from tests.support.lambda_events import FakeLambdaContext, proxy_event
+
 from eduplatform.http import INTERNAL_ERROR
 from eduplatform.security import Role, issue_token
-from tests.support.lambda_events import FakeLambdaContext, proxy_event
 
 SECRET_TEXT = "bigint out of range at relation users_secret_column"
 
@@ -38,11 +39,13 @@ def test_an_unexpected_exception_is_a_500_with_a_request_id_and_no_internals(dom
     module = importlib.import_module(module_name)
     owner_name, _, attribute = target.rpartition(".")
     monkeypatch.setattr(getattr(module, owner_name) if owner_name else module, attribute, _explode)
-    (path, item), = module.app.get_openapi_schema().paths.items()
+    ((path, item),) = module.app.get_openapi_schema().paths.items()
     method = next(m for m in ("get", "post", "put", "patch", "delete") if getattr(item, m, None)).upper()
     context = FakeLambdaContext(function_name=domain)
 
-    raw = module.handler(proxy_event(method, path, query=query, token=issue_token(uuid.uuid4(), Role.STUDENT, True)), context)
+    raw = module.handler(
+        proxy_event(method, path, query=query, token=issue_token(uuid.uuid4(), Role.STUDENT, True)), context
+    )
 
     assert raw["statusCode"] == 500
     assert json.loads(raw["body"]) == {"detail": INTERNAL_ERROR, "request_id": context.aws_request_id}

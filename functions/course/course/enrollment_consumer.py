@@ -8,9 +8,8 @@ redelivered event changes nothing), and the popular-sorted catalogue pages are i
 
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import BaseModel
 
 from eduplatform import events
 from eduplatform.observability import logger
@@ -31,12 +30,19 @@ def record_handler(record: SQSRecord) -> None:
         detail = EnrollmentCreated.model_validate(event.detail)
         counted = service.count_enrollment(detail.event_id, detail.course_id)
     except Exception as exc:
-        logger.warning("event not applied", extra={"message_id": record.message_id, "error": str(exc)[:2000],
-                                                   "receive_count": record.attributes.approximate_receive_count})
+        logger.warning(
+            "event not applied",
+            extra={
+                "message_id": record.message_id,
+                "error": str(exc)[:2000],
+                "receive_count": record.attributes.approximate_receive_count,
+            },
+        )
         raise
-    logger.info("enrollment counted" if counted else "enrollment already counted (duplicate event)",
-                extra={"message_id": record.message_id, "event_id": str(detail.event_id),
-                       "course_id": str(detail.course_id)})
+    logger.info(
+        "enrollment counted" if counted else "enrollment already counted (duplicate event)",
+        extra={"message_id": record.message_id, "event_id": str(detail.event_id), "course_id": str(detail.course_id)},
+    )
 
 
 handler = events.queue_consumer_handler(record_handler)

@@ -7,6 +7,7 @@ from uuid import UUID
 import psycopg
 
 from eduplatform.cursors import KeysetList, KeysetOrder
+from eduplatform.db import Connection, one
 
 from course.schemas import CatalogueQuery
 
@@ -95,27 +96,36 @@ def catalogue_queries(query: CatalogueQuery, after: dict[str, Any] | None = None
         conditions = [*conditions, order.after]
         page_params.update(after)
     page_where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    page = (f"SELECT {COURSE_COLUMNS}, {order.key} AS sort_key FROM courses {page_where} {order.order_by} "
-            "LIMIT %(limit)s OFFSET %(offset)s")
+    page = (
+        f"SELECT {COURSE_COLUMNS}, {order.key} AS sort_key FROM courses {page_where} {order.order_by} "
+        "LIMIT %(limit)s OFFSET %(offset)s"
+    )
     return page, count, page_params  # the count ignores the cursor's parameters
 
 
-def catalogue(conn: psycopg.Connection, query: CatalogueQuery, limit: int, offset: int,
-              after: dict[str, Any] | None = None, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
+def catalogue(
+    conn: Connection,
+    query: CatalogueQuery,
+    limit: int,
+    offset: int,
+    after: dict[str, Any] | None = None,
+    with_total: bool = True,
+) -> tuple[list[dict[str, Any]], int | None]:
     """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked."""
     page, count, params = catalogue_queries(query, after)
     # prepare=False: a server-side prepared statement could switch to a generic plan that
     # cannot see the pattern, and estimate its way into a sequential scan.
     rows = conn.execute(page, {**params, "limit": limit, "offset": offset}, prepare=False).fetchall()
-    total = conn.execute(count, params, prepare=False).fetchone()["n"] if with_total else None
+    total = one(conn.execute(count, params, prepare=False))["n"] if with_total else None
     return rows, total
 
 
-def search_text_of(conn: psycopg.Connection, course_id: UUID) -> str:
-    return conn.execute("SELECT search_text FROM courses WHERE id = %s", (course_id,)).fetchone()["search_text"]
+def search_text_of(conn: Connection, course_id: UUID) -> str:
+    text: str = one(conn.execute("SELECT search_text FROM courses WHERE id = %s", (course_id,)))["search_text"]
+    return text
 
 
-def terms_matching(conn: psycopg.Connection, terms: list[str], search_texts: list[str]) -> list[str]:
+def terms_matching(conn: Connection, terms: list[str], search_texts: list[str]) -> list[str]:
     """The terms whose search (SEARCH_CONDITION, the same LIKE) matches any of the texts."""
     rows = conn.execute(
         "SELECT DISTINCT term FROM unnest(%(terms)s::text[], %(patterns)s::text[]) AS searched (term, pattern) "
@@ -130,40 +140,63 @@ def terms_matching(conn: psycopg.Connection, terms: list[str], search_texts: lis
 TEACHER_COURSES = KeysetList("courses", COURSE_COLUMNS, "teacher_id = %(teacher_id)s")
 
 
-def course_by_id(conn: psycopg.Connection, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+def course_by_id(conn: Connection, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     lock = " FOR UPDATE" if for_update else ""
     return conn.execute(f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s{lock}", (course_id,)).fetchone()
 
 
-def insert_course(conn: psycopg.Connection, teacher_id: UUID, title: str, description: str | None, is_free: bool,
-                  price: Decimal | None, duration_minutes: int, level: str, category_id: UUID | None) -> dict[str, Any]:
-    return conn.execute(
-        "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level, category_id) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
-        (teacher_id, title, description, is_free, price, duration_minutes, level, category_id),
-    ).fetchone()
+def insert_course(
+    conn: Connection,
+    teacher_id: UUID,
+    title: str,
+    description: str | None,
+    is_free: bool,
+    price: Decimal | None,
+    duration_minutes: int,
+    level: str,
+    category_id: UUID | None,
+) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level, category_id) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
+            (teacher_id, title, description, is_free, price, duration_minutes, level, category_id),
+        )
+    )
 
 
-def update_course(conn: psycopg.Connection, course_id: UUID, title: str, description: str | None, is_free: bool,
-                  price: Decimal | None, duration_minutes: int, level: str, category_id: UUID | None) -> dict[str, Any]:
-    return conn.execute(
-        "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s, "
-        f"category_id = %s WHERE id = %s RETURNING {COURSE_COLUMNS}",
-        (title, description, is_free, price, duration_minutes, level, category_id, course_id),
-    ).fetchone()
+def update_course(
+    conn: Connection,
+    course_id: UUID,
+    title: str,
+    description: str | None,
+    is_free: bool,
+    price: Decimal | None,
+    duration_minutes: int,
+    level: str,
+    category_id: UUID | None,
+) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s, "
+            f"category_id = %s WHERE id = %s RETURNING {COURSE_COLUMNS}",
+            (title, description, is_free, price, duration_minutes, level, category_id, course_id),
+        )
+    )
 
 
 # ---- categories and popularity ---------------------------------------------------------------------------
 
-def categories(conn: psycopg.Connection) -> list[dict[str, Any]]:
+
+def categories(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute("SELECT id, slug, name FROM categories ORDER BY name, id").fetchall()
 
 
-def category_exists(conn: psycopg.Connection, category_id: UUID) -> bool:
+def category_exists(conn: Connection, category_id: UUID) -> bool:
     return conn.execute("SELECT 1 FROM categories WHERE id = %s", (category_id,)).fetchone() is not None
 
 
-def count_enrollment(conn: psycopg.Connection, event_id: UUID, course_id: UUID) -> bool:
+def count_enrollment(conn: Connection, event_id: UUID, course_id: UUID) -> bool:
     """Count one enrollment of the course unless this event was counted already; whether it counted now."""
     first_time = conn.execute(
         "INSERT INTO applied_enrollment_events (event_id, course_id) VALUES (%s, %s) "
@@ -188,31 +221,32 @@ def _facts(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "total_lessons": len(row["lesson_ids"])}
 
 
-def course_facts(conn: psycopg.Connection, course_id: UUID) -> dict[str, Any] | None:
+def course_facts(conn: Connection, course_id: UUID) -> dict[str, Any] | None:
     row = conn.execute(FACTS_QUERY.format(where="WHERE c.id = %s"), (course_id,)).fetchone()
     return None if row is None else _facts(row)
 
 
-def course_facts_page(conn: psycopg.Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+def course_facts_page(conn: Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
     """Course facts in course id order, after the given id (the read models' rebuild)."""
     where = "WHERE c.id > %(after)s ORDER BY c.id LIMIT %(limit)s" if after else "ORDER BY c.id LIMIT %(limit)s"
     return [_facts(row) for row in conn.execute(FACTS_QUERY.format(where=where), {"after": after, "limit": limit})]
 
 
-def next_facts_version(conn: psycopg.Connection, course_id: UUID) -> None:
+def next_facts_version(conn: Connection, course_id: UUID) -> None:
     """Count one more change of the course's facts; the row stays locked until commit."""
     conn.execute("UPDATE courses SET facts_version = facts_version + 1 WHERE id = %s", (course_id,))
 
 
 # ---- modules ---------------------------------------------------------------------------------------------
 
-def modules_of_course(conn: psycopg.Connection, course_id: UUID) -> list[dict[str, Any]]:
+
+def modules_of_course(conn: Connection, course_id: UUID) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {MODULE_COLUMNS} FROM modules WHERE course_id = %s ORDER BY position, created_at, id", (course_id,)
     ).fetchall()
 
 
-def module_with_teacher(conn: psycopg.Connection, module_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+def module_with_teacher(conn: Connection, module_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     """The module and its course's teacher_id."""
     lock = " FOR UPDATE OF modules" if for_update else ""
     return conn.execute(
@@ -222,32 +256,37 @@ def module_with_teacher(conn: psycopg.Connection, module_id: UUID, for_update: b
     ).fetchone()
 
 
-def insert_module(conn: psycopg.Connection, course_id: UUID, title: str, position: int | None) -> dict[str, Any]:
-    return conn.execute(
-        "INSERT INTO modules (course_id, title, position) SELECT %(course_id)s, %(title)s, "
-        "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM modules WHERE course_id = %(course_id)s)) "
-        f"RETURNING {MODULE_COLUMNS}",
-        {"course_id": course_id, "title": title, "position": position},
-    ).fetchone()
+def insert_module(conn: Connection, course_id: UUID, title: str, position: int | None) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            "INSERT INTO modules (course_id, title, position) SELECT %(course_id)s, %(title)s, "
+            "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM modules WHERE course_id = %(course_id)s)) "
+            f"RETURNING {MODULE_COLUMNS}",
+            {"course_id": course_id, "title": title, "position": position},
+        )
+    )
 
 
-def update_module(conn: psycopg.Connection, module_id: UUID, title: str, position: int) -> dict[str, Any]:
-    return conn.execute(
-        f"UPDATE modules SET title = %s, position = %s WHERE id = %s RETURNING {MODULE_COLUMNS}",
-        (title, position, module_id),
-    ).fetchone()
+def update_module(conn: Connection, module_id: UUID, title: str, position: int) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            f"UPDATE modules SET title = %s, position = %s WHERE id = %s RETURNING {MODULE_COLUMNS}",
+            (title, position, module_id),
+        )
+    )
 
 
-def delete_module(conn: psycopg.Connection, module_id: UUID) -> None:
+def delete_module(conn: Connection, module_id: UUID) -> None:
     conn.execute("DELETE FROM modules WHERE id = %s", (module_id,))  # lessons go by ON DELETE CASCADE
 
 
 # ---- lessons ---------------------------------------------------------------------------------------------
 
-def lessons_of_course(conn: psycopg.Connection, course_id: UUID) -> list[dict[str, Any]]:
+
+def lessons_of_course(conn: Connection, course_id: UUID) -> list[dict[str, Any]]:
     """Every lesson of every module of the course, in one query, each module's lessons in order."""
     return conn.execute(
-        'SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, '
+        "SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, "
         'lessons.duration_minutes, lessons.position AS "order", lessons.created_at '
         "FROM lessons JOIN modules ON modules.id = lessons.module_id WHERE modules.course_id = %s "
         "ORDER BY lessons.module_id, lessons.position, lessons.created_at, lessons.id",
@@ -255,15 +294,15 @@ def lessons_of_course(conn: psycopg.Connection, course_id: UUID) -> list[dict[st
     ).fetchall()
 
 
-def lesson_by_id(conn: psycopg.Connection, lesson_id: UUID) -> dict[str, Any] | None:
+def lesson_by_id(conn: Connection, lesson_id: UUID) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {LESSON_COLUMNS} FROM lessons WHERE id = %s", (lesson_id,)).fetchone()
 
 
-def lesson_ids_of_module(conn: psycopg.Connection, module_id: UUID) -> list[UUID]:
+def lesson_ids_of_module(conn: Connection, module_id: UUID) -> list[UUID]:
     return [row["id"] for row in conn.execute("SELECT id FROM lessons WHERE module_id = %s", (module_id,)).fetchall()]
 
 
-def lesson_with_course(conn: psycopg.Connection, lesson_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+def lesson_with_course(conn: Connection, lesson_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     """The lesson plus its module's course_id and that course's teacher_id."""
     lock = " FOR UPDATE OF lessons" if for_update else ""
     return conn.execute(
@@ -276,34 +315,59 @@ def lesson_with_course(conn: psycopg.Connection, lesson_id: UUID, for_update: bo
     ).fetchone()
 
 
-def insert_lesson(conn: psycopg.Connection, module_id: UUID, title: str, content: str | None, video_url: str | None,
-                  duration_minutes: int, position: int | None) -> dict[str, Any]:
-    return conn.execute(
-        "INSERT INTO lessons (module_id, title, content, video_url, duration_minutes, position) "
-        "SELECT %(module_id)s, %(title)s, %(content)s, %(video_url)s, %(duration_minutes)s, "
-        "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM lessons WHERE module_id = %(module_id)s)) "
-        f"RETURNING {LESSON_COLUMNS}",
-        {"module_id": module_id, "title": title, "content": content, "video_url": video_url,
-         "duration_minutes": duration_minutes, "position": position},
-    ).fetchone()
+def insert_lesson(
+    conn: Connection,
+    module_id: UUID,
+    title: str,
+    content: str | None,
+    video_url: str | None,
+    duration_minutes: int,
+    position: int | None,
+) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            "INSERT INTO lessons (module_id, title, content, video_url, duration_minutes, position) "
+            "SELECT %(module_id)s, %(title)s, %(content)s, %(video_url)s, %(duration_minutes)s, "
+            "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM lessons WHERE module_id = %(module_id)s)) "
+            f"RETURNING {LESSON_COLUMNS}",
+            {
+                "module_id": module_id,
+                "title": title,
+                "content": content,
+                "video_url": video_url,
+                "duration_minutes": duration_minutes,
+                "position": position,
+            },
+        )
+    )
 
 
-def update_lesson(conn: psycopg.Connection, lesson_id: UUID, title: str, content: str | None, video_url: str | None,
-                  duration_minutes: int, position: int) -> dict[str, Any]:
-    return conn.execute(
-        "UPDATE lessons SET title = %s, content = %s, video_url = %s, duration_minutes = %s, position = %s "
-        f"WHERE id = %s RETURNING {LESSON_COLUMNS}",
-        (title, content, video_url, duration_minutes, position, lesson_id),
-    ).fetchone()
+def update_lesson(
+    conn: Connection,
+    lesson_id: UUID,
+    title: str,
+    content: str | None,
+    video_url: str | None,
+    duration_minutes: int,
+    position: int,
+) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            "UPDATE lessons SET title = %s, content = %s, video_url = %s, duration_minutes = %s, position = %s "
+            f"WHERE id = %s RETURNING {LESSON_COLUMNS}",
+            (title, content, video_url, duration_minutes, position, lesson_id),
+        )
+    )
 
 
-def delete_lesson(conn: psycopg.Connection, lesson_id: UUID) -> None:
+def delete_lesson(conn: Connection, lesson_id: UUID) -> None:
     conn.execute("DELETE FROM lessons WHERE id = %s", (lesson_id,))
 
 
 # ---- reviews ---------------------------------------------------------------------------------------------
 
-def add_rating_to_course(conn: psycopg.Connection, course_id: UUID, rating: int) -> bool:
+
+def add_rating_to_course(conn: Connection, course_id: UUID, rating: int) -> bool:
     """Count one more rating in the course's aggregates; False when the course does not exist.
 
     One UPDATE computes the new values from the row's current ones and holds the row lock
@@ -318,13 +382,17 @@ def add_rating_to_course(conn: psycopg.Connection, course_id: UUID, rating: int)
     return row is not None
 
 
-def insert_review(conn: psycopg.Connection, course_id: UUID, student_id: UUID, rating: int, comment: str | None) -> dict[str, Any]:
+def insert_review(
+    conn: Connection, course_id: UUID, student_id: UUID, rating: int, comment: str | None
+) -> dict[str, Any]:
     try:
         with conn.transaction():
-            return conn.execute(
-                f"INSERT INTO reviews (course_id, student_id, rating, comment) VALUES (%s, %s, %s, %s) RETURNING {REVIEW_COLUMNS}",
-                (course_id, student_id, rating, comment),
-            ).fetchone()
+            return one(
+                conn.execute(
+                    f"INSERT INTO reviews (course_id, student_id, rating, comment) VALUES (%s, %s, %s, %s) RETURNING {REVIEW_COLUMNS}",
+                    (course_id, student_id, rating, comment),
+                )
+            )
     except psycopg.errors.UniqueViolation as exc:
         raise AlreadyReviewed(str(course_id)) from exc
 

@@ -4,7 +4,16 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StrictBool, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    HttpUrl,
+    StrictBool,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from eduplatform.types import Money, MoneyAmount, Timestamp, plain_text, rich_text, single_line_text
 
@@ -26,18 +35,18 @@ def _http_url(text: str) -> str:
 
 # Titles and comments are plain text (markup refused); descriptions and lesson content are rich
 # text, stored sanitised (eduplatform.text).
-Title = plain_text(max_length=500, min_length=1)
-Description = rich_text(max_length=10_000)
-LessonContent = rich_text(max_length=100_000)
-Comment = plain_text(max_length=5_000, multi_line=True)
-VideoUrl = Annotated[single_line_text(max_length=2_083), AfterValidator(_http_url)]
+Title = Annotated[str, *plain_text(max_length=500, min_length=1)]
+Description = Annotated[str, *rich_text(max_length=10_000)]
+LessonContent = Annotated[str, *rich_text(max_length=100_000)]
+Comment = Annotated[str, *plain_text(max_length=5_000, multi_line=True)]
+VideoUrl = Annotated[str, *single_line_text(max_length=2_083), AfterValidator(_http_url)]
 Price = MoneyAmount
 Minutes = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Position = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Rating = Annotated[int, Field(strict=True, ge=1, le=5)]
 # A control character in a term could match across the U+001F that separates title and
 # description in the stored search text (and means nothing to a person).
-SearchTerm = single_line_text(max_length=SEARCH_TERM_MAX_LENGTH, strip=False)
+SearchTerm = Annotated[str, *single_line_text(max_length=SEARCH_TERM_MAX_LENGTH, strip=False)]
 
 
 def _refuse_null(value: object) -> object:
@@ -56,6 +65,7 @@ def price_rule_violation(is_free: bool, price: Decimal | None) -> str | None:
 
 
 # ---- courses ---------------------------------------------------------------------------------------
+
 
 class CourseCreate(BaseModel):
     title: Title
@@ -138,11 +148,22 @@ class CatalogueQuery(BaseModel):
     @property
     def filtered(self) -> bool:
         """Anything narrowing the catalogue (the unfiltered count is kept in a table)."""
-        return any(value is not None for value in (self.term, self.category_id, self.level, self.is_free,
-                                                   self.price_min, self.price_max, self.min_rating))
+        return any(
+            value is not None
+            for value in (
+                self.term,
+                self.category_id,
+                self.level,
+                self.is_free,
+                self.price_min,
+                self.price_max,
+                self.min_rating,
+            )
+        )
 
 
 # ---- modules and lessons ------------------------------------------------------------------------------
+
 
 class ModuleCreate(BaseModel):
     title: Title
@@ -204,6 +225,7 @@ class Curriculum(BaseModel):
 
 
 # ---- reviews ------------------------------------------------------------------------------------------------
+
 
 class ReviewCreate(BaseModel):
     course_id: UUID

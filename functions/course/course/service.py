@@ -16,16 +16,21 @@ and payment keep their read models from them (eduplatform.read_models).
 from typing import Any
 from uuid import UUID
 
-import psycopg
-from pydantic import BaseModel
-
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from eduplatform import cursors, events
 from eduplatform.cache import cache, key_of
-from eduplatform.db import database
-from eduplatform.http import Conflict, CursorPage, check_cursor_or_offset, invalid_cursor, invalid_query, keyset_list
+from eduplatform.db import Connection, database
+from eduplatform.http import (
+    Conflict,
+    CursorPage,
+    check_cursor_or_offset,
+    invalid_cursor,
+    invalid_query,
+    keyset_list,
+)
 from eduplatform.security import Principal
 
 from course import repository
@@ -111,6 +116,7 @@ def _invalidate_catalogue(search_texts: list[str], categories: set[UUID | None])
             matching = repository.terms_matching(conn, terms, search_texts)
     cache().invalidate(CATALOGUE_LISTING, *category_versions, *(_term_version(term) for term in matching))
 
+
 EVENT_SOURCE = "eduplatform.course"
 
 COURSE_NOT_FOUND = "Course not found"
@@ -125,17 +131,21 @@ def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
         raise ForbiddenError(NOT_THE_OWNER)
 
 
-def _record_facts_change(conn: psycopg.Connection, course_id: UUID, detail_type: str, *,
-                         new_version: bool = True, **details: str) -> list[events.RecordedEvent]:
+def _record_facts_change(
+    conn: Connection, course_id: UUID, detail_type: str, *, new_version: bool = True, **details: str
+) -> list[events.RecordedEvent]:
     """Count a change of the course's facts and record its event; the events to publish after commit."""
     if new_version:
         repository.next_facts_version(conn, course_id)
     row = repository.course_facts(conn, course_id)
+    if row is None:  # the caller holds the course's row
+        raise LookupError(f"course {course_id} not found")
     facts_detail = {"version": row["version"], "course": _facts_answer(row)}
     return [events.record(conn, EVENT_SOURCE, detail_type, {**facts_detail, **details})]
 
 
 # ---- courses ---------------------------------------------------------------------------------------------
+
 
 def catalogue_versions(query: CatalogueQuery) -> tuple[list[str], tuple[str, str] | None]:
     """The cache versions a catalogue page depends on, and the registry entry its term needs.
@@ -161,8 +171,9 @@ def catalogue_versions(query: CatalogueQuery) -> tuple[list[str], tuple[str, str
 CATALOGUE_ENDPOINT = "GET /courses"
 
 
-def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | None = None,
-              with_total: bool = False) -> CataloguePage:
+def catalogue(
+    query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CataloguePage:
     """A catalogue page by offset (with its total) or after a cursor (the total only ``with_total``).
 
     Every page but the last carries ``next_cursor``: a signed cursor after its last item, bound
@@ -188,8 +199,9 @@ def catalogue(query: CatalogueQuery, limit: int, offset: int = 0, cursor: str | 
 
     versions, registry = catalogue_versions(query)
     key = key_of(query.model_dump(mode="json"), limit, offset, cursor, want_total)
-    return cache().read_through("catalogue", key, versions, CataloguePage, load, CATALOGUE_TTL_SECONDS,
-                                registry=registry)
+    return cache().read_through(
+        "catalogue", key, versions, CataloguePage, load, CATALOGUE_TTL_SECONDS, registry=registry
+    )
 
 
 def categories() -> CategoryList:
@@ -204,7 +216,7 @@ def categories() -> CategoryList:
 UNKNOWN_CATEGORY = "Unknown category: no category has this id (GET /categories lists them)"
 
 
-def _require_category(conn: psycopg.Connection, category_id: UUID | None) -> None:
+def _require_category(conn: Connection, category_id: UUID | None) -> None:
     if category_id is not None and not repository.category_exists(conn, category_id):
         raise RequestValidationError([{"loc": ("body", "category_id"), "msg": UNKNOWN_CATEGORY, "type": "value_error"}])
 
@@ -218,11 +230,20 @@ def count_enrollment(event_id: UUID, course_id: UUID) -> bool:
     return counted
 
 
-def teacher_courses(teacher_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
-                    with_total: bool = False) -> CursorPage[CourseOut]:
+def teacher_courses(
+    teacher_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CursorPage[CourseOut]:
     """The teacher's courses, newest first, by offset or cursor (bound to this teacher's list)."""
-    return keyset_list(CourseOut, "GET /courses/my", repository.TEACHER_COURSES, {"teacher_id": teacher_id},
-                       limit, offset, cursor, with_total)
+    return keyset_list(
+        CourseOut,
+        "GET /courses/my",
+        repository.TEACHER_COURSES,
+        {"teacher_id": teacher_id},
+        limit,
+        offset,
+        cursor,
+        with_total,
+    )
 
 
 def course(course_id: UUID) -> CourseOut:
@@ -233,16 +254,24 @@ def course(course_id: UUID) -> CourseOut:
             raise NotFoundError(COURSE_NOT_FOUND)
         return CourseOut(**row)
 
-    return cache().read_through("course", str(course_id), [_course_version(course_id)], CourseOut, load,
-                                COURSE_TTL_SECONDS)
+    return cache().read_through(
+        "course", str(course_id), [_course_version(course_id)], CourseOut, load, COURSE_TTL_SECONDS
+    )
 
 
 def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
     with database().transaction() as conn:
         _require_category(conn, request.category_id)
         row = repository.insert_course(
-            conn, teacher.user_id, request.title, request.description, request.is_free, request.price,
-            request.duration_minutes, request.level, request.category_id,
+            conn,
+            teacher.user_id,
+            request.title,
+            request.description,
+            request.is_free,
+            request.price,
+            request.duration_minutes,
+            request.level,
+            request.category_id,
         )
         recorded = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
         search_text = repository.search_text_of(conn, row["id"])
@@ -267,8 +296,15 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
         if merged["category_id"] != stored["category_id"]:
             _require_category(conn, merged["category_id"])
         row = repository.update_course(
-            conn, course_id, merged["title"], merged["description"], merged["is_free"], merged["price"],
-            merged["duration_minutes"], merged["level"], merged["category_id"],
+            conn,
+            course_id,
+            merged["title"],
+            merged["description"],
+            merged["is_free"],
+            merged["price"],
+            merged["duration_minutes"],
+            merged["level"],
+            merged["category_id"],
         )
         recorded = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
         search_text_after = repository.search_text_of(conn, course_id)
@@ -280,6 +316,7 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
 
 def curriculum(course_id: UUID) -> Curriculum:
     """The course with its modules and their lessons, in three queries whatever their number."""
+
     def load() -> Curriculum:
         with database().transaction() as conn:
             course_row = repository.course_by_id(conn, course_id)
@@ -293,11 +330,13 @@ def curriculum(course_id: UUID) -> Curriculum:
         modules = [ModuleWithLessons(**row, lessons=lessons_by_module[row["id"]]) for row in module_rows]
         return Curriculum(course=CourseOut(**course_row), modules=modules, total_lessons=len(lesson_rows))
 
-    return cache().read_through("curriculum", str(course_id), [_course_version(course_id)], Curriculum, load,
-                                COURSE_TTL_SECONDS)
+    return cache().read_through(
+        "curriculum", str(course_id), [_course_version(course_id)], Curriculum, load, COURSE_TTL_SECONDS
+    )
 
 
 # ---- modules ---------------------------------------------------------------------------------------------
+
 
 def create_module(teacher: Principal, course_id: UUID, request: ModuleCreate) -> ModuleOut:
     with database().transaction() as conn:
@@ -310,7 +349,7 @@ def create_module(teacher: Principal, course_id: UUID, request: ModuleCreate) ->
     return module
 
 
-def _owned_module(conn: psycopg.Connection, teacher: Principal, module_id: UUID) -> dict[str, Any]:
+def _owned_module(conn: Connection, teacher: Principal, module_id: UUID) -> dict[str, Any]:
     stored = repository.module_with_teacher(conn, module_id, for_update=True)
     if stored is None:
         raise NotFoundError(MODULE_NOT_FOUND)
@@ -335,13 +374,15 @@ def delete_module(teacher: Principal, module_id: UUID) -> None:
         if lesson_ids:
             repository.next_facts_version(conn, course_id)
             for lesson_id in lesson_ids:  # one version: the course's facts after the whole module is gone
-                recorded += _record_facts_change(conn, course_id, events.LESSON_DELETED, new_version=False,
-                                                  lesson_id=str(lesson_id))
+                recorded += _record_facts_change(
+                    conn, course_id, events.LESSON_DELETED, new_version=False, lesson_id=str(lesson_id)
+                )
     events.publish_recorded(recorded)
     cache().invalidate(_course_version(course_id), *(_lesson_version(lesson_id) for lesson_id in lesson_ids))
 
 
 # ---- lessons ---------------------------------------------------------------------------------------------
+
 
 def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) -> LessonOut:
     with database().transaction() as conn:
@@ -366,11 +407,12 @@ def lesson(lesson_id: UUID) -> LessonOut:
             raise NotFoundError(LESSON_NOT_FOUND)
         return LessonOut(**row)
 
-    return cache().read_through("lesson", str(lesson_id), [_lesson_version(lesson_id)], LessonOut, load,
-                                COURSE_TTL_SECONDS)
+    return cache().read_through(
+        "lesson", str(lesson_id), [_lesson_version(lesson_id)], LessonOut, load, COURSE_TTL_SECONDS
+    )
 
 
-def _owned_lesson(conn: psycopg.Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
+def _owned_lesson(conn: Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
     stored = repository.lesson_with_course(conn, lesson_id, for_update=True)
     if stored is None:
         raise NotFoundError(LESSON_NOT_FOUND)
@@ -382,7 +424,13 @@ def update_lesson(teacher: Principal, lesson_id: UUID, request: LessonUpdate) ->
     with database().transaction() as conn:
         merged = {**_owned_lesson(conn, teacher, lesson_id), **request.model_dump(exclude_unset=True)}
         row = repository.update_lesson(
-            conn, lesson_id, merged["title"], merged["content"], merged["video_url"], merged["duration_minutes"], merged["order"]
+            conn,
+            lesson_id,
+            merged["title"],
+            merged["content"],
+            merged["video_url"],
+            merged["duration_minutes"],
+            merged["order"],
         )
     cache().invalidate(_lesson_version(lesson_id), _course_version(merged["course_id"]))
     return LessonOut(**row)
@@ -399,6 +447,7 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
 
 # ---- reviews ---------------------------------------------------------------------------------------------
 
+
 def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
     """Record the review and update the course's avg_rating and review_count in one transaction."""
     try:
@@ -413,14 +462,24 @@ def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
     return ReviewOut(**row)
 
 
-def course_reviews(course_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
-                   with_total: bool = False) -> CursorPage[ReviewOut]:
+def course_reviews(
+    course_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CursorPage[ReviewOut]:
     """A course's reviews, newest first, by offset or cursor (bound to this course's list)."""
-    return keyset_list(ReviewOut, "GET /reviews/course/{course_id}", repository.COURSE_REVIEWS, {"course_id": course_id},
-                       limit, offset, cursor, with_total)
+    return keyset_list(
+        ReviewOut,
+        "GET /reviews/course/{course_id}",
+        repository.COURSE_REVIEWS,
+        {"course_id": course_id},
+        limit,
+        offset,
+        cursor,
+        with_total,
+    )
 
 
 # ---- facts for other domains (internal functions) -------------------------------------------------------------------
+
 
 def course_facts(course_id: UUID) -> dict[str, Any] | None:
     """What enrollment and payment keep of a course (as its events carry it), or None when it does not exist."""

@@ -7,7 +7,12 @@ SQS, with a dead-letter queue), reporting batch item failures; see eduplatform.r
 
 from eduplatform import events, read_models
 
-handler = read_models.consumer_handler({
-    **{detail_type: read_models.course_facts_applier(keep_lessons=True) for detail_type in events.COURSE_FACT_EVENTS},
-    events.PAYMENT_COMPLETED: read_models.completed_payment_applier,
-})
+handler = read_models.consumer_handler(
+    {
+        **{
+            detail_type: read_models.course_facts_applier(keep_lessons=True)
+            for detail_type in events.COURSE_FACT_EVENTS
+        },
+        events.PAYMENT_COMPLETED: read_models.completed_payment_applier,
+    }
+)

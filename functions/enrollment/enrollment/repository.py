@@ -3,15 +3,15 @@
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
 from eduplatform.cursors import KeysetList, KeysetOrder
-from eduplatform.db import Database
+from eduplatform.db import Connection, Database, one
 
 ENROLLMENT_COLUMNS = "id, student_id, course_id, payment_id, status::text AS status, enrolled_at"
 
 
-def insert_enrollment(conn: psycopg.Connection, student_id: UUID, course_id: UUID, payment_id: UUID | None) -> dict[str, Any] | None:
+def insert_enrollment(
+    conn: Connection, student_id: UUID, course_id: UUID, payment_id: UUID | None
+) -> dict[str, Any] | None:
     """The new enrollment, or None when the student is already enrolled in the course."""
     return conn.execute(
         f"INSERT INTO enrollments (student_id, course_id, payment_id) VALUES (%s, %s, %s) "
@@ -20,7 +20,9 @@ def insert_enrollment(conn: psycopg.Connection, student_id: UUID, course_id: UUI
     ).fetchone()
 
 
-def enrollment_of(conn: psycopg.Connection, student_id: UUID, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+def enrollment_of(
+    conn: Connection, student_id: UUID, course_id: UUID, for_update: bool = False
+) -> dict[str, Any] | None:
     lock = " FOR UPDATE" if for_update else ""
     return conn.execute(
         f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE student_id = %s AND course_id = %s{lock}",
@@ -29,19 +31,23 @@ def enrollment_of(conn: psycopg.Connection, student_id: UUID, course_id: UUID, f
 
 
 def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
-    return bool(db.statement("SELECT 1 FROM enrollments WHERE student_id = %s AND course_id = %s", (student_id, course_id)))
+    return bool(
+        db.statement("SELECT 1 FROM enrollments WHERE student_id = %s AND course_id = %s", (student_id, course_id))
+    )
 
 
 # A student's enrollments (GET /enrollments/me), newest first: enrollments_student_newest_idx (migration 004).
-STUDENT_ENROLLMENTS = KeysetList("enrollments", ENROLLMENT_COLUMNS, "student_id = %(student_id)s",
-                                 KeysetOrder("enrolled_at", descending=True))
+STUDENT_ENROLLMENTS = KeysetList(
+    "enrollments", ENROLLMENT_COLUMNS, "student_id = %(student_id)s", KeysetOrder("enrolled_at", descending=True)
+)
 
 
-def count_for_course(conn: psycopg.Connection, course_id: UUID) -> int:
-    return conn.execute("SELECT count(*) AS n FROM enrollments WHERE course_id = %s", (course_id,)).fetchone()["n"]
+def count_for_course(conn: Connection, course_id: UUID) -> int:
+    count: int = one(conn.execute("SELECT count(*) AS n FROM enrollments WHERE course_id = %s", (course_id,)))["n"]
+    return count
 
 
-def insert_completion(conn: psycopg.Connection, enrollment: dict[str, Any], lesson_id: UUID) -> dict[str, Any] | None:
+def insert_completion(conn: Connection, enrollment: dict[str, Any], lesson_id: UUID) -> dict[str, Any] | None:
     """The new completion, or None when the lesson was already completed."""
     return conn.execute(
         "INSERT INTO lesson_progress (enrollment_id, student_id, course_id, lesson_id) VALUES (%s, %s, %s, %s) "
@@ -54,15 +60,17 @@ def insert_completion(conn: psycopg.Connection, enrollment: dict[str, Any], less
 COMPLETED_COUNT = "SELECT count(*) AS n FROM lesson_progress WHERE student_id = %s AND course_id = %s"
 
 
-def completed_count(conn: psycopg.Connection, student_id: UUID, course_id: UUID) -> int:
-    return conn.execute(COMPLETED_COUNT, (student_id, course_id)).fetchone()["n"]
+def completed_count(conn: Connection, student_id: UUID, course_id: UUID) -> int:
+    count: int = one(conn.execute(COMPLETED_COUNT, (student_id, course_id)))["n"]
+    return count
 
 
 def completed_count_read(db: Database, student_id: UUID, course_id: UUID) -> int:
-    return db.statement(COMPLETED_COUNT, (student_id, course_id))[0]["n"]
+    count: int = db.statement(COMPLETED_COUNT, (student_id, course_id))[0]["n"]
+    return count
 
 
-def completed_lesson_ids(conn: psycopg.Connection, student_id: UUID, course_id: UUID) -> list[UUID]:
+def completed_lesson_ids(conn: Connection, student_id: UUID, course_id: UUID) -> list[UUID]:
     rows = conn.execute(
         "SELECT lesson_id FROM lesson_progress WHERE student_id = %s AND course_id = %s ORDER BY completed_at, lesson_id",
         (student_id, course_id),
@@ -70,5 +78,5 @@ def completed_lesson_ids(conn: psycopg.Connection, student_id: UUID, course_id: 
     return [row["lesson_id"] for row in rows]
 
 
-def set_status(conn: psycopg.Connection, enrollment_id: UUID, status: str) -> None:
+def set_status(conn: Connection, enrollment_id: UUID, status: str) -> None:
     conn.execute("UPDATE enrollments SET status = %s WHERE id = %s", (status, enrollment_id))

@@ -44,12 +44,17 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
         if row is None:
             raise Conflict("Already enrolled in this course")
         enrollment = EnrollmentOut(**row)
-        event = events.record(conn, EVENT_SOURCE, events.ENROLLMENT_CREATED, {
-            "user_id": str(enrollment.student_id),
-            "enrollment_id": str(enrollment.id),
-            "course_id": str(enrollment.course_id),
-            "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
-        })
+        event = events.record(
+            conn,
+            EVENT_SOURCE,
+            events.ENROLLMENT_CREATED,
+            {
+                "user_id": str(enrollment.student_id),
+                "enrollment_id": str(enrollment.id),
+                "course_id": str(enrollment.course_id),
+                "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
+            },
+        )
     events.publish_recorded([event])
     return enrollment
 
@@ -62,11 +67,20 @@ def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UU
         raise PaymentRequired("No completed payment of yours for this course has that payment_id")
 
 
-def my_enrollments(student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
-                   with_total: bool = False) -> CursorPage[EnrollmentOut]:
+def my_enrollments(
+    student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CursorPage[EnrollmentOut]:
     """The caller's enrollments, newest first, by offset or cursor (bound to the caller's list)."""
-    return keyset_list(EnrollmentOut, "GET /enrollments/me", repository.STUDENT_ENROLLMENTS, {"student_id": student_id},
-                       limit, offset, cursor, with_total)
+    return keyset_list(
+        EnrollmentOut,
+        "GET /enrollments/me",
+        repository.STUDENT_ENROLLMENTS,
+        {"student_id": student_id},
+        limit,
+        offset,
+        cursor,
+        with_total,
+    )
 
 
 def enrollment_count(course_id: UUID) -> EnrollmentCount:

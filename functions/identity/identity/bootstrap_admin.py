@@ -4,6 +4,7 @@ Not behind the API: the deployer invokes it once after a deploy (`make up` does)
 """
 
 import os
+from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,7 +14,7 @@ from identity import service
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     email = os.environ["ADMIN_EMAIL"]
     created = service.ensure_admin(email, os.environ["ADMIN_PASSWORD"])
     logger.info("admin account checked", extra={"admin_email": email, "admin_created": created})

@@ -14,10 +14,12 @@ PASSWORD_HASHING_CONCURRENCY = {
 
 # The functions that send the identity emails through SES (sender: the EmailSender parameter).
 SEND_EMAIL_POLICY = {
-    "Statement": [{
-        "Effect": "Allow",
-        "Action": ["ses:SendEmail", "ses:SendRawEmail"],
-        "Resource": "*",
-        "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}},
-    }],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}},
+        }
+    ],
 }

@@ -13,14 +13,14 @@ address's link or body.
 """
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_lambda_powertools.metrics import MetricUnit
 
 from eduplatform import clock
 from eduplatform.aws_clients import InstanceClient
@@ -39,14 +39,18 @@ RELAY_MAX_BATCHES = 50
 # The relay function POST /forgot-password pokes (asynchronously) instead of sending itself.
 MAIL_RELAY_FUNCTION = ("MAIL_RELAY_FUNCTION", "IdentityInternalMailRelayFunction")
 
-_ses = InstanceClient("sesv2", Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}))
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+_ses: InstanceClient["SESV2Client"] = InstanceClient(lambda: boto3.client("sesv2", config=_CLIENT_CONFIG))
 
 
-def ses_client() -> Any:
+def ses_client() -> "SESV2Client":
     return _ses.get()
 
 
-def use_client(client: Any) -> None:
+def use_client(client: "SESV2Client | None") -> None:
     """Replace the SES client (tests; None goes back to a fresh real one)."""
     _ses.replace(client)
 
@@ -101,7 +105,9 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
             if row["used_at"] is not None or row["expires_at"] <= now:
                 # A link replaced (resend), used or expired while its email waited (SES down): mailing it helps nobody.
                 repository.mark_mail_dropped(conn, row["id"], "its link no longer works")
-                logger.info("email dropped: its link no longer works", extra={"mail_id": str(row["id"]), "kind": row["purpose"]})
+                logger.info(
+                    "email dropped: its link no longer works", extra={"mail_id": str(row["id"]), "kind": row["purpose"]}
+                )
                 continue
             error = _send(row)
             if error is None:
@@ -110,8 +116,10 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
             else:
                 repository.mark_mail_failed(conn, row["id"], error)
                 failed += 1
-                logger.warning("email not sent, kept in the outbox",
-                               extra={"mail_id": str(row["id"]), "kind": row["purpose"], "error": error})
+                logger.warning(
+                    "email not sent, kept in the outbox",
+                    extra={"mail_id": str(row["id"]), "kind": row["purpose"], "error": error},
+                )
     if sent:
         logger.info("emails sent", extra={"count": sent})
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=sent)
@@ -127,10 +135,12 @@ def _send(row: dict[str, Any]) -> str | None:
         ses_client().send_email(
             FromEmailAddress=get_settings().email_sender,
             Destination={"ToAddresses": [row["recipient"]]},
-            Content={"Simple": {
-                "Subject": {"Data": subject, "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
-            }},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
+                }
+            },
         )
         return None
     except (BotoCoreError, ClientError) as exc:
@@ -153,9 +163,21 @@ def render(purpose: str, name: str, token: str) -> tuple[str, str, str]:
         lines = [f"Hello {name},", "", "Confirm your email address by opening this link (valid for 24 hours):", url]
     else:
         subject = "Reset your EduPlatform password"
-        lines = [f"Hello {name},", "", "Someone asked to reset your password. To choose a new one, open this link "
-                 "(valid for one hour; it works once):", url, "", "If it was not you, ignore this email."]
+        lines = [
+            f"Hello {name},",
+            "",
+            (
+                "Someone asked to reset your password. To choose a new one, open this link "
+                "(valid for one hour; it works once):"
+            ),
+            url,
+            "",
+            "If it was not you, ignore this email.",
+        ]
     text = "\n".join(lines) + "\n"
-    html = "".join(f"<p>{escape(line)}</p>" if line != url else f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
-                   for line in lines if line)
+    html = "".join(
+        f"<p>{escape(line)}</p>" if line != url else f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
+        for line in lines
+        if line
+    )
     return subject, text, html

@@ -18,10 +18,14 @@ def _fits_bcrypt(password: str) -> str:
 # maxLength 72 is the bound in characters a schema can state; the validator counts the UTF-8 bytes.
 # repr=False: a request model is printed whole by debug logs (Powertools logs a route's arguments).
 # Passwords follow the multi-line text rule (a tab is fine, NUL and unpaired surrogates are not).
-NewPassword = Annotated[multi_line_text(max_length=BCRYPT_MAX_PASSWORD_BYTES, min_length=8), Field(repr=False),
-                        AfterValidator(_fits_bcrypt)]
-Name = plain_text(max_length=255, min_length=1)  # API.md v2: names are plain text (markup refused)
-Email = single_line_text(max_length=320, min_length=1, strip=False)
+NewPassword = Annotated[
+    str,
+    *multi_line_text(max_length=BCRYPT_MAX_PASSWORD_BYTES, min_length=8),
+    Field(repr=False),
+    AfterValidator(_fits_bcrypt),
+]
+Name = Annotated[str, *plain_text(max_length=255, min_length=1)]  # API.md v2: names are plain text (markup refused)
+Email = Annotated[str, *single_line_text(max_length=320, min_length=1, strip=False)]
 
 
 class RegisterRequest(BaseModel):
@@ -33,7 +37,7 @@ class RegisterRequest(BaseModel):
 
 class LoginRequest(BaseModel):
     email: Email
-    password: Annotated[multi_line_text(max_length=1024, min_length=1), Field(repr=False)]
+    password: Annotated[str, *multi_line_text(max_length=1024, min_length=1), Field(repr=False)]
 
 
 # An opaque token a client hands back: a refresh token (43 URL-safe characters) or an email link's

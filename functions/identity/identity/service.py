@@ -4,25 +4,39 @@ teacher verification."""
 import time
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
 
 from eduplatform import clock, events
-from eduplatform.db import database
+from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, CursorPage, TooManyRequests, keyset_list
 from eduplatform.limits import limits
 from eduplatform.observability import logger
 from eduplatform.security import (
-    Role, burn_password_check, email_link_token, hash_password, issue_token, new_opaque_token, token_digest,
+    Role,
+    burn_password_check,
+    email_link_token,
+    hash_password,
+    issue_token,
+    new_opaque_token,
+    token_digest,
     verify_password,
 )
 from eduplatform.settings import get_settings
 
 from identity import mailer, repository
 from identity.schemas import (
-    Accepted, EmailVerified, ForgotPasswordRequest, LoginRequest, PendingTeacher, RegisterRequest,
-    ResetPasswordRequest, TokenResponse, UserOut,
+    Accepted,
+    EmailVerified,
+    ForgotPasswordRequest,
+    LoginRequest,
+    PendingTeacher,
+    RegisterRequest,
+    ResetPasswordRequest,
+    TokenResponse,
+    UserOut,
 )
 
 BAD_CREDENTIALS = "Incorrect email or password"
@@ -44,30 +58,46 @@ REVOKED_FAMILY_RETENTION = timedelta(days=7)
 
 # ---- sessions ----------------------------------------------------------------------------------
 
-def _token_response(conn, user: dict, family_id: UUID, now: datetime) -> TokenResponse:
+
+def _token_response(conn: Connection, user: dict[str, Any], family_id: UUID, now: datetime) -> TokenResponse:
     """A new access token and a new refresh token of ``family_id`` (written to the transaction)."""
     settings = get_settings()
     refresh_token = new_opaque_token()
-    repository.insert_refresh_token(conn, token_digest(refresh_token), family_id, user["id"], now,
-                                    now + timedelta(seconds=settings.refresh_token_ttl_seconds))
-    access_token = issue_token(user["id"], Role(user["role"]), user["is_verified"], now=now.timestamp(),
-                               email_verified=user["email_verified"])
+    repository.insert_refresh_token(
+        conn,
+        token_digest(refresh_token),
+        family_id,
+        user["id"],
+        now,
+        now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+    )
+    access_token = issue_token(
+        user["id"], Role(user["role"]), user["is_verified"], now=now.timestamp(), email_verified=user["email_verified"]
+    )
     return TokenResponse(access_token=access_token, expires_in=settings.jwt_ttl_seconds, refresh_token=refresh_token)
 
 
-def _new_session(conn, user: dict, now: datetime) -> TokenResponse:
+def _new_session(conn: Connection, user: dict[str, Any], now: datetime) -> TokenResponse:
     family_id = uuid.uuid4()
     repository.insert_family(conn, family_id, user["id"], now)
     return _token_response(conn, user, family_id, now)
 
 
-def _new_email_token(conn, user: dict, purpose: str, requested: bool, now: datetime) -> UUID:
+def _new_email_token(conn: Connection, user: dict[str, Any], purpose: str, requested: bool, now: datetime) -> UUID:
     """Issue a single-use token of ``purpose`` and queue its email; the mail's id."""
     settings = get_settings()
     ttl = settings.email_token_ttl_seconds if purpose == mailer.VERIFY_EMAIL else settings.password_reset_ttl_seconds
     token_id, mail_id = uuid.uuid4(), uuid.uuid4()
-    repository.insert_email_token(conn, token_id, token_digest(email_link_token(token_id, purpose)), user["id"], purpose,
-                                  requested, now, now + timedelta(seconds=ttl))
+    repository.insert_email_token(
+        conn,
+        token_id,
+        token_digest(email_link_token(token_id, purpose)),
+        user["id"],
+        purpose,
+        requested,
+        now,
+        now + timedelta(seconds=ttl),
+    )
     repository.insert_mail(conn, mail_id, token_id, user["email"], user["name"])
     return mail_id
 
@@ -89,9 +119,16 @@ def register(request: RegisterRequest, source_ip: str) -> TokenResponse:
     try:
         with database().transaction() as conn:
             user = repository.insert_user(conn, request.email, password_hash, request.name, role, is_verified)
-            event = events.record(conn, EVENT_SOURCE, events.USER_REGISTERED, {
-                "user_id": str(user["id"]), "name": user["name"], "role": user["role"],
-            })
+            event = events.record(
+                conn,
+                EVENT_SOURCE,
+                events.USER_REGISTERED,
+                {
+                    "user_id": str(user["id"]),
+                    "name": user["name"],
+                    "role": user["role"],
+                },
+            )
             tokens = _new_session(conn, user, now)
             mail_id = _new_email_token(conn, user, mailer.VERIFY_EMAIL, False, now)
     except repository.EmailTaken:
@@ -127,17 +164,17 @@ def refresh(refresh_token: str) -> TokenResponse:
     """Spend a refresh token for a new pair of the same family; a spent one presented again revokes the family."""
     digest = token_digest(refresh_token)
     now = clock.utcnow()
-    reused = False
+    revoked_family: UUID | None = None
     with database().transaction() as conn:
         owner = repository.spend_refresh_token(conn, digest, now)
         if owner is not None:
             return _token_response(conn, owner, owner["family_id"], now)
         state = repository.refresh_token_state(conn, digest)
         if state is not None and state["spent_at"] is not None and state["revoked_at"] is None:
-            repository.revoke_family(conn, state["family_id"], now)
-            reused = True
-    if reused:
-        logger.warning("spent refresh token presented again: family revoked", extra={"family_id": str(state["family_id"])})
+            revoked_family = state["family_id"]
+            repository.revoke_family(conn, revoked_family, now)
+    if revoked_family is not None:
+        logger.warning("spent refresh token presented again: family revoked", extra={"family_id": str(revoked_family)})
         raise UnauthorizedError(REFRESH_TOKEN_REUSED)
     raise UnauthorizedError(BAD_REFRESH_TOKEN)
 
@@ -167,6 +204,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
 
 # ---- email verification, password reset ---------------------------------------------------------
 
+
 def verify_email(token: str) -> EmailVerified:
     now = clock.utcnow()
     with database().transaction() as conn:
@@ -186,7 +224,10 @@ def resend_verification(user_id: UUID) -> Accepted:
             raise NotFoundError("User not found")
         if user["email_verified"]:
             raise Conflict("Email is already verified")
-        if repository.count_email_tokens_since(conn, user_id, mailer.VERIFY_EMAIL, now - HOUR, True) >= RESENDS_PER_HOUR:
+        if (
+            repository.count_email_tokens_since(conn, user_id, mailer.VERIFY_EMAIL, now - HOUR, True)
+            >= RESENDS_PER_HOUR
+        ):
             oldest = repository.oldest_email_token_since(conn, user_id, mailer.VERIFY_EMAIL, now - HOUR, True)
             retry_after = int((oldest + HOUR - now).total_seconds()) + 1
         else:
@@ -238,6 +279,7 @@ def reset_password(request: ResetPasswordRequest) -> None:
 
 # ---- profile, teachers ------------------------------------------------------------------------
 
+
 def profile(user_id: UUID) -> UserOut:
     with database().transaction() as conn:
         user = repository.user_by_id(conn, user_id)
@@ -246,11 +288,20 @@ def profile(user_id: UUID) -> UserOut:
     return UserOut(**user)
 
 
-def pending_teachers(limit: int, offset: int = 0, cursor: str | None = None,
-                     with_total: bool = False) -> CursorPage[PendingTeacher]:
+def pending_teachers(
+    limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CursorPage[PendingTeacher]:
     """Teachers awaiting verification, oldest first, by offset or cursor."""
-    return keyset_list(PendingTeacher, "GET /admin/teachers/pending", repository.PENDING_TEACHERS, {},
-                       limit, offset, cursor, with_total)
+    return keyset_list(
+        PendingTeacher,
+        "GET /admin/teachers/pending",
+        repository.PENDING_TEACHERS,
+        {},
+        limit,
+        offset,
+        cursor,
+        with_total,
+    )
 
 
 def verify_teacher(user_id: UUID) -> UserOut:

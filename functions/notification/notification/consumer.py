@@ -21,12 +21,22 @@ def record_handler(record: SQSRecord) -> None:
         created = service.notify_from_event(event)
     except Exception as exc:
         # The batch processor only reports the id; say why, so a message in the DLQ can be understood.
-        logger.warning("message not handled", extra={"message_id": record.message_id, "error": str(exc)[:2000],
-                                                      "receive_count": record.attributes.approximate_receive_count})
+        logger.warning(
+            "message not handled",
+            extra={
+                "message_id": record.message_id,
+                "error": str(exc)[:2000],
+                "receive_count": record.attributes.approximate_receive_count,
+            },
+        )
         raise
     logger.info(
         "event handled" if created else "event already handled",
-        extra={"message_id": record.message_id, "detail_type": event.detail_type, "event_id": event.detail.get("event_id")},
+        extra={
+            "message_id": record.message_id,
+            "detail_type": event.detail_type,
+            "event_id": event.detail.get("event_id"),
+        },
     )
 
 

@@ -3,15 +3,15 @@
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
 from eduplatform.cursors import KeysetList
+from eduplatform.db import Connection
 
 NOTIFICATION_COLUMNS = "id, user_id, type::text AS type, title, body, is_read, created_at"
 
 
-def insert_notification(conn: psycopg.Connection, user_id: UUID, type_: str, title: str, body: str | None,
-                        source_event_id: UUID | None = None) -> dict[str, Any] | None:
+def insert_notification(
+    conn: Connection, user_id: UUID, type_: str, title: str, body: str | None, source_event_id: UUID | None = None
+) -> dict[str, Any] | None:
     """The new notification, or None when one was already made from ``source_event_id``."""
     return conn.execute(
         "INSERT INTO notifications (user_id, type, title, body, source_event_id) VALUES (%s, %s, %s, %s, %s) "
@@ -24,7 +24,7 @@ def insert_notification(conn: psycopg.Connection, user_id: UUID, type_: str, tit
 USER_NOTIFICATIONS = KeysetList("notifications", NOTIFICATION_COLUMNS, "user_id = %(user_id)s")
 
 
-def mark_read(conn: psycopg.Connection, notification_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+def mark_read(conn: Connection, notification_id: UUID, user_id: UUID) -> dict[str, Any] | None:
     return conn.execute(
         f"UPDATE notifications SET is_read = true WHERE id = %s AND user_id = %s RETURNING {NOTIFICATION_COLUMNS}",
         (notification_id, user_id),

@@ -1,7 +1,7 @@
 """Request and response models of the notification API, and the domain events it consumes."""
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from eduplatform.types import Timestamp, multi_line_text, plain_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
-Title = plain_text(max_length=500, min_length=1)  # API.md v2: titles are plain text (markup refused)
-Body = multi_line_text(max_length=5000)
+Title = Annotated[str, *plain_text(max_length=500, min_length=1)]  # API.md v2: titles are plain text (markup refused)
+Body = Annotated[str, *multi_line_text(max_length=5000)]
 
 
 class NotificationRequest(BaseModel):
@@ -30,6 +30,7 @@ class NotificationOut(BaseModel):
 
 
 # ---- the domain events that become notifications -------------------------------------------------
+
 
 class EventDetail(BaseModel):
     event_id: UUID

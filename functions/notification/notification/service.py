@@ -5,8 +5,8 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from eduplatform import events
-from eduplatform.events import EventEnvelope
 from eduplatform.db import database
+from eduplatform.events import EventEnvelope
 from eduplatform.http import CursorPage, keyset_list
 
 from notification import repository
@@ -26,14 +26,25 @@ class UnknownEvent(ValueError):
 def create(user_id: UUID, request: NotificationRequest) -> NotificationOut:
     with database().transaction() as conn:
         row = repository.insert_notification(conn, user_id, request.type, request.title, request.body)
+    if row is None:  # only a notification made from an event (source_event_id) can already exist
+        raise RuntimeError("the notification was not inserted")
     return NotificationOut(**row)
 
 
-def my_notifications(user_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
-                     with_total: bool = False) -> CursorPage[NotificationOut]:
+def my_notifications(
+    user_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CursorPage[NotificationOut]:
     """The caller's notifications, newest first, by offset or cursor (bound to the caller's list)."""
-    return keyset_list(NotificationOut, "GET /notifications/me", repository.USER_NOTIFICATIONS, {"user_id": user_id},
-                       limit, offset, cursor, with_total)
+    return keyset_list(
+        NotificationOut,
+        "GET /notifications/me",
+        repository.USER_NOTIFICATIONS,
+        {"user_id": user_id},
+        limit,
+        offset,
+        cursor,
+        with_total,
+    )
 
 
 def mark_read(user_id: UUID, notification_id: UUID) -> NotificationOut:
@@ -51,6 +62,7 @@ def notify_from_event(event: EventEnvelope) -> bool:
     Raises (pydantic.ValidationError, UnknownEvent) for an event it cannot understand.
     """
     detail_type = event.detail_type
+    detail: UserRegistered | PaymentCompleted | EnrollmentCreated
     if detail_type == events.USER_REGISTERED:
         registered = UserRegistered.model_validate(event.detail)
         detail, type_, title = registered, "registration", "Welcome to EduPlatform"

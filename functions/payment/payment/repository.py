@@ -4,21 +4,22 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
 from eduplatform.cursors import KeysetList
+from eduplatform.db import Connection, one
 
 PAYMENT_COLUMNS = "id, student_id, course_id, amount, status::text AS status, created_at"
 
 
-def insert_payment(conn: psycopg.Connection, student_id: UUID, course_id: UUID, amount: Decimal, status: str) -> dict[str, Any]:
-    return conn.execute(
-        f"INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, %s, %s) RETURNING {PAYMENT_COLUMNS}",
-        (student_id, course_id, amount, status),
-    ).fetchone()
+def insert_payment(conn: Connection, student_id: UUID, course_id: UUID, amount: Decimal, status: str) -> dict[str, Any]:
+    return one(
+        conn.execute(
+            f"INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, %s, %s) RETURNING {PAYMENT_COLUMNS}",
+            (student_id, course_id, amount, status),
+        )
+    )
 
 
-def payment_by_id(conn: psycopg.Connection, payment_id: UUID) -> dict[str, Any] | None:
+def payment_by_id(conn: Connection, payment_id: UUID) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = %s", (payment_id,)).fetchone()
 
 
@@ -26,7 +27,7 @@ def payment_by_id(conn: psycopg.Connection, payment_id: UUID) -> dict[str, Any] 
 STUDENT_PAYMENTS = KeysetList("payments", PAYMENT_COLUMNS, "student_id = %(student_id)s")
 
 
-def completed_payments_page(conn: psycopg.Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+def completed_payments_page(conn: Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:
     after_condition = "AND id > %(after)s " if after else ""
     return conn.execute(
         f"SELECT id, student_id, course_id, amount FROM payments WHERE status = 'completed' {after_condition}"

@@ -14,6 +14,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     BaseError as IdempotencyError,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
@@ -48,8 +50,9 @@ class Unprocessable(ServiceError):
         super().__init__(422, msg)
 
 
-def create_payment(student_id: UUID, request: PaymentRequest, idempotency_key: str | None,
-                   lambda_context: LambdaContext | None) -> PaymentOut:
+def create_payment(
+    student_id: UUID, request: PaymentRequest, idempotency_key: str | None, lambda_context: LambdaContext | None
+) -> PaymentOut:
     if idempotency_key is None:
         return _charge(student_id, request.course_id, request.amount)
     key = idempotency_key.strip()
@@ -84,7 +87,8 @@ def idempotent_charge() -> Any:
             logger.error("IDEMPOTENCY_TABLE is not set")
             raise ServiceUnavailableError("Payments are unavailable, try again later")
 
-        @idempotent_function(
+        # Powertools' idempotent_function is not annotated; charge_once keeps its own types.
+        @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request",
             persistence_store=DynamoDBPersistenceLayer(table_name=table),
             config=idempotency_config,
@@ -113,25 +117,40 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
         raise Conflict("Course is free, no payment is needed")
     price = course.price
     if price is None or amount != price:
-        raise Unprocessable(f"Amount must equal the course price ({price:.2f})" if price is not None
-                            else "Course has no price")
+        raise Unprocessable(
+            f"Amount must equal the course price ({price:.2f})" if price is not None else "Course has no price"
+        )
     with database().transaction() as conn:
         payment = PaymentOut(**repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS))
-        event = events.record(conn, EVENT_SOURCE, events.PAYMENT_COMPLETED, {
-            "user_id": str(payment.student_id),
-            "payment_id": str(payment.id),
-            "course_id": str(payment.course_id),
-            "amount": f"{payment.amount:.2f}",
-        })
+        event = events.record(
+            conn,
+            EVENT_SOURCE,
+            events.PAYMENT_COMPLETED,
+            {
+                "user_id": str(payment.student_id),
+                "payment_id": str(payment.id),
+                "course_id": str(payment.course_id),
+                "amount": f"{payment.amount:.2f}",
+            },
+        )
     events.publish_recorded([event])
     return payment
 
 
-def my_payments(student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None,
-                with_total: bool = False) -> CursorPage[PaymentOut]:
+def my_payments(
+    student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+) -> CursorPage[PaymentOut]:
     """The caller's payments, newest first, by offset or cursor (bound to the caller's list)."""
-    return keyset_list(PaymentOut, "GET /payments/me", repository.STUDENT_PAYMENTS, {"student_id": student_id},
-                       limit, offset, cursor, with_total)
+    return keyset_list(
+        PaymentOut,
+        "GET /payments/me",
+        repository.STUDENT_PAYMENTS,
+        {"student_id": student_id},
+        limit,
+        offset,
+        cursor,
+        with_total,
+    )
 
 
 def get_payment(caller: Principal, payment_id: UUID) -> PaymentOut:
@@ -147,8 +166,15 @@ def completed_payments_page(after: UUID | None, limit: int) -> list[dict[str, An
     """Completed payments in payment id order after ``after`` (rebuilding enrollment's read model)."""
     with database().transaction() as conn:
         rows = repository.completed_payments_page(conn, after, limit)
-    return [{"payment_id": str(row["id"]), "student_id": str(row["student_id"]), "course_id": str(row["course_id"]),
-             "amount": f"{row['amount']:.2f}"} for row in rows]
+    return [
+        {
+            "payment_id": str(row["id"]),
+            "student_id": str(row["student_id"]),
+            "course_id": str(row["course_id"]),
+            "amount": f"{row['amount']:.2f}",
+        }
+        for row in rows
+    ]
 
 
 def payment_facts(payment_id: UUID) -> dict[str, Any] | None:

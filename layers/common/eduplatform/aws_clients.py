@@ -1,27 +1,23 @@
 """boto3 clients held once per function instance."""
 
-from typing import Any
-
-import boto3
-from botocore.config import Config
+from collections.abc import Callable
 
 
-class InstanceClient:
-    """One client of an AWS service per function instance, created on first use.
+class InstanceClient[ClientT]:
+    """One client of an AWS service per function instance, created on first use by ``create``.
 
     Tests replace it with a fake (``replace(fake)``); ``replace(None)`` goes back to a
     real client created on the next use.
     """
 
-    def __init__(self, service: str, config: Config) -> None:
-        self._service = service
-        self._config = config
-        self._client: Any = None
+    def __init__(self, create: Callable[[], ClientT]) -> None:
+        self._create = create
+        self._client: ClientT | None = None
 
-    def get(self) -> Any:
+    def get(self) -> ClientT:
         if self._client is None:
-            self._client = boto3.client(self._service, config=self._config)
+            self._client = self._create()
         return self._client
 
-    def replace(self, client: Any) -> None:
+    def replace(self, client: ClientT | None) -> None:
         self._client = client

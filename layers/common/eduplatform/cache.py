@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import redis
+from pydantic import BaseModel, ValidationError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from pydantic import BaseModel, ValidationError
 
 from eduplatform.observability import logger
 from eduplatform.settings import get_settings
@@ -52,10 +52,16 @@ class Cache:
     def __init__(self, url: str | None, prefix: str = "") -> None:
         self.prefix = prefix
         # No retries: a failed call falls back to the database at once.
-        self._client = redis.Redis.from_url(
-            url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=READ_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),
-        ) if url else None
+        self._client = (
+            redis.Redis.from_url(
+                url,
+                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=READ_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
+            if url
+            else None
+        )
         self._skip_until = 0.0
 
     def _version_key(self, version: str) -> str:
@@ -73,8 +79,16 @@ class Cache:
     def _registry_key(self, registry: str) -> str:
         return f"{self.prefix}registry:{registry}"
 
-    def read_through(self, name: str, key: str, versions: Iterable[str], model: type[Model], load: Callable[[], Model],
-                     ttl_seconds: int, registry: tuple[str, str] | None = None) -> Model:
+    def read_through(
+        self,
+        name: str,
+        key: str,
+        versions: Iterable[str],
+        model: type[Model],
+        load: Callable[[], Model],
+        ttl_seconds: int,
+        registry: tuple[str, str] | None = None,
+    ) -> Model:
         """The cached ``model`` for ``name``/``key`` under the current ``versions``, else ``load()`` (and cache it).
 
         ``registry`` (name, member): note the member as read now, before the versions are read.
@@ -117,10 +131,11 @@ class Cache:
                     pipeline.set(self._version_key(version), uuid.uuid4().hex[:16], ex=VERSION_TTL_SECONDS)
                 pipeline.execute()
         except redis.RedisError as exc:
-            logger.error("cache invalidation failed; entries expire with their TTL",
-                         extra={"versions": list(versions), "error": repr(exc)})
+            logger.error(
+                "cache invalidation failed; entries expire with their TTL",
+                extra={"versions": list(versions), "error": repr(exc)},
+            )
             self._skip_until = time.monotonic() + BACKOFF_SECONDS
-
 
     def registered(self, registry: str, within_seconds: float) -> list[str] | None:
         """Members of ``registry`` read in the last ``within_seconds`` (older ones are dropped).

@@ -24,8 +24,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
+from eduplatform.db import Connection, one
 from eduplatform.settings import get_settings
 
 VERSION = 1
@@ -68,8 +67,11 @@ def _key() -> str:
 
 def encode(bound_to: str, sort_key: Sequence[Any]) -> str:
     """A cursor after the item whose sort key is ``sort_key``, for the query ``bound_to`` (a fingerprint)."""
-    payload = _b64(json.dumps({"v": VERSION, "q": bound_to, "k": [str(value) for value in sort_key]},
-                              separators=(",", ":")).encode())
+    payload = _b64(
+        json.dumps(
+            {"v": VERSION, "q": bound_to, "k": [str(value) for value in sort_key]}, separators=(",", ":")
+        ).encode()
+    )
     return f"{payload}.{_b64(_signature(_key(), payload))}"
 
 
@@ -79,15 +81,15 @@ def decode(cursor: str, bound_to: str) -> list[str]:
     try:
         given = _unb64(signature)
         if not hmac.compare_digest(given, _signature(_key(), payload)):
-            raise InvalidCursor()
+            raise InvalidCursor
         content = json.loads(_unb64(payload))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor() from exc
+        raise InvalidCursor from exc
     if not isinstance(content, dict) or content.get("v") != VERSION or content.get("q") != bound_to:
-        raise InvalidCursor()
+        raise InvalidCursor
     keys = content.get("k")
     if not isinstance(keys, list) or not all(isinstance(value, str) for value in keys):
-        raise InvalidCursor()
+        raise InvalidCursor
     return keys
 
 
@@ -118,7 +120,9 @@ class KeysetOrder:
     @property
     def after(self) -> str:
         """The condition selecting the rows after a cursor's (key, id); parameters ``after_key`` and ``after_id``."""
-        return f"({self.key}, id) {'<' if self.descending else '>'} (%(after_key)s::{self.key_type}, %(after_id)s::uuid)"
+        return (
+            f"({self.key}, id) {'<' if self.descending else '>'} (%(after_key)s::{self.key_type}, %(after_id)s::uuid)"
+        )
 
     def parse(self, values: list[str]) -> dict[str, Any]:
         """The parameters of ``after`` for a cursor's (key, id); ValueError when they are not values of their types."""
@@ -138,7 +142,7 @@ class KeysetOrder:
         try:
             return self.parse(decode(cursor, bound_to))
         except (ArithmeticError, ValueError) as exc:  # InvalidCursor is a ValueError; Decimal's errors are not
-            raise InvalidCursor() from exc
+            raise InvalidCursor from exc
 
     def page(self, rows: list[dict[str, Any]], limit: int, bound_to: str) -> tuple[list[dict[str, Any]], str | None]:
         """Rows read with LIMIT limit + 1: the page's rows and the cursor after them (None on the last page)."""
@@ -166,14 +170,19 @@ class KeysetList:
 
     def page_statement(self, after_cursor: bool) -> str:
         keyset = f" AND {self.order.after}" if after_cursor else ""
-        return (f"SELECT {self.columns} FROM {self.table} WHERE {self.where}{keyset} {self.order.order_by} "
-                "LIMIT %(limit)s OFFSET %(offset)s")
+        return (
+            f"SELECT {self.columns} FROM {self.table} WHERE {self.where}{keyset} {self.order.order_by} "
+            "LIMIT %(limit)s OFFSET %(offset)s"
+        )
 
-    def read(self, conn: psycopg.Connection, params: dict[str, Any], limit: int, offset: int, after: dict[str, Any],
-             with_total: bool) -> tuple[list[dict[str, Any]], int | None]:
+    def read(
+        self, conn: Connection, params: dict[str, Any], limit: int, offset: int, after: dict[str, Any], with_total: bool
+    ) -> tuple[list[dict[str, Any]], int | None]:
         """Up to ``limit`` rows after ``offset`` rows or after the cursor's row (``after``), and the total when asked."""
-        rows = conn.execute(self.page_statement(bool(after)),
-                            {**params, **after, "limit": limit, "offset": offset}).fetchall()
+        rows = conn.execute(
+            self.page_statement(bool(after)), {**params, **after, "limit": limit, "offset": offset}
+        ).fetchall()
         if not with_total:
             return rows, None
-        return rows, conn.execute(f"SELECT count(*) AS n FROM {self.table} WHERE {self.where}", params).fetchone()["n"]
+        total: int = one(conn.execute(f"SELECT count(*) AS n FROM {self.table} WHERE {self.where}", params))["n"]
+        return rows, total

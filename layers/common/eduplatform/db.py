@@ -7,25 +7,35 @@ connection-level failure, so the next request reconnects without a redeploy.
 """
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any, NoReturn
 
 import psycopg
-from psycopg.rows import dict_row
-
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
+from psycopg.rows import DictRow, dict_row
 
 from eduplatform.observability import logger
 from eduplatform.settings import get_settings
+
+# Every connection returns its rows as dicts (column name -> value).
+Connection = psycopg.Connection[DictRow]
+
+
+def one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
+    """The row of a statement that always returns one (a count, an INSERT ... RETURNING that inserts)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
 
 
 class Database:
     def __init__(self, url: str | None, name: str = "database") -> None:
         self._url = url
         self._name = name
-        self._conn: psycopg.Connection | None = None
+        self._conn: Connection | None = None
 
-    def _connection(self) -> psycopg.Connection:
+    def _connection(self) -> Connection:
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
             return self._conn
         if not self._url:
@@ -45,14 +55,12 @@ class Database:
 
     def _discard(self) -> None:
         if self._conn is not None:
-            try:
+            with suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
         self._conn = None
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """Run the block in one transaction; commit on success, roll back on error.
 
         Connection-level failures become 503 "Service unavailable" and drop the
@@ -93,7 +101,7 @@ class Database:
         self._discard()
         raise ServiceUnavailableError(f"The {self._name} database is unavailable, try again later") from exc
 
-    def _begin(self, stack: ExitStack) -> psycopg.Connection:
+    def _begin(self, stack: ExitStack) -> Connection:
         """Open the transaction; a kept connection the server has since dropped is replaced once.
 
         BEGIN is the first thing sent, so when it fails nothing of the caller's has run

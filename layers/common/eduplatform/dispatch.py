@@ -18,7 +18,7 @@ from typing import Any
 
 from eduplatform.observability import logger
 
-Handler = Callable[[dict, Any], dict]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def route_key(method: str, resource: str) -> str:
@@ -29,7 +29,7 @@ def domain_handler(routes: Mapping[str, str]) -> Handler:
     """The entry point of a domain function serving ``routes`` ("GET /me" -> "identity.handlers.me")."""
     loaded: dict[str, Handler] = {}
 
-    def handler(event: dict, context: Any) -> dict:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         key = route_key(event.get("httpMethod") or "", event.get("resource") or "")
         module_name = routes.get(key)
         if module_name is None:

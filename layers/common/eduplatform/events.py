@@ -16,22 +16,21 @@ import os
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-from psycopg.types.json import Jsonb
-
+import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from psycopg.types.json import Jsonb
 
 from eduplatform.aws_clients import InstanceClient
-from eduplatform.db import Database, database
+from eduplatform.db import Connection, Database, database
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
 
@@ -51,25 +50,33 @@ BATCH_SIZE = 10
 RELAY_MAX_BATCHES = 100
 RELAY_SCHEDULE = "rate(1 minute)"
 
-_events = InstanceClient("events", Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}))
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
+_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
+_events: InstanceClient["EventBridgeClient"] = InstanceClient(lambda: boto3.client("events", config=_CLIENT_CONFIG))
 
 
 class EventEnvelope(EventBridgeModel):
     """An EventBridge event as a rule delivers it to SQS.
 
     Only detail-type and detail are used; ``account`` is optional because some emulators
-    (moto) leave it out.
+    (moto) leave it out. ``detail`` is the JSON object every event of this platform carries
+    (Powertools' model also admits a model class or instance there, which JSON never is).
     """
 
-    account: str | None = None
+    account: str | None = None  # type: ignore[assignment]  # optional here, unlike in Powertools' model
+    detail: dict[str, Any]
 
 
-def events_client() -> Any:
+def events_client() -> "EventBridgeClient":
     """The instance's EventBridge client."""
     return _events.get()
 
 
-def use_client(client: Any) -> None:
+def use_client(client: "EventBridgeClient | None") -> None:
     """Replace the EventBridge client (tests; None goes back to a fresh real one)."""
     _events.replace(client)
 
@@ -84,7 +91,7 @@ class RecordedEvent:
     detail: dict[str, Any]
 
 
-def record(conn: psycopg.Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
+def record(conn: Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
     """Write an event to the outbox inside the caller's transaction; its event_id is added to the detail."""
     event_id = uuid.uuid4()
     full_detail = {"event_id": str(event_id), **detail}
@@ -106,27 +113,39 @@ def publish_recorded(recorded: Iterable[RecordedEvent], db: Database | None = No
     if not events:
         return 0
     try:
-        rows = [{"event_id": e.event_id, "source": e.source, "detail_type": e.detail_type, "detail": e.detail}
-                for e in events]
+        rows = [
+            {"event_id": e.event_id, "source": e.source, "detail_type": e.detail_type, "detail": e.detail}
+            for e in events
+        ]
         errors = _put_events(rows)
-        published = [event.event_id for event, error in zip(events, errors) if error is None]
-        _mark(db or database(), published, [(event.event_id, error) for event, error in zip(events, errors) if error])
+        published = [event.event_id for event, error in zip(events, errors, strict=False) if error is None]
+        _mark(
+            db or database(),
+            published,
+            [(event.event_id, error) for event, error in zip(events, errors, strict=False) if error],
+        )
         if published:
             logger.info("events published", extra={"event_ids": [str(i) for i in published]})
         return len(published)
     except Exception:
-        logger.exception("events left in the outbox for the relay", extra={"event_ids": [str(e.event_id) for e in events]})
+        logger.exception(
+            "events left in the outbox for the relay", extra={"event_ids": [str(e.event_id) for e in events]}
+        )
         return 0
 
 
 def _mark(db: Database, published: list[UUID], failed: list[tuple[UUID, str]]) -> None:
     """Mark events the bus took as published, and count a failed attempt on the others."""
     if published:
-        db.statement("UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
-                     "WHERE event_id = ANY(%s) AND published_at IS NULL", (published,))
+        db.statement(
+            "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
+            "WHERE event_id = ANY(%s) AND published_at IS NULL",
+            (published,),
+        )
     for event_id, error in failed:
-        db.statement("UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s",
-                     (error[:1000], event_id))
+        db.statement(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s", (error[:1000], event_id)
+        )
     if failed:
         metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=len(failed))
 
@@ -152,12 +171,12 @@ def relay_template_properties() -> dict[str, Any]:
     }
 
 
-def relay_handler() -> Callable[[dict, LambdaContext], dict]:
+def relay_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, int]]:
     """The Lambda entry point of a domain's outbox relay (scheduled, or invoked on demand)."""
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
-    def handler(event: dict, context: LambdaContext) -> dict:
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         result = relay()
         metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=result["published"])
         logger.info("outbox relay run", extra=result)
@@ -166,7 +185,9 @@ def relay_handler() -> Callable[[dict, LambdaContext], dict]:
     return handler
 
 
-def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Callable[[dict, LambdaContext], dict]:
+def queue_consumer_handler(
+    record_handler: Callable[[SQSRecord], None],
+) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
     """The Lambda entry point of a consumer of bus events delivered through an SQS queue.
 
     ``record_handler`` takes one record and raises when it cannot be handled; that record is
@@ -178,13 +199,17 @@ def queue_consumer_handler(record_handler: Callable[[SQSRecord], None]) -> Calla
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict, context: LambdaContext) -> dict:
+    def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
         if not event.get("Records"):  # nothing to do (`make up` warms consumers this way)
             logger.info("empty batch")
             return {"batchItemFailures": []}
-        response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-        logger.info("batch processed", extra={"records": len(event.get("Records", [])),
-                                              "failed": len(response.get("batchItemFailures", []))})
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        logger.info(
+            "batch processed",
+            extra={"records": len(event.get("Records", [])), "failed": len(response.get("batchItemFailures", []))},
+        )
         return response
 
     return handler
@@ -205,14 +230,14 @@ def _publish_batch(db: Database) -> tuple[int, int]:
         if not rows:
             return 0, 0
         errors = _put_events(rows)
-        published = [row["event_id"] for row, error in zip(rows, errors) if error is None]
+        published = [row["event_id"] for row, error in zip(rows, errors, strict=False) if error is None]
         if published:
             conn.execute(
                 "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
                 "WHERE event_id = ANY(%s)",
                 (published,),
             )
-        for row, error in zip(rows, errors):
+        for row, error in zip(rows, errors, strict=False):
             if error is not None:
                 conn.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s",
@@ -232,26 +257,35 @@ def _put_events(rows: list[dict[str, Any]]) -> list[str | None]:
     if not bus:
         errors: list[str | None] = ["EVENT_BUS_NAME is not set"] * len(rows)
     else:
-        entries = [{
-            "Source": row["source"],
-            "DetailType": row["detail_type"],
-            "Detail": json.dumps(row["detail"], default=str),
-            "EventBusName": bus,
-        } for row in rows]
+        entries: list[PutEventsRequestEntryTypeDef] = [
+            {
+                "Source": row["source"],
+                "DetailType": row["detail_type"],
+                "Detail": json.dumps(row["detail"], default=str),
+                "EventBusName": bus,
+            }
+            for row in rows
+        ]
         try:
             response = events_client().put_events(Entries=entries)
             errors = [
-                None if "ErrorCode" not in result and "ErrorMessage" not in result
+                None
+                if "ErrorCode" not in result and "ErrorMessage" not in result
                 else f"{result.get('ErrorCode', 'Error')}: {result.get('ErrorMessage', '')}"
                 for result in response["Entries"]
             ]
         except (BotoCoreError, ClientError) as exc:
             errors = [str(exc)] * len(rows)
-    for row, error in zip(rows, errors):
+    for row, error in zip(rows, errors, strict=False):
         if error is not None:
-            logger.warning("event not published, kept in the outbox", extra={
-                "event_id": str(row["event_id"]), "detail_type": row["detail_type"], "error": error,
-            })
+            logger.warning(
+                "event not published, kept in the outbox",
+                extra={
+                    "event_id": str(row["event_id"]),
+                    "detail_type": row["detail_type"],
+                    "error": error,
+                },
+            )
     return errors
 
 

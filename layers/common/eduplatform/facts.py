@@ -47,8 +47,9 @@ def completed_payments_page(after: UUID | None, limit: int) -> dict[str, Any]:
     return invoke(COMPLETED_PAYMENTS_PAGE[0], {"after": str(after) if after else None, "limit": limit}, "payment")
 
 
-def page_handler(load: Callable[[UUID | None, int], list[dict[str, Any]]], id_field: str,
-                 max_limit: int) -> Callable[[Any, LambdaContext], dict[str, Any]]:
+def page_handler(
+    load: Callable[[UUID | None, int], list[dict[str, Any]]], id_field: str, max_limit: int
+) -> Callable[[Any, LambdaContext], dict[str, Any]]:
     """The Lambda entry point of a paged export: ``{"after": "<uuid>" | null, "limit": n}``.
 
     Answers ``{"items": [...], "next": <id of the last item> | null}`` (null once a page comes
@@ -72,7 +73,9 @@ def page_handler(load: Callable[[UUID | None, int], list[dict[str, Any]]], id_fi
     return handler
 
 
-def facts_handler(id_field: str, lookup: Callable[[UUID], dict[str, Any] | None]) -> Callable[[Any, LambdaContext], dict[str, Any]]:
+def facts_handler(
+    id_field: str, lookup: Callable[[UUID], dict[str, Any] | None]
+) -> Callable[[Any, LambdaContext], dict[str, Any]]:
     """The Lambda entry point of an internal facts function answering ``{id_field: "<uuid>"}``.
 
     The answer is ``{"found": true, **lookup(id)}``, or ``{"found": false}`` when the thing
@@ -94,11 +97,17 @@ def facts_handler(id_field: str, lookup: Callable[[UUID], dict[str, Any] | None]
     return handler
 
 
-def template_properties(*targets: tuple[str, str], publishes_events: bool = False,
-                        variables: dict[str, Any] | None = None, policies: list[Any] | None = None) -> dict[str, Any]:
+def template_properties(
+    *targets: tuple[str, str],
+    publishes_events: bool = False,
+    variables: dict[str, Any] | None = None,
+    policies: list[Any] | None = None,
+) -> dict[str, Any]:
     """TEMPLATE_PROPERTIES of a function that calls the given facts functions and/or publishes events."""
     all_variables = {variable: {"Ref": logical_id} for variable, logical_id in targets}
-    all_policies: list[Any] = [{"LambdaInvokePolicy": {"FunctionName": {"Ref": logical_id}}} for _, logical_id in targets]
+    all_policies: list[Any] = [
+        {"LambdaInvokePolicy": {"FunctionName": {"Ref": logical_id}}} for _, logical_id in targets
+    ]
     if publishes_events:
         all_variables["EVENT_BUS_NAME"] = {"Ref": "EventBus"}
         all_policies.append({"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "EventBus"}}})
@@ -109,5 +118,8 @@ def template_properties(*targets: tuple[str, str], publishes_events: bool = Fals
 
 # A function that asks other domains creates its Lambda client while its instance
 # initialises (botocore's model loading), not in the first request it serves.
-if any(os.environ.get(variable) for variable, _ in (COURSE_FACTS, COURSE_FACTS_PAGE, PAYMENT_FACTS, COMPLETED_PAYMENTS_PAGE)):
+if any(
+    os.environ.get(variable)
+    for variable, _ in (COURSE_FACTS, COURSE_FACTS_PAGE, PAYMENT_FACTS, COMPLETED_PAYMENTS_PAGE)
+):
     lambda_client()

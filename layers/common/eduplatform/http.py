@@ -8,9 +8,7 @@ are both derived from those declarations) and exposes ``handler = lambda_handler
 import json
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
-
-from pydantic import BaseModel
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayRestResolver,
@@ -20,20 +18,30 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError, ForbiddenError
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, ServiceError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from eduplatform import cursors
-from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN, INVALID as INVALID_CURSOR
+from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from eduplatform.cursors import INVALID as INVALID_CURSOR
 from eduplatform.db import database
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
 from eduplatform.settings import get_settings
 from eduplatform.types import OFFSET_MAX, PAGE_SIZE_MAX
+
+# An API Gateway proxy event and the function's answer to it.
+LambdaEvent = dict[str, Any]
+LambdaResponse = dict[str, Any]
+LambdaHandler = Callable[[LambdaEvent, LambdaContext], LambdaResponse]
+
 
 def cors_config() -> CORSConfig:
     """CORS for the origins of CORS_ALLOWED_ORIGINS (the CorsAllowedOrigins parameter): "*" or a comma-separated list."""
@@ -49,7 +57,7 @@ def cors_config() -> CORSConfig:
 
 CORS = cors_config()
 ALLOWED_METHODS = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
-BEARER_AUTH = [{"bearerAuth": []}]
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 class Conflict(ServiceError):
@@ -87,8 +95,12 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def api_responses(*errors: int | tuple[int, str], success: int = 200, model: Any = None,
-                  description: str = "Successful Response") -> dict[int, dict[str, Any]]:
+def api_responses(
+    *errors: int | tuple[int, str],
+    success: int = 200,
+    model: type[BaseModel] | None = None,
+    description: str = "Successful Response",
+) -> dict[int, OpenAPIResponse]:
     """A route's ``responses=``: its success and the error statuses its own rules answer.
 
     Each error is a status or (status, description) and carries the ``{"detail": str}``
@@ -96,9 +108,11 @@ def api_responses(*errors: int | tuple[int, str], success: int = 200, model: Any
     401, 413, 422 and 503, common to many routes, are added by infra/openapi.py.
     """
     if success == 204:
-        responses: dict[int, dict[str, Any]] = {204: {"description": description, "content": {}}}
+        responses: dict[int, OpenAPIResponse] = {204: {"description": description, "content": {}}}
     elif model is not None:
-        responses = {success: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}}
+        responses = {
+            success: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}
+        }
     else:
         responses = {success: {"description": description}}
     for error in errors:
@@ -107,12 +121,18 @@ def api_responses(*errors: int | tuple[int, str], success: int = 200, model: Any
     return responses
 
 
-def error_response(status: int, detail: Any) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps({"detail": detail}))
+def error_response(status: int, detail: Any) -> Response[str]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps({"detail": detail})
+    )
 
 
 def _validation_error_item(error: dict[str, Any]) -> dict[str, Any]:
-    item = {"loc": list(error.get("loc", ())), "msg": error.get("msg") or "Invalid value", "type": error.get("type", "value_error")}
+    item = {
+        "loc": list(error.get("loc", ())),
+        "msg": error.get("msg") or "Invalid value",
+        "type": error.get("type", "value_error"),
+    }
     if "ctx" in error:
         item["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
     return item
@@ -124,39 +144,45 @@ def create_app() -> APIGatewayRestResolver:
     app.configure_openapi(
         title="EduPlatform API",
         version="1.0.0",
-        security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
     )
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid_request(exc: RequestValidationError) -> Response:
+    # Powertools' exception_handler is not annotated: these three handlers keep their own types.
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_request(exc: RequestValidationError) -> Response[str]:
         return error_response(422, [_validation_error_item(error) for error in exc.errors()])
 
-    @app.exception_handler(ServiceError)
-    def _service_error(exc: ServiceError) -> Response:
+    @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
+    def _service_error(exc: ServiceError) -> Response[str]:
         return error_response(exc.status_code, exc.msg)
 
-    @app.exception_handler(TooManyRequests)
-    def _too_many_requests(exc: TooManyRequests) -> Response:
+    @app.exception_handler(TooManyRequests)  # type: ignore[untyped-decorator]
+    def _too_many_requests(exc: TooManyRequests) -> Response[str]:
         response = error_response(429, exc.msg)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     # Powertools routes both an unmatched path and a raised NotFoundError here.
     @app.not_found
-    def _not_found(exc: Exception) -> Response:
+    def _not_found(exc: Exception) -> Response[str]:
         # Powertools hands an unmatched request over without raising (no traceback). API Gateway
         # only routes this function's own route here, so the path matched it but a parameter holds
         # characters Powertools' route pattern refuses (e.g. "£"): an invalid id, 422 like any other.
         parameters = app.current_event.path_parameters or {}
         if exc.__traceback__ is None and parameters:
-            return error_response(422, [{"loc": ["path", name], "msg": "Invalid path parameter", "type": "value_error"}
-                                        for name in parameters])
+            return error_response(
+                422,
+                [
+                    {"loc": ["path", name], "msg": "Invalid path parameter", "type": "value_error"}
+                    for name in parameters
+                ],
+            )
         return error_response(404, getattr(exc, "msg", None) or "Not Found")
 
     return app
 
 
-def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> Callable[[dict, LambdaContext], dict]:
+def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> LambdaHandler:
     """The Lambda entry point for a resolver: structured logs and one EMF record per request.
 
     The EMF record (Requests, Duration, ResponseSize by service/route/method/status) is what
@@ -172,7 +198,7 @@ def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> Calla
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics(capture_cold_start_metric=True)
-    def handler(event: dict, context: LambdaContext) -> dict:
+    def handler(event: LambdaEvent, context: LambdaContext) -> LambdaResponse:
         started = time.perf_counter()
         route = event.get("resource") or event.get("path") or ""
         method = event.get("httpMethod", "")
@@ -182,17 +208,20 @@ def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> Calla
             logger.exception("unhandled error", extra={"request_id": context.aws_request_id})
             response = internal_error_response(event, context.aws_request_id)
         _security_headers(response, no_store or _carries_credentials(event))
-        _record_request(context, method, route, response.get("statusCode", 500), started, len(response.get("body") or ""))
+        _record_request(
+            context, method, route, response.get("statusCode", 500), started, len(response.get("body") or "")
+        )
         return response
 
-    return handler
+    logged: LambdaHandler = handler  # Powertools' log_metrics decorator returns Callable[..., Any]
+    return logged
 
 
-def _carries_credentials(event: dict) -> bool:
+def _carries_credentials(event: LambdaEvent) -> bool:
     return any(name.lower() == "authorization" for name in (event.get("headers") or {}))
 
 
-def _security_headers(response: dict, no_store: bool) -> None:
+def _security_headers(response: LambdaResponse, no_store: bool) -> None:
     extra = {"X-Content-Type-Options": "nosniff", **({"Cache-Control": "no-store"} if no_store else {})}
     if response.get("multiValueHeaders") is not None:
         response["multiValueHeaders"].update({name: [value] for name, value in extra.items()})
@@ -203,18 +232,21 @@ def _security_headers(response: dict, no_store: bool) -> None:
 INTERNAL_ERROR = "Internal server error"
 
 
-def internal_error_response(event: dict, request_id: str) -> dict:
+def internal_error_response(event: LambdaEvent, request_id: str) -> LambdaResponse:
     """What a client sees of a failure nobody expected: the request id to quote, nothing else."""
     return _json_response(event, 500, {"detail": INTERNAL_ERROR, "request_id": request_id})
 
 
-def _json_response(event: dict, status: int, body: dict[str, Any]) -> dict:
+def _json_response(event: LambdaEvent, status: int, body: dict[str, Any]) -> LambdaResponse:
     """A complete API Gateway response built outside the resolver, with the API's JSON and CORS headers."""
     origin = next((value for name, value in (event.get("headers") or {}).items() if name.lower() == "origin"), None)
     return {
         "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, "X-Content-Type-Options": "nosniff",
-                    **CORS.to_dict(origin)},
+        "headers": {
+            "Content-Type": content_types.APPLICATION_JSON,
+            "X-Content-Type-Options": "nosniff",
+            **CORS.to_dict(origin),
+        },
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
@@ -223,7 +255,7 @@ def _json_response(event: dict, status: int, body: dict[str, Any]) -> dict:
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def _unreadable_body(event: dict) -> dict | None:
+def _unreadable_body(event: LambdaEvent) -> LambdaResponse | None:
     """413 for a body over 1 MB, 415 for a body declared as anything but JSON; None when it may be parsed.
 
     Answered before Powertools reads the body: it would try to parse a form or multipart body
@@ -253,11 +285,18 @@ def _record_request(context: LambdaContext, method: str, route: str, status: int
     metrics.add_metadata(key="request_id", value=context.aws_request_id)
     logger.info(
         "request handled",
-        extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed_ms, 2), "response_bytes": size},
+        extra={
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed_ms, 2),
+            "response_bytes": size,
+        },
     )
 
 
 # ---- authentication and authorisation -------------------------------------------------
+
 
 def authenticated(request: Request) -> Principal:
     header = request.resolved_event.headers.get("Authorization") or ""
@@ -270,7 +309,9 @@ def authenticated(request: Request) -> Principal:
         raise UnauthorizedError(str(exc)) from exc
 
 
-def _role_dependency(roles: tuple[Role, ...], message: str, verified: bool = False, unverified_message: str = "") -> Callable[..., Principal]:
+def _role_dependency(
+    roles: tuple[Role, ...], message: str, verified: bool = False, unverified_message: str = ""
+) -> Callable[..., Principal]:
     def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if principal.role not in roles:
             raise ForbiddenError(message)
@@ -285,13 +326,15 @@ CurrentUser = Annotated[Principal, Depends(authenticated)]
 AdminUser = Annotated[Principal, Depends(_role_dependency((Role.ADMIN,), "Admin access required"))]
 
 
-def role_required(*roles: Role, message: str) -> Any:
-    """An Annotated dependency admitting only the given roles (403 ``message`` otherwise)."""
-    return Annotated[Principal, Depends(_role_dependency(roles, message))]
+def role_required(*roles: Role, message: str) -> Depends:
+    """The dependency of a caller of one of ``roles`` (403 ``message`` otherwise):
+    ``Student = Annotated[Principal, role_required(Role.STUDENT, message=...)]``."""
+    return Depends(_role_dependency(roles, message))
 
 
-def verified_role_required(role: Role, message: str, unverified_message: str) -> Any:
-    return Annotated[Principal, Depends(_role_dependency((role,), message, True, unverified_message))]
+def verified_role_required(role: Role, message: str, unverified_message: str) -> Depends:
+    """As ``role_required``, for a verified caller of ``role`` (403 ``unverified_message`` otherwise)."""
+    return Depends(_role_dependency((role,), message, True, unverified_message))
 
 
 # ---- pagination ---------------------------------------------------------------------------
@@ -299,15 +342,18 @@ def verified_role_required(role: Role, message: str, unverified_message: str) ->
 Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Page size, 1 to {PAGE_SIZE_MAX}")]
 Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description=f"Items to skip, 0 to {OFFSET_MAX:,}")]
 
-Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN,
-                                     description="next_cursor of the previous page, instead of offset; "
-                                                 "only valid for the same list and query")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=CURSOR_MAX_LENGTH,
+        pattern=CURSOR_PATTERN,
+        description="next_cursor of the previous page, instead of offset; only valid for the same list and query",
+    ),
+]
 WithTotal = Annotated[bool, Query(description="With a cursor: also count the list (total)")]
 
-ItemT = TypeVar("ItemT")
 
-
-class CursorPage(BaseModel, Generic[ItemT]):
+class CursorPage[ItemT](BaseModel):
     """A page of a list (every list pages by offset or by cursor): ``total`` is left out of cursor
     pages unless ``with_total=true``; ``next_cursor`` is null on the last page."""
 
@@ -316,10 +362,13 @@ class CursorPage(BaseModel, Generic[ItemT]):
     next_cursor: str | None = None
 
 
-def list_responses(item_model: Any, *errors: int | tuple[int, str]) -> dict[int, dict[str, Any]]:
+def list_responses(item_model: Any, *errors: int | tuple[int, str]) -> dict[int, OpenAPIResponse]:
     """A list route's ``responses=``: a CursorPage of ``item_model``, and the route's own errors."""
-    return api_responses(*errors, model=CursorPage[item_model],
-                         description="A page; total is left out of cursor pages unless with_total=true")
+    return api_responses(
+        *errors,
+        model=CursorPage[item_model],
+        description="A page; total is left out of cursor pages unless with_total=true",
+    )
 
 
 def invalid_query(field: str, message: str) -> RequestValidationError:
@@ -335,8 +384,16 @@ def check_cursor_or_offset(cursor: str | None, offset: int) -> None:
         raise invalid_query("offset", "Send either a cursor or an offset, not both")
 
 
-def keyset_list(model: type[ItemT], endpoint: str, listing: cursors.KeysetList, params: dict[str, Any], limit: int,
-                offset: int, cursor: str | None, with_total: bool) -> CursorPage[ItemT]:
+def keyset_list[ItemT: BaseModel](
+    model: type[ItemT],
+    endpoint: str,
+    listing: cursors.KeysetList,
+    params: dict[str, Any],
+    limit: int,
+    offset: int,
+    cursor: str | None,
+    with_total: bool,
+) -> CursorPage[ItemT]:
     """One page of a list endpoint, by offset or by a cursor bound to ``endpoint`` and ``params``
     (the values of ``listing``'s conditions: whose list it is).
 
@@ -352,24 +409,28 @@ def keyset_list(model: type[ItemT], endpoint: str, listing: cursors.KeysetList, 
     with database().transaction() as conn:
         rows, total = listing.read(conn, params, limit + 1, offset, after, cursor is None or with_total)
     rows, next_cursor = listing.order.page(rows, limit, bound_to)
-    return CursorPage[model](items=[model(**row) for row in rows], total=total, next_cursor=next_cursor)
+    # Parametrised with the runtime model (which mypy cannot check) so the page serialises its items as that model.
+    page_model: type[CursorPage[ItemT]] = CursorPage[model]  # type: ignore[valid-type]
+    return page_model(items=[model(**row) for row in rows], total=total, next_cursor=next_cursor)
 
 
-def cursor_page_response(page: BaseModel) -> Response:
+def cursor_page_response(page: BaseModel) -> Response[str]:
     """A CursorPage as the answer: ``total`` omitted when it was not counted."""
     exclude = {"total"} if getattr(page, "total", None) is None else None
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page.model_dump_json(exclude=exclude))
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=page.model_dump_json(exclude=exclude)
+    )
 
 
-def created(body: BaseModel) -> Response:
+def created(body: BaseModel) -> Response[str]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
 
 
-def no_content() -> Response:
+def no_content() -> Response[str]:
     return Response(status_code=204, body="")
 
 
-def accepted(body: BaseModel) -> Response:
+def accepted(body: BaseModel) -> Response[str]:
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
 
 

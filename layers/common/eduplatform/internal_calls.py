@@ -9,26 +9,30 @@ client sees "try again later" rather than a 500.
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.observability import logger
 
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+
 # A cold target in the emulator can take seconds to answer; its own timeout is 15 s.
-_lambda = InstanceClient("lambda", Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}))
+_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"})
+_lambda: InstanceClient["LambdaClient"] = InstanceClient(lambda: boto3.client("lambda", config=_CLIENT_CONFIG))
 
 
-def lambda_client() -> Any:
+def lambda_client() -> "LambdaClient":
     """The instance's Lambda client."""
     return _lambda.get()
 
 
-def use_client(client: Any) -> None:
+def use_client(client: "LambdaClient | None") -> None:
     """Replace the Lambda client (tests inject a fake; None goes back to the real one)."""
     _lambda.replace(client)
 
@@ -52,7 +56,9 @@ def invoke(function_name_variable: str, payload: dict[str, Any], dependency: str
         logger.warning("internal call failed", extra={"function": function_name, "error": str(exc)})
         raise ServiceUnavailableError(unavailable) from exc
     if response.get("FunctionError"):
-        logger.warning("internal function raised", extra={"function": function_name, "error": raw[:1000].decode(errors="replace")})
+        logger.warning(
+            "internal function raised", extra={"function": function_name, "error": raw[:1000].decode(errors="replace")}
+        )
         raise ServiceUnavailableError(unavailable)
     try:
         answer = json.loads(raw)

@@ -23,10 +23,9 @@ import uuid
 from dataclasses import dataclass
 
 import redis
+from aws_lambda_powertools.metrics import MetricUnit
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-
-from aws_lambda_powertools.metrics import MetricUnit
 
 from eduplatform import clock
 from eduplatform.observability import logger, metrics
@@ -55,10 +54,16 @@ def _account_key(email: str) -> str:
 class Limits:
     def __init__(self, url: str | None, prefix: str = "") -> None:
         self.prefix = f"{prefix}limits:"
-        self._client = redis.Redis.from_url(
-            url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=READ_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),
-        ) if url else None
+        self._client = (
+            redis.Redis.from_url(
+                url,
+                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=READ_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
+            if url
+            else None
+        )
         self._skip_until = 0.0
 
     def _usable(self) -> redis.Redis | None:

@@ -16,19 +16,20 @@ domain's paged export (``make rebuild-read-models``).
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
-
-import psycopg
-from pydantic import BaseModel, Field
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from eduplatform import events, facts
-from eduplatform.db import database
+from eduplatform.db import Connection, database
 from eduplatform.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 COURSE_FACT_COLUMNS = "course_id, teacher_id, is_free, price, total_lessons, version"
 # Pages of the owning domains' exports: a course page with its lesson ids stays well under
@@ -74,7 +75,8 @@ class PaymentCompletedEvent(BaseModel):
 
 # ---- storing and reading ------------------------------------------------------------------------------
 
-def apply_course_facts(conn: psycopg.Connection, batch: list[CourseFacts], keep_lessons: bool) -> int:
+
+def apply_course_facts(conn: Connection, batch: list[CourseFacts], keep_lessons: bool) -> int:
     """Store each course's facts unless the read model already holds that version or a newer one.
 
     Returns how many courses changed. With ``keep_lessons`` the lesson ids of each changed
@@ -93,13 +95,21 @@ def apply_course_facts(conn: psycopg.Connection, batch: list[CourseFacts], keep_
         "ON CONFLICT (course_id) DO UPDATE SET teacher_id = EXCLUDED.teacher_id, is_free = EXCLUDED.is_free, "
         "price = EXCLUDED.price, total_lessons = EXCLUDED.total_lessons, version = EXCLUDED.version, applied_at = now() "
         "WHERE course_facts.version < EXCLUDED.version RETURNING course_id",
-        ([i.course_id for i in items], [i.teacher_id for i in items], [i.is_free for i in items],
-         [i.price for i in items], [i.total_lessons for i in items], [i.version for i in items]),
+        (
+            [i.course_id for i in items],
+            [i.teacher_id for i in items],
+            [i.is_free for i in items],
+            [i.price for i in items],
+            [i.total_lessons for i in items],
+            [i.version for i in items],
+        ),
     ).fetchall()
     changed = {row["course_id"] for row in applied}
     if keep_lessons and changed:
         conn.execute("DELETE FROM course_lessons WHERE course_id = ANY(%s)", (list(changed),))
-        pairs = [(lesson_id, item.course_id) for item in items if item.course_id in changed for lesson_id in item.lesson_ids]
+        pairs = [
+            (lesson_id, item.course_id) for item in items if item.course_id in changed for lesson_id in item.lesson_ids
+        ]
         if pairs:
             conn.execute(
                 "INSERT INTO course_lessons (lesson_id, course_id) SELECT * FROM unnest(%s::uuid[], %s::uuid[]) "
@@ -109,22 +119,33 @@ def apply_course_facts(conn: psycopg.Connection, batch: list[CourseFacts], keep_
     return len(changed)
 
 
-def apply_completed_payments(conn: psycopg.Connection, batch: list[CompletedPayment]) -> int:
+def apply_completed_payments(conn: Connection, batch: list[CompletedPayment]) -> int:
     """Store completed payments (they never change again); returns how many were new."""
     if not batch:
         return 0
     return conn.execute(
         "INSERT INTO completed_payments (payment_id, student_id, course_id, amount) "
         "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::numeric[]) ON CONFLICT (payment_id) DO NOTHING",
-        ([p.payment_id for p in batch], [p.student_id for p in batch], [p.course_id for p in batch], [p.amount for p in batch]),
+        (
+            [p.payment_id for p in batch],
+            [p.student_id for p in batch],
+            [p.course_id for p in batch],
+            [p.amount for p in batch],
+        ),
     ).rowcount
 
 
 def stored_course(course_id: UUID, lesson_id: UUID | None = None) -> tuple[CourseFacts | None, bool]:
     """The course's facts the read model holds (without its lesson ids), or None; and whether
     ``lesson_id``, when given, is one of its lessons (enrollment's read model; one statement)."""
-    has_lesson = ("EXISTS (SELECT 1 FROM course_lessons WHERE lesson_id = %(lesson_id)s "
-                  "AND course_lessons.course_id = course_facts.course_id)") if lesson_id else "false"
+    has_lesson = (
+        (
+            "EXISTS (SELECT 1 FROM course_lessons WHERE lesson_id = %(lesson_id)s "
+            "AND course_lessons.course_id = course_facts.course_id)"
+        )
+        if lesson_id
+        else "false"
+    )
     rows = database().statement(
         f"SELECT {COURSE_FACT_COLUMNS}, {has_lesson} AS has_lesson FROM course_facts WHERE course_id = %(course_id)s",
         {"course_id": course_id, "lesson_id": lesson_id},
@@ -144,6 +165,7 @@ def stored_completed_payment(payment_id: UUID) -> CompletedPayment | None:
 
 # ---- the fallback: ask the owning domain once ---------------------------------------------------------------
 
+
 def count_fallback(read_model: str, key: UUID) -> None:
     metrics.add_metric(name="ReadModelFallbacks", unit=MetricUnit.Count, value=1)
     logger.info("read model fallback: asked the owning domain", extra={"read_model": read_model, "key": str(key)})
@@ -155,7 +177,9 @@ def known_course(course_id: UUID, keep_lessons: bool) -> CourseFacts | None:
     return stored if stored is not None else refreshed_course(course_id, keep_lessons)[0]
 
 
-def refreshed_course(course_id: UUID, keep_lessons: bool, lesson_id: UUID | None = None) -> tuple[CourseFacts | None, bool]:
+def refreshed_course(
+    course_id: UUID, keep_lessons: bool, lesson_id: UUID | None = None
+) -> tuple[CourseFacts | None, bool]:
     """Ask the course domain for the course's current facts and store them: what is now held
     (as ``stored_course`` answers)."""
     count_fallback("course_facts", course_id)
@@ -187,25 +211,35 @@ def known_completed_payment(payment_id: UUID) -> CompletedPayment | None:
 
 # ---- the consumers (SQS, fed by the bus) -----------------------------------------------------------------------
 
-Applier = Callable[[psycopg.Connection, dict[str, Any]], int]
+Applier = Callable[[Connection, dict[str, Any]], int]
 
 
 def course_facts_applier(keep_lessons: bool) -> Applier:
-    def apply(conn: psycopg.Connection, detail: dict[str, Any]) -> int:
+    def apply(conn: Connection, detail: dict[str, Any]) -> int:
         event = CourseFactsEvent.model_validate(detail)
         return apply_course_facts(conn, [event.course.model_copy(update={"version": event.version})], keep_lessons)
 
     return apply
 
 
-def completed_payment_applier(conn: psycopg.Connection, detail: dict[str, Any]) -> int:
+def completed_payment_applier(conn: Connection, detail: dict[str, Any]) -> int:
     event = PaymentCompletedEvent.model_validate(detail)
-    return apply_completed_payments(conn, [CompletedPayment(
-        payment_id=event.payment_id, student_id=event.user_id, course_id=event.course_id, amount=event.amount,
-    )])
+    return apply_completed_payments(
+        conn,
+        [
+            CompletedPayment(
+                payment_id=event.payment_id,
+                student_id=event.user_id,
+                course_id=event.course_id,
+                amount=event.amount,
+            )
+        ],
+    )
 
 
-def consumer_handler(appliers: dict[str, Applier]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+def consumer_handler(
+    appliers: dict[str, Applier],
+) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
     """The Lambda entry point of a read-model consumer: each SQS record is one event of the bus.
 
     A record that cannot be applied (not an event, a type this consumer does not keep, a detail
@@ -222,19 +256,33 @@ def consumer_handler(appliers: dict[str, Applier]) -> Callable[[dict[str, Any], 
             with database().transaction() as conn:
                 changed = apply(conn, event.detail)
         except Exception as exc:
-            logger.warning("event not applied", extra={"message_id": record.message_id, "error": str(exc)[:2000],
-                                                       "receive_count": record.attributes.approximate_receive_count})
+            logger.warning(
+                "event not applied",
+                extra={
+                    "message_id": record.message_id,
+                    "error": str(exc)[:2000],
+                    "receive_count": record.attributes.approximate_receive_count,
+                },
+            )
             raise
-        logger.info("event applied" if changed else "event already reflected (duplicate or older version)",
-                    extra={"message_id": record.message_id, "detail_type": event.detail_type,
-                           "event_id": event.detail.get("event_id")})
+        logger.info(
+            "event applied" if changed else "event already reflected (duplicate or older version)",
+            extra={
+                "message_id": record.message_id,
+                "detail_type": event.detail_type,
+                "event_id": event.detail.get("event_id"),
+            },
+        )
 
     return events.queue_consumer_handler(record_handler)
 
 
 # ---- rebuilding from the owning domain's export -----------------------------------------------------------------
 
-def rebuild_handler(keep_lessons: bool, with_payments: bool) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+
+def rebuild_handler(
+    keep_lessons: bool, with_payments: bool
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point that fills a read model from the owning domain, one page per call.
 
     Event ``{"model": "courses" | "payments", "after": "<uuid>" | null}``; answer
@@ -252,8 +300,11 @@ def rebuild_handler(keep_lessons: bool, with_payments: bool) -> Callable[[dict[s
             after = UUID(str(event["after"])) if event.get("after") else None
         except ValueError:
             return {"error": "after must be a UUID or null"}
-        page = (facts.course_facts_page(after, COURSE_PAGE_SIZE) if model == "courses"
-                else facts.completed_payments_page(after, PAYMENT_PAGE_SIZE))
+        page = (
+            facts.course_facts_page(after, COURSE_PAGE_SIZE)
+            if model == "courses"
+            else facts.completed_payments_page(after, PAYMENT_PAGE_SIZE)
+        )
         if "error" in page:
             raise RuntimeError(f"the owning domain refused the page request: {page['error']}")
         if model == "courses":

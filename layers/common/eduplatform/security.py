@@ -68,6 +68,8 @@ def jwt_secret() -> str:
     settings = get_settings()
     if settings.jwt_secret is not None:
         return settings.jwt_secret
+    if settings.jwt_secret_parameter is None:  # Settings refuses to load without one or the other
+        raise ValueError("Neither JWT_SECRET nor JWT_SECRET_PARAMETER is set")
     # Imported here: it pulls in boto3 (~0.1 s of a cold start), which a JWT_SECRET never needs.
     from aws_lambda_powertools.utilities import parameters
 
@@ -77,8 +79,9 @@ def jwt_secret() -> str:
     return secret
 
 
-def issue_token(user_id: UUID, role: Role, is_verified: bool, now: float | None = None,
-                email_verified: bool = False) -> str:
+def issue_token(
+    user_id: UUID, role: Role, is_verified: bool, now: float | None = None, email_verified: bool = False
+) -> str:
     settings = get_settings()
     issued_at = int(now if now is not None else clock.now())
     claims = {
@@ -123,6 +126,7 @@ def decode_token(token: str) -> Principal:
 
 
 # ---- opaque tokens: refresh tokens, email links -----------------------------------------------
+
 
 def new_opaque_token() -> str:
     """256 random bits, URL-safe (43 characters): a refresh token."""

@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
 
@@ -44,27 +44,32 @@ def _refuse(forbidden: re.Pattern[str], message: str) -> Callable[[str], str]:
 
 _refuse_single_line = _refuse(_SINGLE_LINE_FORBIDDEN, "Text must not contain control characters or unpaired surrogates")
 _refuse_multi_line = _refuse(
-    _MULTI_LINE_FORBIDDEN, "Text must not contain control characters (other than tab and line breaks) or unpaired surrogates")
+    _MULTI_LINE_FORBIDDEN,
+    "Text must not contain control characters (other than tab and line breaks) or unpaired surrogates",
+)
 
 
-def single_line_text(max_length: int, min_length: int = 0, strip: bool = True) -> Any:
+# Each of these is the metadata of a text type, applied as ``Annotated[str, *single_line_text(...)]``
+# (a type checker reads that as ``str``; pydantic and the OpenAPI document get every constraint).
+TextRules = tuple[object, ...]
+
+
+def single_line_text(max_length: int, min_length: int = 0, strip: bool = True) -> TextRules:
     """A name, title, email or search term: printable characters, no line breaks."""
-    return Annotated[
-        str,
+    return (
         StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
         AfterValidator(_refuse_single_line),
         Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
-    ]
+    )
 
 
-def multi_line_text(max_length: int, min_length: int = 0) -> Any:
+def multi_line_text(max_length: int, min_length: int = 0) -> TextRules:
     """A description, comment, message body or lesson: tabs and line breaks allowed."""
-    return Annotated[
-        str,
+    return (
         StringConstraints(min_length=min_length, max_length=max_length),
         AfterValidator(_refuse_multi_line),
         Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN}),
-    ]
+    )
 
 
 # Plain text (API.md "Stored text is plain text"): the patterns above without markup, i.e. no
@@ -77,21 +82,21 @@ PLAIN_MULTI_LINE_PATTERN = (
 )
 
 
-def plain_text(max_length: int, min_length: int = 0, multi_line: bool = False) -> Any:
+def plain_text(max_length: int, min_length: int = 0, multi_line: bool = False) -> TextRules:
     """A title, name or review comment: text with no markup (422 "Must be plain text ...")."""
     if multi_line:
         base, pattern = multi_line_text(max_length, min_length), PLAIN_MULTI_LINE_PATTERN
     else:
         base, pattern = single_line_text(max_length, min_length), PLAIN_SINGLE_LINE_PATTERN
-    return Annotated[base, AfterValidator(refuse_markup), Field(json_schema_extra={"pattern": pattern})]
+    return (*base, AfterValidator(refuse_markup), Field(json_schema_extra={"pattern": pattern}))
 
 
-def rich_text(max_length: int) -> Any:
+def rich_text(max_length: int) -> TextRules:
     """A course description or lesson content: may hold markup, stored sanitised (eduplatform.text).
 
     ``max_length`` bounds what the client sends; the sanitised text is what is stored.
     """
-    return Annotated[multi_line_text(max_length), AfterValidator(sanitise_html)]
+    return (*multi_line_text(max_length), AfterValidator(sanitise_html))
 
 
 # Integers a client sends have bounds inside their columns' types (e.g. minutes 0..1,000,000 in

@@ -1,3 +1,5 @@
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
@@ -11,10 +13,16 @@ TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 app = create_app()
 
 
-@app.post("/courses", summary="Publish a course (verified teachers)", tags=["course"], security=BEARER_AUTH,
-          responses=api_responses((403, "Not a verified teacher"), success=201, model=CourseOut,
-                                  description="The new course"))
-def create_course(body: CourseCreate, teacher: CourseCreator):
+@app.post(
+    "/courses",
+    summary="Publish a course (verified teachers)",
+    tags=["course"],
+    security=BEARER_AUTH,
+    responses=api_responses(
+        (403, "Not a verified teacher"), success=201, model=CourseOut, description="The new course"
+    ),
+)
+def create_course(body: CourseCreate, teacher: CourseCreator) -> Response[str]:
     return created(service.create_course(teacher, body))
 
 

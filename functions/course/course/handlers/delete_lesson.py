@@ -1,5 +1,7 @@
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler, no_content
 
@@ -12,11 +14,19 @@ TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 app = create_app()
 
 
-@app.delete("/lessons/<lesson_id>", summary="Delete a lesson (its course's teacher)", tags=["course"],
-            security=BEARER_AUTH,
-            responses=api_responses((403, "Not a verified teacher, or not the course's teacher"),
-                                    (404, "Lesson not found"), success=204, description="Deleted"))
-def delete_lesson(lesson_id: UUID, teacher: CourseEditor):
+@app.delete(
+    "/lessons/<lesson_id>",
+    summary="Delete a lesson (its course's teacher)",
+    tags=["course"],
+    security=BEARER_AUTH,
+    responses=api_responses(
+        (403, "Not a verified teacher, or not the course's teacher"),
+        (404, "Lesson not found"),
+        success=204,
+        description="Deleted",
+    ),
+)
+def delete_lesson(lesson_id: UUID, teacher: CourseEditor) -> Response[str]:
     service.delete_lesson(teacher, lesson_id)
     return no_content()
 

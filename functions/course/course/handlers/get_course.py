@@ -8,8 +8,9 @@ from course.schemas import CourseOut
 app = create_app()
 
 
-@app.get("/courses/<course_id>", summary="One course", tags=["course"],
-         responses=api_responses((404, "Course not found")))
+@app.get(
+    "/courses/<course_id>", summary="One course", tags=["course"], responses=api_responses((404, "Course not found"))
+)
 def get_course(course_id: UUID) -> CourseOut:
     return service.course(course_id)
 

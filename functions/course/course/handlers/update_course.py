@@ -13,10 +13,13 @@ TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 app = create_app()
 
 
-@app.put("/courses/<course_id>", summary="Edit a course (its teacher); omitted fields stay as they are",
-         tags=["course"], security=BEARER_AUTH,
-         responses=api_responses((403, "Not a verified teacher, or not the course's teacher"),
-                                 (404, "Course not found")))
+@app.put(
+    "/courses/<course_id>",
+    summary="Edit a course (its teacher); omitted fields stay as they are",
+    tags=["course"],
+    security=BEARER_AUTH,
+    responses=api_responses((403, "Not a verified teacher, or not the course's teacher"), (404, "Course not found")),
+)
 def update_course(course_id: UUID, body: CourseUpdate, teacher: CourseEditor) -> CourseOut:
     return service.update_course(teacher, course_id, body)
 

@@ -9,10 +9,13 @@ from course.schemas import LessonOut, LessonUpdate
 app = create_app()
 
 
-@app.put("/lessons/<lesson_id>", summary="Edit a lesson (its course's teacher); omitted fields stay as they are",
-         tags=["course"], security=BEARER_AUTH,
-         responses=api_responses((403, "Not a verified teacher, or not the course's teacher"),
-                                 (404, "Lesson not found")))
+@app.put(
+    "/lessons/<lesson_id>",
+    summary="Edit a lesson (its course's teacher); omitted fields stay as they are",
+    tags=["course"],
+    security=BEARER_AUTH,
+    responses=api_responses((403, "Not a verified teacher, or not the course's teacher"), (404, "Lesson not found")),
+)
 def update_lesson(lesson_id: UUID, body: LessonUpdate, teacher: CourseEditor) -> LessonOut:
     return service.update_lesson(teacher, lesson_id, body)
 

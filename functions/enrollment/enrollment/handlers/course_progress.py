@@ -11,8 +11,13 @@ TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS)
 app = create_app()
 
 
-@app.get("/progress/courses/<course_id>", summary="The caller's progress in a course", tags=["enrollment"],
-         security=BEARER_AUTH, responses=api_responses((404, "Unknown course")))
+@app.get(
+    "/progress/courses/<course_id>",
+    summary="The caller's progress in a course",
+    tags=["enrollment"],
+    security=BEARER_AUTH,
+    responses=api_responses((404, "Unknown course")),
+)
 def course_progress(course_id: UUID, user: CurrentUser) -> CourseProgress:
     return service.course_progress(user.user_id, course_id)
 

@@ -8,8 +8,9 @@ from enrollment.schemas import EnrollmentCount
 app = create_app()
 
 
-@app.get("/enrollments/course/<course_id>/count", summary="How many students are enrolled in a course",
-         tags=["enrollment"])
+@app.get(
+    "/enrollments/course/<course_id>/count", summary="How many students are enrolled in a course", tags=["enrollment"]
+)
 def enrollment_count(course_id: UUID) -> EnrollmentCount:
     return service.enrollment_count(course_id)
 

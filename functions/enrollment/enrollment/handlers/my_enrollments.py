@@ -1,6 +1,16 @@
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.http import (
-    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
-    lambda_handler, list_responses,
+    BEARER_AUTH,
+    CurrentUser,
+    Cursor,
+    Limit,
+    Offset,
+    WithTotal,
+    create_app,
+    cursor_page_response,
+    lambda_handler,
+    list_responses,
 )
 
 from enrollment import service
@@ -9,10 +19,16 @@ from enrollment.schemas import EnrollmentOut
 app = create_app()
 
 
-@app.get("/enrollments/me", summary="The caller's enrollments, newest first; pages by offset or by cursor",
-         tags=["enrollment"], security=BEARER_AUTH, responses=list_responses(EnrollmentOut))
-def my_enrollments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
-                   with_total: WithTotal = False):
+@app.get(
+    "/enrollments/me",
+    summary="The caller's enrollments, newest first; pages by offset or by cursor",
+    tags=["enrollment"],
+    security=BEARER_AUTH,
+    responses=list_responses(EnrollmentOut),
+)
+def my_enrollments(
+    user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None, with_total: WithTotal = False
+) -> Response[str]:
     return cursor_page_response(service.my_enrollments(user.user_id, limit, offset, cursor, with_total))
 
 

@@ -1,3 +1,5 @@
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.facts import template_properties
 from eduplatform.http import accepted, api_responses, create_app, lambda_handler
 
@@ -11,11 +13,15 @@ TEMPLATE_PROPERTIES = template_properties(MAIL_RELAY_FUNCTION)
 app = create_app()
 
 
-@app.post("/forgot-password", summary="Email a password reset link, if an account uses this email",
-          tags=["identity"],
-          responses=api_responses(success=202, model=Accepted,
-                                  description="Always, in about the same time, whether or not the account exists"))
-def forgot_password(body: ForgotPasswordRequest):
+@app.post(
+    "/forgot-password",
+    summary="Email a password reset link, if an account uses this email",
+    tags=["identity"],
+    responses=api_responses(
+        success=202, model=Accepted, description="Always, in about the same time, whether or not the account exists"
+    ),
+)
+def forgot_password(body: ForgotPasswordRequest) -> Response[str]:
     return accepted(service.forgot_password(body))
 
 

@@ -6,8 +6,13 @@ from identity.schemas import UserOut
 app = create_app()
 
 
-@app.get("/me", summary="The caller's profile", tags=["identity"], security=BEARER_AUTH,
-         responses=api_responses((404, "The token's user no longer exists")))
+@app.get(
+    "/me",
+    summary="The caller's profile",
+    tags=["identity"],
+    security=BEARER_AUTH,
+    responses=api_responses((404, "The token's user no longer exists")),
+)
 def me(user: CurrentUser) -> UserOut:
     return service.profile(user.user_id)
 

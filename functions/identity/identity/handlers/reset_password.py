@@ -1,3 +1,5 @@
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.http import api_responses, create_app, lambda_handler, no_content
 
 from identity import service
@@ -11,10 +13,17 @@ FUNCTION_GROUP = PASSWORD_HASHING_GROUP
 app = create_app()
 
 
-@app.post("/reset-password", summary="Choose a new password with the token of a reset link", tags=["identity"],
-          responses=api_responses((400, "Invalid, used or expired token"), success=204,
-                                  description="Password changed; every session of the user is revoked"))
-def reset_password(body: ResetPasswordRequest):
+@app.post(
+    "/reset-password",
+    summary="Choose a new password with the token of a reset link",
+    tags=["identity"],
+    responses=api_responses(
+        (400, "Invalid, used or expired token"),
+        success=204,
+        description="Password changed; every session of the user is revoked",
+    ),
+)
+def reset_password(body: ResetPasswordRequest) -> Response[str]:
     service.reset_password(body)
     return no_content()
 

@@ -8,9 +8,15 @@ from identity.schemas import UserOut
 app = create_app()
 
 
-@app.patch("/admin/users/<user_id>/verify", summary="Verify a teacher", tags=["identity"], security=BEARER_AUTH,
-           responses=api_responses((403, "Admin access required"), (404, "User not found"),
-                                   (409, "Not a teacher, or already verified")))
+@app.patch(
+    "/admin/users/<user_id>/verify",
+    summary="Verify a teacher",
+    tags=["identity"],
+    security=BEARER_AUTH,
+    responses=api_responses(
+        (403, "Admin access required"), (404, "User not found"), (409, "Not a teacher, or already verified")
+    ),
+)
 def verify_teacher(user_id: UUID, _admin: AdminUser) -> UserOut:
     return service.verify_teacher(user_id)
 

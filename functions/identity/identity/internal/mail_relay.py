@@ -5,6 +5,8 @@ this relay sends the ones SES did not take then, and those of POST /forgot-passw
 invokes it asynchronously. Answer ``{"sent", "failed"}``.
 """
 
+from typing import Any
+
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,7 +23,7 @@ TEMPLATE_PROPERTIES = {
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = mailer.relay()
     metrics.add_metric(name="EmailsRelayed", unit=MetricUnit.Count, value=result["sent"])
     logger.info("mail relay run", extra=result)

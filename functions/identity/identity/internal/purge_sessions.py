@@ -3,6 +3,8 @@
 Requests never purge: they only read and mark rows. Answer the rows deleted per table.
 """
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduplatform.observability import logger
@@ -13,7 +15,7 @@ TEMPLATE_PROPERTIES = {"Events": {"Schedule": {"Type": "Schedule", "Properties":
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     counts = service.purge()
     logger.info("expired sessions and tokens purged", extra=counts)
     return counts

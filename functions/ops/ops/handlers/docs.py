@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
 from eduplatform.http import create_app, lambda_handler
+
 from ops.handlers.openapi import DOCUMENT
 
 app = create_app()
@@ -54,11 +55,23 @@ def _page() -> str:
     return page.replace("<head>", f"<head>\n    {NO_FAVICON}", 1)
 
 
-@app.get("/docs", summary="Swagger UI of the whole API: read it, authorise with a token, try the operations", tags=["ops"],
-         responses={200: {"description": "The Swagger UI page (or, with format=json, the document it shows)",
-                          "content": {"text/html": {"schema": {"type": "string"}},
-                                      "application/json": {"schema": {"type": "object"}}}}})
-def docs(format: Annotated[DocumentFormat | None, Query(description="json: the OpenAPI document the page shows")] = None):
+@app.get(
+    "/docs",
+    summary="Swagger UI of the whole API: read it, authorise with a token, try the operations",
+    tags=["ops"],
+    responses={
+        200: {
+            "description": "The Swagger UI page (or, with format=json, the document it shows)",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+def docs(
+    format: Annotated[DocumentFormat | None, Query(description="json: the OpenAPI document the page shows")] = None,
+) -> Response[str]:
     if format is DocumentFormat.JSON:
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_document())
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=_page())

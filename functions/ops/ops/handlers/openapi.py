@@ -16,10 +16,15 @@ def _document() -> str:
     return DOCUMENT.read_text()
 
 
-@app.get("/openapi.json", summary="The OpenAPI 3 document of the whole API", tags=["ops"],
-         responses={200: {"description": "The OpenAPI 3 document",
-                          "content": {"application/json": {"schema": {"type": "object"}}}}})
-def openapi_document():
+@app.get(
+    "/openapi.json",
+    summary="The OpenAPI 3 document of the whole API",
+    tags=["ops"],
+    responses={
+        200: {"description": "The OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}
+    },
+)
+def openapi_document() -> Response[str]:
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_document())
 
 

@@ -1,10 +1,11 @@
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from eduplatform.facts import COURSE_FACTS, template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
-from eduplatform.security import Role
+from eduplatform.security import Principal, Role
 from eduplatform.types import single_line_text
 
 from payment import service
@@ -19,19 +20,32 @@ TEMPLATE_PROPERTIES = template_properties(
 
 app = create_app()
 
-IdempotencyKey = single_line_text(max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)
-Student = role_required(Role.STUDENT, message="Only students can make payments")
+IdempotencyKey = Annotated[str, *single_line_text(max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)]
+Student = Annotated[Principal, role_required(Role.STUDENT, message="Only students can make payments")]
 
 
-@app.post("/payments", summary="Pay for a paid course (mock processor, idempotent with Idempotency-Key)",
-          tags=["payment"], security=BEARER_AUTH,
-          responses=api_responses((403, "Only students can make payments"), (404, "Unknown course"),
-                                  (409, "Course is free, or a request with this Idempotency-Key is in progress"),
-                                  (422, "Invalid request, or the amount differs from the price"), success=201,
-                                  model=PaymentOut, description="Payment completed"))
-def create_payment(body: PaymentRequest, student: Student,
-                   idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key",
-                                                                             max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)] = None):
+@app.post(
+    "/payments",
+    summary="Pay for a paid course (mock processor, idempotent with Idempotency-Key)",
+    tags=["payment"],
+    security=BEARER_AUTH,
+    responses=api_responses(
+        (403, "Only students can make payments"),
+        (404, "Unknown course"),
+        (409, "Course is free, or a request with this Idempotency-Key is in progress"),
+        (422, "Invalid request, or the amount differs from the price"),
+        success=201,
+        model=PaymentOut,
+        description="Payment completed",
+    ),
+)
+def create_payment(
+    body: PaymentRequest,
+    student: Student,
+    idempotency_key: Annotated[
+        IdempotencyKey | None, Header(alias="Idempotency-Key", max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)
+    ] = None,
+) -> Response[str]:
     return created(service.create_payment(student.user_id, body, idempotency_key, app.lambda_context))
 
 

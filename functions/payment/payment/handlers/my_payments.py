@@ -1,6 +1,16 @@
+from aws_lambda_powertools.event_handler import Response
+
 from eduplatform.http import (
-    BEARER_AUTH, CurrentUser, Cursor, Limit, Offset, WithTotal, create_app, cursor_page_response,
-    lambda_handler, list_responses,
+    BEARER_AUTH,
+    CurrentUser,
+    Cursor,
+    Limit,
+    Offset,
+    WithTotal,
+    create_app,
+    cursor_page_response,
+    lambda_handler,
+    list_responses,
 )
 
 from payment import service
@@ -9,10 +19,16 @@ from payment.schemas import PaymentOut
 app = create_app()
 
 
-@app.get("/payments/me", summary="The caller's payments, newest first; pages by offset or by cursor",
-         tags=["payment"], security=BEARER_AUTH, responses=list_responses(PaymentOut))
-def my_payments(user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None,
-                with_total: WithTotal = False):
+@app.get(
+    "/payments/me",
+    summary="The caller's payments, newest first; pages by offset or by cursor",
+    tags=["payment"],
+    security=BEARER_AUTH,
+    responses=list_responses(PaymentOut),
+)
+def my_payments(
+    user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None, with_total: WithTotal = False
+) -> Response[str]:
     return cursor_page_response(service.my_payments(user.user_id, limit, offset, cursor, with_total))
 
 
