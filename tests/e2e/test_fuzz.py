@@ -111,7 +111,7 @@ class Tokens:
 
 
 @pytest.fixture(scope="module")
-def tokens(api, admin_token):
+def tokens(api, admin_login):
     """A real student and a verified teacher of the e2e stack, and its admin."""
 
     def register(role: str) -> tuple[dict[str, str], str]:
@@ -125,7 +125,7 @@ def tokens(api, admin_token):
     student, _ = register("student")
     teacher, teacher_token = register("teacher")
     me = api.request("GET", "/me", token=teacher_token).json()
-    assert api.request("PATCH", f"/admin/users/{me['id']}/verify", token=admin_token).status_code == 200
+    assert api.request("PATCH", f"/admin/users/{me['id']}/verify", token=admin_login.token()).status_code == 200
     return Tokens(api, {"student": student, "teacher": teacher, "admin": ADMIN})
 
 
@@ -176,7 +176,12 @@ def test_every_operation_answers_as_documented(case, api, tokens):
 
 
 def test_linked_operations_chained_answer_as_documented(api, tokens):
-    class LinkedCalls(schema.as_state_machine()):
+    # The caller's own lists change their answers (and so which rules the state machine can take
+    # next) as the scenarios add rows, which Hypothesis reports as inconsistent data generation;
+    # they take no links and are fuzzed one call at a time above.
+    own_lists = ["/enrollments/me", "/payments/me", "/notifications/me", "/admin/teachers/pending"]
+
+    class LinkedCalls(schema.exclude(path=own_lists).as_state_machine()):
         def get_call_kwargs(self, case):
             return {"base_url": api.url, "session": api.session, "headers": auth_headers(case, tokens), "timeout": 60}
 
