@@ -67,10 +67,9 @@ def function_for(method: str, resource: str, template: dict) -> str:
 def _deployed_resources(stack: str) -> dict[str, str]:
     """Logical -> physical id of the running local stack's resources; empty when the emulator or stack is not there."""
     try:
-        resources = launcher.aws_client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+        return launcher.stack_resources(stack)
     except Exception:  # no emulator, no stack: the in-process call still runs, only its calls out fail
         return {}
-    return {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
 
 
 def function_environment(

@@ -205,8 +205,8 @@ def start_metrics_bridge(stack: str) -> bool:
             "Stop it (`make down` in the checkout that started it) or give this checkout another port: METRICS_PORT=<free port>"
         )
     STATE_DIR.mkdir(exist_ok=True)
-    # Each poll makes the emulator scan every log stream of every function (one stream per
-    # invocation), holding the lock its log writes need: every 10 s, not every 2 s.
+    # Each poll makes the emulator scan every log stream of every function, holding the lock its
+    # log writes need: every 10 s, not every 2 s.
     # --prune-streams: the emulator keeps every log stream (one per function and 10 s) until it is deleted.
     command = [
         sys.executable,
