@@ -55,21 +55,30 @@ DRAIN_DEFAULTS = {"first_line_wait": 0.050, "idle_confirm": 0.005, "hard_cap": 0
 IDLE_CONFIRM_SECONDS = 0.001
 
 
+def require_pinned(what: str, found: object, expected: object) -> None:
+    """Stop unless MiniStack is the pinned version and ``what`` is as this module was written for."""
+    installed = version("ministack")
+    if installed != PINNED_VERSION or found != expected:
+        raise SystemExit(
+            f"MiniStack {installed}: {what} is not the one infra/local/ministack_tuned.py "
+            f"was written for ({PINNED_VERSION}, {expected}); revisit it"
+        )
+
+
+def source_sha256(function: object) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
 def shorten_log_drain() -> None:
     from ministack.core.lambda_runtime import Worker
 
-    installed = version("ministack")
     drain = Worker._drain_stderr_bounded
     defaults = {
         name: parameter.default
         for name, parameter in inspect.signature(drain).parameters.items()
         if parameter.default is not inspect.Parameter.empty
     }
-    if installed != PINNED_VERSION or defaults != DRAIN_DEFAULTS:
-        raise SystemExit(
-            f"MiniStack {installed}: its log drain is not the one infra/local/ministack_tuned.py "
-            f"was written for ({PINNED_VERSION}, {DRAIN_DEFAULTS}); revisit it"
-        )
+    require_pinned("its log drain", defaults, DRAIN_DEFAULTS)
     drain.__defaults__ = (DRAIN_DEFAULTS["first_line_wait"], IDLE_CONFIRM_SECONDS, DRAIN_DEFAULTS["hard_cap"])
 
 
@@ -154,13 +163,8 @@ def patient_instances(grace_seconds: float = SPAWN_GRACE_SECONDS, ceiling: int =
     from ministack.core import lambda_runtime
     from ministack.services import lambda_svc
 
-    installed = version("ministack")
     signatures = {name: str(inspect.signature(getattr(lambda_runtime, name))) for name in POOL_SIGNATURES}
-    if installed != PINNED_VERSION or signatures != POOL_SIGNATURES:
-        raise SystemExit(
-            f"MiniStack {installed}: its worker pool is not the one infra/local/ministack_tuned.py "
-            f"was written for ({PINNED_VERSION}, {POOL_SIGNATURES}); revisit it"
-        )
+    require_pinned("its worker pool", signatures, POOL_SIGNATURES)
     pool = PatientPool(lambda_runtime, provisioned_instances, grace_seconds, ceiling)
     for module in (lambda_runtime, lambda_svc):
         module.acquire_worker = pool.acquire
@@ -208,13 +212,8 @@ class SharedUnpackingZipFile(zipfile.ZipFile):
 def shared_unpacking() -> None:
     from ministack.core import lambda_runtime
 
-    installed = version("ministack")
-    spawn_source = hashlib.sha256(inspect.getsource(lambda_runtime.Worker._spawn).encode()).hexdigest()
-    if installed != PINNED_VERSION or spawn_source != SPAWN_SOURCE_SHA256 or lambda_runtime.zipfile is not zipfile:
-        raise SystemExit(
-            f"MiniStack {installed}: Worker._spawn is not the one infra/local/ministack_tuned.py "
-            f"was written for ({PINNED_VERSION}, source sha256 {SPAWN_SOURCE_SHA256}); revisit it"
-        )
+    require_pinned("Worker._spawn", source_sha256(lambda_runtime.Worker._spawn), SPAWN_SOURCE_SHA256)
+    require_pinned("lambda_runtime's zipfile", lambda_runtime.zipfile, zipfile)
     shim = types.ModuleType("zipfile_shared_unpacking")
     shim.__dict__.update(vars(zipfile))
     shim.ZipFile = SharedUnpackingZipFile
@@ -235,14 +234,8 @@ def streams_per_interval(interval_seconds: int = STREAM_INTERVAL_SECONDS) -> Non
     """
     from ministack.services import lambda_svc
 
-    installed = version("ministack")
     emit = lambda_svc._emit_lambda_logs
-    source = hashlib.sha256(inspect.getsource(emit).encode()).hexdigest()
-    if installed != PINNED_VERSION or source != EMIT_LOGS_SOURCE_SHA256:
-        raise SystemExit(
-            f"MiniStack {installed}: _emit_lambda_logs is not the one infra/local/ministack_tuned.py "
-            f"was written for ({PINNED_VERSION}, source sha256 {EMIT_LOGS_SOURCE_SHA256}); revisit it"
-        )
+    require_pinned("_emit_lambda_logs", source_sha256(emit), EMIT_LOGS_SOURCE_SHA256)
     new_uuid = lambda_svc.new_uuid
     emitting = threading.local()
     one_at_a_time = threading.Lock()
