@@ -1,5 +1,6 @@
 """MiniStack as the launcher runs it: its own entry point, a shorter wait for late log lines,
-patient instance starts, unpacked code shared between instances and log streams per 10 seconds.
+patient instance starts, unpacked code shared between instances, log streams per 10 seconds and
+an invocation-depth counter that costs nothing until a function imports botocore.
 
 After each invocation MiniStack's Python worker (``ministack.core.lambda_runtime.Worker``)
 keeps draining the function's stderr until no line has come for ``idle_confirm`` seconds
@@ -35,6 +36,10 @@ streams it has read so the emulator's memory stays flat, which at 50 requests a 
 ``DeleteLogStream`` calls a second, a third of the bridge's and a good part of the emulator's
 CPU. ``streams_per_interval`` makes a function's invocations of the same 10 seconds share one
 stream (``yyyy/mm/dd/[$LATEST]`` then the interval's number, in place of a random id).
+
+Lazy invocation-depth counter: MiniStack's Python worker imports botocore before the function's
+code to count nested invocations (~0.4 s of every instance start); ``lazy_invoke_depth``
+registers the same counter when the function imports botocore itself.
 
     python infra/local/ministack_tuned.py   # what `make up` and the e2e tests start
 """
@@ -256,11 +261,75 @@ def streams_per_interval(interval_seconds: int = STREAM_INTERVAL_SECONDS) -> Non
     lambda_svc._emit_lambda_logs = emit_in_interval_stream
 
 
+# sha256 of lambda_runtime.INVOKE_DEPTH_BOOTSTRAP that lazy_invoke_depth was written against.
+INVOKE_DEPTH_BOOTSTRAP_SHA256 = "d23b681ddb7ed8e346f0f848f05489e3feb3e468abbbbaef972682f3a0039564"
+# The same counter, registered when the function's code imports botocore.handlers instead of by
+# importing it first. MiniStack's tokens (__DEPTH_ENV__, __DEPTH_HEADER__) are substituted by it.
+LAZY_INVOKE_DEPTH_BOOTSTRAP = """
+def _ms_install_invoke_depth():
+    import importlib.abc
+    import importlib.machinery
+    import os
+    import sys
+
+    def _ms_add_invoke_depth(params, **kwargs):
+        depth = os.environ.get("__DEPTH_ENV__")
+        if depth and "__DEPTH_HEADER__" not in params["headers"]:
+            params["headers"]["__DEPTH_HEADER__"] = depth
+
+    def register(handlers):
+        handlers.BUILTIN_HANDLERS.append(("before-call", _ms_add_invoke_depth))
+
+    class RegisterOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path, target=None):
+            if fullname != "botocore.handlers":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if spec is not None and spec.loader is not None:
+                execute = spec.loader.exec_module
+
+                def execute_and_register(module):
+                    execute(module)
+                    register(module)
+
+                spec.loader.exec_module = execute_and_register
+            return spec
+
+    if "botocore.handlers" in sys.modules:
+        register(sys.modules["botocore.handlers"])
+    else:
+        sys.meta_path.insert(0, RegisterOnImport())
+"""
+
+
+def lazy_invoke_depth() -> None:
+    """Register MiniStack's recursion-depth counter when a function imports botocore, not before.
+
+    MiniStack's Python worker imports ``botocore.handlers`` before the function's module, to add a
+    handler that counts nested invocations: ~0.4 s of every instance start here, for functions
+    that mostly never call AWS (on AWS nothing is imported before the function's own code). The
+    worker now registers the same handler from an import hook, right after ``botocore.handlers``
+    runs and before any client can copy its handlers: a function that uses botocore is counted as
+    before, one that does not pays nothing.
+    """
+    from ministack.core import lambda_runtime
+
+    bootstrap = lambda_runtime.INVOKE_DEPTH_BOOTSTRAP
+    found = hashlib.sha256(bootstrap.encode()).hexdigest()
+    require_pinned("INVOKE_DEPTH_BOOTSTRAP", found, INVOKE_DEPTH_BOOTSTRAP_SHA256)
+    worker_script = lambda_runtime._PYTHON_WORKER_SCRIPT
+    require_pinned("the Python worker script's start", worker_script.startswith(bootstrap), True)
+    lazy = lambda_runtime._sub_runtime_tokens(LAZY_INVOKE_DEPTH_BOOTSTRAP)
+    lambda_runtime._PYTHON_WORKER_SCRIPT = lazy + worker_script[len(bootstrap) :]
+
+
 def main() -> None:
     shorten_log_drain()
     patient_instances()
     shared_unpacking()
     streams_per_interval()
+    lazy_invoke_depth()
     from ministack.app import main as ministack_main
 
     ministack_main()

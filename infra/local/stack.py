@@ -292,11 +292,32 @@ def stack_resources(name: str) -> dict[str, str]:
     return {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
 
 
+def deployed_functions(template: dict) -> dict[str, dict]:
+    """Logical id -> the function's code folder (``code_uri``) and API routes (``api_routes``,
+    "METHOD /path" without the CORS preflights) of every function the template declares."""
+    return {
+        logical_id: {
+            "code_uri": properties["CodeUri"],
+            "api_routes": [
+                f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+                for event in (properties.get("Events") or {}).values()
+                if event["Type"] == "Api" and event["Properties"]["Method"] != "options"
+            ],
+        }
+        for logical_id, properties in serverless_functions(template).items()
+    }
+
+
 def record_deployed_sources(
-    name: str, files: dict[str, bytes], parameters_hash: str, resources: dict[str, str] | None = None
+    name: str,
+    files: dict[str, bytes],
+    parameters_hash: str,
+    resources: dict[str, str] | None = None,
+    functions: dict[str, dict] | None = None,
 ) -> None:
-    """What `make sync` compares with and pushes to: the sources' hashes and the stack's resources
-    (read from the stack unless given; they change only with a deploy)."""
+    """What `make sync` compares with and pushes to: the sources' hashes, the stack's resources
+    (read from the stack unless given) and its functions' code folders and routes (read from the
+    template unless given); the last two change only with a deploy."""
     from infra.local.events import SourceError, template_signature
 
     signatures = {}
@@ -311,6 +332,7 @@ def record_deployed_sources(
         "parameters": parameters_hash,
         "templates": signatures,
         "resources": stack_resources(name) if resources is None else resources,
+        "functions": deployed_functions(read_template(ROOT / "template.yaml")) if functions is None else functions,
         "files": {path: hashlib.sha256(content).hexdigest() for path, content in files.items()},
     }
     sync_manifest(name).write_text(json.dumps(manifest, indent=1, sort_keys=True))
@@ -449,7 +471,8 @@ def deploy(
     wanted = deployment_key(digest, parameters_hash)
     outputs = stack_outputs(name)
     if marker.exists() and marker.read_text() == wanted and outputs is not None:
-        if "resources" not in (json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}):
+        recorded = json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}
+        if not {"resources", "functions"} <= recorded.keys():
             # Deployed from exactly these sources (the marker says so): what `make sync` compares with.
             record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
         log(f"stack {name} is up to date")

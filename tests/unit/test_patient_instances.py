@@ -1,9 +1,11 @@
-"""The local emulator's patient instance starts, shared unpacked code and log streams (infra/local/ministack_tuned.py).
+"""The local emulator's patient instance starts, shared unpacked code, log streams and lazy depth counter (infra/local/ministack_tuned.py).
 
 A fake worker class stands in for the function processes: the pool's decisions (reuse, start,
 wait) are what is tested, with MiniStack's pool lock, keys and lists.
 """
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -192,3 +194,59 @@ def test_invocations_of_the_same_ten_seconds_share_a_log_stream(monkeypatch):
     ]
     assert len(cloudwatch_logs._log_groups["/aws/lambda/g"]["streams"]) == 1
     assert len({lambda_svc.new_uuid() for _ in range(3)}) == 3  # outside a log write: new ids as before
+
+
+def test_lazy_invoke_depth_matches_the_pinned_ministack_and_is_applied(monkeypatch):
+    """Fails loudly when a MiniStack upgrade changes the worker's depth-counter bootstrap."""
+    monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
+    rest = lambda_runtime._PYTHON_WORKER_SCRIPT[len(lambda_runtime.INVOKE_DEPTH_BOOTSTRAP) :]
+    ministack_tuned.lazy_invoke_depth()
+    lazy = lambda_runtime._sub_runtime_tokens(ministack_tuned.LAZY_INVOKE_DEPTH_BOOTSTRAP)
+    assert lazy + rest == lambda_runtime._PYTHON_WORKER_SCRIPT
+    assert "__DEPTH_ENV__" not in lazy and "_MINISTACK_INVOKE_DEPTH" in lazy
+
+
+DEPTH_PROBE = """
+import os, sys
+_ms_install_invoke_depth()
+print("botocore before the function's code:", "botocore" in sys.modules)
+import botocore.session  # the function's code, creating a client
+os.environ["_MINISTACK_INVOKE_DEPTH"] = "3"
+client = botocore.session.get_session().create_client(
+    "lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x", endpoint_url="http://127.0.0.1:9"
+)
+sent = {}
+
+
+class Captured(Exception):
+    pass
+
+
+def capture(request, **kwargs):
+    sent.update(request.headers)
+    raise Captured
+
+
+client.meta.events.register("before-send", capture)
+try:
+    client.list_functions()
+except Captured:
+    pass
+print("depth header:", sent.get("X-Ministack-Invoke-Depth"))
+"""
+
+
+@pytest.mark.parametrize("bootstrap", ["MiniStack's", "lazy"])
+def test_the_depth_counter_reaches_calls_of_a_function_that_imports_botocore(bootstrap):
+    """The worker's bootstrap, then a function's code that builds a client and calls: the call
+    carries the nesting depth either way; only MiniStack's own bootstrap imports botocore first."""
+    if bootstrap == "lazy":
+        code = lambda_runtime._sub_runtime_tokens(ministack_tuned.LAZY_INVOKE_DEPTH_BOOTSTRAP)
+    else:
+        code = lambda_runtime.INVOKE_DEPTH_BOOTSTRAP
+    result = subprocess.run([sys.executable, "-c", code + DEPTH_PROBE], capture_output=True, text=True, check=True)
+    imported_first = bootstrap == "MiniStack's"
+    assert result.stdout.splitlines() == [
+        f"botocore before the function's code: {imported_first}",
+        "depth header: b'3'",
+    ]
