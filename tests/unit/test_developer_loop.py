@@ -172,6 +172,28 @@ def test_sync_without_a_record_of_the_deploy_says_make_up(tmp_path, monkeypatch)
         syncer._deployed()
 
 
+def test_a_record_of_a_deploy_from_before_the_functions_were_recorded_says_make_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack, "STATE_DIR", tmp_path)
+    stack.sync_manifest("older").write_text(json.dumps({"files": {}, "templates": {}, "resources": {}}))
+    syncer = sync.Syncer.__new__(sync.Syncer)
+    syncer.stack, syncer.root = "older", ROOT
+    with pytest.raises(sync.NeedsDeploy, match="make up"):
+        syncer._deployed()
+
+
+def test_the_deploy_records_each_functions_code_folder_and_every_route_of_the_api():
+    """What `make sync` pushes to and warms without parsing the template: every operation of the
+    OpenAPI document belongs to exactly one recorded function, CORS preflights to none."""
+    functions = stack.deployed_functions(stack.read_template(ROOT / "template.yaml"))
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    operations = sorted(f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item)
+    recorded = sorted(route for function in functions.values() for route in function["api_routes"])
+    assert recorded == operations
+    assert {function["code_uri"] for function in functions.values()} == {
+        f"functions/{domain}/" for domain in ("course", "enrollment", "identity", "notification", "ops", "payment")
+    }
+
+
 # ---- a stable local URL: the API id pinned by the launcher, never by the template or AWS config -----
 
 
