@@ -76,10 +76,12 @@ def emulator_environment() -> dict[str, str]:
 
 
 def aws_client(service: str):
-    import boto3
+    # botocore's own session: boto3's import (its resource layer and s3transfer) is not needed
+    # here and costs `make sync` ~0.05 s.
+    import botocore.session
 
     env = emulator_environment()
-    return boto3.client(
+    return botocore.session.get_session().create_client(
         service,
         endpoint_url=env["AWS_ENDPOINT_URL"],
         region_name=env["AWS_DEFAULT_REGION"],

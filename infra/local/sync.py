@@ -235,17 +235,17 @@ class Syncer:
         check_syntax(work, files)
         updated: list[str] = []
         if work:
-            if not launcher.emulator_running():
-                raise NeedsDeploy(f"no emulator answers on {launcher.EMULATOR_URL}: run `make up`")
             functions, physical = self._functions(deployed)
             # Until the push has finished, neither the build folder nor the stack is what a marker says:
             # a push that fails half-way leaves `make up` to build and deploy again.
             (launcher.STATE_DIR / "build.sha256").unlink(missing_ok=True)
             launcher.deploy_marker(self.stack).unlink(missing_ok=True)
-            from botocore.exceptions import ClientError
+            from botocore.exceptions import ClientError, EndpointConnectionError
 
             try:
                 updated = self._push(work, functions, physical)
+            except EndpointConnectionError as exc:
+                raise NeedsDeploy(f"no emulator answers on {launcher.EMULATOR_URL}: run `make up`") from exc
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
