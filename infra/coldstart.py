@@ -6,8 +6,8 @@ for each new instance (unzipping resets every file's modification time), then a 
 interpreter imports what a domain function's instance has imported once it has served each
 of its routes: the entry module and every endpoint module of its routes table. Printed per
 function: the median wall time of the whole interpreter (start-up included) and of the
-function's own imports (after the emulator's bootstrap import of botocore, which every
-instance pays whatever its code), over ``--runs`` fresh interpreters. ``--without-bytecode``
+function's own imports (after the emulator worker's bootstrap), over ``--runs`` fresh
+interpreters. ``--without-bytecode``
 drops the build's ``__pycache__`` folders first, as a build without compiled bytecode ships.
 
     .venv/bin/python -m infra.coldstart [--runs 5] [--without-bytecode]
@@ -26,24 +26,31 @@ import time
 import zipfile
 from pathlib import Path
 
+from ministack.core.lambda_runtime import _sub_runtime_tokens
+
 from infra.config import ROOT
+from infra.local.ministack_tuned import LAZY_INVOKE_DEPTH_BOOTSTRAP
 from infra.template.generate import read_template, serverless_functions
 
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 
-# What MiniStack's worker runs before the handler module (its invoke-depth hook imports botocore).
-PROBE = """
+# What the launcher's MiniStack worker runs before the handler module: its invoke-depth hook,
+# which imports nothing until the function imports botocore (infra/local/ministack_tuned.py).
+PROBE = (
+    _sub_runtime_tokens(LAZY_INVOKE_DEPTH_BOOTSTRAP)
+    + """
 import importlib, json, sys, time
 started = time.perf_counter()
 code, layer, module = sys.argv[1:4]
 sys.path[:0] = [layer, code]
-import botocore.handlers
+_ms_install_invoke_depth()
 bootstrapped = time.perf_counter()
 entry = importlib.import_module(module)
 for name in getattr(entry, "ROUTES", {}).values():
     importlib.import_module(name)
 print(json.dumps({"imports_ms": (time.perf_counter() - bootstrapped) * 1000}))
 """
+)
 
 
 def unzipped_copy(source: Path, target: Path, with_bytecode: bool) -> None:
