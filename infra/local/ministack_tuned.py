@@ -41,6 +41,10 @@ Lazy invocation-depth counter: MiniStack's Python worker imports botocore before
 code to count nested invocations (~0.4 s of every instance start); ``lazy_invoke_depth``
 registers the same counter when the function imports botocore itself.
 
+Yielding bcrypt instances: the login function's instances run at a lower CPU priority
+(``yielding_instances``), so a login burst takes the cores the other requests leave idle
+instead of half the machine, as separate hardware would give it on AWS.
+
     python infra/local/ministack_tuned.py   # what `make up` and the e2e tests start
 """
 
@@ -53,7 +57,9 @@ import threading
 import time
 import types
 import zipfile
+from collections.abc import Callable
 from importlib.metadata import version
+from typing import Any
 
 PINNED_VERSION = "1.5.33"
 DRAIN_DEFAULTS = {"first_line_wait": 0.050, "idle_confirm": 0.005, "hard_cap": 0.250}
@@ -323,12 +329,48 @@ def lazy_invoke_depth() -> None:
     lambda_runtime._PYTHON_WORKER_SCRIPT = lazy + worker_script[len(bootstrap) :]
 
 
+# The functions whose instances yield the CPU to the others: the bcrypt routes' function (its own
+# function so that a login burst cannot starve the rest; on AWS its instances have CPUs of their own).
+YIELDING_FUNCTIONS = ("IdentityCredentialsFunction",)
+YIELDING_NICENESS = 10
+
+
+def lower_priority_after(spawn: Callable[..., None], functions: tuple[str, ...], niceness: int) -> Callable[..., None]:
+    """``spawn`` (Worker._spawn), then the new instance's process at ``niceness`` if its function is one of ``functions``."""
+
+    def spawn_and_yield(worker: Any, *args: Any, **kwargs: Any) -> None:
+        spawn(worker, *args, **kwargs)
+        if worker._proc is not None and any(name in worker.func_name for name in functions):
+            os.setpriority(os.PRIO_PROCESS, worker._proc.pid, niceness)
+
+    return spawn_and_yield
+
+
+def yielding_instances(functions: tuple[str, ...] = YIELDING_FUNCTIONS, niceness: int = YIELDING_NICENESS) -> None:
+    """Run the bcrypt function's instances at a lower CPU priority than the other functions'.
+
+    Here every function shares the same two cores: the load test's 100 logins at its start (bcrypt
+    cost 12, ~0.28 s of CPU each) took a whole core for ~15 s, and every other request of that
+    time queued for the other one. On AWS each instance has CPU of its own, so a login burst does
+    not slow `GET /courses`. At niceness 10 the bcrypt instances still get every cycle the others
+    leave idle, but give way whenever another request needs a core: the other routes see what they
+    would see on AWS, and logins (throttled with 429 by the function's reserved concurrency, as
+    before) take the time that is left.
+    """
+    from ministack.core import lambda_runtime
+
+    spawn = lambda_runtime.Worker._spawn
+    require_pinned("Worker._spawn", source_sha256(spawn), SPAWN_SOURCE_SHA256)
+    lambda_runtime.Worker._spawn = lower_priority_after(spawn, functions, niceness)
+
+
 def main() -> None:
     shorten_log_drain()
     patient_instances()
     shared_unpacking()
     streams_per_interval()
     lazy_invoke_depth()
+    yielding_instances()
     from ministack.app import main as ministack_main
 
     ministack_main()

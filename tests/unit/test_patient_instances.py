@@ -1,9 +1,11 @@
-"""The local emulator's patient instance starts, shared unpacked code, log streams and lazy depth counter (infra/local/ministack_tuned.py).
+"""The launcher's MiniStack patches (infra/local/ministack_tuned.py): patient instance starts, shared unpacked code,
+log streams per interval, the lazy depth counter and yielding bcrypt instances.
 
 A fake worker class stands in for the function processes: the pool's decisions (reuse, start,
 wait) are what is tested, with MiniStack's pool lock, keys and lists.
 """
 
+import os
 import subprocess
 import sys
 import threading
@@ -250,3 +252,37 @@ def test_the_depth_counter_reaches_calls_of_a_function_that_imports_botocore(boo
         f"botocore before the function's code: {imported_first}",
         "depth header: b'3'",
     ]
+
+
+def test_instances_of_the_yielding_functions_run_at_a_lower_priority():
+    started = []
+
+    def spawn(worker):
+        worker._proc = subprocess.Popen(["sleep", "30"])
+        started.append(worker._proc)
+
+    class FakeWorker:
+        def __init__(self, func_name: str) -> None:
+            self.func_name, self._proc = func_name, None
+
+    spawn_and_yield = ministack_tuned.lower_priority_after(spawn, ("IdentityCredentialsFunction",), 10)
+    try:
+        for name in ("eduplatform-IdentityCredentialsFunction-1A2B", "eduplatform-CourseApiFunction-3C4D"):
+            spawn_and_yield(FakeWorker(name))
+        assert [os.getpriority(os.PRIO_PROCESS, proc.pid) for proc in started] == [
+            10,
+            os.getpriority(os.PRIO_PROCESS, 0),
+        ]
+    finally:
+        for proc in started:
+            proc.kill()
+            proc.wait()
+
+
+def test_yielding_instances_match_the_pinned_ministack_and_are_applied(monkeypatch):
+    """Fails loudly when a MiniStack upgrade changes the Worker._spawn it wraps."""
+    original = lambda_runtime.Worker._spawn
+    monkeypatch.setattr(lambda_runtime.Worker, "_spawn", original)
+    ministack_tuned.yielding_instances()
+    assert lambda_runtime.Worker._spawn is not original
+    assert lambda_runtime.Worker._spawn.__name__ == "spawn_and_yield"
