@@ -7,8 +7,8 @@ interpreter imports what a domain function's instance has imported once it has s
 of its routes: the entry module and every endpoint module of its routes table. Printed per
 function: the median wall time of the whole interpreter (start-up included) and of the
 function's own imports (after the emulator worker's bootstrap), over ``--runs`` fresh
-interpreters. ``--without-bytecode``
-drops the build's ``__pycache__`` folders first, as a build without compiled bytecode ships.
+interpreters. ``--without-bytecode`` drops the build's ``__pycache__`` folders first, as a build
+without compiled bytecode ships.
 
     .venv/bin/python -m infra.coldstart [--runs 5] [--without-bytecode]
 """

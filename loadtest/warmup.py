@@ -28,7 +28,7 @@ import requests
 
 from infra.config import stack_name
 from infra.local.stack import api_url, aws_client
-from infra.template.generate import read_template, serverless_functions
+from infra.template.generate import api_routes, read_template, serverless_functions
 
 # Warm instances per function that `make up` leaves (and provisions: past them the local emulator
 # starts another instance only after a request has waited INSTANCE_SPAWN_GRACE_MS for a busy one,
@@ -53,10 +53,7 @@ def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[st
     routes, internal, consumers = [], [], []
     for logical_id, properties in serverless_functions(read_template()).items():
         events = (properties.get("Events") or {}).values()
-        api_events = [e["Properties"] for e in events if e["Type"] == "Api"]
-        routes.extend(
-            (logical_id, event["Method"].upper(), event["Path"]) for event in api_events if event["Method"] != "options"
-        )
+        routes.extend((logical_id, method, path) for method, path in api_routes(properties))
         if not properties.get("Events") and "Internal" in logical_id:
             internal.append(logical_id)
         if any(e["Type"] == "SQS" for e in events):

@@ -40,7 +40,7 @@ from infra.config import (
 )
 from infra.local import pooler
 from infra.local.processes import listener_description, port_accepts, recorded_pid, stop_group
-from infra.template.generate import read_template, serverless_functions
+from infra.template.generate import api_routes, read_template, serverless_functions
 
 STATE_DIR = ROOT / ".local"
 BUILD_DIR = ROOT / ".aws-sam" / "build"
@@ -288,6 +288,13 @@ def sync_manifest(name: str) -> Path:
     return STATE_DIR / f"deployed-{name}.sources.json"
 
 
+def recorded_deploy(name: str) -> dict | None:
+    """The deploy's record of a stack (record_deployed_sources) when it holds all `make sync` reads; else None."""
+    manifest = sync_manifest(name)
+    recorded = json.loads(manifest.read_text()) if manifest.exists() else {}
+    return recorded if {"resources", "functions"} <= recorded.keys() else None
+
+
 def stack_resources(name: str) -> dict[str, str]:
     """Logical id -> physical id of every resource of a deployed stack."""
     resources = aws_client("cloudformation").describe_stack_resources(StackName=name)["StackResources"]
@@ -300,11 +307,7 @@ def deployed_functions(template: dict) -> dict[str, dict]:
     return {
         logical_id: {
             "code_uri": properties["CodeUri"],
-            "api_routes": [
-                f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
-                for event in (properties.get("Events") or {}).values()
-                if event["Type"] == "Api" and event["Properties"]["Method"] != "options"
-            ],
+            "api_routes": [f"{method} {path}" for method, path in api_routes(properties)],
         }
         for logical_id, properties in serverless_functions(template).items()
     }
@@ -473,8 +476,7 @@ def deploy(
     wanted = deployment_key(digest, parameters_hash)
     outputs = stack_outputs(name)
     if marker.exists() and marker.read_text() == wanted and outputs is not None:
-        recorded = json.loads(sync_manifest(name).read_text()) if sync_manifest(name).exists() else {}
-        if not {"resources", "functions"} <= recorded.keys():
+        if recorded_deploy(name) is None:
             # Deployed from exactly these sources (the marker says so): what `make sync` compares with.
             record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
         log(f"stack {name} is up to date")

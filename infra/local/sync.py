@@ -200,9 +200,8 @@ class Syncer:
         self._api_routes: dict[str, list[str]] = {}
 
     def _deployed(self) -> dict:
-        manifest = launcher.sync_manifest(self.stack)
-        recorded = json.loads(manifest.read_text()) if manifest.exists() else {}
-        if not {"resources", "functions"} <= recorded.keys() or not (launcher.BUILD_DIR / "template.yaml").exists():
+        recorded = launcher.recorded_deploy(self.stack)
+        if recorded is None or not (launcher.BUILD_DIR / "template.yaml").exists():
             raise NeedsDeploy(f"no record of what stack {self.stack} was deployed from: run `make up` first")
         return recorded
 

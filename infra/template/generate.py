@@ -316,6 +316,15 @@ def serverless_functions(template: dict) -> dict[str, dict]:
     }
 
 
+def api_routes(function: dict) -> list[tuple[str, str]]:
+    """(METHOD, path) of each API event of a function's Properties, the CORS preflights left out."""
+    return [
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for event in (function.get("Events") or {}).values()
+        if event["Type"] == "Api" and event["Properties"]["Method"] != "options"
+    ]
+
+
 class _PlainDumper(yaml.SafeDumper):
     """Writes a value shared by several functions out in full each time (no &anchors)."""
 

@@ -19,7 +19,7 @@ import pytest
 from infra.config import ROOT, deploy_parameters
 from infra.local import stack
 from infra.openapi import DOCUMENT
-from infra.template.generate import read_template, serverless_functions
+from infra.template.generate import api_routes, read_template, serverless_functions
 from tests.e2e.conftest import E2E_STACK
 from tests.support.polling import poll
 
@@ -41,9 +41,8 @@ def operations() -> list[tuple[str, str, set[int]]]:
 def function_of_each_route() -> dict[tuple[str, str], str]:
     routes = {}
     for logical_id, properties in serverless_functions(read_template(ROOT / "template.yaml")).items():
-        for event in (properties.get("Events") or {}).values():
-            if event["Type"] == "Api" and event["Properties"]["Method"] != "options":
-                routes[(event["Properties"]["Method"].upper(), event["Properties"]["Path"])] = logical_id
+        for route in api_routes(properties):
+            routes[route] = logical_id
     return routes
 
 
