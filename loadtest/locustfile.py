@@ -19,8 +19,10 @@ import time
 import uuid
 
 import gevent
-from locust import HttpUser, between, events, task
+from locust import between, events, task
+from locust.contrib.fasthttp import FastHttpUser
 
+from loadtest.steady import LOGIN_NAMES, THROTTLED_LOGIN, SteadyWindow
 from seed import generate as seed
 from seed.vocabulary import CATEGORIES, SEARCH_TERMS
 
@@ -50,39 +52,29 @@ def _defaults(parser) -> None:
 
 # A login answered 429 (the password-hashing functions' reserved concurrency is full) is
 # retried after a jittered back-off, as an SDK would; those attempts are reported under
-# their own name, so /login's own figures are those of the logins that were served.
-THROTTLED_LOGIN = "/login [429, retried]"
+# their own name (THROTTLED_LOGIN), so /login's own figures are those of the logins that were served.
 MAX_LOGIN_ATTEMPTS = 30
 
 
 # Overall percentiles with and without the login phase (Locust's CSV has them per request
 # name and for everything together), written next to the CSV stats as <prefix>_summary.json;
-# "steady" counts only what was asked from STEADY_AFTER_SECONDS after the last user started
-# (no login burst, no ramp-up), with its request rate.
-LOGIN_NAMES = {"/login", THROTTLED_LOGIN}
+# "steady" counts only what was asked once the login phase is over (SteadyWindow), with its
+# request rate.
 STEADY_AFTER_SECONDS = 10.0
 _response_times: dict[str, list[float]] = {}
-_steady_times: list[float] = []
-_steady_window: dict[str, float] = {}
+STEADY = SteadyWindow(STEADY_AFTER_SECONDS)
 
 
 @events.spawning_complete.add_listener
 def _spawned(**_kwargs) -> None:
-    _steady_window.setdefault("start", time.time() + STEADY_AFTER_SECONDS)
+    STEADY.all_spawned(time.time())
 
 
 @events.request.add_listener
 def _record_response_time(name, response_time, exception, **_kwargs) -> None:
     if exception is None:
         _response_times.setdefault(name, []).append(response_time)
-    ended = time.time()
-    steady_start = _steady_window.get("start")
-    if steady_start is not None and ended - response_time / 1000 >= steady_start and name not in LOGIN_NAMES:
-        if exception is None:
-            _steady_times.append(response_time)
-        else:
-            _steady_window["failures"] = _steady_window.get("failures", 0) + 1
-        _steady_window["end"] = ended
+    STEADY.record(name, response_time, exception is not None, time.time())
 
 
 @events.quitting.add_listener
@@ -108,15 +100,16 @@ def _write_summary(environment, **_kwargs) -> None:
 
     every = [t for times in _response_times.values() for t in times]
     browsing = [t for name, times in _response_times.items() if name not in LOGIN_NAMES for t in times]
-    steady = percentiles(_steady_times)
-    seconds = _steady_window.get("end", 0.0) - _steady_window.get("start", 0.0)
-    failures = int(_steady_window.get("failures", 0))
-    steady.update(failures=failures, rps=round((len(_steady_times) + failures) / seconds, 1) if seconds > 0 else None)
+    steady = percentiles(STEADY.times)
+    steady.update(failures=STEADY.failures, rps=STEADY.rps())
+    if STEADY.start is not None and STEADY.last_login_ended is not None:
+        steady["after_last_login_s"] = round(STEADY.start - STEADY.last_login_ended, 1)
     summary = {
         "overall": percentiles(every),
         "overall_without_login": percentiles(browsing),
         "steady": steady,
         "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())},
+        "steady_per_request": {name: percentiles(times) for name, times in sorted(STEADY.times_by_name.items())},
     }
     with open(f"{prefix}_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
@@ -156,7 +149,7 @@ def client_address() -> str:
     return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
 
-def keep_session(user: HttpUser, refresh_token: str, expires_in: int) -> None:
+def keep_session(user: FastHttpUser, refresh_token: str, expires_in: int) -> None:
     """Refresh the access token before it expires (900 s by default), as a client would, for long runs."""
     while True:
         gevent.sleep(max(30, expires_in * 0.8))
@@ -164,12 +157,21 @@ def keep_session(user: HttpUser, refresh_token: str, expires_in: int) -> None:
         if not response.ok:
             return
         body = response.json()
-        user.client.headers["Authorization"] = f"Bearer {body['access_token']}"
+        user.client.client.default_headers["Authorization"] = f"Bearer {body['access_token']}"
         refresh_token, expires_in = body["refresh_token"], body["expires_in"]
 
 
-def login(user: HttpUser, email: str) -> None:
-    user.client.headers["X-Forwarded-For"] = client_address()
+def login(user: FastHttpUser, email: str) -> None:
+    STEADY.login_started()
+    try:
+        log_in(user, email)
+    finally:
+        STEADY.login_ended(time.time())
+
+
+def log_in(user: FastHttpUser, email: str) -> None:
+    # FastHttpUser's session has no headers of its own: the user's HTTP client carries them.
+    user.client.client.default_headers["X-Forwarded-For"] = client_address()
     for attempt in range(MAX_LOGIN_ATTEMPTS):
         with user.client.post(
             "/login", json={"email": email, "password": PASSWORD}, name="/login", catch_response=True
@@ -179,7 +181,7 @@ def login(user: HttpUser, email: str) -> None:
                 response.success()
             elif response.ok:
                 body = response.json()
-                user.client.headers["Authorization"] = f"Bearer {body['access_token']}"
+                user.client.client.default_headers["Authorization"] = f"Bearer {body['access_token']}"
                 if "refresh_token" in body:
                     gevent.spawn(keep_session, user, body["refresh_token"], body["expires_in"])
                 return
@@ -208,7 +210,7 @@ BROWSE_KINDS = {"offset": 2, "sorted": 1, "filtered": 2}
 MAX_CURSOR_PAGES = 3
 
 
-class StudentUser(HttpUser):
+class StudentUser(FastHttpUser):
     weight = 7
     wait_time = between(1, 3)
 
@@ -310,7 +312,7 @@ class StudentUser(HttpUser):
                 response.success()
 
 
-class SearchUser(HttpUser):
+class SearchUser(FastHttpUser):
     weight = 2
     wait_time = between(1, 2)
 
@@ -319,7 +321,7 @@ class SearchUser(HttpUser):
         self.client.get("/courses", params={"q": random.choice(SEARCH_TERMS)}, name="/courses?q=[term]")
 
 
-class TeacherUser(HttpUser):
+class TeacherUser(FastHttpUser):
     weight = 1
     wait_time = between(2, 5)
 

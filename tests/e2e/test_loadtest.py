@@ -5,6 +5,7 @@ seeded at scale 0.01, so the bulk reset never touches the other end-to-end tests
 """
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -88,6 +89,10 @@ def test_locust_scenario_runs_with_zero_failures(seeded_stack_url, tmp_path: Pat
     assert int(stats["Aggregated"]["Failure Count"]) == 0
     missing = {name for name in TASK_REQUEST_NAMES if int(stats.get(name, {}).get("Request Count", 0)) == 0}
     assert not missing, f"tasks that sent no request: {missing}"
+    # The summary's steady part starts only once every user has logged in.
+    steady = json.loads(Path(f"{prefix}_summary.json").read_text())["steady"]
+    assert steady["requests"] > 0 and steady["failures"] == 0, steady
+    assert steady["after_last_login_s"] >= 10, steady
     # The students' catalogue browsing: sorted or filtered first pages, then pages by cursor, every one a success.
     browsing = {name: int(row["Request Count"]) for name, row in stats.items() if "sort=" in name}
     cursor_pages = sum(count for name, count in browsing.items() if name.startswith("/courses?cursor&"))
