@@ -22,12 +22,16 @@ from infra.local.stack import emulator_pid
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def parent_pid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                if parent_pid(int(entry.name)) == pid:
                     found.append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 continue
@@ -74,30 +78,57 @@ def command_line(pid: int) -> str:
         return ""
 
 
-def cpu_by_part(emulator: int) -> dict[str, float]:
-    """CPU seconds used so far by each part of the stack (processes alive now)."""
-    # Workers that ended (reaped by the emulator) count as functions.
-    totals = {
-        "emulator": cpu_seconds(emulator),
-        "functions": reaped_children_cpu_seconds(emulator),
-        **dict.fromkeys(PARTS, 0.0),
-    }
-    workers = set(children(emulator))
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        try:
-            if pid in workers:
-                totals["functions"] += cpu_seconds(pid, reaped_children=True)
+class CpuByPart:
+    """CPU seconds of each part of the stack over a window, from readings of /proc taken at every sample.
+
+    A process that ends during the window (a Locust run that is over) keeps the CPU it had at
+    its last reading, so its part still counts it (less its last interval), unless its parent is
+    one of the processes read: then the parent's count of its ended children has it (PostgreSQL's
+    backends, the emulator's workers).
+    """
+
+    def __init__(self, emulator: int) -> None:
+        self.emulator = emulator
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float, int]] = {}
+        self.alive: set[int] = set()
+        self.reaped_first = self.reaped_last = reaped_children_cpu_seconds(emulator)
+        self.read(first=True)
+
+    def read(self, first: bool = False) -> None:
+        # Workers that ended (reaped by the emulator) count as functions.
+        self.reaped_last = reaped_children_cpu_seconds(self.emulator)
+        workers = set(children(self.emulator))
+        self.alive = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
                 continue
-            command = command_line(pid)
-            part = next((name for name, matches in PARTS.items() if matches(command)), None)
-            if part:
-                totals[part] += cpu_seconds(pid, reaped_children=True)
-        except (OSError, IndexError, ValueError):
-            continue
-    return totals
+            pid = int(entry.name)
+            try:
+                if pid == self.emulator:
+                    part, seconds = "emulator", cpu_seconds(pid)
+                elif pid in workers:
+                    part, seconds = "functions", cpu_seconds(pid, reaped_children=True)
+                else:
+                    command = command_line(pid)
+                    part = next((name for name, matches in PARTS.items() if matches(command)), "")
+                    if not part:
+                        continue
+                    seconds = cpu_seconds(pid, reaped_children=True)
+                parent = parent_pid(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+            if first:
+                self.first[pid] = seconds
+            self.last[pid] = (part, seconds, parent)
+            self.alive.add(pid)
+
+    def seconds(self) -> dict[str, float]:
+        totals = {"emulator": 0.0, "functions": self.reaped_last - self.reaped_first, **dict.fromkeys(PARTS, 0.0)}
+        for pid, (part, seconds, parent) in self.last.items():
+            if pid in self.alive or parent not in self.last:
+                totals[part] += max(0.0, seconds - self.first.get(pid, 0.0))
+        return totals
 
 
 def sample(emulator: int) -> dict[str, float]:
@@ -119,18 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     if emulator is None:
         raise SystemExit("this checkout's MiniStack is not running: make up")
     peaks: dict[str, float] = {}
-    started, cpu_before = time.monotonic(), cpu_by_part(emulator)
+    started, cpu = time.monotonic(), CpuByPart(emulator)
     deadline = time.monotonic() + args.seconds
     while time.monotonic() < deadline:
         values = sample(emulator)
+        cpu.read()
         peaks = {key: max(value, peaks.get(key, 0)) for key, value in values.items()}
         print(time.strftime("%H:%M:%S"), " ".join(f"{key}={value:.0f}" for key, value in values.items()), flush=True)
         time.sleep(args.interval)
     print("peak", " ".join(f"{key}={value:.0f}" for key, value in peaks.items()))
-    elapsed, cpu_after = time.monotonic() - started, cpu_by_part(emulator)
-    # A process that ended during the window without a parent in its part (a Locust run over)
-    # drops its part's count: end the sampling before it.
-    shares = {part: max(0.0, cpu_after[part] - cpu_before.get(part, 0.0)) / elapsed * 100 for part in cpu_after}
+    cpu.read()
+    elapsed = time.monotonic() - started
+    shares = {part: seconds / elapsed * 100 for part, seconds in cpu.seconds().items()}
     print(
         f"cpu split over {elapsed:.0f}s (% of one core):",
         ", ".join(f"{part} {share:.0f}" for part, share in shares.items()),
