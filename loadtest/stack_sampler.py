@@ -98,16 +98,16 @@ class CpuByPart:
     def read(self, first: bool = False) -> None:
         # Workers that ended (reaped by the emulator) count as functions.
         self.reaped_last = reaped_children_cpu_seconds(self.emulator)
-        workers = set(children(self.emulator))
         self.alive = set()
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
             pid = int(entry.name)
             try:
+                parent = parent_pid(pid)
                 if pid == self.emulator:
                     part, seconds = "emulator", cpu_seconds(pid)
-                elif pid in workers:
+                elif parent == self.emulator:
                     part, seconds = "functions", cpu_seconds(pid, reaped_children=True)
                 else:
                     command = command_line(pid)
@@ -115,7 +115,6 @@ class CpuByPart:
                     if not part:
                         continue
                     seconds = cpu_seconds(pid, reaped_children=True)
-                parent = parent_pid(pid)
             except (OSError, IndexError, ValueError):
                 continue
             if first:

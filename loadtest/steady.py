@@ -21,7 +21,6 @@ class SteadyWindow:
         self.last_login_ended: float | None = None
         self.start: float | None = None
         self.end: float | None = None
-        self.times: list[float] = []
         self.times_by_name: dict[str, list[float]] = {}
         self.failures = 0
 
@@ -49,10 +48,14 @@ class SteadyWindow:
         if failed:
             self.failures += 1
         else:
-            self.times.append(response_time_ms)
             self.times_by_name.setdefault(name, []).append(response_time_ms)
         self.end = ended
 
+    @property
+    def times(self) -> list[float]:
+        return [time for times in self.times_by_name.values() for time in times]
+
     def rps(self) -> float | None:
         seconds = (self.end or 0.0) - (self.start or 0.0)
-        return round((len(self.times) + self.failures) / seconds, 1) if seconds > 0 else None
+        requests = sum(map(len, self.times_by_name.values())) + self.failures
+        return round(requests / seconds, 1) if seconds > 0 else None
