@@ -1,15 +1,16 @@
-"""MiniStack as the launcher runs it: its own entry point, a shorter wait for late log lines,
-patient instance starts, unpacked code shared between instances, log streams per 10 seconds and
-an invocation-depth counter that costs nothing until a function imports botocore.
+"""MiniStack as the launcher runs it: its own entry point, invocations without a reader thread or a
+timed wait for late log lines, patient instance starts, unpacked code shared between instances, log
+streams per 10 seconds and an invocation-depth counter that costs nothing until a function imports
+botocore. Each patch is written against the pinned MiniStack version and checks the code it replaces
+(``require_pinned``): an upgrade stops the launcher with a message instead of silently patching
+something else, and ``tests/unit/test_patient_instances.py`` fails.
 
-After each invocation MiniStack's Python worker (``ministack.core.lambda_runtime.Worker``)
-keeps draining the function's stderr until no line has come for ``idle_confirm`` seconds
-(5 ms in 1.5.33) while it still holds the instance: every request pays it in latency and
-keeps its instance busy that much longer, so a burst needs more instances. The functions
-write their log lines (and the EMF record) before returning, through a pipe the drain reads
-from, so 1 ms of quiet is enough here. Written against the pinned MiniStack version:
-``tests/unit/test_local_emulator.py`` fails when that version or the drain's signature
-changes, so an upgrade revisits this instead of silently patching something else.
+Direct invocations: MiniStack's ``Worker.invoke`` starts a thread per invocation to read the
+answer, then keeps draining the function's stderr, polling every millisecond, until no line has
+come for 5 ms, while it still holds the instance: every request paid it in latency and kept its
+instance busy that much longer. ``direct_invocations`` reads the answer in the invoking thread
+and ends the log lines at a marker the worker script writes after each invocation
+(``logs_until_end_marker``).
 
 Patient instance starts: MiniStack, like AWS, starts a new instance of a function for every
 invocation that finds all of its instances busy. On AWS the new instance runs on hardware of its
@@ -50,7 +51,10 @@ instead of half the machine, as separate hardware would give it on AWS.
 
 import hashlib
 import inspect
+import json
 import os
+import queue
+import select
 import shutil
 import tempfile
 import threading
@@ -62,8 +66,6 @@ from importlib.metadata import version
 from typing import Any
 
 PINNED_VERSION = "1.5.33"
-DRAIN_DEFAULTS = {"first_line_wait": 0.050, "idle_confirm": 0.005, "hard_cap": 0.250}
-IDLE_CONFIRM_SECONDS = 0.001
 
 
 def require_pinned(what: str, found: object, expected: object) -> None:
@@ -78,19 +80,6 @@ def require_pinned(what: str, found: object, expected: object) -> None:
 
 def source_sha256(function: object) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
-
-
-def shorten_log_drain() -> None:
-    from ministack.core.lambda_runtime import Worker
-
-    drain = Worker._drain_stderr_bounded
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(drain).parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
-    require_pinned("its log drain", defaults, DRAIN_DEFAULTS)
-    drain.__defaults__ = (DRAIN_DEFAULTS["first_line_wait"], IDLE_CONFIRM_SECONDS, DRAIN_DEFAULTS["hard_cap"])
 
 
 SPAWN_GRACE_SECONDS = int(os.environ.get("INSTANCE_SPAWN_GRACE_MS", "250")) / 1000
@@ -329,6 +318,173 @@ def lazy_invoke_depth() -> None:
     lambda_runtime._PYTHON_WORKER_SCRIPT = lazy + worker_script[len(bootstrap) :]
 
 
+# sha256 of the source of Worker.invoke that direct_invocations was written against.
+INVOKE_SOURCE_SHA256 = "96751a75471021ecc05362bd28031305be50ff352345c5f7b1f9b7924a467b31"
+# The end of one invocation in the Python worker script: the handler's result goes to stdout.
+WORKER_INVOCATION_END = """        try:
+            result = handler_fn(event, context)
+            _real_stdout.write(json.dumps({"status": "ok", "result": result}) + "\\n")
+        except Exception as e:
+            _real_stdout.write(json.dumps({"status": "error", "error": str(e), "trace": traceback.format_exc()}) + "\\n")
+        _real_stdout.flush()
+"""
+# Written to stderr after every invocation, followed by the request id: the invocation's last log line came before it.
+END_OF_LOGS = "\x1eministack-tuned:end-of-invocation-logs:"
+# The same, closing the invocation's log lines on stderr (where the worker sends sys.stdout too) before the
+# result is flushed to stdout: when the emulator reads the result, the marker is already on its way.
+WORKER_INVOCATION_END_MARKED = WORKER_INVOCATION_END.replace(
+    "        _real_stdout.flush()\n",
+    f'        sys.stderr.write({END_OF_LOGS!r} + _ms_ctx.get("request_id", "") + "\\n")\n'
+    "        sys.stderr.flush()\n"
+    "        _real_stdout.flush()\n",
+)
+LOG_WAIT_CAP_SECONDS = 0.25  # MiniStack's own cap on the wait for late log lines
+MAX_NON_PROTOCOL_LINES = 200
+
+
+def read_response(proc, timeout_seconds: float) -> dict | None:
+    """The worker's JSON answer to the invocation just written, read in the calling thread; None on timeout.
+
+    Stray lines a module printed to the real stdout are skipped, as MiniStack's reader does (200 at most).
+    """
+    stdout = proc.stdout.fileno()
+    poller = select.poll()
+    poller.register(stdout, select.POLLIN)
+    deadline = time.monotonic() + timeout_seconds
+    pending = bytearray()
+    lines_read = 0
+    while True:
+        end = pending.find(b"\n")
+        while end >= 0:
+            line = bytes(pending[:end]).strip()
+            del pending[: end + 1]
+            if line:
+                lines_read += 1
+                if lines_read > MAX_NON_PROTOCOL_LINES:
+                    return {
+                        "status": "error",
+                        "error": f"No JSON response from worker after {MAX_NON_PROTOCOL_LINES} lines",
+                    }
+                try:
+                    response = json.loads(line) if line.startswith(b"{") else None
+                except ValueError:
+                    response = None
+                if isinstance(response, dict) and response.get("status") in ("ok", "error"):
+                    return response
+            end = pending.find(b"\n")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not poller.poll(remaining * 1000):
+            return None
+        chunk = os.read(stdout, 1 << 16)
+        if not chunk:
+            return {"status": "error", "error": "Worker process died"}
+        pending += chunk
+
+
+def logs_until_end_marker(log_lines: queue.Queue, request_id: str, cap_seconds: float = LOG_WAIT_CAP_SECONDS) -> str:
+    """The invocation's log lines: everything queued before its end marker (at most ``cap_seconds`` of waiting)."""
+    marker = END_OF_LOGS + request_id
+    deadline = time.monotonic() + cap_seconds
+    lines = []
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            line = log_lines.get(timeout=remaining)
+        except queue.Empty:
+            break
+        if line == marker:
+            break
+        if not line.startswith(END_OF_LOGS):  # an earlier invocation's, whose wait ran out
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def direct_invoke(invoke: Callable[..., dict]) -> Callable[..., dict]:
+    """``Worker.invoke`` for Python functions without a reader thread per invocation or a timed log drain."""
+    from ministack.core import lambda_runtime
+    from ministack.core.lambda_runtime import logger
+
+    def invoke_directly(
+        worker, event, request_id: str, *, trace_id=None, depth=None, durable=None, invoked_function_arn=None
+    ) -> dict:
+        if not str(worker.config.get("Runtime", "")).startswith("python"):
+            return invoke(
+                worker,
+                event,
+                request_id,
+                trace_id=trace_id,
+                depth=depth,
+                durable=durable,
+                invoked_function_arn=invoked_function_arn,
+            )
+        with worker._lock:
+            cold = worker._proc is None or worker._proc.poll() is not None
+            if cold:
+                worker._spawn()
+                worker._cold = False
+            timeout = worker.config.get("Timeout", 30)
+            envelope = {
+                "event": event,
+                "ctx": {
+                    "request_id": request_id,
+                    "invoked_function_arn": invoked_function_arn
+                    if invoked_function_arn is not None
+                    else worker.config.get("FunctionArn", ""),
+                    "timeout_ms": int(float(timeout) * 1000),
+                    "trace_id": trace_id,
+                    "depth": depth,
+                    "durable": durable or {},
+                },
+            }
+            try:
+                worker._proc.stdin.write(json.dumps(envelope) + "\n")
+                worker._proc.stdin.flush()
+                response = read_response(worker._proc, float(timeout))
+            except Exception as exc:  # a broken pipe: the worker is gone
+                response = {"status": "error", "error": str(exc)}
+            if response is None:
+                logger.warning("Lambda %s timed out after %ds — killing worker", worker.func_name, timeout)
+                proc, worker._proc = worker._proc, None
+                lambda_runtime._signal(proc)
+                lambda_runtime._collect(proc, time.monotonic() + lambda_runtime._REAP_GRACE)
+                return {
+                    "status": "error",
+                    "error": f"Task timed out after {timeout}.00 seconds",
+                    "cold_start": cold,
+                    "log": worker._drain_stderr(),
+                }
+            if response.get("status") == "error":
+                proc, worker._proc = worker._proc, None
+                lambda_runtime._signal(proc)
+                lambda_runtime._collect(proc, time.monotonic() + lambda_runtime._REAP_GRACE)
+            response["cold_start"] = cold
+            response["log"] = logs_until_end_marker(worker._stderr_queue, request_id)
+            return response
+
+    return invoke_directly
+
+
+def direct_invocations() -> None:
+    """Invoke Python functions' instances from the calling thread and wait for their logs' end marker.
+
+    MiniStack's ``Worker.invoke`` starts a thread per invocation to read the answer and then polls
+    the stderr queue every millisecond until it has been quiet for a while: two thread hand-offs
+    and a few wake-ups per request in the emulator's one process, where every thread waits for the
+    same interpreter lock (under the load mix, the drain alone was 1.5 ms at the median and 6 ms at
+    p95 of every invocation). Here the invoking thread writes the event and polls the instance's
+    stdout itself, with the function's timeout, and the worker script writes an end marker to
+    stderr after each invocation, so the log lines are complete as soon as the marker is read.
+    Timeouts, errors and dead workers end as in MiniStack's own invoke.
+    """
+    from ministack.core import lambda_runtime
+
+    invoke = lambda_runtime.Worker.invoke
+    require_pinned("Worker.invoke", source_sha256(invoke), INVOKE_SOURCE_SHA256)
+    script = lambda_runtime._PYTHON_WORKER_SCRIPT
+    require_pinned("the Python worker script's invocation end", script.count(WORKER_INVOCATION_END), 1)
+    lambda_runtime._PYTHON_WORKER_SCRIPT = script.replace(WORKER_INVOCATION_END, WORKER_INVOCATION_END_MARKED)
+    lambda_runtime.Worker.invoke = direct_invoke(invoke)
+
+
 # The functions whose instances yield the CPU to the others: the bcrypt routes' function (its own
 # function so that a login burst cannot starve the rest; on AWS its instances have CPUs of their own).
 YIELDING_FUNCTIONS = ("IdentityCredentialsFunction",)
@@ -365,12 +521,12 @@ def yielding_instances(functions: tuple[str, ...] = YIELDING_FUNCTIONS, niceness
 
 
 def main() -> None:
-    shorten_log_drain()
     patient_instances()
     shared_unpacking()
     streams_per_interval()
     lazy_invoke_depth()
     yielding_instances()
+    direct_invocations()
     from ministack.app import main as ministack_main
 
     ministack_main()

@@ -128,20 +128,6 @@ def test_emulator_refuses_one_this_checkout_did_not_start(monkeypatch, tmp_path)
     assert "not by this checkout's MiniStack" in message and "EMULATOR_URL=" in message
 
 
-def test_the_shortened_log_drain_matches_the_pinned_ministack_and_is_applied():
-    """Fails loudly when a MiniStack upgrade changes what infra/local/ministack_tuned.py patches."""
-    from ministack.core.lambda_runtime import Worker
-
-    from infra.local import ministack_tuned
-
-    original = Worker._drain_stderr_bounded.__defaults__
-    try:
-        ministack_tuned.shorten_log_drain()
-        assert Worker._drain_stderr_bounded.__defaults__ == (0.050, ministack_tuned.IDLE_CONFIRM_SECONDS, 0.250)
-    finally:
-        Worker._drain_stderr_bounded.__defaults__ = original
-
-
 def test_metrics_bridge_refuses_a_port_another_process_holds(monkeypatch, tmp_path):
     monkeypatch.setattr(stack, "METRICS_BRIDGE_PID", tmp_path / "metrics-bridge.pid")
     with socket.create_server(("127.0.0.1", 0)) as foreign:

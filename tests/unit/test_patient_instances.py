@@ -1,4 +1,4 @@
-"""The launcher's MiniStack patches (infra/local/ministack_tuned.py): patient instance starts, shared unpacked code,
+"""The launcher's MiniStack patches (infra/local/ministack_tuned.py): direct invocations, patient instance starts, shared unpacked code,
 log streams per interval, the lazy depth counter and yielding bcrypt instances.
 
 A fake worker class stands in for the function processes: the pool's decisions (reuse, start,
@@ -286,3 +286,84 @@ def test_yielding_instances_match_the_pinned_ministack_and_are_applied(monkeypat
     ministack_tuned.yielding_instances()
     assert lambda_runtime.Worker._spawn is not original
     assert lambda_runtime.Worker._spawn.__name__ == "spawn_and_yield"
+
+
+def test_direct_invocations_match_the_pinned_ministack_and_are_applied(monkeypatch):
+    """Fails loudly when a MiniStack upgrade changes the Worker.invoke or the worker script's end it replaces."""
+    monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
+    monkeypatch.setattr(lambda_runtime.Worker, "invoke", lambda_runtime.Worker.invoke)
+    ministack_tuned.direct_invocations()
+    assert lambda_runtime.Worker.invoke.__name__ == "invoke_directly"
+    assert lambda_runtime._PYTHON_WORKER_SCRIPT.count(repr(ministack_tuned.END_OF_LOGS)) == 1
+
+
+HANDLER = """
+import os, sys, time
+
+def handler(event, context):
+    print("handling", event["n"])
+    if event.get("stray"):
+        os.write(1, b"a line on the real stdout\\n")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("fail"):
+        raise ValueError("bad input")
+    print("done", event["n"])
+    return {"n": event["n"], "request": context.aws_request_id}
+"""
+
+
+@pytest.fixture
+def direct_worker(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
+    monkeypatch.setattr(lambda_runtime.Worker, "invoke", lambda_runtime.Worker.invoke)
+    monkeypatch.setattr(ministack_tuned.tempfile, "tempdir", str(tmp_path))
+    ministack_tuned.direct_invocations()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as code:
+        code.writestr("app.py", HANDLER)
+    config = dict(CONFIG, Runtime="python3.12", Handler="app.handler", Timeout=2)
+    worker = lambda_runtime.Worker("f", config, archive.getvalue())
+    yield worker
+    worker.kill()
+
+
+def test_a_python_instance_answers_in_the_calling_thread_with_its_own_log_lines(direct_worker):
+    threads = threading.active_count()
+    first = direct_worker.invoke({"n": 1}, "request-1")
+    second = direct_worker.invoke({"n": 2, "stray": True}, "request-2")
+    assert first["status"] == second["status"] == "ok"
+    assert first["result"] == {"n": 1, "request": "request-1"} and second["result"]["n"] == 2
+    assert (first["cold_start"], second["cold_start"]) == (True, False)
+    assert first["log"] == "handling 1\ndone 1" and second["log"] == "handling 2\ndone 2"
+    assert threading.active_count() == threads + 1  # the instance's stderr reader, no thread per invocation
+
+
+def test_a_failed_invocation_ends_its_instance_and_keeps_its_log_lines(direct_worker):
+    failed = direct_worker.invoke({"n": 3, "fail": True}, "request-3")
+    assert failed["status"] == "error" and failed["error"] == "bad input"
+    assert failed["log"] == "handling 3" and direct_worker._proc is None
+    assert direct_worker.invoke({"n": 4}, "request-4")["cold_start"] is True
+
+
+def test_an_invocation_past_the_function_timeout_kills_its_instance(direct_worker):
+    started = time.monotonic()
+    timed_out = direct_worker.invoke({"n": 5, "sleep": 30}, "request-5")
+    assert timed_out["status"] == "error" and timed_out["error"] == "Task timed out after 2.00 seconds"
+    assert 2 <= time.monotonic() - started < 10 and direct_worker._proc is None
+
+
+def test_log_lines_end_at_their_own_invocation_marker():
+    import queue
+
+    lines = queue.Queue()
+    marker = ministack_tuned.END_OF_LOGS
+    for line in ("late line of r1", f"{marker}r1", "line of r2", f"{marker}r2", "line of r3"):
+        lines.put(line)
+    assert ministack_tuned.logs_until_end_marker(lines, "r2") == "late line of r1\nline of r2"
+    started = time.monotonic()
+    assert ministack_tuned.logs_until_end_marker(lines, "r3", cap_seconds=0.05) == "line of r3"
+    assert time.monotonic() - started >= 0.05
