@@ -229,6 +229,26 @@ def test_a_reader_racing_a_writer_never_stores_a_value_readers_see(cached):
     assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=99), 60).n == 2  # now cached
 
 
+def test_a_cached_read_is_one_round_trip_even_after_redis_forgot_its_scripts(cached, redis_client, monkeypatch):
+    cache = Cache(REDIS_URL, cached)
+    cache.read_through("thing", "1", ["thing:1", "all"], Value, lambda: Value(n=1), 60, registry=("terms", "a"))
+    commands = []
+    send = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or send(self, *args, **kw)
+    )
+    assert cache.read_through("thing", "1", ["thing:1", "all"], Value, lambda: Value(n=2), 60).n == 1
+    assert commands == ["EVALSHA"]
+    redis_client.script_flush()  # a restarted Redis: the script is sent again, once
+    commands.clear()
+    assert (
+        cache.read_through("thing", "1", ["thing:1", "all"], Value, lambda: Value(n=3), 60, registry=("terms", "b")).n
+        == 1
+    )
+    assert commands == ["EVALSHA", "SCRIPT LOAD", "EVALSHA"]
+    assert cache.registered("terms", 60) == ["a", "b"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -367,3 +367,75 @@ def test_log_lines_end_at_their_own_invocation_marker():
     started = time.monotonic()
     assert ministack_tuned.logs_until_end_marker(lines, "r3", cap_seconds=0.05) == "line of r3"
     assert time.monotonic() - started >= 0.05
+
+
+def test_request_threads_are_reused_and_a_call_never_waits_for_one():
+    threads = ministack_tuned.ReusedThreads("test-reused", idle_seconds=0.2)
+    ran_on = []
+
+    def call_and_wait(done: threading.Event, barrier: threading.Barrier | None = None):
+        def call():
+            ran_on.append(threading.get_ident())
+            if barrier is not None:
+                barrier.wait(timeout=5)  # passes only when every call runs at the same time
+            done.set()
+
+        threads.run(call)
+        assert done.wait(5)
+
+    for _ in range(3):
+        call_and_wait(threading.Event())
+        deadline = time.monotonic() + 2
+        while threads.idle() != 1 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    assert len(set(ran_on)) == 1  # one after the other: one thread
+
+    barrier, done = threading.Barrier(4), [threading.Event() for _ in range(4)]
+    for event in done:
+        threads.run(lambda event=event: (barrier.wait(timeout=5), event.set()))
+    assert all(event.wait(5) for event in done)
+    deadline = time.monotonic() + 5
+    while threads.idle() and time.monotonic() < deadline:  # idle threads end after idle_seconds
+        time.sleep(0.05)
+    assert threads.idle() == 0
+    assert not [thread for thread in threading.enumerate() if thread.name == "test-reused"]
+
+
+def test_a_reused_thread_call_is_awaited_like_ministacks_run_reentrant():
+    import asyncio
+    import contextvars
+
+    threads = ministack_tuned.ReusedThreads("test-reentrant", idle_seconds=1)
+    run_reentrant = ministack_tuned.on_reused_thread(threads)
+    request = contextvars.ContextVar("request")
+    finished = threading.Event()
+
+    def slow():
+        time.sleep(0.2)
+        finished.set()
+
+    async def scenario():
+        request.set("r1")
+        assert await run_reentrant(lambda suffix: request.get() + suffix, "!") == "r1!"
+        with pytest.raises(ValueError, match="bad"):
+            await run_reentrant(lambda: (_ for _ in ()).throw(ValueError("bad")))
+        waiting = asyncio.ensure_future(run_reentrant(slow))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert finished.is_set()  # a cancelled request still waited for its call to end
+
+    asyncio.run(scenario())
+
+
+def test_reused_request_threads_match_the_pinned_ministack_and_are_applied(monkeypatch):
+    """Fails loudly when a MiniStack upgrade changes run_reentrant or how API Gateway uses it."""
+    from ministack.core import concurrency
+    from ministack.services import apigateway, apigateway_v1
+
+    for module in (apigateway, apigateway_v1):
+        monkeypatch.setattr(module, "run_reentrant", concurrency.run_reentrant)
+    ministack_tuned.reused_request_threads()
+    assert apigateway_v1.run_reentrant.__qualname__ == "on_reused_thread.<locals>.run_reentrant"
+    assert apigateway.run_reentrant is not concurrency.run_reentrant

@@ -47,6 +47,17 @@ VERSION_TTL_SECONDS = 3600
 
 Model = TypeVar("Model", bound=BaseModel)
 
+# KEYS: the registry (empty: none), then the versions. ARGV: the entry key's prefix, the registry
+# member, the time. Answers the entry's key (the prefix, then the versions' values, 0 for one never
+# set) and its value (nil when absent).
+READ_ENTRY_SCRIPT = """
+if KEYS[1] ~= '' then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) end
+local versions = {}
+for index = 2, #KEYS do versions[#versions + 1] = redis.call('GET', KEYS[index]) or '0' end
+local entry_key = ARGV[1] .. table.concat(versions, '.')
+return {entry_key, redis.call('GET', entry_key)}
+"""
+
 
 class Cache:
     def __init__(self, url: str | None, prefix: str = "") -> None:
@@ -63,6 +74,8 @@ class Cache:
             else None
         )
         self._skip_until = 0.0
+        # One round trip for a read: note the registry member, read the versions, read the entry.
+        self._read_entry = self._client.register_script(READ_ENTRY_SCRIPT) if self._client else None
 
     def _version_key(self, version: str) -> str:
         return f"{self.prefix}version:{version}"
@@ -98,14 +111,13 @@ class Cache:
         client = self._usable()
         if client is None:
             return load()
+        registry_key, member = (self._registry_key(registry[0]), registry[1]) if registry else ("", "")
         try:
-            with client.pipeline(transaction=False) as pipeline:
-                if registry is not None:
-                    pipeline.zadd(self._registry_key(registry[0]), {registry[1]: time.time()})
-                pipeline.mget([self._version_key(version) for version in versions])
-                current = pipeline.execute()[-1]
-            entry_key = f"{self.prefix}{name}:{key}@" + ".".join((value or b"0").decode() for value in current)
-            raw = client.get(entry_key)
+            entry_key, raw = self._read_entry(
+                keys=[registry_key, *(self._version_key(version) for version in versions)],
+                args=[f"{self.prefix}{name}:{key}@", member, time.time()],
+                client=client,
+            )
         except redis.RedisError as exc:
             self._failed("read", exc)
             return load()
