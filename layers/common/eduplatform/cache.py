@@ -109,7 +109,7 @@ class Cache:
         if ttl_seconds >= VERSION_TTL_SECONDS:
             raise ValueError(f"an entry's TTL must be shorter than VERSION_TTL_SECONDS ({VERSION_TTL_SECONDS} s)")
         client = self._usable()
-        if client is None:
+        if client is None or self._read_entry is None:
             return load()
         registry_key, member = (self._registry_key(registry[0]), registry[1]) if registry else ("", "")
         try:
