@@ -10,8 +10,7 @@ answer, then keeps draining the function's stderr, polling every millisecond, un
 come for 5 ms, while it still holds the instance: every request paid it in latency and kept its
 instance busy that much longer. ``direct_invocations`` reads the answer in the invoking thread
 and ends the log lines at a marker the worker script writes after each invocation
-(``logs_until_end_marker``). API Gateway's invocations run on reused threads
-(``reused_request_threads``) instead of a thread started per request.
+(``logs_until_end_marker``).
 
 Patient instance starts: MiniStack, like AWS, starts a new instance of a function for every
 invocation that finds all of its instances busy. On AWS the new instance runs on hardware of its
@@ -50,7 +49,6 @@ instead of half the machine, as separate hardware would give it on AWS.
     python infra/local/ministack_tuned.py   # what `make up` and the e2e tests start
 """
 
-import contextlib
 import hashlib
 import inspect
 import json
@@ -487,114 +485,6 @@ def direct_invocations() -> None:
     lambda_runtime.Worker.invoke = direct_invoke(invoke)
 
 
-# sha256 of the source of ministack.core.concurrency.run_reentrant that reused_request_threads replaces.
-RUN_REENTRANT_SOURCE_SHA256 = "bd6c9a9940ab3b7f6cd633f6dd458a93ee9383cfbca84b488aa19486f18e82f8"
-REQUEST_THREAD_IDLE_SECONDS = 60.0
-
-
-class ReusedThreads:
-    """Threads that each take the next call once idle; a call that finds none idle starts one (it never waits)."""
-
-    def __init__(self, name: str, idle_seconds: float = REQUEST_THREAD_IDLE_SECONDS) -> None:
-        self.name = name
-        self.idle_seconds = idle_seconds
-        self._lock = threading.Lock()
-        self._idle: list[queue.SimpleQueue] = []  # the inboxes of the idle threads, most recently idle last
-
-    def run(self, call: Callable[[], None]) -> None:
-        with self._lock:
-            inbox = self._idle.pop() if self._idle else None
-        if inbox is None:
-            inbox = queue.SimpleQueue()
-            threading.Thread(target=self._serve, args=(inbox,), daemon=True, name=self.name).start()
-        inbox.put(call)
-
-    def _serve(self, inbox: queue.SimpleQueue) -> None:
-        while True:
-            try:
-                call = inbox.get(timeout=self.idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    if inbox in self._idle:  # not handed out meanwhile: this thread ends
-                        self._idle.remove(inbox)
-                        return
-                continue  # handed out as the wait ended: its call is on the way
-            call()
-            with self._lock:
-                self._idle.append(inbox)
-
-    def idle(self) -> int:
-        with self._lock:
-            return len(self._idle)
-
-
-def on_reused_thread(threads: ReusedThreads) -> Callable[..., Any]:
-    """MiniStack's ``run_reentrant`` (run a blocking call that may call back into the emulator, await its result,
-    and let a cancelled request wait for the call to finish) on ``threads`` instead of a new thread per call."""
-    import asyncio
-    import contextvars
-
-    async def run_reentrant(fn: Callable[..., Any], *args: Any, thread_name: str = "") -> Any:
-        loop = asyncio.get_running_loop()
-        outcome: asyncio.Future = loop.create_future()
-        context = contextvars.copy_context()
-
-        def settle(result: Any, error: BaseException | None) -> None:
-            if not outcome.done():
-                if error is None:
-                    outcome.set_result(result)
-                else:
-                    outcome.set_exception(error)
-
-        def call() -> None:
-            try:
-                result, error = context.run(fn, *args), None
-            except BaseException as exc:  # delivered to the request that awaits it
-                result, error = None, exc
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody awaits it any more
-                loop.call_soon_threadsafe(settle, result, error)
-
-        threads.run(call)
-        try:
-            return await asyncio.shield(outcome)
-        except asyncio.CancelledError:
-            # The call cannot be stopped: the request's state stays in place until it has finished.
-            while not outcome.done():
-                try:
-                    await asyncio.shield(outcome)
-                except asyncio.CancelledError:
-                    continue
-                except Exception:
-                    break
-            if outcome.done() and not outcome.cancelled():
-                outcome.exception()  # retrieved, so asyncio does not report it
-            raise
-
-    return run_reentrant
-
-
-def reused_request_threads() -> ReusedThreads:
-    """Run API Gateway's Lambda calls on reused threads instead of a new thread per request.
-
-    MiniStack runs every API request's invocation on a thread of its own (``run_reentrant``: a pool
-    of fixed size could deadlock when a function calls back into the emulator). Starting it blocks
-    the emulator's event loop until the new thread has run, which under load means until it has
-    got the interpreter lock: every request paid it, and every other request's I/O waited with it.
-    Reused threads keep the no-deadlock property (a call never waits for a thread: one that finds
-    none idle starts another) without a thread start per request; idle ones end after a minute.
-    """
-    from ministack.core import concurrency
-    from ministack.services import apigateway, apigateway_v1
-
-    require_pinned("run_reentrant", source_sha256(concurrency.run_reentrant), RUN_REENTRANT_SOURCE_SHA256)
-    found = [module.run_reentrant is concurrency.run_reentrant for module in (apigateway, apigateway_v1)]
-    require_pinned("API Gateway's use of run_reentrant", found, [True, True])
-    threads = ReusedThreads("ministack-api-invoke")
-    for module in (apigateway, apigateway_v1):
-        module.run_reentrant = on_reused_thread(threads)
-    return threads
-
-
 # The functions whose instances yield the CPU to the others: the bcrypt routes' function (its own
 # function so that a login burst cannot starve the rest; on AWS its instances have CPUs of their own).
 YIELDING_FUNCTIONS = ("IdentityCredentialsFunction",)
@@ -637,7 +527,6 @@ def main() -> None:
     lazy_invoke_depth()
     yielding_instances()
     direct_invocations()
-    reused_request_threads()
     from ministack.app import main as ministack_main
 
     ministack_main()
