@@ -17,7 +17,7 @@ DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
 
-.PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
+.PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
@@ -31,6 +31,7 @@ help:
 	@echo "make logs FN=<domain or function logical id> [SINCE=10m]   follow the function's log group in the emulator"
 	@echo "make seed [SCALE=0.01]                       bulk data into the make up databases (replaces what is there)"
 	@echo "make rebuild-read-models                     refill enrollment's and payment's read models from the running stack"
+	@echo "make vacuum                                  VACUUM (ANALYZE) every domain database (for a PostgreSQL without autovacuum)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
@@ -86,6 +87,11 @@ migrate: $(INSTALLED)
 seed: $(INSTALLED)
 	$(PY) -m seed.generate --reset --scale $(SCALE)
 	$(PY) -m infra.local.read_models
+	$(PY) -m infra.local.databases
+
+# VACUUM (ANALYZE) of every domain database, for a PostgreSQL that runs without autovacuum.
+vacuum: $(INSTALLED)
+	$(PY) -m infra.local.databases
 
 rebuild-read-models: $(INSTALLED)
 	$(PY) -m infra.local.read_models

@@ -531,7 +531,7 @@ def api_url(stack: str) -> str:
 
 def prepare_databases(urls: dict[str, str]) -> None:
     # Imported here: psycopg costs ~0.25 s to import, which `make sync` (it imports this module) never needs.
-    from infra.local.databases import ensure_database
+    from infra.local.databases import autovacuum_warning, ensure_database
     from infra.migrate import migrate
 
     for domain in DOMAINS:
@@ -539,6 +539,8 @@ def prepare_databases(urls: dict[str, str]) -> None:
         applied = migrate(domain, urls[domain])
         if created or applied:
             log(f"{domain} database: {'created, ' if created else ''}{', '.join(applied) or 'up to date'}")
+    if warning := autovacuum_warning():
+        log(warning)
 
 
 def check_cache(url: str) -> None:

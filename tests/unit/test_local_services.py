@@ -137,3 +137,58 @@ def test_metrics_bridge_refuses_a_port_another_process_holds(monkeypatch, tmp_pa
             stack.start_metrics_bridge("eduplatform")
     message = str(refusal.value)
     assert f"port {port} is taken by pid {os.getpid()}" in message and "METRICS_PORT=" in message
+
+
+@pytest.mark.parametrize(
+    ("setting", "warned"), [(("on", None), False), (("off", "/etc/postgresql/conf.d/ci.conf"), True)]
+)
+def test_make_up_says_what_to_do_when_postgresql_runs_without_autovacuum(monkeypatch, setting, warned):
+    from infra.local import databases
+
+    class Server:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, statement):
+            assert "autovacuum" in statement
+            return self
+
+        def fetchone(self):
+            return setting
+
+    monkeypatch.setattr(databases.psycopg, "connect", lambda *args, **kwargs: Server())
+    warning = databases.autovacuum_warning()
+    assert (warning is not None) is warned
+    if warned:
+        assert "autovacuum off (/etc/postgresql/conf.d/ci.conf)" in warning and "make vacuum" in warning
+
+
+def test_make_vacuum_vacuums_and_analyzes_every_domain_database(domain_database):
+    import time
+
+    from infra.local import databases
+
+    url = domain_database("course")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS vacuum_probe (n int)")
+        conn.execute("INSERT INTO vacuum_probe SELECT generate_series(1, 100)")
+        conn.execute("DELETE FROM vacuum_probe")
+    try:
+        databases.vacuum({"course": url})
+        deadline, seen = time.monotonic() + 5, None
+        while time.monotonic() < deadline:
+            with psycopg.connect(url) as conn:
+                seen = conn.execute(
+                    "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                    "WHERE relname = 'vacuum_probe'"
+                ).fetchone()
+            if seen == (True,):
+                break
+            time.sleep(0.2)
+        assert seen == (True,)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP TABLE vacuum_probe")
