@@ -249,6 +249,29 @@ def test_a_cached_read_is_one_round_trip_even_after_redis_forgot_its_scripts(cac
     assert cache.registered("terms", 60) == ["a", "b"]
 
 
+def test_one_slow_answer_costs_its_own_read_and_failures_in_a_row_back_off(cached, monkeypatch):
+    cache = Cache(REDIS_URL, cached)
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=1), 60).n == 1
+    read_entry, failures = cache._read_entry, {"left": 0}
+
+    def slow_then_fine(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise redis.TimeoutError("Timeout reading from socket")
+        return read_entry(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "_read_entry", slow_then_fine)
+    failures["left"] = 1
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=2), 60).n == 2  # the database's
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=3), 60).n == 1  # Redis again
+    failures["left"] = cache_module.FAILURES_BEFORE_BACKOFF
+    for _ in range(cache_module.FAILURES_BEFORE_BACKOFF):
+        assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=4), 60).n == 4
+    assert failures["left"] == 0
+    # Redis answers again, but the instance backs off for BACKOFF_SECONDS: the database's value
+    assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=5), 60).n == 5
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -15,8 +15,8 @@ A reader may also register what it read in a registry (a sorted set of members b
 versions its write changed among many (the searched terms of the catalogue).
 
 Redis down, slow (the client's timeouts are a few milliseconds) or full costs speed, never an
-error: the read goes to PostgreSQL, the failure is logged, and the instance leaves Redis alone
-for a few seconds instead of paying the timeout on every request. Invalidations are always
+error: the read goes to PostgreSQL, the failure is logged, and after a few failures in a row the
+instance leaves Redis alone for a few seconds instead of paying the timeout on every request. Invalidations are always
 tried; one that fails (Redis unreachable at that moment) is logged, and the entries it should
 have removed live at most their TTL, which is why every TTL is short.
 """
@@ -40,7 +40,10 @@ from eduplatform.settings import get_settings
 # than reading PostgreSQL.
 CONNECT_TIMEOUT_SECONDS = 0.005
 READ_TIMEOUT_SECONDS = 0.01
-# After a failure, this instance reads PostgreSQL only for this long.
+# After this many failures in a row, this instance reads PostgreSQL only for BACKOFF_SECONDS. One
+# slow answer (Redis descheduled for 10 ms on a busy machine) costs only its own request: backing
+# off for it sent a whole instance's hot reads to PostgreSQL for seconds.
+FAILURES_BEFORE_BACKOFF = 3
 BACKOFF_SECONDS = 5.0
 # How long a version outlives its last write; every entry's TTL must be shorter.
 VERSION_TTL_SECONDS = 3600
@@ -74,6 +77,7 @@ class Cache:
             else None
         )
         self._skip_until = 0.0
+        self._failures_in_a_row = 0
         # One round trip for a read: note the registry member, read the versions, read the entry.
         self._read_entry = self._client.register_script(READ_ENTRY_SCRIPT) if self._client else None
 
@@ -86,7 +90,10 @@ class Cache:
         return self._client
 
     def _failed(self, action: str, exc: Exception) -> None:
-        self._skip_until = time.monotonic() + BACKOFF_SECONDS
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row >= FAILURES_BEFORE_BACKOFF:
+            self._failures_in_a_row = 0
+            self._skip_until = time.monotonic() + BACKOFF_SECONDS
         logger.warning("cache unavailable, reading the database", extra={"action": action, "error": repr(exc)})
 
     def _registry_key(self, registry: str) -> str:
@@ -121,6 +128,7 @@ class Cache:
         except redis.RedisError as exc:
             self._failed("read", exc)
             return load()
+        self._failures_in_a_row = 0
         if raw is not None:
             try:
                 return model.model_validate_json(raw)
