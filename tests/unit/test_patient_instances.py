@@ -367,3 +367,28 @@ def test_log_lines_end_at_their_own_invocation_marker():
     started = time.monotonic()
     assert ministack_tuned.logs_until_end_marker(lines, "r3", cap_seconds=0.05) == "line of r3"
     assert time.monotonic() - started >= 0.05
+
+
+def test_the_emulators_old_objects_are_collected_once_then_frozen():
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    gc.disable()  # no automatic collection may free the cycle first
+    node = Node()
+    node.itself = node  # garbage only the cycle collector frees
+    garbage = weakref.ref(node)
+    del node
+    gc.unfreeze()
+    try:
+        thread = ministack_tuned.frozen_old_objects(first_after=0.05, every=3600)
+        deadline = time.monotonic() + 5
+        while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gc.get_freeze_count() > 0 and thread.is_alive()
+        assert garbage() is None  # collected before the freeze, not frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
