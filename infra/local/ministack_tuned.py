@@ -417,6 +417,12 @@ def direct_invoke(invoke: Callable[..., dict]) -> Callable[..., dict]:
                 durable=durable,
                 invoked_function_arn=invoked_function_arn,
             )
+
+        def end_instance() -> None:  # as MiniStack ends an instance after a timeout or an error
+            proc, worker._proc = worker._proc, None
+            lambda_runtime._signal(proc)
+            lambda_runtime._collect(proc, time.monotonic() + lambda_runtime._REAP_GRACE)
+
         with worker._lock:
             cold = worker._proc is None or worker._proc.poll() is not None
             if cold:
@@ -444,9 +450,7 @@ def direct_invoke(invoke: Callable[..., dict]) -> Callable[..., dict]:
                 response = {"status": "error", "error": str(exc)}
             if response is None:
                 logger.warning("Lambda %s timed out after %ds — killing worker", worker.func_name, timeout)
-                proc, worker._proc = worker._proc, None
-                lambda_runtime._signal(proc)
-                lambda_runtime._collect(proc, time.monotonic() + lambda_runtime._REAP_GRACE)
+                end_instance()
                 return {
                     "status": "error",
                     "error": f"Task timed out after {timeout}.00 seconds",
@@ -454,9 +458,7 @@ def direct_invoke(invoke: Callable[..., dict]) -> Callable[..., dict]:
                     "log": worker._drain_stderr(),
                 }
             if response.get("status") == "error":
-                proc, worker._proc = worker._proc, None
-                lambda_runtime._signal(proc)
-                lambda_runtime._collect(proc, time.monotonic() + lambda_runtime._REAP_GRACE)
+                end_instance()
             response["cold_start"] = cold
             response["log"] = logs_until_end_marker(worker._stderr_queue, request_id)
             return response

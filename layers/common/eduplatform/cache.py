@@ -16,9 +16,10 @@ versions its write changed among many (the searched terms of the catalogue).
 
 Redis down, slow (the client's timeouts are a few milliseconds) or full costs speed, never an
 error: the read goes to PostgreSQL, the failure is logged, and after a few failures in a row the
-instance leaves Redis alone for a few seconds instead of paying the timeout on every request. Invalidations are always
-tried; one that fails (Redis unreachable at that moment) is logged, and the entries it should
-have removed live at most their TTL, which is why every TTL is short.
+instance leaves Redis alone for a few seconds instead of paying the timeout on every request.
+Invalidations are always tried; one that fails (Redis unreachable at that moment) is logged, the
+instance backs off at once, and the entries it should have removed live at most their TTL, which
+is why every TTL is short.
 """
 
 import hashlib
