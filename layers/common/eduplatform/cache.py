@@ -90,11 +90,14 @@ class Cache:
             return None
         return self._client
 
+    def _back_off(self) -> None:
+        self._skip_until = time.monotonic() + BACKOFF_SECONDS
+
     def _failed(self, action: str, exc: Exception) -> None:
         self._failures_in_a_row += 1
         if self._failures_in_a_row >= FAILURES_BEFORE_BACKOFF:
             self._failures_in_a_row = 0
-            self._skip_until = time.monotonic() + BACKOFF_SECONDS
+            self._back_off()
         logger.warning("cache unavailable, reading the database", extra={"action": action, "error": repr(exc)})
 
     def _registry_key(self, registry: str) -> str:
@@ -156,7 +159,7 @@ class Cache:
                 "cache invalidation failed; entries expire with their TTL",
                 extra={"versions": list(versions), "error": repr(exc)},
             )
-            self._skip_until = time.monotonic() + BACKOFF_SECONDS
+            self._back_off()
 
     def registered(self, registry: str, within_seconds: float) -> list[str] | None:
         """Members of ``registry`` read in the last ``within_seconds`` (older ones are dropped).
@@ -173,7 +176,7 @@ class Cache:
                 members = pipeline.execute()[-1]
         except redis.RedisError as exc:
             logger.error("cache registry unreadable", extra={"registry": registry, "error": repr(exc)})
-            self._skip_until = time.monotonic() + BACKOFF_SECONDS
+            self._back_off()
             return None
         return [member.decode() for member in members]
 
