@@ -1,4 +1,4 @@
-"""The contract on the deployed stack: the served OpenAPI document, the body size limit, unknown fields."""
+"""The contract on the deployed stack: the served OpenAPI document, response headers, the body size limit, unknown fields."""
 
 import json
 
@@ -14,6 +14,14 @@ def test_the_deployed_api_serves_the_committed_openapi_document(api):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json() == json.loads(DOCUMENT.read_text())
+
+
+def test_responses_carry_one_date_header_and_no_server_header_as_api_gateway_does(api):
+    # The emulator's HTTP server (uvicorn, infra/local/ministack_tuned.py) adds neither: the app sets Date.
+    response = api.request("GET", "/courses?limit=1")
+    assert response.status_code == 200
+    assert len(response.raw.headers.getlist("Date")) == 1
+    assert "Server" not in response.headers
 
 
 def test_a_body_over_1_mb_is_413(api, register_user):
