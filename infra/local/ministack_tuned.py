@@ -46,7 +46,7 @@ registers the same counter when the function imports botocore itself.
 HTTP server: MiniStack's own entry point serves its ASGI app with hypercorn, whose pure-Python
 HTTP/1.1 parser (h11) was ~30 % of the emulator's CPU on reads, and every request crosses the
 emulator at least once (a write twice: the API call, then its PutEvents). ``serve`` runs the same
-app on uvicorn with httptools' C parser and uvloop: 18-30 % less emulator CPU per request
+app on uvicorn with httptools' C parser and uvloop: 17 % less emulator CPU under the load mix
 (docs/performance.md). It answers as MiniStack's hypercorn configuration does: no Server header,
 one Date header (the app's own), 75 s keep-alive, ASGI lifespan for MiniStack's start-up work.
 
