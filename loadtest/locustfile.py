@@ -22,6 +22,7 @@ import gevent
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from loadtest.machine import MachineRecord
 from loadtest.steady import LOGIN_NAMES, THROTTLED_LOGIN, SteadyWindow
 from seed import generate as seed
 from seed.vocabulary import CATEGORIES, SEARCH_TERMS
@@ -63,6 +64,12 @@ MAX_LOGIN_ATTEMPTS = 30
 STEADY_AFTER_SECONDS = 10.0
 _response_times: dict[str, list[float]] = {}
 STEADY = SteadyWindow(STEADY_AFTER_SECONDS)
+MACHINE = MachineRecord()
+
+
+@events.test_start.add_listener
+def _read_machine(**_kwargs) -> None:
+    MACHINE.start()
 
 
 @events.spawning_complete.add_listener
@@ -108,11 +115,13 @@ def _write_summary(environment, **_kwargs) -> None:
         "overall": percentiles(every),
         "overall_without_login": percentiles(browsing),
         "steady": steady,
+        "machine": MACHINE.summary(),
         "per_request": {name: percentiles(times) for name, times in sorted(_response_times.items())},
         "steady_per_request": {name: percentiles(times) for name, times in sorted(STEADY.times_by_name.items())},
     }
     with open(f"{prefix}_summary.json", "w") as handle:
         json.dump(summary, handle, indent=2)
+    print(f"machine over the run: {json.dumps(summary['machine'])}", flush=True)
 
 
 class CurriculumCourses:

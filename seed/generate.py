@@ -51,6 +51,8 @@ PRICES = tuple(Decimal(p) for p in ("9.99", "19.99", "29.99", "49.99", "79.99", 
 RATING_WEIGHTS = {5: 40, 4: 25, 3: 15, 2: 10, 1: 10}
 HISTORY = timedelta(days=730)
 PASSWORD = "password123"
+# The seeded accounts' hash cost: the deployed default (Settings.bcrypt_rounds), what a login of the load test pays.
+BCRYPT_ROUNDS = 12
 ADMIN_EMAIL = "admin@eduplatform.com"
 CATEGORY_NAMESPACE = uuid.UUID("6f1d9a3c-5b2e-4c7a-9e41-0d8b2f6a7c15")
 
@@ -327,7 +329,7 @@ def seed(
     scale: float,
     do_reset: bool,
     now: datetime | None = None,
-    bcrypt_rounds: int = 12,
+    bcrypt_rounds: int = BCRYPT_ROUNDS,
 ) -> Dataset:
     started = time.perf_counter()
     # One hash for every seeded account: hashing 50,000 passwords at cost 12 would take hours.
@@ -348,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full volumes (e.g. 0.01)")
     parser.add_argument("--random-seed", type=int, default=42)
     parser.add_argument("--reset", action="store_true", help="empty every domain table first")
-    parser.add_argument("--bcrypt-rounds", type=int, default=12, help="cost of the seeded password hash (default 12)")
+    parser.add_argument(
+        "--bcrypt-rounds",
+        type=int,
+        default=BCRYPT_ROUNDS,
+        help=f"cost of the seeded password hash (default {BCRYPT_ROUNDS})",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 10:
         parser.error("--scale must be in (0, 10]")
