@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("identity", "course", "enrollment", "payment", "notification")
 PARAMETER_FOR_DOMAIN = {domain: f"{domain.capitalize()}DatabaseUrl" for domain in DOMAINS}
+# The direct connection a domain's outbox relay listens on (template parameters of the domains that have one).
+LISTEN_PARAMETER_FOR_DOMAIN = {domain: f"{domain.capitalize()}ListenDatabaseUrl" for domain in DOMAINS}
 CONFIG_ENV = os.environ.get("EDUPLATFORM_CONFIG_ENV", "local")
 EMULATOR_URL = os.environ.get("EMULATOR_URL", "http://localhost:4566")
 # Where the local functions reach PostgreSQL: PgBouncer (infra/local/pooler.py).

@@ -29,6 +29,7 @@ from infra.bytecode import compile_build
 from infra.config import (
     DOMAINS,
     EMULATOR_URL,
+    LISTEN_PARAMETER_FOR_DOMAIN,
     METRICS_PORT,
     PARAMETER_FOR_DOMAIN,
     POOLER_PORT,
@@ -570,9 +571,16 @@ def deploy_stack(name: str, parameters: dict[str, str]) -> str:
         log(f"PgBouncer started on 127.0.0.1:{POOLER_PORT} (log: {pooler.LOG_FILE.relative_to(ROOT)})")
     if start_emulator():
         log(f"MiniStack started on {EMULATOR_URL} (log: {EMULATOR_LOG.relative_to(ROOT)})")
+    template_parameters = read_template()["Parameters"]
     function_parameters = {
         **parameters,
         **{PARAMETER_FOR_DOMAIN[d]: pooler.pooled_url(url) for d, url in direct_urls.items()},
+        # The outbox relays' LISTEN bypasses PgBouncer, which does not carry notifications.
+        **{
+            LISTEN_PARAMETER_FOR_DOMAIN[d]: url
+            for d, url in direct_urls.items()
+            if LISTEN_PARAMETER_FOR_DOMAIN[d] in template_parameters
+        },
     }
     return publish(name, function_parameters)
 
@@ -584,7 +592,30 @@ def publish(name: str, parameters: dict[str, str], config_env: str = "local") ->
     build(digest, config_env)
     deploy(name, parameters, digest, config_env, files)
     bootstrap_admin(name)
+    start_outbox_listeners(name)
     return api_url(name)
+
+
+OUTBOX_RELAY_SUFFIX = "InternalOutboxRelayFunction"
+
+
+def start_outbox_listeners(stack: str, logical_ids: set[str] | None = None) -> list[str]:
+    """Start each outbox relay (or those of ``logical_ids``) listening now: an asynchronous invoke
+    with its schedule's input.
+
+    Their schedule starts them too, but only a minute after a deploy or `make sync`; until then
+    events would wait in the outboxes. A relay already listening keeps on; the two overlap harmlessly.
+    """
+    started = []
+    for logical_id, properties in serverless_functions(read_template()).items():
+        if not logical_id.endswith(OUTBOX_RELAY_SUFFIX) or (logical_ids is not None and logical_id not in logical_ids):
+            continue
+        schedule = properties["Events"]["Schedule"]["Properties"]
+        aws_client("lambda").invoke(
+            FunctionName=function_name(stack, logical_id), InvocationType="Event", Payload=schedule["Input"].encode()
+        )
+        started.append(logical_id)
+    return started
 
 
 def local_parameters() -> dict[str, str]:

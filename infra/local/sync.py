@@ -14,7 +14,8 @@ that record and pushes the difference straight into the emulator's Lambda servic
 
 Both calls make the emulator retire the functions' warm instances; ``sync`` then starts one new
 instance of each updated API function (a request the layer refuses before the endpoint's code
-runs), so the next request meets the new code warm.
+runs), so the next request meets the new code warm, and starts each updated outbox relay
+listening (as `make up` does).
 
 A change that the template has to carry is not pushed: ``sync`` says that `make up` is needed.
 That is a change to template.yaml, samconfig.toml, the layer's requirements or a routes table, a
@@ -311,6 +312,14 @@ class Syncer:
                 if name in updated and self._api_routes.get(name)
             },
             changed_modules,
+        )
+        launcher.start_outbox_listeners(
+            self.stack,
+            {
+                logical_id
+                for logical_id, (name, _) in functions.items()
+                if name in updated and logical_id.endswith(launcher.OUTBOX_RELAY_SUFFIX)
+            },
         )
         self.timings["instances started"] = time.monotonic() - self.started
         return sorted(updated)

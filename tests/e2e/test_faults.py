@@ -145,28 +145,40 @@ def set_event_bus(lambda_client, name: str, bus: str) -> None:
 
 def test_events_recorded_while_the_bus_refuses_them_arrive_once_after_it_is_back(api, register_user, e2e_database_urls):
     lambda_client = stack.aws_client("lambda")
-    register = function_name("IdentityCredentialsFunction")
-    bus = lambda_client.get_function_configuration(FunctionName=register)["Environment"]["Variables"]["EVENT_BUS_NAME"]
-    # A bus of another account: EventBridge refuses every entry (ResourceNotFoundException), as in an outage.
-    set_event_bus(lambda_client, register, f"arn:aws:events:us-east-1:999999999999:event-bus/{bus}")
+    relay_id = "IdentityInternalOutboxRelayFunction"
+    relay_function = function_name(relay_id)
+
+    def relay_once() -> dict:
+        response = lambda_client.invoke(FunctionName=relay_function, Payload=b"{}")
+        assert "FunctionError" not in response, response["Payload"].read()
+        return json.loads(response["Payload"].read())
+
+    def outbox_row() -> tuple:
+        (row,) = rows(
+            e2e_database_urls["identity"],
+            "SELECT attempts, last_error, published_at FROM outbox WHERE detail->>'user_id' = %s",
+            student.id,
+        )
+        return row
+
+    bus = lambda_client.get_function_configuration(FunctionName=relay_function)["Environment"]["Variables"][
+        "EVENT_BUS_NAME"
+    ]
+    # A bus of another account: EventBridge refuses every entry (ResourceNotFoundException), as in an
+    # outage. Changing the relay's configuration also ends its listening run.
+    set_event_bus(lambda_client, relay_function, f"arn:aws:events:us-east-1:999999999999:event-bus/{bus}")
     try:
         student = register_user("student")  # the request succeeds while the bus refuses its event
+        refused = relay_once()
+        attempts, last_error, published_at = outbox_row()
+        assert refused["failed"] >= 1 and published_at is None
+        assert attempts >= 1 and last_error and "ResourceNotFoundException" in last_error
     finally:
-        set_event_bus(lambda_client, register, bus)
-    ((attempts, last_error),) = rows(
-        e2e_database_urls["identity"],
-        "SELECT attempts, last_error FROM outbox WHERE detail->>'user_id' = %s",
-        student.id,
-    )
-    assert attempts >= 1 and last_error and "ResourceNotFoundException" in last_error
+        set_event_bus(lambda_client, relay_function, bus)
+        stack.start_outbox_listeners(E2E_STACK, {relay_id})  # as `make up` left it, for the tests after this one
 
-    relay = lambda_client.invoke(FunctionName=function_name("IdentityInternalOutboxRelayFunction"), Payload=b"{}")
-    assert "FunctionError" not in relay, relay["Payload"].read()
-    print(f"\n[faults] bus refused UserRegistered; relay answered {json.loads(relay['Payload'].read())}")
-    ((published_at,),) = rows(
-        e2e_database_urls["identity"], "SELECT published_at FROM outbox WHERE detail->>'user_id' = %s", student.id
-    )
-    assert published_at is not None
+    print(f"\n[faults] bus refused UserRegistered; relay answered {refused}, then {relay_once()}")
+    assert outbox_row()[2] is not None
 
     def registrations():
         response = api.request("GET", "/notifications/me?limit=100", token=student.token)

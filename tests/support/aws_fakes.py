@@ -173,8 +173,16 @@ class EventBus:
                 received.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def relayed(self) -> list[dict[str, Any]]:
+        """Run the current domain's outbox relay once (what its listener does at each commit), then
+        every event the bus has routed to the test queue so far."""
+        from eduplatform import events
+
+        events.relay()
+        return self.published()
+
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:
-        return [event["detail"] for event in self.published() if event["detail-type"] == detail_type]
+        return [event["detail"] for event in self.relayed() if event["detail-type"] == detail_type]
 
 
 @pytest.fixture

@@ -1,15 +1,16 @@
-"""Domain events end to end in-process: recorded in the outbox with the change, published
-(moto EventBridge -> SQS), consumed into notifications; the outbox relay through a bus
-outage; and the internal-call helpers."""
+"""Domain events end to end in-process: recorded in the outbox with the change, published by
+the domain's outbox relay (moto EventBridge -> SQS), consumed into notifications; the relay
+through a bus outage, and listening for commits; and the internal-call helpers."""
 
 import io
 import json
+import threading
+import time
 import uuid
 
 import psycopg
 import pytest
 import yaml
-from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 from psycopg.rows import dict_row
 
 from infra.config import ROOT
@@ -17,7 +18,9 @@ from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixture
 from tests.support.lambda_events import FakeLambdaContext, call, sqs_event
 
 from eduplatform import events, internal_calls
+from eduplatform.db import Database
 from eduplatform.security import decode_token
+from eduplatform.settings import get_settings
 
 
 def register(email="ada@example.com"):
@@ -28,7 +31,7 @@ def test_register_publishes_user_registered_once(domain_database, event_bus):
     domain_database("identity")
     token = register().json()["access_token"]
     assert register().status == 409
-    (envelope,) = event_bus.published()
+    (envelope,) = event_bus.relayed()
     assert envelope["source"] == "eduplatform.identity" and envelope["detail-type"] == "UserRegistered"
     detail = envelope["detail"]
     assert detail["user_id"] == str(decode_token(token).user_id)
@@ -39,7 +42,7 @@ def test_register_publishes_user_registered_once(domain_database, event_bus):
 def test_a_published_event_becomes_one_notification_even_when_replayed(domain_database, event_bus):
     domain_database("identity")
     token = register().json()["access_token"]
-    (envelope,) = event_bus.published()
+    (envelope,) = event_bus.relayed()
 
     domain_database("notification")
     from notification import consumer
@@ -74,9 +77,21 @@ def relay():
     return outbox_relay.handler({}, FakeLambdaContext(function_name="outbox-relay"))
 
 
-def test_a_published_event_is_marked_published_in_the_outbox(domain_database, event_bus):
+class NoBus:
+    """An EventBridge client a request must never use: the relay publishes, not the request."""
+
+    def put_events(self, **_):
+        raise AssertionError("a request called the bus")
+
+
+def test_a_request_records_its_event_and_leaves_publishing_to_the_relay(domain_database, event_bus):
     url = domain_database("identity")
-    register()
+    events.use_client(NoBus())
+    assert register().status == 200
+    (row,) = outbox(url)
+    assert row["published_at"] is None and row["attempts"] == 0 and row["last_error"] is None
+    events.use_client(None)
+    assert relay() == {"published": 1, "failed": 0}
     (row,) = outbox(url)
     assert row["published_at"] is not None and row["attempts"] == 1 and row["last_error"] is None
     (envelope,) = event_bus.published()
@@ -89,17 +104,17 @@ def test_a_bus_outage_delays_events_and_loses_none(domain_database, event_bus):
     events.use_client(Unreachable())
     tokens = [register(f"user{i}@example.com").json()["access_token"] for i in range(3)]
     assert all(tokens)  # every request succeeded while the bus was down
+    assert relay() == {"published": 0, "failed": 3}  # still down: the relay keeps them
     pending = outbox(url)
     assert [row["published_at"] for row in pending] == [None] * 3
     assert all(row["attempts"] == 1 and "events.invalid" in row["last_error"] for row in pending)
-    assert relay() == {"published": 0, "failed": 3}  # still down: the relay keeps them
     assert event_bus.published() == []
 
     events.use_client(None)  # the bus is back
     assert relay() == {"published": 3, "failed": 0}
     delivered = event_bus.published()
     assert sorted(e["detail"]["user_id"] for e in delivered) == sorted(str(decode_token(t).user_id) for t in tokens)
-    assert all(row["published_at"] is not None and row["attempts"] == 3 for row in outbox(url))
+    assert all(row["published_at"] is not None and row["attempts"] == 2 for row in outbox(url))
     assert relay() == {"published": 0, "failed": 0} and event_bus.published() == []  # exactly once
 
 
@@ -108,6 +123,7 @@ def test_a_bus_that_refuses_entries_keeps_them_pending(domain_database, event_bu
     url = domain_database("identity")
     monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
     assert register().status == 200
+    assert relay() == {"published": 0, "failed": 1}
     (row,) = outbox(url)
     assert row["published_at"] is None and row["last_error"]
     monkeypatch.setenv("EVENT_BUS_NAME", event_bus.name)
@@ -119,6 +135,7 @@ def test_without_a_bus_configured_events_wait_in_the_outbox(domain_database, aws
     url = domain_database("identity")
     monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
     assert register().status == 200
+    assert relay() == {"published": 0, "failed": 1}
     (row,) = outbox(url)
     assert row["published_at"] is None and row["last_error"] == "EVENT_BUS_NAME is not set"
 
@@ -157,17 +174,118 @@ def test_an_event_of_a_rolled_back_transaction_never_exists(domain_database, eve
     assert outbox(url) == [] and relay() == {"published": 0, "failed": 0}
 
 
-def test_a_failing_fast_path_never_fails_the_committed_request(domain_database, event_bus, monkeypatch):
+# ---- the listening relay -----------------------------------------------------------------------------------
+
+
+class Deadline:
+    """A run's remaining time, as a Lambda context counts it; ``hook`` runs at each look."""
+
+    def __init__(self, seconds: float, hook=None):
+        self.ends = time.monotonic() + seconds
+        self.hook = hook
+
+    def __call__(self) -> float:
+        if self.hook:
+            self.hook()
+        return self.ends - time.monotonic()
+
+
+def record_committed(url: str, user_id: str) -> None:
+    with psycopg.connect(url) as conn:
+        events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": user_id})
+
+
+def published_at(url: str, user_id: str):
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT published_at FROM outbox WHERE detail->>'user_id' = %s", (user_id,)).fetchone()
+    return row[0] if row else None
+
+
+def test_a_listening_relay_publishes_a_commit_when_notified(domain_database, event_bus, monkeypatch):
     url = domain_database("identity")
+    monkeypatch.setenv("LISTEN_DATABASE_URL", url)
+    get_settings.cache_clear()
+    # No poll within the run: before its deadline, only a commit's notification can wake it.
+    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 3600)
+    record_committed(url, "before")  # pending when the run starts: published at once
+    looks = []
 
-    def database_gone(*_args, **_kwargs):
-        raise ServiceUnavailableError("The domain database is unavailable, try again later")
+    def commit_while_listening():
+        looks.append(deadline.ends - time.monotonic())
+        if len(looks) == 2:  # the run's first look comes before it listens, the second while it does
+            record_committed(url, "while listening")
+        elif len(looks) > 2 and looks[-1] > events.RELAY_STOP_MARGIN_SECONDS and published_at(url, "while listening"):
+            seen_before_the_deadline.append(True)
 
-    monkeypatch.setattr(events, "_mark", database_gone)  # the bus took the event, the database is gone
-    assert register().status == 200
-    assert [row["published_at"] for row in outbox(url)] == [None]  # the relay will send it again
-    assert relay() == {"published": 1, "failed": 0}
-    assert len(event_bus.published()) == 2  # at least once: consumers drop the repeat by its event_id
+    seen_before_the_deadline: list[bool] = []
+    deadline = Deadline(events.RELAY_STOP_MARGIN_SECONDS + 3, commit_while_listening)
+    totals = events.listen(deadline)
+    assert seen_before_the_deadline  # published by the notification, not by the wait running out
+    assert totals["published"] == 2 and totals["failed"] == 0
+    assert sorted(e["detail"]["user_id"] for e in event_bus.published()) == ["before", "while listening"]
+
+
+def test_a_newer_run_takes_over_listening(domain_database, event_bus, monkeypatch):
+    url = domain_database("identity")
+    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.5)
+    # Runs are separate instances: the older one has a database connection of its own.
+    older = threading.Thread(target=events.listen, args=(Deadline(120), Database(url, name="older run")))
+    older.start()
+
+    def listeners() -> int:
+        with psycopg.connect(url) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+                (events.LISTENER_APPLICATION_NAME,),
+            ).fetchone()[0]
+
+    while older.is_alive() and not listeners():
+        time.sleep(0.05)
+    events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 0.5))  # announces itself, listens briefly
+    older.join(timeout=30)
+    assert not older.is_alive()  # it stopped long before its 120 s deadline
+
+
+def test_the_relay_listens_when_scheduled_and_runs_once_when_invoked(domain_database, event_bus, monkeypatch):
+    url = domain_database("identity")
+    seen = []
+    monkeypatch.setattr(events, "listen", lambda remaining: seen.append(remaining()) or {"published": 0, "failed": 0})
+    relay()
+    assert seen == []
+    from identity.internal import outbox_relay
+
+    assert outbox_relay.handler(events.LISTEN_EVENT, FakeLambdaContext(function_name="outbox-relay")) == {
+        "published": 0,
+        "failed": 0,
+    }
+    assert seen == [15.0]  # the context's remaining time, in seconds
+    assert outbox(url) == []
+
+
+def test_a_lost_listening_connection_is_opened_again(domain_database, event_bus, monkeypatch):
+    url = domain_database("identity")
+    monkeypatch.setenv("LISTEN_DATABASE_URL", url)
+    get_settings.cache_clear()
+    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.2)
+    killed = []
+
+    def kill_the_listener_once():
+        if killed:
+            return
+        with psycopg.connect(url, autocommit=True) as admin:
+            killed.extend(
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = %s",
+                    (events.LISTENER_APPLICATION_NAME,),
+                ).fetchall()
+            )
+        if killed:  # not before the run listens
+            record_committed(url, "after the drop")
+
+    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 2, kill_the_listener_once))
+    assert killed and totals["published"] == 1
+    assert [e["detail"]["user_id"] for e in event_bus.published()] == ["after the drop"]
 
 
 # ---- eduplatform.internal_calls ---------------------------------------------------------------------------
@@ -223,10 +341,8 @@ def resources():
 @pytest.mark.parametrize(
     ("function", "variables"),
     [
-        ("IdentityCredentialsFunction", {"EVENT_BUS_NAME"}),
-        ("PaymentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "IDEMPOTENCY_TABLE"}),
-        ("EnrollmentApiFunction", {"EVENT_BUS_NAME", "COURSE_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}),
-        ("CourseApiFunction", {"EVENT_BUS_NAME"}),
+        ("PaymentApiFunction", {"COURSE_FACTS_FUNCTION", "IDEMPOTENCY_TABLE"}),
+        ("EnrollmentApiFunction", {"COURSE_FACTS_FUNCTION", "PAYMENT_FACTS_FUNCTION"}),
         (
             "EnrollmentInternalRebuildReadModelsFunction",
             {"COURSE_FACTS_PAGE_FUNCTION", "COMPLETED_PAYMENTS_PAGE_FUNCTION"},
@@ -248,12 +364,33 @@ def test_callers_get_their_dependencies_names_and_permissions(resources, functio
 
 
 @pytest.mark.parametrize("domain", ["identity", "course", "payment", "enrollment"])
-def test_each_emitting_domain_has_a_scheduled_outbox_relay(resources, domain):
+def test_each_emitting_domain_has_a_scheduled_listening_outbox_relay(resources, domain):
     properties = resources[f"{domain.capitalize()}InternalOutboxRelayFunction"]["Properties"]
     assert properties["Handler"] == f"{domain}.internal.outbox_relay.handler"
-    assert properties["Events"]["Schedule"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
-    assert {"EVENT_BUS_NAME", "DATABASE_URL"} <= set(properties["Environment"]["Variables"])
+    schedule = properties["Events"]["Schedule"]
+    assert schedule == {
+        "Type": "Schedule",
+        "Properties": {"Schedule": "rate(1 minute)", "Input": json.dumps(events.LISTEN_EVENT)},
+    }
+    assert properties["Timeout"] > 60  # the next scheduled run starts before this one stops listening
+    variables = properties["Environment"]["Variables"]
+    assert variables["LISTEN_DATABASE_URL"] == {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"}
+    assert {"EVENT_BUS_NAME", "DATABASE_URL"} <= set(variables)
     assert "EventBridgePutEventsPolicy" in {next(iter(policy)) for policy in properties["Policies"]}
+
+
+def test_no_api_function_can_call_the_bus(resources):
+    """Requests only record their events; the relays publish them."""
+    api_functions = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and any(event["Type"] == "Api" for event in (resource["Properties"].get("Events") or {}).values())
+    }
+    assert len(api_functions) >= 5
+    for properties in api_functions.values():
+        assert "EVENT_BUS_NAME" not in properties["Environment"]["Variables"]
+        assert "EventBridgePutEventsPolicy" not in {next(iter(policy)) for policy in properties.get("Policies", [])}
 
 
 def test_the_consumer_reports_partial_failures_and_the_queue_has_a_dead_letter_queue(resources):

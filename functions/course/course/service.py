@@ -133,15 +133,15 @@ def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
 
 def _record_facts_change(
     conn: Connection, course_id: UUID, detail_type: str, *, new_version: bool = True, **details: str
-) -> list[events.RecordedEvent]:
-    """Count a change of the course's facts and record its event; the events to publish after commit."""
+) -> events.RecordedEvent:
+    """Count a change of the course's facts and record its event (the outbox relay publishes it)."""
     if new_version:
         repository.next_facts_version(conn, course_id)
     row = repository.course_facts(conn, course_id)
     if row is None:  # the caller holds the course's row
         raise LookupError(f"course {course_id} not found")
     facts_detail = {"version": row["version"], "course": _facts_answer(row)}
-    return [events.record(conn, EVENT_SOURCE, detail_type, {**facts_detail, **details})]
+    return events.record(conn, EVENT_SOURCE, detail_type, {**facts_detail, **details})
 
 
 # ---- courses ---------------------------------------------------------------------------------------------
@@ -273,9 +273,8 @@ def create_course(teacher: Principal, request: CourseCreate) -> CourseOut:
             request.level,
             request.category_id,
         )
-        recorded = _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
+        _record_facts_change(conn, row["id"], events.COURSE_CREATED, new_version=False)
         search_text = repository.search_text_of(conn, row["id"])
-    events.publish_recorded(recorded)
     _invalidate_catalogue([search_text], {row["category_id"]})
     return CourseOut(**row)
 
@@ -306,9 +305,8 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
             merged["level"],
             merged["category_id"],
         )
-        recorded = _record_facts_change(conn, course_id, events.COURSE_UPDATED)
+        _record_facts_change(conn, course_id, events.COURSE_UPDATED)
         search_text_after = repository.search_text_of(conn, course_id)
-    events.publish_recorded(recorded)
     cache().invalidate(_course_version(course_id))
     _invalidate_catalogue([search_text_before, search_text_after], {stored["category_id"], row["category_id"]})
     return CourseOut(**row)
@@ -370,14 +368,12 @@ def delete_module(teacher: Principal, module_id: UUID) -> None:
         course_id = _owned_module(conn, teacher, module_id)["course_id"]
         lesson_ids = repository.lesson_ids_of_module(conn, module_id)
         repository.delete_module(conn, module_id)  # its lessons go with it
-        recorded: list[events.RecordedEvent] = []
         if lesson_ids:
             repository.next_facts_version(conn, course_id)
             for lesson_id in lesson_ids:  # one version: the course's facts after the whole module is gone
-                recorded += _record_facts_change(
+                _record_facts_change(
                     conn, course_id, events.LESSON_DELETED, new_version=False, lesson_id=str(lesson_id)
                 )
-    events.publish_recorded(recorded)
     cache().invalidate(_course_version(course_id), *(_lesson_version(lesson_id) for lesson_id in lesson_ids))
 
 
@@ -393,8 +389,7 @@ def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) ->
         row = repository.insert_lesson(
             conn, module_id, request.title, request.content, request.video_url, request.duration_minutes, request.order
         )
-        recorded = _record_facts_change(conn, module["course_id"], events.LESSON_CREATED, lesson_id=str(row["id"]))
-    events.publish_recorded(recorded)
+        _record_facts_change(conn, module["course_id"], events.LESSON_CREATED, lesson_id=str(row["id"]))
     cache().invalidate(_course_version(module["course_id"]))
     return LessonOut(**row)
 
@@ -440,8 +435,7 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
     with database().transaction() as conn:
         course_id = _owned_lesson(conn, teacher, lesson_id)["course_id"]
         repository.delete_lesson(conn, lesson_id)
-        recorded = _record_facts_change(conn, course_id, events.LESSON_DELETED, lesson_id=str(lesson_id))
-    events.publish_recorded(recorded)
+        _record_facts_change(conn, course_id, events.LESSON_DELETED, lesson_id=str(lesson_id))
     cache().invalidate(_lesson_version(lesson_id), _course_version(course_id))
 
 

@@ -44,7 +44,7 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
         if row is None:
             raise Conflict("Already enrolled in this course")
         enrollment = EnrollmentOut(**row)
-        event = events.record(
+        events.record(
             conn,
             EVENT_SOURCE,
             events.ENROLLMENT_CREATED,
@@ -55,7 +55,6 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
                 "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
             },
         )
-    events.publish_recorded([event])
     return enrollment
 
 

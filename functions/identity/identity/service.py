@@ -119,7 +119,7 @@ def register(request: RegisterRequest, source_ip: str) -> TokenResponse:
     try:
         with database().transaction() as conn:
             user = repository.insert_user(conn, request.email, password_hash, request.name, role, is_verified)
-            event = events.record(
+            events.record(
                 conn,
                 EVENT_SOURCE,
                 events.USER_REGISTERED,
@@ -133,7 +133,6 @@ def register(request: RegisterRequest, source_ip: str) -> TokenResponse:
             mail_id = _new_email_token(conn, user, mailer.VERIFY_EMAIL, False, now)
     except repository.EmailTaken:
         raise Conflict("Email already registered") from None
-    events.publish_recorded([event])
     mailer.send_recorded([mail_id])
     return tokens
 

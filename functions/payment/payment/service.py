@@ -122,7 +122,7 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
         )
     with database().transaction() as conn:
         payment = PaymentOut(**repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS))
-        event = events.record(
+        events.record(
             conn,
             EVENT_SOURCE,
             events.PAYMENT_COMPLETED,
@@ -133,7 +133,6 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
                 "amount": f"{payment.amount:.2f}",
             },
         )
-    events.publish_recorded([event])
     return payment
 
 

@@ -1,25 +1,34 @@
 """Domain events on the EventBridge bus named by EVENT_BUS_NAME, through a transactional outbox.
 
 A service writes each event with ``record`` in the same transaction as the change it
-announces (table ``outbox`` of its domain database), so an event exists exactly when
-its change was committed. After the commit the request publishes its own events at once
-(``publish_recorded``, the fast path that keeps notifications and read models quick: one
-PutEvents of what it recorded, then one statement marking them published); whatever the
-bus did not take stays pending, and the domain's outbox relay function (``relay_handler``,
-run every minute and invocable on demand) publishes it later. A bus outage therefore
-delays events and loses none. Delivery is at least once: every event's detail carries a
-unique ``event_id``, which consumers use to process a redelivered event only once.
+announces (table ``outbox`` of its domain database), so an event exists exactly when its
+change was committed; the request itself never calls the bus. A trigger on ``outbox``
+notifies the channel ``outbox`` at commit, and the domain's outbox relay function
+(``relay_handler``) publishes what is pending:
+
+- run by its schedule (``{"listen": true}``, every minute), it holds a ``LISTEN`` on a direct
+  connection (LISTEN_DATABASE_URL; PgBouncer's transaction pooling and RDS Proxy do not carry
+  notifications) for the length of its timeout and publishes each commit's events as they
+  come, in PutEvents of up to ten; it also looks every RELAY_POLL_SECONDS, which covers a
+  notification lost on the way (a pooler in between) and events the bus refused;
+- invoked with anything else, it publishes what is pending once and answers.
+
+A bus outage therefore delays events and loses none. Delivery is at least once: every
+event's detail carries a unique ``event_id``, which consumers use to process a redelivered
+event only once.
 """
 
 import json
 import os
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import boto3
+import psycopg
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -33,6 +42,7 @@ from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Connection, Database, database
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
+from eduplatform.settings import get_settings
 
 USER_REGISTERED = "UserRegistered"
 PAYMENT_COMPLETED = "PaymentCompleted"
@@ -49,6 +59,23 @@ BATCH_SIZE = 10
 # One relay run publishes at most this many batches; the next run continues.
 RELAY_MAX_BATCHES = 100
 RELAY_SCHEDULE = "rate(1 minute)"
+# A scheduled run listens until RELAY_STOP_MARGIN_SECONDS before its timeout, or until the next
+# run starts listening: the timeout is a little longer than the schedule's minute, so a commit
+# always finds a listener.
+RELAY_TIMEOUT_SECONDS = 70
+RELAY_STOP_MARGIN_SECONDS = 3.0
+RELAY_POLL_SECONDS = 5.0
+# The commits of this long after a notification are published with it (fewer, fuller PutEvents
+# and relay transactions, for that much delay of the first event).
+RELAY_GATHER_SECONDS = 0.2
+# What the schedule (and `make up`) sends a relay to make it listen for the length of its timeout.
+LISTEN_EVENT = {"listen": True}
+# The channel the outbox trigger notifies at commit (infra/migrations/<domain>/*_outbox_notify.sql).
+OUTBOX_CHANNEL = "outbox"
+# A run starting to listen notifies the channel with this prefix and its own id.
+HANDOVER_PREFIX = "handover:"
+# How a listening connection shows in pg_stat_activity.
+LISTENER_APPLICATION_NAME = "outbox-relay"
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -102,54 +129,6 @@ def record(conn: Connection, source: str, detail_type: str, detail: dict[str, An
     return RecordedEvent(event_id, source, detail_type, full_detail)
 
 
-def publish_recorded(recorded: Iterable[RecordedEvent], db: Database | None = None) -> int:
-    """Publish events recorded by a transaction that has committed; how many the bus took.
-
-    Never raises: the request's change is already committed, and an event left pending is
-    the relay's to publish. (A relay run meeting the row before it is marked may publish it
-    a second time: delivery is at least once, and every consumer is idempotent.)
-    """
-    events = list(recorded)
-    if not events:
-        return 0
-    try:
-        rows = [
-            {"event_id": e.event_id, "source": e.source, "detail_type": e.detail_type, "detail": e.detail}
-            for e in events
-        ]
-        errors = _put_events(rows)
-        published = [event.event_id for event, error in zip(events, errors, strict=False) if error is None]
-        _mark(
-            db or database(),
-            published,
-            [(event.event_id, error) for event, error in zip(events, errors, strict=False) if error],
-        )
-        if published:
-            logger.info("events published", extra={"event_ids": [str(i) for i in published]})
-        return len(published)
-    except Exception:
-        logger.exception(
-            "events left in the outbox for the relay", extra={"event_ids": [str(e.event_id) for e in events]}
-        )
-        return 0
-
-
-def _mark(db: Database, published: list[UUID], failed: list[tuple[UUID, str]]) -> None:
-    """Mark events the bus took as published, and count a failed attempt on the others."""
-    if published:
-        db.statement(
-            "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
-            "WHERE event_id = ANY(%s) AND published_at IS NULL",
-            (published,),
-        )
-    for event_id, error in failed:
-        db.statement(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE event_id = %s", (error[:1000], event_id)
-        )
-    if failed:
-        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=len(failed))
-
-
 def relay(db: Database | None = None) -> dict[str, int]:
     """Publish pending outbox events, oldest first, until none is left or the bus refuses some."""
     db = db or database()
@@ -163,21 +142,94 @@ def relay(db: Database | None = None) -> dict[str, int]:
     return {"published": published, "failed": failed}
 
 
-def relay_template_properties() -> dict[str, Any]:
-    """TEMPLATE_PROPERTIES of a domain's internal/outbox_relay.py: may publish, runs on a schedule."""
+def listen(remaining_seconds: Callable[[], float], db: Database | None = None) -> dict[str, int]:
+    """Publish pending events, then the commits' as they are notified, until ``remaining_seconds()``
+    falls to RELAY_STOP_MARGIN_SECONDS or a newer run takes over; totals of the run.
+
+    A notification opens a RELAY_GATHER_SECONDS window whose commits go out with it, in as few
+    PutEvents as they fill. A run announces itself on the channel when it starts listening, and
+    an older run still listening stops there, so one run listens at a time. A dropped listening
+    connection is opened again; pending events never depend on it, since every wake-up
+    (notification, or RELAY_POLL_SECONDS without one) publishes whatever is pending.
+    """
+    db = db or database()
+    settings = get_settings()
+    url = settings.listen_database_url or settings.database_url
+    run = f"{HANDOVER_PREFIX}{uuid.uuid4()}"
+    totals = {"published": 0, "failed": 0, "wakeups": 0}
+
+    def publish_pending() -> None:
+        result = relay(db)
+        totals["published"] += result["published"]
+        totals["failed"] += result["failed"]
+
+    def left() -> float:
+        return remaining_seconds() - RELAY_STOP_MARGIN_SECONDS
+
+    def wait(listener: psycopg.Connection[Any], seconds: float, stop_after: int | None) -> tuple[bool, bool]:
+        """(notified by a commit, a newer run took over) within ``seconds``."""
+        committed = handed_over = False
+        for notification in listener.notifies(timeout=seconds, stop_after=stop_after):
+            if notification.payload.startswith(HANDOVER_PREFIX):
+                handed_over = handed_over or notification.payload != run
+            else:
+                committed = True
+        return committed, handed_over
+
+    while left() > 0:
+        try:
+            with psycopg.connect(
+                url or "",
+                autocommit=True,
+                connect_timeout=settings.db_connect_timeout_seconds,
+                application_name=LISTENER_APPLICATION_NAME,
+            ) as listener:
+                listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                listener.execute("SELECT pg_notify(%s, %s)", (OUTBOX_CHANNEL, run))
+                publish_pending()  # what was committed before the LISTEN
+                while left() > 0:
+                    committed, handed_over = wait(listener, min(RELAY_POLL_SECONDS, left()), stop_after=1)
+                    if committed and not handed_over:
+                        _, handed_over = wait(listener, min(RELAY_GATHER_SECONDS, max(left(), 0)), stop_after=None)
+                    totals["wakeups"] += 1
+                    publish_pending()
+                    if handed_over:
+                        logger.info("outbox relay: a newer run listens now", extra=totals)
+                        return totals
+        except psycopg.Error as exc:
+            logger.warning("outbox listener connection lost; listening again", extra={"error": str(exc)})
+            time.sleep(min(1.0, max(0.0, left())))
+    return totals
+
+
+def relay_template_properties(domain: str) -> dict[str, Any]:
+    """TEMPLATE_PROPERTIES of a domain's internal/outbox_relay.py: publishes, listens on a schedule."""
+    properties = template_properties(
+        publishes_events=True,
+        variables={"LISTEN_DATABASE_URL": {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"}},
+    )
     return {
-        **template_properties(publishes_events=True),
-        "Events": {"Schedule": {"Type": "Schedule", "Properties": {"Schedule": RELAY_SCHEDULE}}},
+        **properties,
+        "Timeout": RELAY_TIMEOUT_SECONDS,
+        "Events": {
+            "Schedule": {
+                "Type": "Schedule",
+                "Properties": {"Schedule": RELAY_SCHEDULE, "Input": json.dumps(LISTEN_EVENT)},
+            }
+        },
     }
 
 
 def relay_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, int]]:
-    """The Lambda entry point of a domain's outbox relay (scheduled, or invoked on demand)."""
+    """The Lambda entry point of a domain's outbox relay: listens when scheduled, else one pass."""
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-        result = relay()
+        if event.get("listen") is True:
+            result = listen(lambda: context.get_remaining_time_in_millis() / 1000)
+        else:
+            result = relay()
         metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=result["published"])
         logger.info("outbox relay run", extra=result)
         return result

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_ignore_empty=True)
 
     database_url: str | None = None
+    # The outbox relays' LISTEN connection: a direct one to the domain's database (no pooler, no
+    # RDS Proxy: neither carries notifications). Empty: DATABASE_URL, polled if it cannot notify.
+    listen_database_url: str | None = None
     jwt_secret: str | None = Field(default=None, min_length=32)
     jwt_secret_parameter: str | None = None
     jwt_algorithm: str = "HS256"

@@ -1,14 +1,10 @@
 from aws_lambda_powertools.event_handler import Response
 
-from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
 from course import service
 from course.access import CourseCreator
 from course.schemas import CourseCreate, CourseOut
-
-# Records course-facts events and publishes them after commit.
-TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 
 app = create_app()
 

@@ -2,14 +2,10 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler, no_content
 
 from course import service
 from course.access import CourseEditor
-
-# Records course-facts events and publishes them after commit.
-TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 
 app = create_app()
 

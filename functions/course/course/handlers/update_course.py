@@ -1,14 +1,10 @@
 from uuid import UUID
 
-from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from course import service
 from course.access import CourseEditor
 from course.schemas import CourseOut, CourseUpdate
-
-# Records course-facts events and publishes them after commit.
-TEMPLATE_PROPERTIES = template_properties(publishes_events=True)
 
 app = create_app()
 

@@ -9,7 +9,7 @@ from eduplatform.security import Principal, Role
 from enrollment import service
 from enrollment.schemas import EnrollmentOut, EnrollmentRequest
 
-TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, PAYMENT_FACTS, publishes_events=True)
+TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, PAYMENT_FACTS)
 
 app = create_app()
 

@@ -6,7 +6,7 @@ from identity.capacity import PASSWORD_HASHING_CONCURRENCY, PASSWORD_HASHING_GRO
 from identity.schemas import RegisterRequest, TokenResponse
 
 TEMPLATE_PROPERTIES = {
-    **template_properties(publishes_events=True, policies=[SEND_EMAIL_POLICY]),
+    **template_properties(policies=[SEND_EMAIL_POLICY]),
     **PASSWORD_HASHING_CONCURRENCY,
 }
 FUNCTION_GROUP = PASSWORD_HASHING_GROUP

@@ -13,7 +13,6 @@ from payment.schemas import PaymentOut, PaymentRequest
 
 TEMPLATE_PROPERTIES = template_properties(
     COURSE_FACTS,
-    publishes_events=True,
     variables={"IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"}},
     policies=[{"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}}],
 )

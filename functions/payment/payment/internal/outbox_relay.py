@@ -1,11 +1,13 @@
-"""Publishes this domain's pending outbox events to the bus (every minute, or when invoked).
+"""Publishes this domain's outbox events to the bus: as they are committed, or pending ones when invoked.
 
-An event normally leaves the outbox right after the request that recorded it commits;
-this relay retries the ones the bus did not take then. Answer ``{"published", "failed"}``.
+Scheduled every minute with ``{"listen": true}``, a run listens for the outbox trigger's
+notifications until its timeout and publishes each commit's events at once; invoked with
+anything else, it publishes what is pending once. Answer ``{"published", "failed"}`` (and
+``"wakeups"`` when it listened).
 """
 
 from eduplatform.events import relay_handler, relay_template_properties
 
-TEMPLATE_PROPERTIES = relay_template_properties()
+TEMPLATE_PROPERTIES = relay_template_properties("payment")
 
 handler = relay_handler()
