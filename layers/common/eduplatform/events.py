@@ -2,9 +2,9 @@
 
 A service writes each event with ``record`` in the same transaction as the change it
 announces (table ``outbox`` of its domain database), so an event exists exactly when its
-change was committed; the request itself never calls the bus. A trigger on ``outbox``
-notifies the channel ``outbox`` at commit, and the domain's outbox relay function
-(``relay_handler``) publishes what is pending:
+change was committed; the request itself never calls the bus. The same statement notifies
+the channel ``outbox``, which PostgreSQL delivers at commit, and the domain's outbox relay
+function (``relay_handler``) publishes what is pending:
 
 - run by its schedule (``{"listen": true}``, every minute), it holds a ``LISTEN`` on a direct
   connection (LISTEN_DATABASE_URL; PgBouncer's transaction pooling and RDS Proxy do not carry
@@ -70,7 +70,7 @@ RELAY_POLL_SECONDS = 5.0
 RELAY_GATHER_SECONDS = 0.2
 # What the schedule (and `make up`) sends a relay to make it listen for the length of its timeout.
 LISTEN_EVENT = {"listen": True}
-# The channel the outbox trigger notifies at commit (infra/migrations/<domain>/*_outbox_notify.sql).
+# The channel ``record`` notifies (PostgreSQL delivers it at commit, once per transaction).
 OUTBOX_CHANNEL = "outbox"
 # A run starting to listen notifies the channel with this prefix and its own id.
 HANDOVER_PREFIX = "handover:"
@@ -123,8 +123,9 @@ def record(conn: Connection, source: str, detail_type: str, detail: dict[str, An
     event_id = uuid.uuid4()
     full_detail = {"event_id": str(event_id), **detail}
     conn.execute(
-        "INSERT INTO outbox (event_id, source, detail_type, detail) VALUES (%s, %s, %s, %s)",
-        (event_id, source, detail_type, Jsonb(full_detail)),
+        "WITH recorded AS (INSERT INTO outbox (event_id, source, detail_type, detail) VALUES (%s, %s, %s, %s) "
+        "RETURNING 1) SELECT pg_notify(%s, '') FROM recorded",
+        (event_id, source, detail_type, Jsonb(full_detail), OUTBOX_CHANNEL),
     )
     return RecordedEvent(event_id, source, detail_type, full_detail)
 
