@@ -11,6 +11,7 @@ import uuid
 import psycopg
 import pytest
 import yaml
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 from psycopg.rows import dict_row
 
 from infra.config import ROOT
@@ -286,6 +287,25 @@ def test_a_lost_listening_connection_is_opened_again(domain_database, event_bus,
     totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 2, kill_the_listener_once))
     assert killed and totals["published"] == 1
     assert [e["detail"]["user_id"] for e in event_bus.published()] == ["after the drop"]
+
+
+def test_a_listening_run_outlives_its_domain_database_going_away(domain_database, event_bus, monkeypatch):
+    url = domain_database("identity")
+    record_committed(url, "pending")
+    real_relay = events.relay
+    calls = []
+
+    def database_gone_once(db=None):
+        calls.append(db)
+        if len(calls) == 1:
+            raise ServiceUnavailableError("The domain database is unavailable, try again later")
+        return real_relay(db)
+
+    monkeypatch.setattr(events, "relay", database_gone_once)
+    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.2)
+    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 2))
+    assert len(calls) > 2 and totals["published"] == 1
+    assert [e["detail"]["user_id"] for e in event_bus.published()] == ["pending"]
 
 
 # ---- eduplatform.internal_calls ---------------------------------------------------------------------------

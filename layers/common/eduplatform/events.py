@@ -8,7 +8,7 @@ function (``relay_handler``) publishes what is pending:
 
 - run by its schedule (``{"listen": true}``, every minute), it holds a ``LISTEN`` on a direct
   connection (LISTEN_DATABASE_URL; PgBouncer's transaction pooling and RDS Proxy do not carry
-  notifications) for the length of its timeout and publishes each commit's events as they
+  notifications) until its timeout or the next run, and publishes each commit's events as they
   come, in PutEvents of up to ten; it also looks every RELAY_POLL_SECONDS, which covers a
   notification lost on the way (a pooler in between) and events the bus refused;
 - invoked with anything else, it publishes what is pending once and answers.
@@ -29,6 +29,7 @@ from uuid import UUID
 
 import boto3
 import psycopg
+from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -197,8 +198,8 @@ def listen(remaining_seconds: Callable[[], float], db: Database | None = None) -
                     if handed_over:
                         logger.info("outbox relay: a newer run listens now", extra=totals)
                         return totals
-        except psycopg.Error as exc:
-            logger.warning("outbox listener connection lost; listening again", extra={"error": str(exc)})
+        except (psycopg.Error, ServiceUnavailableError) as exc:  # the listener's connection, or the relay's
+            logger.warning("outbox relay lost its database; listening again", extra={"error": str(exc)})
             time.sleep(min(1.0, max(0.0, left())))
     return totals
 
