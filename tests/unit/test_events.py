@@ -219,7 +219,7 @@ def test_a_listening_relay_publishes_a_commit_when_notified(domain_database, eve
             seen_before_the_deadline.append(True)
 
     seen_before_the_deadline: list[bool] = []
-    deadline = Deadline(events.RELAY_STOP_MARGIN_SECONDS + 3, commit_while_listening)
+    deadline = Deadline(events.RELAY_STOP_MARGIN_SECONDS + 5, commit_while_listening)
     totals = events.listen(deadline)
     assert seen_before_the_deadline  # published by the notification, not by the wait running out
     assert totals["published"] == 2 and totals["failed"] == 0
@@ -284,7 +284,7 @@ def test_a_lost_listening_connection_is_opened_again(domain_database, event_bus,
         if killed:  # not before the run listens
             record_committed(url, "after the drop")
 
-    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 2, kill_the_listener_once))
+    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 4, kill_the_listener_once))
     assert killed and totals["published"] == 1
     assert [e["detail"]["user_id"] for e in event_bus.published()] == ["after the drop"]
 
@@ -303,8 +303,9 @@ def test_a_listening_run_outlives_its_domain_database_going_away(domain_database
 
     monkeypatch.setattr(events, "relay", database_gone_once)
     monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.2)
-    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 2))
-    assert len(calls) > 2 and totals["published"] == 1
+    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 3))
+    # The first pass failed (without the run ending: listen would have raised); a later one published.
+    assert len(calls) >= 2 and totals["published"] == 1
     assert [e["detail"]["user_id"] for e in event_bus.published()] == ["pending"]
 
 
