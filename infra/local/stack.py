@@ -600,11 +600,11 @@ OUTBOX_RELAY_SUFFIX = "InternalOutboxRelayFunction"
 
 
 def start_outbox_listeners(stack: str, logical_ids: set[str] | None = None) -> list[str]:
-    """Start each outbox relay (or those of ``logical_ids``) listening now: an asynchronous invoke
+    """Start each outbox relay (or those among ``logical_ids``) listening now: an asynchronous invoke
     with its schedule's input.
 
     Their schedule starts them too, but only a minute after a deploy or `make sync`; until then
-    events would wait in the outboxes. A relay already listening keeps on; the two overlap harmlessly.
+    events would wait in the outboxes. A run already listening hands over to the new one.
     """
     started = []
     for logical_id, properties in serverless_functions(read_template()).items():

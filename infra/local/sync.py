@@ -314,12 +314,7 @@ class Syncer:
             changed_modules,
         )
         launcher.start_outbox_listeners(
-            self.stack,
-            {
-                logical_id
-                for logical_id, (name, _) in functions.items()
-                if name in updated and logical_id.endswith(launcher.OUTBOX_RELAY_SUFFIX)
-            },
+            self.stack, {logical_id for logical_id, (name, _) in functions.items() if name in updated}
         )
         self.timings["instances started"] = time.monotonic() - self.started
         return sorted(updated)
