@@ -203,6 +203,37 @@ def test_a_deep_cursor_page_costs_what_the_first_page_costs(seeded_catalogue, so
     assert index_rows_read(offset_plan) == 40_020
 
 
+@pytest.mark.parametrize("sort", list(SORT_INDEXES))
+def test_a_deep_offset_page_skips_in_the_index_and_reads_the_table_for_its_rows_only(seeded_catalogue, sort):
+    """From DEEP_OFFSET on, the skipped rows are the sort index's entries alone (an index-only scan:
+    key and id) and only the page's 20 courses are read from the table; same rows as the plain page."""
+    url, _ = seeded_catalogue
+    query = CatalogueQuery(sort=sort)
+    offset = 40_000
+    deep, _, params = repository.catalogue_queries(query, offset=offset)
+    plain, _, _ = repository.catalogue_queries(query)
+    assert deep != plain and repository.catalogue_queries(query, offset=repository.DEEP_OFFSET - 1)[0] == plain
+    values = {**params, "limit": 20, "offset": offset}
+    with psycopg.connect(url, autocommit=True) as conn:
+        plan = "\n".join(
+            r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {deep}", values, prepare=False)
+        )
+        timings = {}
+        for name, statement in (("deep", deep), ("plain", plain)):
+            started = time.perf_counter()
+            for _ in range(5):
+                rows = conn.execute(statement, values, prepare=False).fetchall()
+            timings[name] = (time.perf_counter() - started) * 1000 / 5
+            timings[f"{name} rows"] = rows
+    print(f"\n--- sort={sort}, offset 40,000: {timings['deep']:.1f} ms, plain {timings['plain']:.1f} ms\n{plan}")
+    assert timings["deep rows"] == timings["plain rows"] and len(timings["deep rows"]) == 20
+    skipping = next(line for line in plan.splitlines() if "Index Only Scan" in line)
+    assert SORT_INDEXES[sort].removeprefix("Index Scan").strip().split()[-1] in skipping
+    assert int(skipping.split("rows=")[1].split()[0]) == 40_020
+    table_reads = next(line for line in plan.splitlines() if "courses_pkey" in line)
+    assert "loops=20" in table_reads
+
+
 def index_rows_read(plan: str) -> int:
     """The rows the plan's index scan produced (EXPLAIN ANALYZE's ``actual ... rows=N`` of that node)."""
     scan = next(line for line in plan.splitlines() if "Index Scan" in line)
