@@ -215,9 +215,7 @@ def test_a_deep_offset_page_skips_in_the_index_and_reads_the_table_for_its_rows_
     assert deep != plain and repository.catalogue_queries(query, offset=repository.DEEP_OFFSET - 1)[0] == plain
     values = {**params, "limit": 20, "offset": offset}
     with psycopg.connect(url, autocommit=True) as conn:
-        plan = "\n".join(
-            r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {deep}", values, prepare=False)
-        )
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {deep}", values, prepare=False))
         timings = {}
         for name, statement in (("deep", deep), ("plain", plain)):
             started = time.perf_counter()
