@@ -31,6 +31,32 @@ def test_connection_is_reopened_after_the_server_dropped_it(scratch_url):
     database.close()
 
 
+def test_a_write_after_the_server_dropped_the_kept_connection_goes_once_on_a_new_one(scratch_url):
+    """A write is never sent twice; a kept connection the server closed is noticed before sending."""
+    database = Database(scratch_url, name="scratch")
+    database.write("CREATE TABLE t (x int)")
+    backend_pid = database.statement("SELECT pg_backend_pid() AS pid")[0]["pid"]
+    with psycopg.connect(scratch_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        assert database.write("INSERT INTO t VALUES (1) RETURNING pg_backend_pid() AS pid")[0]["pid"] != backend_pid
+        assert admin.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+    database.close()
+
+
+def test_a_write_whose_connection_fails_after_sending_is_503_and_not_sent_again(scratch_url):
+    database = Database(scratch_url, name="scratch")
+    database.write("CREATE TABLE t (x int)")
+    backend_pid = database.statement("SELECT pg_backend_pid() AS pid")[0]["pid"]
+    with pytest.raises(ServiceUnavailableError) as raised:
+        # The server ends the connection in the middle of the statement (which then does not commit).
+        database.write("INSERT INTO t SELECT pg_terminate_backend(%s)::int", (backend_pid,))
+    assert "scratch database is unavailable" in raised.value.msg
+    with psycopg.connect(scratch_url, autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    assert database.write("INSERT INTO t VALUES (2) RETURNING x")[0]["x"] == 2  # a new connection next time
+    database.close()
+
+
 def test_unreachable_database_is_503_and_recovers(scratch_url):
     database = Database("postgresql://postgres@127.0.0.1:1/nowhere", name="scratch")
     with pytest.raises(ServiceUnavailableError) as raised, database.transaction():

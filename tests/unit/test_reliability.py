@@ -10,6 +10,8 @@ import logging
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -144,20 +146,42 @@ def table_rows(url: str, table: str) -> int:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def test_an_enrollment_failing_half_way_leaves_neither_the_row_nor_its_event(
-    domain_database, facts, event_bus, monkeypatch, token_for
+@contextmanager
+def outbox_refusing_events(url: str) -> Iterator[None]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE outbox ADD CONSTRAINT refuse_events CHECK (false) NOT VALID")
+    try:
+        yield
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE outbox DROP CONSTRAINT refuse_events")
+
+
+def test_an_enrollment_whose_event_cannot_be_recorded_leaves_neither_the_row_nor_the_event(
+    domain_database, facts, event_bus, token_for
 ):
+    """The enrollment and its outbox row are one statement: the outbox refusing the event undoes the enrollment."""
     url = domain_database("enrollment")
     course_id = facts.add_course()
-
-    def connection_lost(*_args, **_kwargs):
-        raise psycopg.OperationalError("server closed the connection unexpectedly")
-
-    # The enrollment row is inserted; the connection drops before the event is written.
-    monkeypatch.setattr(events, "record", connection_lost)
-    response = call("enrollment.handlers.enroll", body={"course_id": course_id}, token=token_for("student"))
-    assert response.status == 503 and "unavailable" in response.json()["detail"]
+    token = token_for("student")
+    with outbox_refusing_events(url):
+        response = call("enrollment.handlers.enroll", body={"course_id": course_id}, token=token)
+    assert response.status == 500 and set(response.json()) == {"detail", "request_id"}
     assert table_rows(url, "enrollments") == 0 and table_rows(url, "outbox") == 0
+    assert call("enrollment.handlers.enroll", body={"course_id": course_id}, token=token).status == 201
+    assert table_rows(url, "enrollments") == 1 and len(event_bus.of_type("EnrollmentCreated")) == 1
+
+
+def test_a_payment_whose_event_cannot_be_recorded_leaves_neither_the_payment_nor_the_event(
+    domain_database, facts, event_bus, token_for
+):
+    url = domain_database("payment")
+    course_id = facts.add_course(price="49.99")
+    body = {"course_id": course_id, "amount": "49.99"}
+    with outbox_refusing_events(url):
+        response = call("payment.handlers.create_payment", body=body, token=token_for("student"))
+    assert response.status == 500 and set(response.json()) == {"detail", "request_id"}
+    assert table_rows(url, "payments") == 0 and table_rows(url, "outbox") == 0
     assert event_bus.relayed() == []
 
 

@@ -9,15 +9,12 @@ from eduplatform.db import Connection, Database, one
 ENROLLMENT_COLUMNS = "id, student_id, course_id, payment_id, status::text AS status, enrolled_at"
 
 
-def insert_enrollment(
-    conn: Connection, student_id: UUID, course_id: UUID, payment_id: UUID | None
-) -> dict[str, Any] | None:
-    """The new enrollment, or None when the student is already enrolled in the course."""
-    return conn.execute(
-        f"INSERT INTO enrollments (student_id, course_id, payment_id) VALUES (%s, %s, %s) "
-        f"ON CONFLICT ON CONSTRAINT enrollments_student_course_key DO NOTHING RETURNING {ENROLLMENT_COLUMNS}",
-        (student_id, course_id, payment_id),
-    ).fetchone()
+# A new enrollment (the caller chooses its id); no row when the student is already enrolled in the course.
+INSERT_ENROLLMENT = (
+    "INSERT INTO enrollments (id, student_id, course_id, payment_id) "
+    "VALUES (%(id)s, %(student_id)s, %(course_id)s, %(payment_id)s) "
+    f"ON CONFLICT ON CONSTRAINT enrollments_student_course_key DO NOTHING RETURNING {ENROLLMENT_COLUMNS}"
+)
 
 
 def enrollment_of(

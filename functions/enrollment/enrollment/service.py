@@ -9,6 +9,7 @@ Price changes: an enrollment needs a completed payment of the caller for the cou
 the course costs now; the amount was checked against the price when the payment was made.
 """
 
+import uuid
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
@@ -39,23 +40,23 @@ def enroll(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> Enroll
         payment_id = None
     else:
         _require_completed_payment(student_id, course_id, payment_id)
-    with database().transaction() as conn:
-        row = repository.insert_enrollment(conn, student_id, course_id, payment_id)
-        if row is None:
-            raise Conflict("Already enrolled in this course")
-        enrollment = EnrollmentOut(**row)
-        events.record(
-            conn,
-            EVENT_SOURCE,
-            events.ENROLLMENT_CREATED,
-            {
-                "user_id": str(enrollment.student_id),
-                "enrollment_id": str(enrollment.id),
-                "course_id": str(enrollment.course_id),
-                "payment_id": str(enrollment.payment_id) if enrollment.payment_id else None,
-            },
-        )
-    return enrollment
+    enrollment_id = uuid.uuid4()
+    row = events.write_recording(
+        database(),
+        repository.INSERT_ENROLLMENT,
+        {"id": enrollment_id, "student_id": student_id, "course_id": course_id, "payment_id": payment_id},
+        EVENT_SOURCE,
+        events.ENROLLMENT_CREATED,
+        {
+            "user_id": str(student_id),
+            "enrollment_id": str(enrollment_id),
+            "course_id": str(course_id),
+            "payment_id": str(payment_id) if payment_id else None,
+        },
+    )
+    if row is None:
+        raise Conflict("Already enrolled in this course")
+    return EnrollmentOut(**row)
 
 
 def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UUID | None) -> None:

@@ -1,22 +1,19 @@
 """SQL of the payment domain."""
 
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eduplatform.cursors import KeysetList
-from eduplatform.db import Connection, one
+from eduplatform.db import Connection
 
 PAYMENT_COLUMNS = "id, student_id, course_id, amount, status::text AS status, created_at"
 
 
-def insert_payment(conn: Connection, student_id: UUID, course_id: UUID, amount: Decimal, status: str) -> dict[str, Any]:
-    return one(
-        conn.execute(
-            f"INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, %s, %s) RETURNING {PAYMENT_COLUMNS}",
-            (student_id, course_id, amount, status),
-        )
-    )
+# A new payment (the caller chooses its id).
+INSERT_PAYMENT = (
+    "INSERT INTO payments (id, student_id, course_id, amount, status) "
+    f"VALUES (%(id)s, %(student_id)s, %(course_id)s, %(amount)s, %(status)s) RETURNING {PAYMENT_COLUMNS}"
+)
 
 
 def payment_by_id(conn: Connection, payment_id: UUID) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ the first payment and creates nothing; the same key with another body is refused
 """
 
 import os
+import uuid
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -120,20 +121,29 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
         raise Unprocessable(
             f"Amount must equal the course price ({price:.2f})" if price is not None else "Course has no price"
         )
-    with database().transaction() as conn:
-        payment = PaymentOut(**repository.insert_payment(conn, student_id, course_id, amount, PROCESSOR_STATUS))
-        events.record(
-            conn,
-            EVENT_SOURCE,
-            events.PAYMENT_COMPLETED,
-            {
-                "user_id": str(payment.student_id),
-                "payment_id": str(payment.id),
-                "course_id": str(payment.course_id),
-                "amount": f"{payment.amount:.2f}",
-            },
-        )
-    return payment
+    payment_id = uuid.uuid4()
+    row = events.write_recording(
+        database(),
+        repository.INSERT_PAYMENT,
+        {
+            "id": payment_id,
+            "student_id": student_id,
+            "course_id": course_id,
+            "amount": amount,
+            "status": PROCESSOR_STATUS,
+        },
+        EVENT_SOURCE,
+        events.PAYMENT_COMPLETED,
+        {
+            "user_id": str(student_id),
+            "payment_id": str(payment_id),
+            "course_id": str(course_id),
+            "amount": f"{amount:.2f}",
+        },
+    )
+    if row is None:
+        raise LookupError("the payment's INSERT returned no row")
+    return PaymentOut(**row)
 
 
 def my_payments(

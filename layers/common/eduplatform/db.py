@@ -6,6 +6,7 @@ down still answers 503 rather than failing to initialise) and discarded after an
 connection-level failure, so the next request reconnects without a redeploy.
 """
 
+import select
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from typing import Any, NoReturn
@@ -29,6 +30,13 @@ def one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
     return row
 
 
+def _closed_by_server(conn: Connection) -> bool:
+    """Whether a kept connection has something to read while idle: the server has closed it
+    (a restart, pg_terminate_backend, a proxy's idle timeout) and said so. No round trip."""
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    return bool(readable)
+
+
 class Database:
     def __init__(self, url: str | None, name: str = "database") -> None:
         self._url = url
@@ -37,7 +45,9 @@ class Database:
 
     def _connection(self) -> Connection:
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
-            return self._conn
+            if not _closed_by_server(self._conn):
+                return self._conn
+            self._discard()
         if not self._url:
             raise RuntimeError(f"No URL configured for the {self._name} database")
         self._conn = psycopg.connect(
@@ -89,6 +99,18 @@ class Database:
                     raise
                 self._discard()
                 return self._run(query, params)
+        except psycopg.OperationalError as exc:
+            self._unavailable(exc)
+
+    def write(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        """Run one writing statement on its own: atomic without BEGIN and COMMIT, so one round trip.
+
+        It is sent once only (a failure after sending leaves the outcome to the server): a kept
+        connection the server has closed since is noticed before sending and replaced. Failures
+        are handled as in ``transaction``.
+        """
+        try:
+            return self._run(query, params)
         except psycopg.OperationalError as exc:
             self._unavailable(exc)
 

@@ -1,10 +1,11 @@
 """Domain events on the EventBridge bus named by EVENT_BUS_NAME, through a transactional outbox.
 
 A service writes each event with ``record`` in the same transaction as the change it
-announces (table ``outbox`` of its domain database), so an event exists exactly when its
-change was committed; the request itself never calls the bus. The same statement notifies
-the channel ``outbox``, which PostgreSQL delivers at commit, and the domain's outbox relay
-function (``relay_handler``) publishes what is pending:
+announces (table ``outbox`` of its domain database), or with ``write_recording`` in the same
+statement as a one-row insert, so an event exists exactly when its change was committed; the
+request itself never calls the bus. The outbox insert notifies the channel ``outbox``, which
+PostgreSQL delivers at commit, and the domain's outbox relay function (``relay_handler``)
+publishes what is pending:
 
 - run by its schedule (``{"listen": true}``, every minute), it holds a ``LISTEN`` on a direct
   connection (LISTEN_DATABASE_URL; PgBouncer's transaction pooling and RDS Proxy do not carry
@@ -122,16 +123,49 @@ class RecordedEvent:
     detail: dict[str, Any]
 
 
+# An event's outbox row, from the parameters of ``_event_parameters``; its RETURNING notifies the
+# relay's channel, which PostgreSQL delivers at commit (once per transaction).
+_OUTBOX_INSERT = (
+    "INSERT INTO outbox (event_id, source, detail_type, detail) {rows} RETURNING pg_notify(%(outbox_channel)s, '')"
+)
+_EVENT_VALUES = "%(event_id)s, %(event_source)s, %(event_type)s, %(event_detail)s"
+
+
+def _event_parameters(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    event_id = uuid.uuid4()
+    return {
+        "event_id": event_id,
+        "event_source": source,
+        "event_type": detail_type,
+        "event_detail": Jsonb({"event_id": str(event_id), **detail}),
+        "outbox_channel": OUTBOX_CHANNEL,
+    }
+
+
 def record(conn: Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
     """Write an event to the outbox inside the caller's transaction; its event_id is added to the detail."""
-    event_id = uuid.uuid4()
-    full_detail = {"event_id": str(event_id), **detail}
-    conn.execute(
-        "WITH recorded AS (INSERT INTO outbox (event_id, source, detail_type, detail) VALUES (%s, %s, %s, %s) "
-        "RETURNING 1) SELECT pg_notify(%s, '') FROM recorded",
-        (event_id, source, detail_type, Jsonb(full_detail), OUTBOX_CHANNEL),
+    params = _event_parameters(source, detail_type, detail)
+    conn.execute(_OUTBOX_INSERT.format(rows=f"VALUES ({_EVENT_VALUES})"), params)
+    return RecordedEvent(params["event_id"], source, detail_type, params["event_detail"].obj)
+
+
+def write_recording(
+    db: Database, statement: str, params: dict[str, Any], source: str, detail_type: str, detail: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Run a domain's one-row ``INSERT ... RETURNING`` (named parameters) and, when it wrote its
+    row, record the event in the outbox, in one statement (``Database.write``): atomic on its own,
+    one round trip where a transaction takes four (BEGIN, the two inserts, COMMIT).
+
+    The detail is what the caller knows before the insert (it chooses the row's id). The row
+    written, or None when the statement wrote none (``ON CONFLICT DO NOTHING``), and then no event
+    is recorded either. A statement writing several rows fails whole (their events would share an id).
+    """
+    rows = db.write(
+        f"WITH written AS ({statement}), recorded AS ({_OUTBOX_INSERT.format(rows=f'SELECT {_EVENT_VALUES} FROM written')}) "
+        "SELECT * FROM written",
+        {**params, **_event_parameters(source, detail_type, detail)},
     )
-    return RecordedEvent(event_id, source, detail_type, full_detail)
+    return rows[0] if rows else None
 
 
 def relay(db: Database | None = None) -> dict[str, int]:
