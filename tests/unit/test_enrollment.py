@@ -9,7 +9,7 @@ import pytest
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
 from tests.support.lambda_events import call
 
-from eduplatform import db
+from eduplatform import db, read_models
 from eduplatform.security import decode_token
 
 ENROLL = "enrollment.handlers.enroll"
@@ -314,6 +314,7 @@ def test_concurrent_completions_of_the_last_lessons_complete_the_enrollment(enro
         return per_thread.database
 
     monkeypatch.setattr(service, "database", thread_database)
+    monkeypatch.setattr(read_models, "database", thread_database)
 
     def finish(lesson_id):
         barrier.wait()

@@ -1,5 +1,7 @@
 """The shared layer's database access and the migration runner."""
 
+import threading
+
 import psycopg
 import pytest
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
@@ -54,6 +56,27 @@ def test_a_write_whose_connection_fails_after_sending_is_503_and_not_sent_again(
     with psycopg.connect(scratch_url, autocommit=True) as admin:
         assert admin.execute("SELECT count(*) FROM t").fetchone()[0] == 0
     assert database.write("INSERT INTO t VALUES (2) RETURNING x")[0]["x"] == 2  # a new connection next time
+    database.close()
+
+
+def test_a_connection_busy_in_another_thread_is_not_taken_for_one_the_server_closed(scratch_url):
+    """What a statement's result makes readable belongs to that statement: a second thread asking
+    for the connection meanwhile keeps it (psycopg connections may be shared between threads)."""
+    database = Database(scratch_url, name="scratch")
+    backend_pid = database.statement("SELECT pg_backend_pid() AS pid")[0]["pid"]
+    pids: list[int] = []
+
+    def ask() -> None:
+        for _ in range(300):  # short statements: one thread often asks while the other's result is arriving
+            pids.append(database.statement("SELECT pg_backend_pid() AS pid")[0]["pid"])
+
+    threads = [threading.Thread(target=ask, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert pids == [backend_pid] * 600
     database.close()
 
 

@@ -17,16 +17,6 @@ INSERT_ENROLLMENT = (
 )
 
 
-def enrollment_of(
-    conn: Connection, student_id: UUID, course_id: UUID, for_update: bool = False
-) -> dict[str, Any] | None:
-    lock = " FOR UPDATE" if for_update else ""
-    return conn.execute(
-        f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE student_id = %s AND course_id = %s{lock}",
-        (student_id, course_id),
-    ).fetchone()
-
-
 def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
     return bool(
         db.statement("SELECT 1 FROM enrollments WHERE student_id = %s AND course_id = %s", (student_id, course_id))
@@ -44,22 +34,38 @@ def count_for_course(conn: Connection, course_id: UUID) -> int:
     return count
 
 
-def insert_completion(conn: Connection, enrollment: dict[str, Any], lesson_id: UUID) -> dict[str, Any] | None:
-    """The new completion, or None when the lesson was already completed."""
+def complete_lesson(conn: Connection, student_id: UUID, course_id: UUID, lesson_id: UUID) -> dict[str, Any] | None:
+    """Lock the student's enrollment in the course and record the lesson completed, in one statement.
+
+    None when the student is not enrolled; else the enrollment's ``enrollment_id`` and the new
+    completion's columns, which are None when the lesson was already completed. The lock is held
+    until the transaction ends, so two completions of one enrollment take turns.
+    """
     return conn.execute(
-        "INSERT INTO lesson_progress (enrollment_id, student_id, course_id, lesson_id) VALUES (%s, %s, %s, %s) "
+        "WITH enrollment AS (SELECT id, student_id, course_id FROM enrollments "
+        "WHERE student_id = %(student_id)s AND course_id = %(course_id)s FOR UPDATE), "
+        "completion AS (INSERT INTO lesson_progress (enrollment_id, student_id, course_id, lesson_id) "
+        "SELECT id, student_id, course_id, %(lesson_id)s FROM enrollment "
         "ON CONFLICT ON CONSTRAINT lesson_progress_enrollment_lesson_key DO NOTHING "
-        "RETURNING id, lesson_id, course_id, completed_at",
-        (enrollment["id"], enrollment["student_id"], enrollment["course_id"], lesson_id),
+        "RETURNING id, lesson_id, course_id, completed_at) "
+        "SELECT enrollment.id AS enrollment_id, completion.* FROM enrollment LEFT JOIN completion ON true",
+        {"student_id": student_id, "course_id": course_id, "lesson_id": lesson_id},
     ).fetchone()
 
 
+def update_status(conn: Connection, enrollment_id: UUID, total_lessons: int) -> None:
+    """Set the enrollment's status from its completions counted now (the caller holds its row lock):
+    completed once they reach ``total_lessons``, in progress before; written only when it changes."""
+    conn.execute(
+        "WITH progress AS (SELECT CASE WHEN count(*) >= %(total)s THEN 'completed' ELSE 'in_progress' END"
+        "::enrollment_status AS status FROM lesson_progress WHERE enrollment_id = %(id)s) "
+        "UPDATE enrollments SET status = progress.status FROM progress "
+        "WHERE enrollments.id = %(id)s AND enrollments.status <> progress.status",
+        {"id": enrollment_id, "total": total_lessons},
+    )
+
+
 COMPLETED_COUNT = "SELECT count(*) AS n FROM lesson_progress WHERE student_id = %s AND course_id = %s"
-
-
-def completed_count(conn: Connection, student_id: UUID, course_id: UUID) -> int:
-    count: int = one(conn.execute(COMPLETED_COUNT, (student_id, course_id)))["n"]
-    return count
 
 
 def completed_count_read(db: Database, student_id: UUID, course_id: UUID) -> int:
@@ -73,7 +79,3 @@ def completed_lesson_ids(conn: Connection, student_id: UUID, course_id: UUID) ->
         (student_id, course_id),
     ).fetchall()
     return [row["lesson_id"] for row in rows]
-
-
-def set_status(conn: Connection, enrollment_id: UUID, status: str) -> None:
-    conn.execute("UPDATE enrollments SET status = %s WHERE id = %s", (status, enrollment_id))

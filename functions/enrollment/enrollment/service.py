@@ -97,22 +97,16 @@ def complete_lesson(student_id: UUID, lesson_id: UUID, course_id: UUID) -> Lesso
         course, in_course = read_models.refreshed_course(course_id, keep_lessons=True, lesson_id=lesson_id)
     if course is None or not in_course:
         raise NotFoundError("Lesson not found in this course")
-    total_lessons = course.total_lessons
-
     with database().transaction() as conn:
         # The row lock serialises completions of one enrollment, so two lessons finished at
         # the same moment cannot both miss the "every lesson done" transition.
-        enrollment = repository.enrollment_of(conn, student_id, course_id, for_update=True)
-        if enrollment is None:
+        completed = repository.complete_lesson(conn, student_id, course_id, lesson_id)
+        if completed is None:
             raise ForbiddenError(NOT_ENROLLED)
-        completion = repository.insert_completion(conn, enrollment, lesson_id)
-        if completion is None:
+        if completed["id"] is None:
             raise Conflict("Lesson already completed")
-        done = repository.completed_count(conn, student_id, course_id)
-        status = "completed" if done >= total_lessons else "in_progress"
-        if status != enrollment["status"]:
-            repository.set_status(conn, enrollment["id"], status)
-    return LessonCompletionOut(**completion)
+        repository.update_status(conn, completed["enrollment_id"], course.total_lessons)
+    return LessonCompletionOut(**completed)
 
 
 def course_progress(student_id: UUID, course_id: UUID) -> CourseProgress:

@@ -32,9 +32,20 @@ def one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
 
 def _closed_by_server(conn: Connection) -> bool:
     """Whether a kept connection has something to read while idle: the server has closed it
-    (a restart, pg_terminate_backend, a proxy's idle timeout) and said so. No round trip."""
-    readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    return bool(readable)
+    (a restart, pg_terminate_backend, a proxy's idle timeout) and said so. No round trip.
+
+    A connection another thread is using (its lock held, or inside a transaction) is not idle, and
+    what it reads is its own: it is left alone.
+    """
+    if not conn.lock.acquire(blocking=False):
+        return False
+    try:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return False
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        return bool(readable)
+    finally:
+        conn.lock.release()
 
 
 class Database:
