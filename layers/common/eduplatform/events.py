@@ -123,12 +123,15 @@ class RecordedEvent:
     detail: dict[str, Any]
 
 
-# An event's outbox row, from the parameters of ``_event_parameters``; its RETURNING notifies the
+# An event's outbox row, from the parameters of ``_event_parameters``: given as values (``record``)
+# or selected from the row a statement wrote (``write_recording``). Its RETURNING notifies the
 # relay's channel, which PostgreSQL delivers at commit (once per transaction).
 _OUTBOX_INSERT = (
     "INSERT INTO outbox (event_id, source, detail_type, detail) {rows} RETURNING pg_notify(%(outbox_channel)s, '')"
 )
 _EVENT_VALUES = "%(event_id)s, %(event_source)s, %(event_type)s, %(event_detail)s"
+_RECORD = _OUTBOX_INSERT.format(rows=f"VALUES ({_EVENT_VALUES})")
+_RECORD_WRITTEN = _OUTBOX_INSERT.format(rows=f"SELECT {_EVENT_VALUES} FROM written")
 
 
 def _event_parameters(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +148,7 @@ def _event_parameters(source: str, detail_type: str, detail: dict[str, Any]) -> 
 def record(conn: Connection, source: str, detail_type: str, detail: dict[str, Any]) -> RecordedEvent:
     """Write an event to the outbox inside the caller's transaction; its event_id is added to the detail."""
     params = _event_parameters(source, detail_type, detail)
-    conn.execute(_OUTBOX_INSERT.format(rows=f"VALUES ({_EVENT_VALUES})"), params)
+    conn.execute(_RECORD, params)
     return RecordedEvent(params["event_id"], source, detail_type, params["event_detail"].obj)
 
 
@@ -161,8 +164,7 @@ def write_recording(
     is recorded either. A statement writing several rows fails whole (their events would share an id).
     """
     rows = db.write(
-        f"WITH written AS ({statement}), recorded AS ({_OUTBOX_INSERT.format(rows=f'SELECT {_EVENT_VALUES} FROM written')}) "
-        "SELECT * FROM written",
+        f"WITH written AS ({statement}), recorded AS ({_RECORD_WRITTEN}) SELECT * FROM written",
         {**params, **_event_parameters(source, detail_type, detail)},
     )
     return rows[0] if rows else None
