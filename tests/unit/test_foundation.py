@@ -27,7 +27,7 @@ def test_connection_is_reopened_after_the_server_dropped_it(scratch_url):
     with database.transaction() as conn:
         backend_pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
     with psycopg.connect(scratch_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend_pid,)).fetchone()[0]
     with database.transaction() as conn:
         assert conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"] != backend_pid
     database.close()
@@ -39,7 +39,9 @@ def test_a_write_after_the_server_dropped_the_kept_connection_goes_once_on_a_new
     database.write("CREATE TABLE t (x int)")
     backend_pid = database.statement("SELECT pg_backend_pid() AS pid")[0]["pid"]
     with psycopg.connect(scratch_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        # With a timeout the call returns once the backend has gone (and so has said goodbye);
+        # without one it returns when the signal is sent, and the write could race the goodbye.
+        assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend_pid,)).fetchone()[0]
         assert database.write("INSERT INTO t VALUES (1) RETURNING pg_backend_pid() AS pid")[0]["pid"] != backend_pid
         assert admin.execute("SELECT count(*) FROM t").fetchone()[0] == 1
     database.close()
