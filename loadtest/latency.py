@@ -3,12 +3,15 @@
     .venv/bin/python -m loadtest.latency                      # every scenario, 200 calls each
     .venv/bin/python -m loadtest.latency me login --calls 50  # chosen scenarios
     .venv/bin/python -m loadtest.latency course enroll pay complete enroll_after_paying
+    .venv/bin/python -m loadtest.latency course_miss curriculum_miss lesson_miss catalogue_miss
 
 The base URL is API_URL, or the running `make up` stack's. Each scenario makes a few
 warm-up calls first (not counted), so cold starts are excluded. The writing scenarios need
 the seeded data (`make seed`): a seeded student enrolls in, pays for and completes lessons of
 the oldest courses (those with a curriculum), a different course or lesson per call;
-``enroll_after_paying`` pays (not timed) then enrolls at once, as the load mix does.
+``enroll_after_paying`` pays (not timed) then enrolls at once, as the load mix does. The
+``*_miss`` scenarios read a course, curriculum, lesson or catalogue page not read before, so each
+call misses the Redis cache (what most single-course reads of the load mix do).
 """
 
 import argparse
@@ -161,6 +164,49 @@ class Scenarios:
     def search_courses(self) -> None:
         self.session.get(f"{self.url}/courses", params={"q": "python"}, timeout=30).raise_for_status()
 
+    # Reads that miss the cache: each call reads something not read before (the set-up, not
+    # timed, finds it). A catalogue page caches the page, not its courses, so a course listed in
+    # one is still a miss when read by id, and so is its curriculum.
+
+    def courses_in_random_order(self) -> Iterator[str]:
+        """The ids of the catalogue's courses from random pages of it, each once."""
+        total = self.session.get(f"{self.url}/courses", params={"limit": 1}, timeout=30).json()["total"]
+        offsets = list(range(0, total, 100))
+        random.shuffle(offsets)
+        for offset in offsets:
+            page = self.session.get(f"{self.url}/courses", params={"limit": 100, "offset": offset}, timeout=30).json()
+            yield from (course["id"] for course in page["items"])
+
+    def _get(self, path: str, **params: object) -> Callable[[], None]:
+        return lambda: self.session.get(f"{self.url}{path}", params=params, timeout=30).raise_for_status()
+
+    def course_miss(self) -> Callable[[], None]:
+        return self._get(f"/courses/{self._next('_courses_for_reading', self.courses_in_random_order)}")
+
+    def curriculum_miss(self) -> Callable[[], None]:
+        return self._get(f"/courses/{self._next('_courses_for_curricula', self.courses_in_random_order)}/curriculum")
+
+    def unread_lessons(self) -> Iterator[str]:
+        """Lessons of the oldest courses (those with curricula), from their curricula."""
+        for course in self.oldest_courses(free=True):
+            curriculum = self.session.get(f"{self.url}/courses/{course['id']}/curriculum", timeout=30).json()
+            yield from (lesson["id"] for module in curriculum["modules"] for lesson in module["lessons"])
+
+    def lesson_miss(self) -> Callable[[], None]:
+        return self._get(f"/lessons/{self._next('_lessons_for_reading', self.unread_lessons)}")
+
+    def catalogue_miss(self) -> Callable[[], None]:
+        """A category's page at a random offset and sort, with its total."""
+        if not hasattr(self, "_category_ids"):
+            categories = self.session.get(f"{self.url}/categories", timeout=30).json()["items"]
+            self._category_ids = [category["id"] for category in categories]
+        return self._get(
+            "/courses",
+            category_id=random.choice(self._category_ids),
+            sort=random.choice(("newest", "rating", "price_asc", "price_desc")),
+            offset=random.randrange(1, 5_000),
+        )
+
 
 SCENARIOS = (
     "me",
@@ -169,6 +215,10 @@ SCENARIOS = (
     "list_courses",
     "search_courses",
     "course",
+    "course_miss",
+    "curriculum_miss",
+    "lesson_miss",
+    "catalogue_miss",
     "curriculum",
     "enroll",
     "pay",
@@ -204,13 +254,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     url = base_url()
     print(f"{url}: {args.calls} sequential warm calls per scenario")
-    print(f"{'scenario':<12}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'max ms':>9}")
+    print(f"{'scenario':<16}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'max ms':>9}")
     with requests.Session() as session:
         scenarios = Scenarios(session, url)
         for name in args.scenarios:
             samples = measure(getattr(scenarios, name), args.calls)
             print(
-                f"{name:<12}{percentile(samples, 0.50):>9.1f}{percentile(samples, 0.99):>9.1f}"
+                f"{name:<16}{percentile(samples, 0.50):>9.1f}{percentile(samples, 0.99):>9.1f}"
                 f"{statistics.fmean(samples):>9.1f}{max(samples):>9.1f}"
             )
     return 0

@@ -167,6 +167,17 @@ def test_filters_combine_with_each_other_and_with_q(catalogue):
     assert call(LIST, query={"level": "advanced", "limit": 1}).json()["total"] == 2  # total counts the filter
 
 
+@pytest.mark.parametrize("sort", ["newest", "rating", "price_asc", "price_desc", "popular"])
+def test_a_page_past_the_end_or_of_no_match_keeps_its_total(catalogue, sort):
+    """The page and its count are one statement: an empty page still carries the count."""
+    body = call(LIST, query={"level": "advanced", "sort": sort, "offset": 5}).json()
+    assert body["items"] == [] and body["total"] == 2 and body["next_cursor"] is None
+    body = call(LIST, query={"q": "no course says this", "sort": sort}).json()
+    assert body["items"] == [] and body["total"] == 0
+    body = call(LIST, query={"sort": sort, "limit": 2, "offset": 3}).json()
+    assert len(body["items"]) == 2 and body["total"] == 5 and body["next_cursor"] is None
+
+
 def test_each_sort_with_ties_broken_by_id(catalogue):
     assert listed() == ["Python for music", "Rust deep dive", "Python intro", "Piano jazz", "Guitar basics"]
     assert listed(sort="newest") == listed()

@@ -519,7 +519,7 @@ def test_curriculum_query_count_does_not_grow_with_modules_and_lessons(course_db
 
     small_count = _count_statements(monkeypatch, lambda: call(CURRICULUM, {"course_id": small["id"]}))
     large_count = _count_statements(monkeypatch, lambda: call(CURRICULUM, {"course_id": large["id"]}))
-    assert small_count == large_count == 3
+    assert small_count == large_count == 1
 
 
 # ---- POST /courses/{course_id}/modules --------------------------------------------------------------------------------------------

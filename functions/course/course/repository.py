@@ -7,7 +7,7 @@ from uuid import UUID
 import psycopg
 
 from eduplatform.cursors import KeysetList, KeysetOrder
-from eduplatform.db import Connection, one
+from eduplatform.db import Connection, Database, one
 
 from course.schemas import CatalogueQuery
 
@@ -115,20 +115,32 @@ def catalogue_queries(
 
 
 def catalogue(
-    conn: Connection,
+    db: Database,
     query: CatalogueQuery,
     limit: int,
     offset: int,
     after: dict[str, Any] | None = None,
     with_total: bool = True,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked."""
+    """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked.
+
+    One statement on its own, so one round trip (a transaction around two would take four) and
+    the total counted in the page's snapshot: the count's single row, joined to the page's rows
+    (none on a page past the end, hence the outer join).
+    """
     page, count, params = catalogue_queries(query, after, offset)
-    # prepare=False: a server-side prepared statement could switch to a generic plan that
-    # cannot see the pattern, and estimate its way into a sequential scan.
-    rows = conn.execute(page, {**params, "limit": limit, "offset": offset}, prepare=False).fetchall()
-    total = one(conn.execute(count, params, prepare=False))["n"] if with_total else None
-    return rows, total
+    params = {**params, "limit": limit, "offset": offset}
+    # The connection never prepares (eduplatform.db): a prepared statement could switch to a generic
+    # plan that cannot see the pattern, and estimate its way into a sequential scan.
+    if not with_total:
+        return db.statement(page, params), None
+    direction = "DESC" if SORTS[query.sort].descending else "ASC"
+    rows = db.statement(
+        f"SELECT counted.n AS total, page.* FROM ({count}) AS counted LEFT JOIN LATERAL ({page}) AS page ON true "
+        f"ORDER BY page.sort_key {direction}, page.id {direction}",
+        params,
+    )
+    return [row for row in rows if row["id"] is not None], rows[0]["total"]
 
 
 def search_text_of(conn: Connection, course_id: UUID) -> str:
@@ -151,9 +163,12 @@ def terms_matching(conn: Connection, terms: list[str], search_texts: list[str]) 
 TEACHER_COURSES = KeysetList("courses", COURSE_COLUMNS, "teacher_id = %(teacher_id)s")
 
 
+COURSE_BY_ID = f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s"
+
+
 def course_by_id(conn: Connection, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     lock = " FOR UPDATE" if for_update else ""
-    return conn.execute(f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s{lock}", (course_id,)).fetchone()
+    return conn.execute(f"{COURSE_BY_ID}{lock}", (course_id,)).fetchone()
 
 
 def insert_course(
@@ -251,12 +266,6 @@ def next_facts_version(conn: Connection, course_id: UUID) -> None:
 # ---- modules ---------------------------------------------------------------------------------------------
 
 
-def modules_of_course(conn: Connection, course_id: UUID) -> list[dict[str, Any]]:
-    return conn.execute(
-        f"SELECT {MODULE_COLUMNS} FROM modules WHERE course_id = %s ORDER BY position, created_at, id", (course_id,)
-    ).fetchall()
-
-
 def module_with_teacher(conn: Connection, module_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     """The module and its course's teacher_id."""
     lock = " FOR UPDATE OF modules" if for_update else ""
@@ -294,19 +303,18 @@ def delete_module(conn: Connection, module_id: UUID) -> None:
 # ---- lessons ---------------------------------------------------------------------------------------------
 
 
-def lessons_of_course(conn: Connection, course_id: UUID) -> list[dict[str, Any]]:
-    """Every lesson of every module of the course, in one query, each module's lessons in order."""
-    return conn.execute(
-        "SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, "
-        'lessons.duration_minutes, lessons.position AS "order", lessons.created_at '
-        "FROM lessons JOIN modules ON modules.id = lessons.module_id WHERE modules.course_id = %s "
-        "ORDER BY lessons.module_id, lessons.position, lessons.created_at, lessons.id",
-        (course_id,),
-    ).fetchall()
+LESSON_BY_ID = f"SELECT {LESSON_COLUMNS} FROM lessons WHERE id = %s"
 
-
-def lesson_by_id(conn: Connection, lesson_id: UUID) -> dict[str, Any] | None:
-    return conn.execute(f"SELECT {LESSON_COLUMNS} FROM lessons WHERE id = %s", (lesson_id,)).fetchone()
+# The course's row and its modules in order, each with its lessons in order, in one statement (one
+# round trip, one snapshot) whatever their number: the modules as JSON, found through
+# modules_course_position_idx and lessons_module_position_idx.
+CURRICULUM = (
+    f'SELECT {COURSE_COLUMNS}, coalesce((SELECT json_agg(module ORDER BY module."order", module.created_at, module.id) '
+    f'FROM (SELECT {MODULE_COLUMNS}, coalesce((SELECT json_agg(lesson ORDER BY lesson."order", lesson.created_at, lesson.id) '
+    f"FROM (SELECT {LESSON_COLUMNS} FROM lessons WHERE module_id = modules.id) AS lesson), '[]') AS lessons "
+    "FROM modules WHERE course_id = courses.id) AS module), '[]') AS modules "
+    "FROM courses WHERE id = %s"
+)
 
 
 def lesson_ids_of_module(conn: Connection, module_id: UUID) -> list[UUID]:

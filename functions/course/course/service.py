@@ -192,8 +192,7 @@ def catalogue(
     want_total = cursor is None or with_total
 
     def load() -> CataloguePage:
-        with database().transaction() as conn:
-            rows, total = repository.catalogue(conn, query, limit + 1, offset, after, with_total=want_total)
+        rows, total = repository.catalogue(database(), query, limit + 1, offset, after, with_total=want_total)
         rows, next_cursor = order.page(rows, limit, bound_to)
         return CataloguePage(items=[CourseOut(**row) for row in rows], total=total, next_cursor=next_cursor)
 
@@ -248,11 +247,10 @@ def teacher_courses(
 
 def course(course_id: UUID) -> CourseOut:
     def load() -> CourseOut:
-        with database().transaction() as conn:
-            row = repository.course_by_id(conn, course_id)
-        if row is None:
+        rows = database().statement(repository.COURSE_BY_ID, (course_id,))
+        if not rows:
             raise NotFoundError(COURSE_NOT_FOUND)
-        return CourseOut(**row)
+        return CourseOut(**rows[0])
 
     return cache().read_through(
         "course", str(course_id), [_course_version(course_id)], CourseOut, load, COURSE_TTL_SECONDS
@@ -313,20 +311,18 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
 
 
 def curriculum(course_id: UUID) -> Curriculum:
-    """The course with its modules and their lessons, in three queries whatever their number."""
+    """The course with its modules and their lessons, in one statement whatever their number."""
 
     def load() -> Curriculum:
-        with database().transaction() as conn:
-            course_row = repository.course_by_id(conn, course_id)
-            if course_row is None:
-                raise NotFoundError(COURSE_NOT_FOUND)
-            module_rows = repository.modules_of_course(conn, course_id)
-            lesson_rows = repository.lessons_of_course(conn, course_id)
-        lessons_by_module: dict[UUID, list[LessonOut]] = {row["id"]: [] for row in module_rows}
-        for row in lesson_rows:
-            lessons_by_module[row["module_id"]].append(LessonOut(**row))
-        modules = [ModuleWithLessons(**row, lessons=lessons_by_module[row["id"]]) for row in module_rows]
-        return Curriculum(course=CourseOut(**course_row), modules=modules, total_lessons=len(lesson_rows))
+        rows = database().statement(repository.CURRICULUM, (course_id,))
+        if not rows:
+            raise NotFoundError(COURSE_NOT_FOUND)
+        modules = [ModuleWithLessons.model_validate(module) for module in rows[0]["modules"]]
+        return Curriculum(
+            course=CourseOut(**rows[0]),
+            modules=modules,
+            total_lessons=sum(len(module.lessons) for module in modules),
+        )
 
     return cache().read_through(
         "curriculum", str(course_id), [_course_version(course_id)], Curriculum, load, COURSE_TTL_SECONDS
@@ -396,11 +392,10 @@ def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) ->
 
 def lesson(lesson_id: UUID) -> LessonOut:
     def load() -> LessonOut:
-        with database().transaction() as conn:
-            row = repository.lesson_by_id(conn, lesson_id)
-        if row is None:
+        rows = database().statement(repository.LESSON_BY_ID, (lesson_id,))
+        if not rows:
             raise NotFoundError(LESSON_NOT_FOUND)
-        return LessonOut(**row)
+        return LessonOut(**rows[0])
 
     return cache().read_through(
         "lesson", str(lesson_id), [_lesson_version(lesson_id)], LessonOut, load, COURSE_TTL_SECONDS
