@@ -91,14 +91,22 @@ class Scenarios:
             self._student_headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
         return self._student_headers
 
-    def oldest_courses(self, free: bool) -> Iterator[dict]:
-        """The oldest courses (they have curricula), free or paid, in random order, each once."""
+    def courses_in_random_order(self, oldest: int | None = None) -> Iterator[dict]:
+        """The catalogue's courses (only its ``oldest`` ones when given) from its pages in random order, each once."""
         total = self.session.get(f"{self.url}/courses", params={"limit": 1}, timeout=30).json()["total"]
-        offsets = list(range(max(0, total - 10_000), total, 100))
+        offsets = list(range(max(0, total - oldest) if oldest else 0, total, 100))
         random.shuffle(offsets)
         for offset in offsets:
             page = self.session.get(f"{self.url}/courses", params={"limit": 100, "offset": offset}, timeout=30).json()
-            yield from (course for course in page["items"] if course["is_free"] == free)
+            yield from page["items"]
+
+    def oldest_courses(self, free: bool) -> Iterator[dict]:
+        """The oldest courses (they have curricula), free or paid, in random order, each once."""
+        return (course for course in self.courses_in_random_order(oldest=10_000) if course["is_free"] == free)
+
+    def lesson_ids(self, course_id: str) -> Iterator[str]:
+        curriculum = self.session.get(f"{self.url}/courses/{course_id}/curriculum", timeout=30).json()
+        return (lesson["id"] for module in curriculum["modules"] for lesson in module["lessons"])
 
     def _next(self, name: str, make: Callable[[], Iterator]) -> object:
         if not hasattr(self, name):
@@ -135,10 +143,7 @@ class Scenarios:
     def lessons_to_complete(self) -> Iterator[tuple[str, str]]:
         for course in self.oldest_courses(free=True):
             self._enroll(course["id"])
-            curriculum = self.session.get(f"{self.url}/courses/{course['id']}/curriculum", timeout=30).json()
-            for module in curriculum["modules"]:
-                for lesson in module["lessons"]:
-                    yield course["id"], lesson["id"]
+            yield from ((course["id"], lesson_id) for lesson_id in self.lesson_ids(course["id"]))
 
     def complete(self) -> Callable[[], None]:
         course_id, lesson_id = self._next("_lessons", self.lessons_to_complete)
@@ -168,29 +173,21 @@ class Scenarios:
     # timed, finds it). A catalogue page caches the page, not its courses, so a course listed in
     # one is still a miss when read by id, and so is its curriculum.
 
-    def courses_in_random_order(self) -> Iterator[str]:
-        """The ids of the catalogue's courses from random pages of it, each once."""
-        total = self.session.get(f"{self.url}/courses", params={"limit": 1}, timeout=30).json()["total"]
-        offsets = list(range(0, total, 100))
-        random.shuffle(offsets)
-        for offset in offsets:
-            page = self.session.get(f"{self.url}/courses", params={"limit": 100, "offset": offset}, timeout=30).json()
-            yield from (course["id"] for course in page["items"])
-
     def _get(self, path: str, **params: object) -> Callable[[], None]:
         return lambda: self.session.get(f"{self.url}{path}", params=params, timeout=30).raise_for_status()
 
     def course_miss(self) -> Callable[[], None]:
-        return self._get(f"/courses/{self._next('_courses_for_reading', self.courses_in_random_order)}")
+        course = self._next("_courses_for_reading", self.courses_in_random_order)
+        return self._get(f"/courses/{course['id']}")
 
     def curriculum_miss(self) -> Callable[[], None]:
-        return self._get(f"/courses/{self._next('_courses_for_curricula', self.courses_in_random_order)}/curriculum")
+        course = self._next("_courses_for_curricula", self.courses_in_random_order)
+        return self._get(f"/courses/{course['id']}/curriculum")
 
     def unread_lessons(self) -> Iterator[str]:
         """Lessons of the oldest courses (those with curricula), from their curricula."""
         for course in self.oldest_courses(free=True):
-            curriculum = self.session.get(f"{self.url}/courses/{course['id']}/curriculum", timeout=30).json()
-            yield from (lesson["id"] for module in curriculum["modules"] for lesson in module["lessons"])
+            yield from self.lesson_ids(course["id"])
 
     def lesson_miss(self) -> Callable[[], None]:
         return self._get(f"/lessons/{self._next('_lessons_for_reading', self.unread_lessons)}")
@@ -254,13 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     url = base_url()
     print(f"{url}: {args.calls} sequential warm calls per scenario")
-    print(f"{'scenario':<16}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'max ms':>9}")
+    print(f"{'scenario':<20}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'max ms':>9}")
     with requests.Session() as session:
         scenarios = Scenarios(session, url)
         for name in args.scenarios:
             samples = measure(getattr(scenarios, name), args.calls)
             print(
-                f"{name:<16}{percentile(samples, 0.50):>9.1f}{percentile(samples, 0.99):>9.1f}"
+                f"{name:<20}{percentile(samples, 0.50):>9.1f}{percentile(samples, 0.99):>9.1f}"
                 f"{statistics.fmean(samples):>9.1f}{max(samples):>9.1f}"
             )
     return 0
