@@ -4,13 +4,16 @@ The emulator starts a new instance of a function for every request that arrives 
 its instances are busy, like AWS; unlike AWS, every cold start runs on the same two cores
 as the functions being measured, so a burst that meets no warm instances builds a queue
 that dominates the latency figures. This sends WIDTH simultaneous requests to every route
-of the API, invokes every internal function WIDTH times at once and every queue consumer with
-an empty batch, so that each domain
-function has WIDTH warm instances that have imported its endpoints' modules (idle instances
-are kept for LAMBDA_WARM_TTL_SECONDS, which the launcher sets to a working day). `make up`
-runs it (WARM_INSTANCES); `make loadtest` runs it again (WARM) unless WARM=0. Requests carry
-no token and an empty body, so they are answered with 401/422/404: warming needs an
-instance, not a success.
+of the API, invokes every internal function WIDTH times at once, every queue consumer with
+an empty batch and every scheduled function with an event that asks for one ordinary run, so
+that each domain function has WIDTH warm instances that have imported its endpoints' modules
+(idle instances are kept for LAMBDA_WARM_TTL_SECONDS, which the launcher sets to a working day).
+An outbox relay gets WIDTH instances besides the one its listening run holds: the next
+scheduled run starts while the last one still listens (it hands over), and on a fresh stack
+that first overlap, a minute after the deploy, otherwise started every relay's second instance
+at once, in the middle of the first load. `make up` runs it (WARM_INSTANCES); `make loadtest`
+runs it again (WARM) unless WARM=0. Requests carry no token and an empty body, so they are
+answered with 401/422/404: warming needs an instance, not a success.
 
     .venv/bin/python -m loadtest.warmup [--width 3]
 """
@@ -27,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from infra.config import stack_name
-from infra.local.stack import api_url, aws_client
+from infra.local.stack import OUTBOX_RELAY_SUFFIX, api_url, aws_client
 from infra.template.generate import api_routes, read_template, serverless_functions
 
 # Warm instances per function that `make up` leaves (and provisions: past them the local emulator
@@ -47,10 +50,10 @@ INSTANCES = {
 }
 
 
-def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
-    """(function, method, path) of every API route, the logical ids of the internal functions (no
-    event source) and those of the queue consumers."""
-    routes, internal, consumers = [], [], []
+def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[str], list[str]]:
+    """(function, method, path) of every API route, and the logical ids of the internal functions
+    (no event source), of the queue consumers and of the scheduled functions."""
+    routes, internal, consumers, scheduled = [], [], [], []
     for logical_id, properties in serverless_functions(read_template()).items():
         events = (properties.get("Events") or {}).values()
         routes.extend((logical_id, method, path) for method, path in api_routes(properties))
@@ -58,7 +61,21 @@ def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[st
             internal.append(logical_id)
         if any(e["Type"] == "SQS" for e in events):
             consumers.append(logical_id)
-    return routes, internal, consumers
+        if any(e["Type"] == "Schedule" for e in events):
+            scheduled.append(logical_id)
+    return routes, internal, consumers, scheduled
+
+
+def scheduled_instances(logical_id: str, width: int) -> tuple[int, int]:
+    """(instances to provision, instances to start now) for a scheduled function warmed to ``width``.
+
+    An outbox relay's listening run (started by `make up`, then every minute, each run handing
+    over to the next) holds an instance of its own: it is provisioned one more, so that the
+    ``width`` ordinary runs started beside it each get a new instance at once.
+    """
+    if width and logical_id.endswith(OUTBOX_RELAY_SUFFIX):
+        return width + 1, width
+    return width, width
 
 
 def _concurrently(width: int, call) -> list:
@@ -107,12 +124,14 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
     Returns the number of instances warmed per function.
     """
     base = api_url(stack)
-    routes, internal, consumers = template_functions()
+    routes, internal, consumers, scheduled = template_functions()
     widths = {
         logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
-        for logical_id in {route[0] for route in routes} | set(internal) | set(consumers)
+        for logical_id in {route[0] for route in routes} | set(internal) | set(consumers) | set(scheduled)
     }
-    for logical_id, instances in widths.items():
+    provisioned = dict(widths)
+    provisioned.update({logical_id: scheduled_instances(logical_id, widths[logical_id])[0] for logical_id in scheduled})
+    for logical_id, instances in provisioned.items():
         if instances:
             provision(stack, logical_id, instances)
     for logical_id, method, path in routes:
@@ -128,6 +147,12 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
     for logical_id in consumers:
         if widths[logical_id]:
             warm_invoked(stack, logical_id, widths[logical_id], {"Records": []})
+    # Scheduled functions: one ordinary run each (an outbox relay publishes what is pending, a mail
+    # relay sends what is pending), the work their schedule gives them anyway.
+    for logical_id in scheduled:
+        started = scheduled_instances(logical_id, widths[logical_id])[1]
+        if started:
+            warm_invoked(stack, logical_id, started, {})
     return widths
 
 

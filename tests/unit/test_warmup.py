@@ -1,0 +1,47 @@
+"""What the warm-up starts for the template's scheduled functions (loadtest/warmup.py)."""
+
+import json
+
+import pytest
+
+from infra.template.generate import read_template, serverless_functions
+from loadtest.warmup import scheduled_instances, template_functions
+
+from eduplatform.events import LISTEN_EVENT
+
+
+def listening_functions() -> set[str]:
+    """The functions whose schedule starts a listening run, read from the template itself."""
+    listening = set()
+    for logical_id, properties in serverless_functions(read_template()).items():
+        for event in (properties.get("Events") or {}).values():
+            schedule_input = event["Properties"].get("Input") if event["Type"] == "Schedule" else None
+            if schedule_input and json.loads(schedule_input) == LISTEN_EVENT:
+                listening.add(logical_id)
+    return listening
+
+
+def test_every_scheduled_function_is_warmed():
+    _routes, internal, consumers, scheduled = template_functions()
+    assert listening_functions() <= set(scheduled)
+    assert {"IdentityInternalMailRelayFunction", "IdentityInternalPurgeSessionsFunction"} <= set(scheduled)
+    assert not set(scheduled) & (set(internal) | set(consumers))
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_a_listening_relay_gets_its_width_besides_the_listeners_instance(width):
+    listening = listening_functions()
+    assert len(listening) == 4, listening  # one outbox relay per domain that publishes events
+    for logical_id in listening:
+        assert scheduled_instances(logical_id, width) == (width + 1, width)
+
+
+def test_other_scheduled_functions_get_their_width():
+    _routes, _internal, _consumers, scheduled = template_functions()
+    for logical_id in set(scheduled) - listening_functions():
+        assert scheduled_instances(logical_id, 1) == (1, 1)
+
+
+def test_width_zero_starts_nothing():
+    for logical_id in template_functions()[3]:
+        assert scheduled_instances(logical_id, 0) == (0, 0)
