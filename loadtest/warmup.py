@@ -138,21 +138,21 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
         statuses = warm_route(base, method, path, widths[logical_id])
         if any(status >= 500 for status in statuses):
             print(f"  {method} {path}: {statuses}", flush=True)
-    for logical_id in internal:
-        if widths[logical_id]:
-            warm_invoked(
-                stack, logical_id, widths[logical_id], {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())}
-            )
-    # Consumers: an empty batch starts an instance that the first events then find warm.
-    for logical_id in consumers:
-        if widths[logical_id]:
-            warm_invoked(stack, logical_id, widths[logical_id], {"Records": []})
-    # Scheduled functions: one ordinary run each (an outbox relay publishes what is pending, a mail
-    # relay sends what is pending), the work their schedule gives them anyway.
-    for logical_id in scheduled:
-        started = scheduled_instances(logical_id, widths[logical_id])[1]
-        if started:
-            warm_invoked(stack, logical_id, started, {})
+    invocations = [
+        *(
+            (logical_id, widths[logical_id], {"course_id": str(uuid.uuid4()), "payment_id": str(uuid.uuid4())})
+            for logical_id in internal
+        ),
+        # Consumers: an empty batch starts an instance that the first events then find warm.
+        *((logical_id, widths[logical_id], {"Records": []}) for logical_id in consumers),
+        # Scheduled functions: one ordinary run each (an outbox relay publishes what is pending, a
+        # mail relay sends what is pending), the work their schedule gives them anyway.
+        *((logical_id, scheduled_instances(logical_id, widths[logical_id])[1], {}) for logical_id in scheduled),
+    ]
+    invocations = [invocation for invocation in invocations if invocation[1]]
+    # Different functions' instances start side by side: each start is mostly one core's work.
+    with ThreadPoolExecutor(max_workers=max(1, len(invocations))) as pool:
+        list(pool.map(lambda invocation: warm_invoked(stack, *invocation), invocations))
     return widths
 
 
