@@ -129,8 +129,8 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
         logical_id: width if width is not None else INSTANCES.get(logical_id, 1)
         for logical_id in {route[0] for route in routes} | set(internal) | set(consumers) | set(scheduled)
     }
-    provisioned = dict(widths)
-    provisioned.update({logical_id: scheduled_instances(logical_id, widths[logical_id])[0] for logical_id in scheduled})
+    schedules = {logical_id: scheduled_instances(logical_id, widths[logical_id]) for logical_id in scheduled}
+    provisioned = {**widths, **{logical_id: provision_count for logical_id, (provision_count, _) in schedules.items()}}
     for logical_id, instances in provisioned.items():
         if instances:
             provision(stack, logical_id, instances)
@@ -147,7 +147,7 @@ def warm_stack(stack: str, width: int | None = None) -> dict[str, int]:
         *((logical_id, widths[logical_id], {"Records": []}) for logical_id in consumers),
         # Scheduled functions: one ordinary run each (an outbox relay publishes what is pending, a
         # mail relay sends what is pending), the work their schedule gives them anyway.
-        *((logical_id, scheduled_instances(logical_id, widths[logical_id])[1], {}) for logical_id in scheduled),
+        *((logical_id, started, {}) for logical_id, (_, started) in schedules.items()),
     ]
     invocations = [invocation for invocation in invocations if invocation[1]]
     # Different functions' instances start side by side: each start is mostly one core's work.
