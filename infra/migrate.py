@@ -35,8 +35,22 @@ class AppliedMigrationChanged(Exception):
     """A migration file differs from the one applied: migrations are forward-only."""
 
 
+CHECKSUM_FORM = "statements-sha256:"
+
+
 def checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """What a migration does, not how it is annotated: whole-line ``--`` comments and blank lines
+    are left out, so a comment can be reworded in an applied migration; any other change is caught."""
+    statements = [
+        line.rstrip() for line in path.read_text().splitlines() if line.strip() and not line.lstrip().startswith("--")
+    ]
+    return CHECKSUM_FORM + hashlib.sha256("\n".join(statements).encode()).hexdigest()
+
+
+def recorded_before_statement_checksums(recorded: str) -> bool:
+    # Databases migrated when the checksum covered the whole file, comments included. Those files
+    # have since had only comments reworded, so such a row is re-recorded in today's form, once.
+    return not recorded.startswith(CHECKSUM_FORM)
 
 
 def migrate(domain: str, url: str) -> list[str]:
@@ -53,7 +67,11 @@ def migrate(domain: str, url: str) -> list[str]:
             done = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
             for path in migration_files(domain):
                 if path.name in done:
-                    if done[path.name] != checksum(path):
+                    if recorded_before_statement_checksums(done[path.name]):
+                        conn.execute(
+                            "UPDATE schema_migrations SET checksum = %s WHERE version = %s", (checksum(path), path.name)
+                        )
+                    elif done[path.name] != checksum(path):
                         raise AppliedMigrationChanged(
                             f"{domain}: {path.name} changed after it was applied; add a new migration instead"
                         )

@@ -1,4 +1,4 @@
-"""The EduPlatform load scenario (ARCHITECTURE.md, "Load scenario").
+"""The EduPlatform load scenario (docs/performance.md).
 
     make loadtest USERS=100 SPAWN=10 DURATION=3m
 
@@ -201,7 +201,7 @@ def log_in(user: FastHttpUser, email: str) -> None:
     raise RuntimeError(f"{email}: still throttled after {MAX_LOGIN_ATTEMPTS} attempts")
 
 
-# The student's catalogue browsing (API.md version 2): a filter of each kind, on the seeded values.
+# The student's catalogue browsing (docs/api.md): a filter of each kind, on the seeded values.
 CATEGORY_IDS = [str(uuid.uuid5(seed.CATEGORY_NAMESPACE, slug)) for slug in CATEGORIES]
 SORTS = ("newest", "rating", "price_asc", "price_desc", "popular")
 FILTERS = {

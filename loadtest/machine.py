@@ -7,7 +7,7 @@ the next: the same code served the 200-user run at a steady p99 of ~50 ms on one
 - ``bcrypt_check_ms``: CPU milliseconds of one bcrypt check at the seeded accounts' cost, measured
   before the load starts (what each login of the run costs, and a yardstick of the cores' speed);
 - the machine's CPU split over the run from ``/proc/stat``: busy, idle and ``steal`` (time the
-  hypervisor gave this VM's cores to someone else), as shares of all cores.
+  hypervisor gave the VM's cores to someone else), as shares of all cores.
 
 Kept apart from the locustfile (which imports Locust and gevent's monkey-patching) so the unit
 tests can import it.

@@ -36,7 +36,7 @@ def client_address() -> str:
 
 class ClientsSession(requests.Session):
     """Each request from an address of its own unless it names one: login and register are limited
-    per address (API.md v2), and the suite (fuzzing included) stands for many clients, not one."""
+    per address (docs/api.md), and the suite (fuzzing included) stands for many clients, not one."""
 
     def request(self, method, url, *args, headers=None, **kwargs):
         headers = dict(headers or {})
@@ -100,7 +100,7 @@ def built_app_dir(api) -> Path:
 
 class AdminLogin:
     """The admin's access token, logged in again once half its lifetime has passed: the token lives
-    900 s (API.md v2, ``expires_in``) and the suite can run longer than that on a busy machine."""
+    900 s (``expires_in``) and the suite can run longer than that on a busy machine."""
 
     def __init__(self, api: Api) -> None:
         self.api = api

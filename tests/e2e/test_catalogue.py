@@ -1,4 +1,4 @@
-"""The catalogue of API.md version 2 through the deployed stack: GET /categories, category_id on
+"""The catalogue (docs/api.md) through the deployed stack: GET /categories, category_id on
 courses, filters and sorts combined with q, and sort=popular fed by EnrollmentCreated events over
 the bus and the course domain's own queue."""
 

@@ -1,7 +1,7 @@
 """Property-based fuzzing of every operation of the deployed API, from docs/openapi.json (schemathesis).
 
 Every operation is called with data generated from its schema, authenticated as a role
-API.md admits for it. Checks: no 5xx, every status documented, every response body and
+docs/api.md admits for it. Checks: no 5xx, every status documented, every response body and
 content type as documented, and no response carrying internals (a Lambda error object, a
 Python or PostgreSQL exception text). The operations the document links (create a course ->
 add a module to it -> add a lesson ...) are also chained by schemathesis' state machine.
@@ -89,7 +89,7 @@ TEACHER_OPERATIONS = {
 
 
 class Tokens:
-    """Access tokens by role, logged in again when older than LIFETIME: they live 900 s (API.md v2),
+    """Access tokens by role, logged in again when older than LIFETIME: they live 900 s (docs/api.md),
     and a deep run (FUZZ_EXAMPLES=2000) lasts far longer; a fuzzed POST /logout/all may also end
     every session of the student, so a new login, not a refresh, renews them."""
 

@@ -1,4 +1,4 @@
-"""API.md "Cursors" through the deployed stack on the lists of the other domains:
+"""Cursors (docs/api.md) through the deployed stack on the lists of the other domains:
 GET /enrollments/me, /payments/me, /notifications/me (newest first) and
 GET /admin/teachers/pending (oldest first)."""
 

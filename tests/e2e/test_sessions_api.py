@@ -1,4 +1,4 @@
-"""API.md v2 "Sessions, account recovery, abuse limits" through the deployed API: emails read back from the
+"""Sessions, account recovery, abuse limits (docs/api.md) through the deployed API: emails read back from the
 emulator's SES, limits counted in the machine's Redis, the stage's throttling enforced by the emulator."""
 
 import json

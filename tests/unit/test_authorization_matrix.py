@@ -1,4 +1,4 @@
-"""API.md's "Who" column as a matrix: every protected endpoint against bad tokens and each role.
+"""The "Who" column of docs/api.md as a matrix: every protected endpoint against bad tokens and each role.
 
 Each endpoint runs in-process against its domain's real test database, on data that makes
 ownership meaningful (a course with a module and a lesson owned by the owner teacher, the

@@ -1,4 +1,4 @@
-"""API.md "Catalogue: categories, filters, sorting": GET /categories, category_id on courses,
+"""The catalogue (docs/api.md): categories, filters, sorting: GET /categories, category_id on courses,
 GET /courses filters and sorts (combinable with q, ties by id), enrollment counts kept from
 EnrollmentCreated events (sort=popular), all through the handlers against real PostgreSQL."""
 

@@ -1,4 +1,4 @@
-"""API.md "Cursors" on GET /courses: next_cursor on every page but the last, cursor instead of
+"""Cursors (docs/api.md) on GET /courses: next_cursor on every page but the last, cursor instead of
 offset, total only with with_total=true, a modified or foreign cursor is 422, and paging while
 courses are inserted returns every course that existed at the start exactly once (hypothesis)."""
 

@@ -1,4 +1,4 @@
-"""Every row of API.md's course table, errors included, through the handlers; plus the internal functions."""
+"""Every row of docs/api.md's course table, errors included, through the handlers; plus the internal functions."""
 
 import threading
 import uuid

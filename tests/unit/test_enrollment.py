@@ -1,4 +1,4 @@
-"""Every row of API.md's enrollment and progress table, errors included."""
+"""Every row of docs/api.md's enrollment and progress table, errors included."""
 
 import threading
 import uuid

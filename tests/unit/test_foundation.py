@@ -1,5 +1,6 @@
 """The shared layer's database access and the migration runner."""
 
+import hashlib
 import threading
 
 import psycopg
@@ -120,7 +121,28 @@ def test_migrations_apply_once_and_refuse_edited_files(scratch_url, tmp_path, mo
     assert migrations.migrate("scratch", scratch_url) == ["002_second.sql"]
     assert migrations.migrate("scratch", scratch_url) == []
 
+    (folder / "001_first.sql").write_text("-- The first table.\n\nCREATE TABLE a (x int);\n")
+    assert migrations.migrate("scratch", scratch_url) == [], "a reworded comment is not a changed migration"
+
     (folder / "001_first.sql").write_text("CREATE TABLE a (x bigint);")
+    with pytest.raises(migrations.AppliedMigrationChanged):
+        migrations.migrate("scratch", scratch_url)
+
+
+def test_a_checksum_recorded_over_the_whole_file_is_re_recorded_over_its_statements(scratch_url, tmp_path, monkeypatch):
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    migration = folder / "001_first.sql"
+    migration.write_text("CREATE TABLE a (x int);")
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
+    migrations.migrate("scratch", scratch_url)
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_migrations SET checksum = %s", (hashlib.sha256(migration.read_bytes()).hexdigest(),))
+
+    assert migrations.migrate("scratch", scratch_url) == []
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        assert conn.execute("SELECT checksum FROM schema_migrations").fetchone()[0] == migrations.checksum(migration)
+    migration.write_text("CREATE TABLE a (x bigint);")
     with pytest.raises(migrations.AppliedMigrationChanged):
         migrations.migrate("scratch", scratch_url)
 

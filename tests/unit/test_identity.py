@@ -1,4 +1,4 @@
-"""Every row of API.md's identity table, errors included, through the handlers."""
+"""Every row of docs/api.md's identity table, errors included, through the handlers."""
 
 import time
 import uuid

@@ -1,4 +1,4 @@
-"""API.md "Cursors" on the other list endpoints: GET /enrollments/me, /payments/me and
+"""Cursors (docs/api.md) on the other list endpoints: GET /enrollments/me, /payments/me and
 /notifications/me (newest first) and GET /admin/teachers/pending (oldest first).
 
 Each pages by cursor in exactly its offset order (ties by id), carries ``total`` on cursor pages

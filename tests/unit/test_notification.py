@@ -1,4 +1,4 @@
-"""Every row of API.md's notification table, and the consumer that turns events into notifications."""
+"""Every row of docs/api.md's notification table, and the consumer that turns events into notifications."""
 
 import json
 import uuid

@@ -1,4 +1,4 @@
-"""Every row of API.md's payment table, errors included, plus the payment_facts internal function."""
+"""Every row of docs/api.md's payment table, errors included, plus the payment_facts internal function."""
 
 import json
 import uuid

@@ -1,4 +1,4 @@
-"""API.md v2 "Sessions, account recovery, abuse limits": every new row through the handlers, real PostgreSQL,
+"""Sessions, account recovery, abuse limits (docs/api.md): every new row through the handlers, real PostgreSQL,
 SES and the Lambda API replaced by recording fakes, the limit counters in the machine's Redis."""
 
 import hashlib

@@ -1,4 +1,4 @@
-"""API.md "Stored text is plain text": markup refused in titles, names and review comments
+"""Stored text is plain text (docs/api.md): markup refused in titles, names and review comments
 (422 naming the field); descriptions and lesson content stored sanitised (nh3, the allow-list in
 eduplatform.text) against a table of XSS payloads, and fuzzed with hypothesis."""
 

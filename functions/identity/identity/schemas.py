@@ -24,7 +24,7 @@ NewPassword = Annotated[
     Field(repr=False),
     AfterValidator(_fits_bcrypt),
 ]
-Name = Annotated[str, *plain_text(max_length=255, min_length=1)]  # API.md v2: names are plain text (markup refused)
+Name = Annotated[str, *plain_text(max_length=255, min_length=1)]  # names are plain text (markup refused)
 Email = Annotated[str, *single_line_text(max_length=320, min_length=1, strip=False)]
 
 

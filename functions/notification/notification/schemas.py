@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from eduplatform.types import Timestamp, multi_line_text, plain_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
-Title = Annotated[str, *plain_text(max_length=500, min_length=1)]  # API.md v2: titles are plain text (markup refused)
+Title = Annotated[str, *plain_text(max_length=500, min_length=1)]  # titles are plain text (markup refused)
 Body = Annotated[str, *multi_line_text(max_length=5000)]
 
 

@@ -1,4 +1,4 @@
--- Catalogue version 2 (API.md "Catalogue: categories, filters, sorting, cursors").
+-- The catalogue: categories, filters, sorting, cursors (docs/api.md).
 
 -- Categories: reference data the seed loads (no write endpoint); a course may have one.
 CREATE TABLE categories (

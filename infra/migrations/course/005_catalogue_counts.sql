@@ -1,4 +1,4 @@
--- Exact totals of filtered catalogue pages without counting courses (issue 15: no catalogue
+-- Exact totals of filtered catalogue pages without counting courses (target: no catalogue
 -- query over 20 ms p99 under the 100-user mix). Counting the courses of a filter read up to
 -- 50,000 rows: 10-34 ms on the full seed, 36-62 ms under load (the price and rating keys were
 -- index expressions, and PostgreSQL answers no index-only scan from those; as stored columns,

@@ -1,4 +1,4 @@
--- Sessions, account recovery and abuse limits (API.md v2, issue 14).
+-- Sessions, account recovery and abuse limits (docs/api.md).
 
 -- Whether the user proved they read the address (POST /verify-email). Accounts created before
 -- email verification existed are taken as verified: they were never sent a link to follow.

@@ -1,4 +1,4 @@
-"""Keyset cursors for list endpoints (API.md version 2, "Cursors").
+"""Keyset cursors for list endpoints (docs/api.md, cursors).
 
 A cursor is ``<payload>.<signature>``, both base64url: the payload is the sort key of the last
 item a page returned (its values as strings, e.g. ``["2026-11-27T12:00:00.123456+00:00", "<id>"]``)

@@ -1,5 +1,5 @@
 """Abuse limits counted in Redis, which every function instance shares: per-account failed-login
-lockout and per-source-IP request limits (API.md v2, "Limits").
+lockout and per-source-IP request limits (docs/api.md, limits).
 
 Why Redis and not DynamoDB: the stack already runs it for the cache (CACHE_URL; LIMITS_URL may
 name another), a counter is one atomic INCR or one sorted-set pipeline answered in well under a

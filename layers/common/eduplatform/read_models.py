@@ -1,4 +1,4 @@
-"""Read models of other domains' facts, kept from their events (ARCHITECTURE.md, Shape and Events).
+"""Read models of other domains' facts, kept from their events (docs/architecture.md).
 
 Enrollment and payment keep the course facts they need (``course_facts``, and for enrollment
 the lesson ids of each course in ``course_lessons``); enrollment also keeps completed payments

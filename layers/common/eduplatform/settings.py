@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(default=None, min_length=32)
     jwt_secret_parameter: str | None = None
     jwt_algorithm: str = "HS256"
-    # The access token's lifetime (API.md v2: `expires_in`, default 900 s).
+    # The access token's lifetime (`expires_in`, default 900 s).
     jwt_ttl_seconds: int = Field(default=900, gt=0)
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
     db_connect_timeout_seconds: int = Field(default=3, gt=0)
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # HMAC key of list cursors (eduplatform.cursors): template parameter CursorSigningKey.
     cursor_signing_key: str | None = Field(default=None, min_length=32)
 
-    # ---- sessions, account recovery, abuse limits (issue 14) ----
+    # ---- sessions, account recovery, abuse limits ----
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
     email_token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(default=3600, gt=0)

@@ -1,4 +1,4 @@
-"""The platform's text policy (API.md, "Stored text is plain text"), in one place.
+"""The platform's text policy (docs/api.md: stored text is plain text), in one place.
 
 - Plain-text fields (titles, names, review comments) are refused when they hold markup: ``<``
   followed by a letter, ``/`` or ``!`` (a tag, a closing tag, a comment or doctype). ``a < b``

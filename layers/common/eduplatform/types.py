@@ -72,7 +72,7 @@ def multi_line_text(max_length: int, min_length: int = 0) -> TextRules:
     )
 
 
-# Plain text (API.md "Stored text is plain text"): the patterns above without markup, i.e. no
+# Plain text (docs/api.md: stored text is plain text): the patterns above without markup, i.e. no
 # `<` directly followed by a letter, `/` or `!` (written without lookahead, which not every
 # JSON Schema tool reads): runs of `<` each followed by a character that may follow one.
 PLAIN_SINGLE_LINE_PATTERN = "^([^<\\u0000-\\u001f\\u007f]|<+[^<A-Za-z/!\\u0000-\\u001f\\u007f])*<*$"
