@@ -52,7 +52,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 install: $(INSTALLED)
 
-# `make up WARM_INSTANCES=n`: n warm instances of every function (0: none); unset, loadtest/warmup.py INSTANCES.
+# `make up WARM_INSTANCES=n`: n warm instances of every function (0: none); unset, infra/local/warmup.py INSTANCES.
 up: $(INSTALLED)
 	@$(PY) -m infra.local.stack up $(if $(WARM_INSTANCES),--warm $(WARM_INSTANCES))
 
@@ -98,7 +98,7 @@ rebuild-read-models: $(INSTALLED)
 
 loadtest: $(INSTALLED)
 	@mkdir -p $(LOADTEST_DIR)
-	@test "$(WARM)" = 0 || $(PY) -m loadtest.warmup $(if $(WARM),--width $(WARM))
+	@test "$(WARM)" = 0 || $(PY) -m infra.local.warmup $(if $(WARM),--width $(WARM))
 	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
 		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
 

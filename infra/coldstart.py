@@ -29,13 +29,13 @@ from pathlib import Path
 from ministack.core.lambda_runtime import _sub_runtime_tokens
 
 from infra.config import ROOT
-from infra.local.ministack_tuned import LAZY_INVOKE_DEPTH_BOOTSTRAP
+from infra.emulator.lazy_invoke_depth import LAZY_INVOKE_DEPTH_BOOTSTRAP
 from infra.template.generate import read_template, serverless_functions
 
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 
 # What the launcher's MiniStack worker runs before the handler module: its invoke-depth hook,
-# which imports nothing until the function imports botocore (infra/local/ministack_tuned.py).
+# which imports nothing until the function imports botocore (infra/emulator/lazy_invoke_depth.py).
 PROBE = (
     _sub_runtime_tokens(LAZY_INVOKE_DEPTH_BOOTSTRAP)
     + """

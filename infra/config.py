@@ -20,6 +20,10 @@ PARAMETER_FOR_DOMAIN = {domain: f"{domain.capitalize()}DatabaseUrl" for domain i
 LISTEN_PARAMETER_FOR_DOMAIN = {domain: f"{domain.capitalize()}ListenDatabaseUrl" for domain in DOMAINS}
 CONFIG_ENV = os.environ.get("EDUPLATFORM_CONFIG_ENV", "local")
 EMULATOR_URL = os.environ.get("EMULATOR_URL", "http://localhost:4566")
+# The address every local service listens on (the emulator, PgBouncer, the metrics bridge): the
+# loopback interface unless this says otherwise. docker compose sets 0.0.0.0 inside its containers
+# and publishes their ports on the host's 127.0.0.1 only.
+LOCAL_BIND_ADDRESS = os.environ.get("LOCAL_BIND_ADDRESS", "127.0.0.1")
 # Where the local functions reach PostgreSQL: PgBouncer (infra/local/pooler.py).
 POOLER_PORT = int(os.environ.get("POOLER_PORT", "6433"))
 # Where `make up`'s metrics bridge serves Prometheus (infra/prometheus/prometheus.yml scrapes 9108).

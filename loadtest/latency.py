@@ -34,7 +34,7 @@ def base_url() -> str:
     if os.environ.get("API_URL"):
         return os.environ["API_URL"].rstrip("/")
     from infra.config import stack_name
-    from infra.local.stack import api_url
+    from infra.local.deploy import api_url
 
     return api_url(stack_name("local"))
 

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from infra.local.stack import emulator_pid
+from infra.local.emulator import emulator_pid
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -3,7 +3,7 @@
 Runs in the project image once the databases and the emulator are healthy. The databases
 are compose services that already have their database and role, so unlike `make up` there
 is nothing to create, no PgBouncer and no emulator to start: the same launcher
-(infra/local/stack.py) builds and deploys with samconfig's ``compose`` environment.
+(infra/local/deploy.py) builds and deploys with samconfig's ``compose`` environment.
 
     python -m infra.compose.deploy        # migrate, build, deploy, bootstrap the admin
     python -m infra.compose.deploy url    # the API base URL as the host reaches it
@@ -14,7 +14,8 @@ import os
 import sys
 
 from infra.config import DOMAINS, EMULATOR_URL, PARAMETER_FOR_DOMAIN, deploy_parameters, stack_name
-from infra.local import stack
+from infra.local.deploy import api_url, publish
+from infra.local.processes import log
 from infra.migrate import migrate
 
 CONFIG_ENV = "compose"
@@ -31,8 +32,8 @@ def deploy() -> str:
     parameters = deploy_parameters(CONFIG_ENV)
     for domain in DOMAINS:
         applied = migrate(domain, parameters[PARAMETER_FOR_DOMAIN[domain]])
-        stack.log(f"{domain} database: {', '.join(applied) or 'up to date'}")
-    return stack.publish(stack_name(CONFIG_ENV), parameters, CONFIG_ENV)
+        log(f"{domain} database: {', '.join(applied) or 'up to date'}")
+    return publish(stack_name(CONFIG_ENV), parameters, CONFIG_ENV)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         url = deploy()
         print(f"API base URL: {public_url(url)}  (inside the compose network: {url})", flush=True)
     else:
-        print(public_url(stack.api_url(stack_name(CONFIG_ENV))))
+        print(public_url(api_url(stack_name(CONFIG_ENV))))
     return 0
 
 

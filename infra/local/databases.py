@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
-from infra.config import POSTGRES_ADMIN_URL
+from infra.config import DOMAINS, POSTGRES_ADMIN_URL
+from infra.local.processes import log
 
 
 def ensure_database(url: str, admin_url: str = POSTGRES_ADMIN_URL) -> bool:
@@ -58,6 +59,19 @@ def vacuum(urls: dict[str, str]) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE)")
         print(f"{domain}: vacuumed and analyzed")
+
+
+def prepare_databases(urls: dict[str, str]) -> None:
+    """Create each domain's database when missing and apply its migrations (`make up`, the e2e tests)."""
+    from infra.migrate import migrate
+
+    for domain in DOMAINS:
+        created = ensure_database(urls[domain])
+        applied = migrate(domain, urls[domain])
+        if created or applied:
+            log(f"{domain} database: {'created, ' if created else ''}{', '.join(applied) or 'up to date'}")
+    if warning := autovacuum_warning():
+        log(warning)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from typing import Any
 
 from infra.config import DOMAINS, EMULATOR_URL, ROOT, stack_name
 from infra.local import events
-from infra.local import stack as launcher
+from infra.local.aws import stack_resources
+from infra.local.deploy import local_parameters
 from infra.template.generate import FUNCTIONS_DIR, LAYER_DIR, OPS_DOMAIN, serverless_functions
 
 ROLES = ("student", "teacher", "admin")
@@ -67,7 +68,7 @@ def function_for(method: str, resource: str, template: dict) -> str:
 def _deployed_resources(stack: str) -> dict[str, str]:
     """Logical -> physical id of the running local stack's resources; empty when the emulator or stack is not there."""
     try:
-        return launcher.stack_resources(stack)
+        return stack_resources(stack)
     except Exception:  # no emulator, no stack: the in-process call still runs, only its calls out fail
         return {}
 
@@ -160,7 +161,7 @@ def prepare(
     template = _template()
     logical_id = function_for(method, resource, template)
     environment, unresolved = function_environment(
-        logical_id, template, launcher.local_parameters(), os.environ.get("STACK") or stack_name("local")
+        logical_id, template, local_parameters(), os.environ.get("STACK") or stack_name("local")
     )
     os.environ.update(environment)
     os.environ.setdefault("AWS_ENDPOINT_URL", EMULATOR_URL)

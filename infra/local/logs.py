@@ -17,8 +17,9 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from infra.config import stack_name
-from infra.local import stack as launcher
+from infra.config import EMULATOR_URL, stack_name
+from infra.local.aws import aws_client, function_name, stack_outputs
+from infra.local.emulator import emulator_running
 from infra.template.generate import domain_function_id, read_template, serverless_functions
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -65,7 +66,7 @@ def render(event: dict) -> str:
 
 
 def follow(log_group: str, start: int, keep_following: bool, metrics: bool) -> None:
-    client = launcher.aws_client("logs")
+    client = aws_client("logs")
     seen: set[tuple] = set()  # the emulator gives no eventId: an event is its stream, time and text
     while True:
         token = None
@@ -109,14 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     except BadArgument as exc:
         print(f"logs: {exc}", file=sys.stderr)
         return 2
-    if not launcher.emulator_running():
-        print(f"logs: no emulator answers on {launcher.EMULATOR_URL}: run `make up`", file=sys.stderr)
+    if not emulator_running():
+        print(f"logs: no emulator answers on {EMULATOR_URL}: run `make up`", file=sys.stderr)
         return 1
-    outputs = launcher.stack_outputs(args.stack)
+    outputs = stack_outputs(args.stack)
     if outputs is None:
-        print(f"logs: stack {args.stack} is not deployed on {launcher.EMULATOR_URL}: run `make up`", file=sys.stderr)
+        print(f"logs: stack {args.stack} is not deployed on {EMULATOR_URL}: run `make up`", file=sys.stderr)
         return 1
-    name = launcher.function_name(args.stack, logical_id)
+    name = function_name(args.stack, logical_id)
     log_group = f"/aws/lambda/{name}"
     print(f"[logs] {log_group}{'' if args.no_follow else ' (Ctrl-C stops)'}", file=sys.stderr, flush=True)
     with contextlib.suppress(KeyboardInterrupt):

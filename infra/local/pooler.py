@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from infra.config import POOLER_PORT, ROOT
+from infra.config import LOCAL_BIND_ADDRESS, POOLER_PORT, ROOT
 from infra.local.processes import listener_description, port_accepts, recorded_pid
 
 STATE_DIR = ROOT / ".local" / "pgbouncer"
@@ -75,7 +75,7 @@ def _config_text(server_host: str, server_port: int, userlist: Path) -> str:
 * = host={server_host} port={server_port}
 
 [pgbouncer]
-listen_addr = 127.0.0.1
+listen_addr = {LOCAL_BIND_ADDRESS}
 listen_port = {POOLER_PORT}
 unix_socket_dir =
 auth_type = trust

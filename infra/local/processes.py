@@ -1,13 +1,68 @@
-"""The launcher's processes: which of them still run, how they are stopped, and who holds a
-local TCP port (so the launcher can refuse another checkout's services loudly)."""
+"""The launcher's processes: where they keep their state, how they start in the background, which
+of them still run, how they are stopped, and who holds a local TCP port (so the launcher can refuse
+another checkout's services loudly)."""
 
 import os
 import signal
 import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
+from infra.config import LOCAL_BIND_ADDRESS, ROOT
+
 LISTEN = "0A"
+# Pid files, logs and markers of what `make up` started and deployed (never committed).
+STATE_DIR = ROOT / ".local"
+
+
+def connect_address(bind_address: str = LOCAL_BIND_ADDRESS) -> str:
+    """Where a local client reaches a service listening on ``bind_address`` (any address: the loopback)."""
+    return "127.0.0.1" if bind_address in ("0.0.0.0", "", "::") else bind_address
+
+
+def log(message: str) -> None:
+    print(f"[up] {message}", flush=True)
+
+
+def url_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_in_background(
+    name: str,
+    command: list[str],
+    log_path: Path,
+    pid_path: Path,
+    cwd: Path,
+    env: dict[str, str],
+    ready: Callable[[], bool],
+    seconds: float,
+) -> None:
+    """Start a long-running process detached, record its pid, and wait until ``ready()``."""
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+    pid_path.write_text(str(process.pid))
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{name} did not start; see {log_path}")
+        time.sleep(0.3)
 
 
 def recorded_pid(pid_file: Path, marker: bytes) -> int | None:
@@ -36,9 +91,9 @@ def stop_group(pid: int, grace_seconds: float) -> None:
         pass
 
 
-def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
+def port_accepts(port: int, host: str | None = None) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=1):
+        with socket.create_connection((host or connect_address(), port), timeout=1):
             return True
     except OSError:
         return False

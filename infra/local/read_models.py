@@ -15,7 +15,7 @@ import sys
 import time
 
 from infra.config import stack_name
-from infra.local.stack import aws_client, function_name
+from infra.local.aws import aws_client, function_name
 
 REBUILDS = (
     ("EnrollmentInternalRebuildReadModelsFunction", ("courses", "payments")),

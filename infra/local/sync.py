@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 from importlib.util import cache_from_source
 from pathlib import Path
 
-from infra.config import ROOT, stack_name
-from infra.local import events
-from infra.local import stack as launcher
+from infra.config import EMULATOR_URL, ROOT, stack_name
+from infra.local import build, deploy, events, relays
+from infra.local.aws import aws_client
+from infra.local.processes import STATE_DIR
 
 LAYER_PACKAGE = "layers/common/eduplatform/"
 LAYER_LOGICAL_ID = "CommonLayer"
@@ -197,12 +198,12 @@ class Syncer:
         self.stack = stack
         self.root = root
         self.check_generated = check_generated and root == ROOT
-        self._lambda = launcher.aws_client("lambda")
+        self._lambda = aws_client("lambda")
         self._api_routes: dict[str, list[str]] = {}
 
     def _deployed(self) -> dict:
-        recorded = launcher.recorded_deploy(self.stack)
-        if recorded is None or not (launcher.BUILD_DIR / "template.yaml").exists():
+        recorded = deploy.recorded_deploy(self.stack)
+        if recorded is None or not (build.BUILD_DIR / "template.yaml").exists():
             raise NeedsDeploy(f"no record of what stack {self.stack} was deployed from: run `make up` first")
         return recorded
 
@@ -229,7 +230,7 @@ class Syncer:
         self.started = time.monotonic()
         self.timings: dict[str, float] = {}
         deployed = self._deployed()
-        files = launcher.source_files(self.root)
+        files = build.source_files(self.root)
         current = file_hashes(files)
         work = plan(deployed["files"], current, deployed["templates"], template_signatures(files))
         check_syntax(work, files)
@@ -238,26 +239,26 @@ class Syncer:
             functions, physical = self._functions(deployed)
             # Until the push has finished, neither the build folder nor the stack is what a marker says:
             # a push that fails half-way leaves `make up` to build and deploy again.
-            (launcher.STATE_DIR / "build.sha256").unlink(missing_ok=True)
-            launcher.deploy_marker(self.stack).unlink(missing_ok=True)
+            (STATE_DIR / "build.sha256").unlink(missing_ok=True)
+            deploy.deploy_marker(self.stack).unlink(missing_ok=True)
             from botocore.exceptions import ClientError, EndpointConnectionError
 
             try:
                 updated = self._push(work, functions, physical)
             except EndpointConnectionError as exc:
-                raise NeedsDeploy(f"no emulator answers on {launcher.EMULATOR_URL}: run `make up`") from exc
+                raise NeedsDeploy(f"no emulator answers on {EMULATOR_URL}: run `make up`") from exc
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
                 raise NeedsDeploy(
-                    f"stack {self.stack} is not deployed on {launcher.EMULATOR_URL} ({exc}): run `make up`"
+                    f"stack {self.stack} is not deployed on {EMULATOR_URL} ({exc}): run `make up`"
                 ) from exc
-            launcher.record_deployed_sources(
+            deploy.record_deployed_sources(
                 self.stack, files, deployed["parameters"], deployed["resources"], deployed["functions"]
             )
-            digest = launcher.sources_digest(files)
-            (launcher.STATE_DIR / "build.sha256").write_text(digest)
-            launcher.deploy_marker(self.stack).write_text(launcher.deployment_key(digest, deployed["parameters"]))
+            digest = build.sources_digest(files)
+            (STATE_DIR / "build.sha256").write_text(digest)
+            deploy.deploy_marker(self.stack).write_text(deploy.deployment_key(digest, deployed["parameters"]))
         if work:
             steps = ", ".join(f"{step} at {seconds:.2f}s" for step, seconds in self.timings.items())
             print(
@@ -283,14 +284,14 @@ class Syncer:
         for folder, changes in work.code.items():
             for logical_id, (name, code_uri) in functions.items():
                 if code_uri.rstrip("/") + "/" == folder:
-                    patch_folder(launcher.BUILD_DIR / logical_id, self.root / folder, changes)
+                    patch_folder(build.BUILD_DIR / logical_id, self.root / folder, changes)
                     calls.append((name, logical_id))
         # Each folder is patched once per function that has it (each has its own copy in the build).
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(
                 pool.map(
                     lambda call: self._lambda.update_function_code(
-                        FunctionName=call[0], ZipFile=zipped(launcher.BUILD_DIR / call[1])
+                        FunctionName=call[0], ZipFile=zipped(build.BUILD_DIR / call[1])
                     ),
                     calls,
                 )
@@ -313,7 +314,7 @@ class Syncer:
             },
             changed_modules,
         )
-        launcher.start_outbox_listeners(
+        relays.start_outbox_listeners(
             self.stack, {logical_id for logical_id, (name, _) in functions.items() if name in updated}
         )
         self.timings["instances started"] = time.monotonic() - self.started
@@ -346,7 +347,7 @@ class Syncer:
     def _push_layer(
         self, changes: dict[str, str | None], functions: dict[str, tuple[str, str]], physical: dict[str, str]
     ) -> set[str]:
-        layer_folder = launcher.BUILD_DIR / LAYER_LOGICAL_ID
+        layer_folder = build.BUILD_DIR / LAYER_LOGICAL_ID
         patch_folder(layer_folder / "python" / "eduplatform", self.root / LAYER_PACKAGE, changes)
         deployed_arn = physical[LAYER_LOGICAL_ID]
         layer_name = deployed_arn.split(":")[6]
@@ -402,8 +403,8 @@ def watch(syncer: Syncer) -> int:
     def relevant(change, path: str) -> bool:
         return "__pycache__" not in path and not path.endswith((".pyc", "~", ".swp"))
 
-    paths = [ROOT / source for source in launcher.SOURCES]
-    print(f"[sync] watching {', '.join(launcher.SOURCES)} for stack {syncer.stack} (Ctrl-C stops)", flush=True)
+    paths = [ROOT / source for source in build.SOURCES]
+    print(f"[sync] watching {', '.join(build.SOURCES)} for stack {syncer.stack} (Ctrl-C stops)", flush=True)
     sync_once(syncer, check_generated=True)
     for _ in watch_files(*paths, watch_filter=relevant, debounce=200, step=50):
         sync_once(syncer, check_generated=True)

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from infra.config import DOMAINS, EMULATOR_URL, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
-from infra.local import pooler, stack
+from infra.local import aws, emulator, pooler, processes, stack
 from tests.support import databases
 
 E2E_STACK = "eduplatform-e2e"
@@ -68,8 +68,8 @@ def e2e_database_urls() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def api(e2e_database_urls) -> Api:
-    stack.STATE_DIR.mkdir(exist_ok=True)
-    with open(stack.STATE_DIR / "e2e.lock", "w") as lock:
+    processes.STATE_DIR.mkdir(exist_ok=True)
+    with open(processes.STATE_DIR / "e2e.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for domain in e2e_database_urls:
             databases.prepare("e2e", domain)
@@ -81,14 +81,14 @@ def api(e2e_database_urls) -> Api:
         }
         # Both refuse (loudly) a pooler or emulator on their ports that another checkout started.
         pooler_was_up = pooler.running()
-        emulator_started_here = stack.start_emulator()
+        emulator_started_here = emulator.start_emulator()
         try:
             url = stack.deploy_stack(E2E_STACK, parameters)
             with ClientsSession() as session:
                 yield Api(url=url, session=session, parameters=parameters, owns_emulator=emulator_started_here)
         finally:
             if emulator_started_here:
-                stack.stop_emulator()
+                emulator.stop_emulator()
             if not pooler_was_up:
                 pooler.stop()
 
@@ -209,8 +209,8 @@ class StackClock:
 
     def __init__(self) -> None:
         self.offset = 0
-        self.client = stack.aws_client("lambda")
-        self.names = [stack.function_name(E2E_STACK, logical_id) for logical_id in IDENTITY_FUNCTIONS]
+        self.client = aws.aws_client("lambda")
+        self.names = [aws.function_name(E2E_STACK, logical_id) for logical_id in IDENTITY_FUNCTIONS]
         self.original = {
             name: self.client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
             for name in self.names

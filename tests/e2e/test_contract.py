@@ -17,7 +17,7 @@ def test_the_deployed_api_serves_the_committed_openapi_document(api):
 
 
 def test_responses_carry_one_date_header_and_no_server_header_as_api_gateway_does(api):
-    # The emulator's HTTP server (uvicorn, infra/local/ministack_tuned.py) adds neither: the app sets Date.
+    # The emulator's HTTP server (uvicorn, infra/emulator/serve.py) adds neither: the app sets Date.
     response = api.request("GET", "/courses?limit=1")
     assert response.status_code == 200
     assert len(response.raw.headers.getlist("Date")) == 1

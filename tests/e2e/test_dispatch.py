@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from infra.config import ROOT, deploy_parameters
-from infra.local import stack
+from infra.local import aws
 from infra.openapi import DOCUMENT
 from infra.template.generate import api_routes, read_template, serverless_functions
 from tests.e2e.conftest import E2E_STACK
@@ -47,7 +47,7 @@ def function_of_each_route() -> dict[tuple[str, str], str]:
 
 
 def handled_routes(log_group: str, since_ms: int) -> set[tuple[str, str]]:
-    logs = stack.aws_client("logs")
+    logs = aws.aws_client("logs")
     handled = set()
     for event in logs.filter_log_events(logGroupName=log_group, startTime=since_ms, limit=10_000).get("events", []):
         for line in event["message"].splitlines():
@@ -77,7 +77,7 @@ def test_every_operation_reaches_its_handler_through_its_domain_function(api):
             wrong.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
     assert not wrong, "\n".join(wrong)
 
-    cloudformation = stack.aws_client("cloudformation")
+    cloudformation = aws.aws_client("cloudformation")
     by_function: dict[str, set[tuple[str, str]]] = {}
     for route, logical_id in expected.items():
         by_function.setdefault(logical_id, set()).add(route)
@@ -93,9 +93,9 @@ def test_every_operation_reaches_its_handler_through_its_domain_function(api):
 
 def test_the_bcrypt_routes_function_keeps_its_reserved_concurrency_and_the_identity_role(api):
     expected = int(deploy_parameters("local").get("PasswordHashingConcurrency", "0"))
-    lambda_client = stack.aws_client("lambda")
-    credentials = stack.function_name(E2E_STACK, "IdentityCredentialsFunction")
-    identity = stack.function_name(E2E_STACK, "IdentityApiFunction")
+    lambda_client = aws.aws_client("lambda")
+    credentials = aws.function_name(E2E_STACK, "IdentityCredentialsFunction")
+    identity = aws.function_name(E2E_STACK, "IdentityApiFunction")
     assert lambda_client.get_function_concurrency(FunctionName=credentials).get("ReservedConcurrentExecutions") == (
         expected or None
     )

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from infra.config import POSTGRES_ADMIN_URL
-from infra.local import stack
+from infra.local import aws, relays
 from tests.e2e.conftest import E2E_STACK
 from tests.support.polling import poll
 
@@ -130,7 +130,7 @@ def test_payment_database_down_is_503_for_payment_only_and_recovers_without_rede
 
 
 def function_name(logical_id: str) -> str:
-    resource = stack.aws_client("cloudformation").describe_stack_resource(
+    resource = aws.aws_client("cloudformation").describe_stack_resource(
         StackName=E2E_STACK, LogicalResourceId=logical_id
     )
     return resource["StackResourceDetail"]["PhysicalResourceId"]
@@ -144,7 +144,7 @@ def set_event_bus(lambda_client, name: str, bus: str) -> None:
 
 
 def test_events_recorded_while_the_bus_refuses_them_arrive_once_after_it_is_back(api, register_user, e2e_database_urls):
-    lambda_client = stack.aws_client("lambda")
+    lambda_client = aws.aws_client("lambda")
     relay_id = "IdentityInternalOutboxRelayFunction"
     relay_function = function_name(relay_id)
 
@@ -175,7 +175,7 @@ def test_events_recorded_while_the_bus_refuses_them_arrive_once_after_it_is_back
         assert attempts >= 1 and last_error and "ResourceNotFoundException" in last_error
     finally:
         set_event_bus(lambda_client, relay_function, bus)
-        stack.start_outbox_listeners(E2E_STACK, {relay_id})  # as `make up` left it, for the tests after this one
+        relays.start_outbox_listeners(E2E_STACK, {relay_id})  # as `make up` left it, for the tests after this one
 
     print(f"\n[faults] bus refused UserRegistered; relay answered {refused}, then {relay_once()}")
     assert outbox_row()[2] is not None

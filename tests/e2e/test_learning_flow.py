@@ -12,7 +12,7 @@ import uuid
 import psycopg
 import pytest
 
-from infra.local import stack
+from infra.local import aws
 from tests.e2e.conftest import E2E_STACK
 from tests.support.polling import poll
 
@@ -25,7 +25,7 @@ DEAD_LETTER_WAIT_SECONDS = 90
 
 @pytest.fixture(scope="module")
 def outputs(api) -> dict[str, str]:
-    (described,) = stack.aws_client("cloudformation").describe_stacks(StackName=E2E_STACK)["Stacks"]
+    (described,) = aws.aws_client("cloudformation").describe_stacks(StackName=E2E_STACK)["Stacks"]
     return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
 
 
@@ -114,7 +114,7 @@ def test_register_pay_enroll_complete_and_be_notified_once(
             "SELECT source_event_id::text FROM notifications WHERE user_id = %s AND type = 'registration'",
             (student.id,),
         ).fetchone()
-    events = stack.aws_client("events")
+    events = aws.aws_client("events")
     replay = events.put_events(
         Entries=[
             {
@@ -128,7 +128,7 @@ def test_register_pay_enroll_complete_and_be_notified_once(
         ]
     )
     assert replay["FailedEntryCount"] == 0
-    sqs = stack.aws_client("sqs")
+    sqs = aws.aws_client("sqs")
     time.sleep(1)
     assert poll(lambda: queue_is_drained(sqs, outputs["NotificationQueueUrl"]), bool, NOTIFICATION_WAIT_SECONDS)
     time.sleep(1)
@@ -137,7 +137,7 @@ def test_register_pay_enroll_complete_and_be_notified_once(
 
 
 def test_a_message_the_consumer_cannot_handle_lands_in_the_dead_letter_queue(api, outputs):
-    sqs = stack.aws_client("sqs")
+    sqs = aws.aws_client("sqs")
     poison = json.dumps({"poison": str(uuid.uuid4())})
     sqs.send_message(QueueUrl=outputs["NotificationQueueUrl"], MessageBody=poison)
     dead_letter_queue = outputs["NotificationDeadLetterQueueUrl"]

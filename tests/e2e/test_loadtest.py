@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, deploy_parameters
+from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
 from infra.local import stack
 from seed import generate
 from tests.e2e.conftest import E2E_JWT_SECRET
@@ -52,8 +52,8 @@ def seeded_stack_url(api) -> str:
     # Start from warm instances, as `make loadtest` does: on a fresh emulator every function
     # would otherwise cold-start under the swarm, on the same two cores.
     subprocess.run(
-        [sys.executable, "-m", "loadtest.warmup", "--stack", "eduplatform-loadtest", "--width", "2"],
-        cwd=stack.ROOT,
+        [sys.executable, "-m", "infra.local.warmup", "--stack", "eduplatform-loadtest", "--width", "2"],
+        cwd=ROOT,
         check=True,
         timeout=600,
     )
@@ -85,7 +85,7 @@ def test_locust_scenario_runs_with_zero_failures(seeded_stack_url, tmp_path: Pat
         "--exit-code-on-error",
         "1",
     ]
-    result = subprocess.run(command, cwd=stack.ROOT, env=env, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     with open(f"{prefix}_stats.csv") as stats_file:
         stats = {row["Name"]: row for row in csv.DictReader(stats_file)}
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

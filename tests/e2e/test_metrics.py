@@ -20,7 +20,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.config import ROOT
-from infra.local import stack
+from infra.local import aws
 from tests.e2e.conftest import E2E_STACK
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +81,7 @@ class BridgeProcess:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=stack.emulator_environment(),
+                env=aws.emulator_environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ import uuid
 import jwt
 import pytest
 
-from infra.local import stack
+from infra.local import aws
 from tests.e2e.conftest import E2E_STACK, client_address, link_token, wait_for_email
 
 pytestmark = pytest.mark.e2e
@@ -212,8 +212,8 @@ def test_login_and_register_are_limited_per_source_address(api, register_user):
 
 
 def test_the_stage_throttles_every_route_as_the_template_says(api):
-    gateway = stack.aws_client("apigateway")
-    api_id = stack.stack_outputs(E2E_STACK)["ApiId"]
+    gateway = aws.aws_client("apigateway")
+    api_id = aws.stack_outputs(E2E_STACK)["ApiId"]
     stage = gateway.get_stage(restApiId=api_id, stageName="api")
     assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 100.0
     assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == 200
@@ -266,8 +266,8 @@ def test_refresh_and_email_tokens_expire_and_the_purge_runs(api, register_user, 
         assert response.status_code == 400 and response.json() == {"detail": "Invalid, used or expired token"}, path
 
     # The scheduled purge, invoked by hand: it answers what it deleted per table.
-    lambda_client = stack.aws_client("lambda")
-    name = stack.function_name(E2E_STACK, "IdentityInternalPurgeSessionsFunction")
+    lambda_client = aws.aws_client("lambda")
+    name = aws.function_name(E2E_STACK, "IdentityInternalPurgeSessionsFunction")
     answer = lambda_client.invoke(FunctionName=name, Payload=b"{}")
     assert "FunctionError" not in answer
     counts = json.loads(answer["Payload"].read())

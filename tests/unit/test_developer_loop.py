@@ -8,7 +8,8 @@ import re
 import pytest
 
 from infra.config import ROOT, samconfig, stack_name
-from infra.local import events, invoke, logs, stack, sync
+from infra.local import deploy, events, invoke, logs, sync
+from infra.template.generate import read_template
 
 # ---- make sync: what a change is -------------------------------------------------------------
 
@@ -165,7 +166,7 @@ def test_a_patched_build_folder_has_hash_checked_bytecode_of_the_new_source(tmp_
 
 
 def test_sync_without_a_record_of_the_deploy_says_make_up(tmp_path, monkeypatch):
-    monkeypatch.setattr(stack, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(deploy, "STATE_DIR", tmp_path)
     syncer = sync.Syncer.__new__(sync.Syncer)
     syncer.stack, syncer.root = "never-deployed", ROOT
     with pytest.raises(sync.NeedsDeploy, match="make up"):
@@ -173,8 +174,8 @@ def test_sync_without_a_record_of_the_deploy_says_make_up(tmp_path, monkeypatch)
 
 
 def test_a_record_of_a_deploy_from_before_the_functions_were_recorded_says_make_up(tmp_path, monkeypatch):
-    monkeypatch.setattr(stack, "STATE_DIR", tmp_path)
-    stack.sync_manifest("older").write_text(json.dumps({"files": {}, "templates": {}, "resources": {}}))
+    monkeypatch.setattr(deploy, "STATE_DIR", tmp_path)
+    deploy.sync_manifest("older").write_text(json.dumps({"files": {}, "templates": {}, "resources": {}}))
     syncer = sync.Syncer.__new__(sync.Syncer)
     syncer.stack, syncer.root = "older", ROOT
     with pytest.raises(sync.NeedsDeploy, match="make up"):
@@ -184,7 +185,7 @@ def test_a_record_of_a_deploy_from_before_the_functions_were_recorded_says_make_
 def test_the_deploy_records_each_functions_code_folder_and_every_route_of_the_api():
     """What `make sync` pushes to and warms without parsing the template: every operation of the
     OpenAPI document belongs to exactly one recorded function, CORS preflights to none."""
-    functions = stack.deployed_functions(stack.read_template(ROOT / "template.yaml"))
+    functions = deploy.deployed_functions(read_template(ROOT / "template.yaml"))
     document = json.loads((ROOT / "docs" / "openapi.json").read_text())
     operations = sorted(f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item)
     recorded = sorted(route for function in functions.values() for route in function["api_routes"])
@@ -198,10 +199,10 @@ def test_the_deploy_records_each_functions_code_folder_and_every_route_of_the_ap
 
 
 def test_the_local_deploy_pins_the_api_id_to_the_stack_name():
-    command = stack.deploy_command("eduplatform", {"StageName": "api"}, "local")
+    command = deploy.deploy_command("eduplatform", {"StageName": "api"}, "local")
     assert command[:2] == ["deploy", "--config-env"]
     assert command[command.index("--tags") + 1] == "ms-custom-id=eduplatform"
-    assert stack.pinned_api_id(stack_name("local")) == stack_name("local")
+    assert deploy.pinned_api_id(stack_name("local")) == stack_name("local")
 
 
 def test_the_pin_stays_out_of_the_template_and_the_aws_config():
@@ -214,18 +215,18 @@ def test_the_api_definition_reads_the_same_in_short_and_long_form_and_changes_wi
     import yaml
 
     source = (ROOT / "template.yaml").read_text()
-    template = stack.read_long_form(source)
+    template = deploy.read_long_form(source)
     assert template["Resources"]["Api"]["Properties"]["StageName"] == {"Ref": "StageName"}
     # What `sam deploy` uploads: the long form, SAM's Metadata on every resource.
     uploaded = yaml.safe_load(yaml.safe_dump(template))
     for resource in uploaded["Resources"].values():
         resource["Metadata"] = {"SamResourceId": "x"}
-    assert stack.api_definition_digest(uploaded) == stack.api_definition_digest(template)
+    assert deploy.api_definition_digest(uploaded) == deploy.api_definition_digest(template)
     uploaded["Resources"]["CourseApiFunction"]["Properties"]["Events"]["Extra"] = {
         "Type": "Api",
         "Properties": {"Path": "/extra", "Method": "get"},
     }
-    assert stack.api_definition_digest(uploaded) != stack.api_definition_digest(template)
+    assert deploy.api_definition_digest(uploaded) != deploy.api_definition_digest(template)
 
 
 # ---- make invoke: the event and the function's environment --------------------------------------

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from infra.config import POSTGRES_ADMIN_URL, ROOT
-from infra.local import pooler, stack
+from infra.local import emulator, metrics_bridge, pooler
 from infra.local.processes import listener_description, listener_pid
 
 
@@ -112,14 +112,14 @@ class _FakeEmulator(http.server.BaseHTTPRequestHandler):
 
 
 def test_emulator_refuses_one_this_checkout_did_not_start(monkeypatch, tmp_path):
-    monkeypatch.setattr(stack, "EMULATOR_PID", tmp_path / "ministack.pid")
+    monkeypatch.setattr(emulator, "EMULATOR_PID", tmp_path / "ministack.pid")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeEmulator)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         port = server.server_address[1]
-        monkeypatch.setattr(stack, "EMULATOR_URL", f"http://127.0.0.1:{port}")
+        monkeypatch.setattr(emulator, "EMULATOR_URL", f"http://127.0.0.1:{port}")
         with pytest.raises(SystemExit) as refusal:
-            stack.start_emulator()
+            emulator.start_emulator()
     finally:
         server.shutdown()
         server.server_close()
@@ -129,12 +129,12 @@ def test_emulator_refuses_one_this_checkout_did_not_start(monkeypatch, tmp_path)
 
 
 def test_metrics_bridge_refuses_a_port_another_process_holds(monkeypatch, tmp_path):
-    monkeypatch.setattr(stack, "METRICS_BRIDGE_PID", tmp_path / "metrics-bridge.pid")
+    monkeypatch.setattr(metrics_bridge, "METRICS_BRIDGE_PID", tmp_path / "metrics-bridge.pid")
     with socket.create_server(("127.0.0.1", 0)) as foreign:
         port = foreign.getsockname()[1]
-        monkeypatch.setattr(stack, "METRICS_PORT", port)
+        monkeypatch.setattr(metrics_bridge, "METRICS_PORT", port)
         with pytest.raises(SystemExit) as refusal:
-            stack.start_metrics_bridge("eduplatform")
+            metrics_bridge.start_metrics_bridge("eduplatform")
     message = str(refusal.value)
     assert f"port {port} is taken by pid {os.getpid()}" in message and "METRICS_PORT=" in message
 
@@ -192,3 +192,50 @@ def test_make_vacuum_vacuums_and_analyzes_every_domain_database(domain_database)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DROP TABLE vacuum_probe")
+
+
+def test_nothing_the_launcher_starts_listens_beyond_the_loopback_by_default(monkeypatch, tmp_path):
+    """The emulator, PgBouncer and the metrics bridge all listen on LOCAL_BIND_ADDRESS, 127.0.0.1 unless set."""
+    unset = {name: value for name, value in os.environ.items() if name != "LOCAL_BIND_ADDRESS"}
+    default = subprocess.run(
+        [sys.executable, "-c", "from infra.config import LOCAL_BIND_ADDRESS; print(LOCAL_BIND_ADDRESS)"],
+        cwd=ROOT,
+        env=unset,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert default.stdout.strip() == "127.0.0.1"
+    if os.environ.get("LOCAL_BIND_ADDRESS"):
+        pytest.skip("LOCAL_BIND_ADDRESS is set here: the defaults below are not in force")
+
+    # PgBouncer's configuration.
+    assert "\nlisten_addr = 127.0.0.1\n" in pooler._config_text("127.0.0.1", 5432, tmp_path / "userlist.txt")
+
+    # The metrics bridge's command line.
+    started: dict[str, list[str]] = {}
+    monkeypatch.setattr(metrics_bridge, "METRICS_BRIDGE_PID", tmp_path / "metrics-bridge.pid")
+    monkeypatch.setattr(metrics_bridge, "METRICS_PORT", free_port())
+    monkeypatch.setattr(
+        metrics_bridge, "start_in_background", lambda name, command, *rest, **kw: started.update(bridge=command)
+    )
+    metrics_bridge.start_metrics_bridge("eduplatform")
+    bridge = started["bridge"]
+    assert bridge[bridge.index("--address") + 1] == "127.0.0.1"
+
+    # The emulator: its environment sets no other address, and what it serves on is the default.
+    monkeypatch.setattr(emulator, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(emulator, "EMULATOR_TMP", tmp_path / "ministack-tmp")
+    monkeypatch.setattr(emulator, "emulator_running", lambda: False)
+    monkeypatch.setattr(
+        emulator, "start_in_background", lambda name, command, log, pid, cwd, env, *rest, **kw: started.update(env=env)
+    )
+    emulator.start_emulator()
+    assert "LOCAL_BIND_ADDRESS" not in started["env"]
+    import uvicorn
+
+    from infra.emulator import serve
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(uvicorn=options))
+    serve.serve()
+    assert started["uvicorn"]["host"] == "127.0.0.1"

@@ -1,4 +1,4 @@
-"""The launcher's MiniStack patches (infra/local/ministack_tuned.py): direct invocations, patient instance starts, shared unpacked code,
+"""The launcher's MiniStack patches (infra/emulator/): direct invocations, patient instance starts, shared unpacked code,
 log streams per interval, the lazy depth counter and yielding bcrypt instances.
 
 A fake worker class stands in for the function processes: the pool's decisions (reuse, start,
@@ -8,6 +8,7 @@ wait) are what is tested, with MiniStack's pool lock, keys and lists.
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -15,7 +16,15 @@ import pytest
 from ministack.core import lambda_runtime
 from ministack.services import lambda_svc
 
-from infra.local import ministack_tuned
+from infra.emulator import (
+    direct_invocations,
+    frozen_old_objects,
+    lazy_invoke_depth,
+    patient_instances,
+    shared_unpacking,
+    streams_per_interval,
+    yielding_instances,
+)
 
 GRACE = 0.2
 CONFIG = {"FunctionName": "f", "FunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:f", "Timeout": 1}
@@ -33,7 +42,7 @@ def pool(monkeypatch):
     monkeypatch.setattr(lambda_runtime, "_workers", {})
     monkeypatch.setattr(lambda_runtime, "_worker_class_for", lambda config: FakeWorker)
     provisioned = {"f": 2}
-    return ministack_tuned.PatientPool(
+    return patient_instances.PatientPool(
         lambda_runtime, lambda name, qualifier: provisioned.get(name, 0), grace_seconds=GRACE, ceiling=3
     )
 
@@ -104,11 +113,11 @@ def test_at_the_ceiling_it_waits_up_to_the_function_timeout_instead_of_starting_
 
 
 def test_patient_instances_match_the_pinned_ministack_and_are_applied(monkeypatch):
-    """Fails loudly when a MiniStack upgrade changes the pool that infra/local/ministack_tuned.py replaces."""
+    """Fails loudly when a MiniStack upgrade changes the pool that infra/emulator/patient_instances.py replaces."""
     for module in (lambda_runtime, lambda_svc):
         monkeypatch.setattr(module, "acquire_worker", module.acquire_worker)
         monkeypatch.setattr(module, "release_worker", module.release_worker)
-    pool = ministack_tuned.patient_instances()
+    pool = patient_instances.patient_instances()
     assert lambda_svc.acquire_worker == pool.acquire and lambda_runtime.acquire_worker == pool.acquire
     assert lambda_svc.release_worker == pool.release and lambda_runtime.release_worker == pool.release
 
@@ -119,9 +128,9 @@ def test_the_provisioned_count_is_read_from_what_the_lambda_api_recorded(monkeyp
         "_functions",
         {"f": {"provisioned_concurrency": {"$LATEST": {"RequestedProvisionedConcurrentExecutions": 4}}}, "g": {}},
     )
-    assert ministack_tuned.provisioned_instances("f", "$LATEST") == 4
-    assert ministack_tuned.provisioned_instances("g", "$LATEST") == 0
-    assert ministack_tuned.provisioned_instances("missing", "$LATEST") == 0
+    assert patient_instances.provisioned_instances("f", "$LATEST") == 4
+    assert patient_instances.provisioned_instances("g", "$LATEST") == 0
+    assert patient_instances.provisioned_instances("missing", "$LATEST") == 0
 
 
 def write_zip(path, files):
@@ -134,14 +143,14 @@ def write_zip(path, files):
 
 
 def test_instances_of_the_same_code_share_one_unpacked_copy(tmp_path, monkeypatch):
-    monkeypatch.setattr(ministack_tuned.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     layer = {"python/pkg/__init__.py": "VALUE = 1\n", "python/pkg/data.txt": "x", "python/../../escape.txt": "no"}
     targets = []
     for instance in range(2):
         zip_path = write_zip(tmp_path / f"layer_{instance}.zip", layer)  # each instance writes its own zip
         target = tmp_path / f"instance_{instance}"
         target.mkdir()
-        with ministack_tuned.SharedUnpackingZipFile(zip_path) as archive:
+        with shared_unpacking.SharedUnpackingZipFile(zip_path) as archive:
             assert archive.namelist() == []
             archive.extractall(str(target))
         targets.append(target)
@@ -154,7 +163,7 @@ def test_instances_of_the_same_code_share_one_unpacked_copy(tmp_path, monkeypatc
     changed = write_zip(tmp_path / "layer_2.zip", dict(layer, **{"python/pkg/__init__.py": "VALUE = 2\n"}))
     target = tmp_path / "instance_2"
     target.mkdir()
-    with ministack_tuned.SharedUnpackingZipFile(changed) as archive:
+    with shared_unpacking.SharedUnpackingZipFile(changed) as archive:
         archive.extractall(str(target))
     assert (target / "python" / "pkg" / "__init__.py").read_text() == "VALUE = 2\n"
     assert (targets[0] / "python" / "pkg" / "__init__.py").read_text() == "VALUE = 1\n"
@@ -167,8 +176,8 @@ def test_instances_of_the_same_code_share_one_unpacked_copy(tmp_path, monkeypatc
 def test_shared_unpacking_matches_the_pinned_ministack_and_is_applied(monkeypatch):
     """Fails loudly when a MiniStack upgrade changes the Worker._spawn that shared_unpacking relies on."""
     monkeypatch.setattr(lambda_runtime, "zipfile", lambda_runtime.zipfile)
-    ministack_tuned.shared_unpacking()
-    assert lambda_runtime.zipfile.ZipFile is ministack_tuned.SharedUnpackingZipFile
+    shared_unpacking.shared_unpacking()
+    assert lambda_runtime.zipfile.ZipFile is shared_unpacking.SharedUnpackingZipFile
     assert lambda_runtime.zipfile.BadZipFile is __import__("zipfile").BadZipFile
 
 
@@ -178,7 +187,7 @@ def test_invocations_of_the_same_ten_seconds_share_a_log_stream(monkeypatch):
     monkeypatch.setattr(lambda_svc, "_emit_lambda_logs", lambda_svc._emit_lambda_logs)
     monkeypatch.setattr(lambda_svc, "new_uuid", lambda_svc.new_uuid)
     monkeypatch.setattr(cloudwatch_logs, "_log_groups", {})
-    ministack_tuned.streams_per_interval(interval_seconds=3600)
+    streams_per_interval.streams_per_interval(interval_seconds=3600)
     function = {"config": {"FunctionName": "f", "Version": "$LATEST"}}
     for request in ("r1", "r2"):
         lambda_svc._emit_lambda_logs(function, request, f"line of {request}", False, 5)
@@ -202,8 +211,8 @@ def test_lazy_invoke_depth_matches_the_pinned_ministack_and_is_applied(monkeypat
     """Fails loudly when a MiniStack upgrade changes the worker's depth-counter bootstrap."""
     monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
     rest = lambda_runtime._PYTHON_WORKER_SCRIPT[len(lambda_runtime.INVOKE_DEPTH_BOOTSTRAP) :]
-    ministack_tuned.lazy_invoke_depth()
-    lazy = lambda_runtime._sub_runtime_tokens(ministack_tuned.LAZY_INVOKE_DEPTH_BOOTSTRAP)
+    lazy_invoke_depth.lazy_invoke_depth()
+    lazy = lambda_runtime._sub_runtime_tokens(lazy_invoke_depth.LAZY_INVOKE_DEPTH_BOOTSTRAP)
     assert lazy + rest == lambda_runtime._PYTHON_WORKER_SCRIPT
     assert "__DEPTH_ENV__" not in lazy and "_MINISTACK_INVOKE_DEPTH" in lazy
 
@@ -243,7 +252,7 @@ def test_the_depth_counter_reaches_calls_of_a_function_that_imports_botocore(boo
     """The worker's bootstrap, then a function's code that builds a client and calls: the call
     carries the nesting depth either way; only MiniStack's own bootstrap imports botocore first."""
     if bootstrap == "lazy":
-        code = lambda_runtime._sub_runtime_tokens(ministack_tuned.LAZY_INVOKE_DEPTH_BOOTSTRAP)
+        code = lambda_runtime._sub_runtime_tokens(lazy_invoke_depth.LAZY_INVOKE_DEPTH_BOOTSTRAP)
     else:
         code = lambda_runtime.INVOKE_DEPTH_BOOTSTRAP
     result = subprocess.run([sys.executable, "-c", code + DEPTH_PROBE], capture_output=True, text=True, check=True)
@@ -265,7 +274,7 @@ def test_instances_of_the_yielding_functions_run_at_a_lower_priority():
         def __init__(self, func_name: str) -> None:
             self.func_name, self._proc = func_name, None
 
-    spawn_and_yield = ministack_tuned.lower_priority_after(spawn, ("IdentityCredentialsFunction",), 10)
+    spawn_and_yield = yielding_instances.lower_priority_after(spawn, ("IdentityCredentialsFunction",), 10)
     try:
         for name in ("eduplatform-IdentityCredentialsFunction-1A2B", "eduplatform-CourseApiFunction-3C4D"):
             spawn_and_yield(FakeWorker(name))
@@ -283,7 +292,7 @@ def test_yielding_instances_match_the_pinned_ministack_and_are_applied(monkeypat
     """Fails loudly when a MiniStack upgrade changes the Worker._spawn it wraps."""
     original = lambda_runtime.Worker._spawn
     monkeypatch.setattr(lambda_runtime.Worker, "_spawn", original)
-    ministack_tuned.yielding_instances()
+    yielding_instances.yielding_instances()
     assert lambda_runtime.Worker._spawn is not original
     assert lambda_runtime.Worker._spawn.__name__ == "spawn_and_yield"
 
@@ -292,9 +301,9 @@ def test_direct_invocations_match_the_pinned_ministack_and_are_applied(monkeypat
     """Fails loudly when a MiniStack upgrade changes the Worker.invoke or the worker script's end it replaces."""
     monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
     monkeypatch.setattr(lambda_runtime.Worker, "invoke", lambda_runtime.Worker.invoke)
-    ministack_tuned.direct_invocations()
+    direct_invocations.direct_invocations()
     assert lambda_runtime.Worker.invoke.__name__ == "invoke_directly"
-    assert lambda_runtime._PYTHON_WORKER_SCRIPT.count(repr(ministack_tuned.END_OF_LOGS)) == 1
+    assert lambda_runtime._PYTHON_WORKER_SCRIPT.count(repr(direct_invocations.END_OF_LOGS)) == 1
 
 
 HANDLER = """
@@ -320,8 +329,8 @@ def direct_worker(tmp_path, monkeypatch):
 
     monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
     monkeypatch.setattr(lambda_runtime.Worker, "invoke", lambda_runtime.Worker.invoke)
-    monkeypatch.setattr(ministack_tuned.tempfile, "tempdir", str(tmp_path))
-    ministack_tuned.direct_invocations()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    direct_invocations.direct_invocations()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as code:
         code.writestr("app.py", HANDLER)
@@ -360,12 +369,12 @@ def test_log_lines_end_at_their_own_invocation_marker():
     import queue
 
     lines = queue.Queue()
-    marker = ministack_tuned.END_OF_LOGS
+    marker = direct_invocations.END_OF_LOGS
     for line in ("late line of r1", f"{marker}r1", "line of r2", f"{marker}r2", "line of r3"):
         lines.put(line)
-    assert ministack_tuned.logs_until_end_marker(lines, "r2") == "late line of r1\nline of r2"
+    assert direct_invocations.logs_until_end_marker(lines, "r2") == "late line of r1\nline of r2"
     started = time.monotonic()
-    assert ministack_tuned.logs_until_end_marker(lines, "r3", cap_seconds=0.05) == "line of r3"
+    assert direct_invocations.logs_until_end_marker(lines, "r3", cap_seconds=0.05) == "line of r3"
     assert time.monotonic() - started >= 0.05
 
 
@@ -383,7 +392,7 @@ def test_the_emulators_old_objects_are_collected_once_then_frozen():
     del node
     gc.unfreeze()
     try:
-        thread = ministack_tuned.frozen_old_objects(first_after=0.05, every=3600)
+        thread = frozen_old_objects.frozen_old_objects(first_after=0.05, every=3600)
         deadline = time.monotonic() + 5
         while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -1,11 +1,11 @@
-"""What the warm-up starts for the template's scheduled functions (loadtest/warmup.py)."""
+"""What the warm-up starts for the template's scheduled functions (infra/local/warmup.py)."""
 
 import json
 
 import pytest
 
+from infra.local.warmup import scheduled_instances, template_functions
 from infra.template.generate import read_template, serverless_functions
-from loadtest.warmup import scheduled_instances, template_functions
 
 from eduplatform.events import LISTEN_EVENT
 

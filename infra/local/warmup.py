@@ -15,7 +15,7 @@ at once, in the middle of the first load. `make up` runs it (WARM_INSTANCES); `m
 runs it again (WARM) unless WARM=0. Requests carry no token and an empty body, so they are
 answered with 401/422/404: warming needs an instance, not a success.
 
-    .venv/bin/python -m loadtest.warmup [--width 3]
+    .venv/bin/python -m infra.local.warmup [--width 3]
 """
 
 import argparse
@@ -30,12 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from infra.config import stack_name
-from infra.local.stack import OUTBOX_RELAY_SUFFIX, api_url, aws_client
+from infra.local.aws import aws_client, function_name
+from infra.local.deploy import api_url
+from infra.local.relays import OUTBOX_RELAY_SUFFIX
 from infra.template.generate import api_routes, read_template, serverless_functions
 
 # Warm instances per function that `make up` leaves (and provisions: past them the local emulator
 # starts another instance only after a request has waited INSTANCE_SPAWN_GRACE_MS for a busy one,
-# infra/local/ministack_tuned.py): what the seed's 100-user mix keeps busy at once, first burst
+# infra/emulator/patient_instances.py): what the seed's 100-user mix keeps busy at once, first burst
 # included (docs/performance.md, "Patient instance starts"). Functions not listed get one (the read
 # models' fallback functions among them); the bcrypt function cannot exceed PasswordHashingConcurrency.
 INSTANCES = {
@@ -96,15 +98,9 @@ def warm_route(base: str, method: str, path: str, width: int) -> list[int]:
     )
 
 
-def function_name(stack: str, logical_id: str) -> str:
-    return aws_client("cloudformation").describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)[
-        "StackResourceDetail"
-    ]["PhysicalResourceId"]
-
-
 def provision(stack: str, logical_id: str, width: int) -> None:
     """Record ``width`` provisioned instances: the local emulator starts that many without waiting
-    for a busy one to come free, and beyond them only patiently (infra/local/ministack_tuned.py)."""
+    for a busy one to come free, and beyond them only patiently (infra/emulator/patient_instances.py)."""
     aws_client("lambda").put_provisioned_concurrency_config(
         FunctionName=function_name(stack, logical_id), Qualifier="$LATEST", ProvisionedConcurrentExecutions=width
     )
