@@ -14,6 +14,7 @@ import yaml
 
 from infra.compose import deploy as compose_deploy
 from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters, stack_name
+from infra.local import emulator
 from infra.template import env_json
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -83,6 +84,31 @@ def test_ports():
     assert host_ports("grafana") == {3000: 3000}
     assert host_ports("locust") == {8089: 8089}
     assert host_ports("metrics-bridge") == {9108: 9108}
+
+
+def test_every_published_port_is_on_the_hosts_loopback_only():
+    for name, service in SERVICES.items():
+        for mapping in service.get("ports", []):
+            assert str(mapping).startswith("127.0.0.1:"), f"{name} publishes {mapping} beyond the host's loopback"
+
+
+def test_the_compose_emulator_is_the_one_make_up_runs_with_the_same_settings():
+    ministack = SERVICES["ministack"]
+    assert ministack["command"] == ["python", "-m", emulator.EMULATOR_MODULE]
+    env = ministack["environment"]
+    # Inside its container the emulator listens on every interface, which only the published port reaches.
+    assert env["LOCAL_BIND_ADDRESS"] == "0.0.0.0"
+    assert host_ports("ministack") == {int(env["GATEWAY_PORT"]): int(env["GATEWAY_PORT"])}
+    defaults = {name: re.sub(r"^\$\{\w+:-(.*)\}$", r"\1", str(value)) for name, value in env.items()}
+    for name, value in emulator.emulator_settings().items():
+        assert defaults[name] == value, name
+    # The image holds infra/ (the tuned emulator's package) at its working directory.
+    dockerfile = (
+        ROOT / SERVICES["ministack"]["build"]["context"] / SERVICES["ministack"]["build"]["dockerfile"]
+    ).read_text()
+    assert "WORKDIR /app" in dockerfile and "COPY . ." in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not any(pattern.strip("/") in ("infra", "infra/emulator") for pattern in ignored)
 
 
 def test_database_health_checks():
