@@ -162,6 +162,8 @@ def _merge_schemas(target: dict[str, Any], schemas: dict[str, Any], source: str)
         target[name] = definition
 
 
+# Powertools' OpenAPIMerge (event_handler/openapi/merge.py) merges paths alike but overwrites a same-named
+# component schema silently (_merge_schemas below refuses a differing one) and adds servers: not used.
 def build() -> dict[str, Any]:
     """The merged document of every endpoint the template deploys."""
     generate._import_functions_code()
