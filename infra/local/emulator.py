@@ -26,7 +26,6 @@ EMULATOR_MODULE = "infra.emulator"
 WARM_TTL_SECONDS = int(os.environ.get("WARM_TTL_SECONDS", str(10 * 3600)))
 
 
-
 def emulator_settings() -> dict[str, str]:
     """The emulator's own settings, as `make up` gives them (docker-compose.yml's ``ministack`` gives the same).
 
