@@ -16,6 +16,8 @@ SPAWN ?= 10
 DURATION ?= 3m
 WARM ?=
 LOADTEST_DIR := .local/loadtest
+# GET /openapi.json's document in the ops function: a copy of docs/openapi.json, not committed.
+OPS_OPENAPI := functions/ops/ops/openapi.json
 
 .PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
 
@@ -53,7 +55,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 install: $(INSTALLED)
 
 # `make up WARM_INSTANCES=n`: n warm instances of every function (0: none); unset, infra/local/warmup.py INSTANCES.
-up: $(INSTALLED)
+up: $(INSTALLED) $(OPS_OPENAPI)
 	@$(PY) -m infra.local.stack up $(if $(WARM_INSTANCES),--warm $(WARM_INSTANCES))
 
 down: $(INSTALLED)
@@ -63,7 +65,7 @@ url: $(INSTALLED)
 	@$(PY) -m infra.local.stack url
 
 # `make sync [STACK=eduplatform-e2e]`: the code changed since the last deploy, straight into the emulator's functions.
-sync: $(INSTALLED)
+sync: $(INSTALLED) $(OPS_OPENAPI)
 	@$(PY) -m infra.local.sync $(if $(STACK),--stack $(STACK))
 
 watch: $(INSTALLED)
@@ -106,9 +108,13 @@ template: openapi
 	$(PY) -m infra.template.generate
 	$(PY) -m infra.template.env_json
 
-# The whole API's OpenAPI document, from the handlers: docs/openapi.json and the copy GET /openapi.json serves.
+# The whole API's OpenAPI document, from the handlers: docs/openapi.json, and the copy GET /openapi.json serves (not committed).
 openapi: $(INSTALLED)
 	$(PY) -m infra.openapi
+
+$(OPS_OPENAPI): docs/openapi.json $(INSTALLED)
+	@$(PY) -c 'from infra.openapi import ship_copy; ship_copy()'
+	@touch $@
 
 # Resolve every transitive dependency again, with hashes: requirements.lock and the layer's
 # requirements.txt (infra/lock.py). UPGRADE=1: the newest versions pyproject.toml allows.
@@ -139,13 +145,13 @@ test-tools:
 	@infra/local/test_tools.sh
 
 # make lint first: a lint failure stops here, before the ~12 minutes of tests.
-test: lint test-tools
+test: lint test-tools $(OPS_OPENAPI)
 	$(PY) -m pytest
 
-test-unit: $(INSTALLED)
+test-unit: $(INSTALLED) $(OPS_OPENAPI)
 	$(PY) -m pytest tests/unit
 
-test-e2e: $(INSTALLED) test-tools
+test-e2e: $(INSTALLED) test-tools $(OPS_OPENAPI)
 	$(PY) -m pytest tests/e2e
 
 # Property-based fuzzing of every operation of the deployed e2e stack (make test runs it with 200 examples).

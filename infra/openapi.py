@@ -15,11 +15,14 @@ what every operation shares, so no handler has to repeat it:
   stateful fuzzer (and a reader) can chain them: create a course, then add a module to it, ...
 - the ``{"detail": str}`` error schema on every error response that names no schema.
 
-The document is written twice: docs/openapi.json (for people and the fuzzer) and
-functions/ops/ops/openapi.json (deployed with the ops function, served at GET /openapi.json).
+docs/openapi.json (for people and the fuzzer) is the one committed; functions/ops/ops/openapi.json,
+the copy deployed with the ops function and served at GET /openapi.json, is not (.gitignore): it is
+written from docs/openapi.json before every build (``ship_copy``: the launcher's publish, and the
+Makefile's rule that `make up`, `make sync` and `make test` depend on), so `sam build` finds it in
+the function's CodeUri.
 
-    python -m infra.openapi           # rewrite both files
-    python -m infra.openapi --check   # exit 1 when either is stale
+    python -m infra.openapi           # rewrite docs/openapi.json and the copy
+    python -m infra.openapi --check   # exit 1 when docs/openapi.json is stale
 """
 
 import importlib
@@ -208,11 +211,21 @@ def render() -> str:
     return json.dumps(build(), indent=2, sort_keys=False) + "\n"
 
 
+def ship_copy() -> bool:
+    """Write the ops function's copy of docs/openapi.json unless it is already the same; True when written."""
+    document = DOCUMENT.read_bytes()
+    if SHIPPED_COPY.exists() and SHIPPED_COPY.read_bytes() == document:
+        return False
+    SHIPPED_COPY.write_bytes(document)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
     return generated_files.run(
-        argv,
+        arguments,
         "Generate docs/openapi.json and the copy the ops function serves",
-        [DOCUMENT, SHIPPED_COPY],
+        [DOCUMENT] if "--check" in arguments else [DOCUMENT, SHIPPED_COPY],
         render,
         "openapi",
     )

@@ -15,6 +15,7 @@ from infra.local.build import BUILD_DIR, build, run_sam, source_files, sources_d
 from infra.local.events import SourceError, template_signature
 from infra.local.processes import STATE_DIR, log
 from infra.local.relays import start_outbox_listeners
+from infra.openapi import ship_copy
 from infra.template.generate import api_routes, read_template, serverless_functions
 
 
@@ -223,6 +224,7 @@ def api_url(stack: str) -> str:
 
 def publish(name: str, parameters: dict[str, str], config_env: str = "local") -> str:
     """Build and deploy the app into the running emulator and make sure the admin exists: the API URL."""
+    ship_copy()  # GET /openapi.json's document, not committed: into the ops function before the build
     files = source_files()
     digest = sources_digest(files)
     build(digest, config_env)
