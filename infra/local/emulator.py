@@ -36,6 +36,10 @@ def emulator_settings() -> dict[str, str]:
         "GATEWAY_PORT": str(urlsplit(EMULATOR_URL).port or 80),
         "LOG_LEVEL": "WARNING",
         "LAMBDA_WARM_TTL_SECONDS": str(WARM_TTL_SECONDS),
+        # MiniStack's IoT MQTT broker (:8883) and SFTP listener bind 0.0.0.0 whatever the address;
+        # the app uses neither.
+        "IOT_MTLS_ENABLED": "0",
+        "SFTP_ENABLED": "0",
     }
 
 
