@@ -137,7 +137,9 @@ def test_a_checksum_recorded_over_the_whole_file_is_re_recorded_over_its_stateme
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
     migrations.migrate("scratch", scratch_url)
     with psycopg.connect(scratch_url, autocommit=True) as conn:
-        conn.execute("UPDATE schema_migrations SET checksum = %s", (hashlib.sha256(migration.read_bytes()).hexdigest(),))
+        conn.execute(
+            "UPDATE schema_migrations SET checksum = %s", (hashlib.sha256(migration.read_bytes()).hexdigest(),)
+        )
 
     assert migrations.migrate("scratch", scratch_url) == []
     with psycopg.connect(scratch_url, autocommit=True) as conn:
