@@ -44,6 +44,7 @@ from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Connection, Database, database
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
+from eduplatform.secrets import optional_secret, secret
 from eduplatform.settings import get_settings
 
 USER_REGISTERED = "UserRegistered"
@@ -230,7 +231,7 @@ def listen(remaining_seconds: Callable[[], float], db: Database | None = None) -
     """
     db = db or database()
     settings = get_settings()
-    url = settings.listen_database_url or settings.database_url
+    url = optional_secret("listen_database_url") or secret("database_url")
     run = f"{HANDOVER_PREFIX}{uuid.uuid4()}"
     totals = {"published": 0, "failed": 0, "wakeups": 0}
 
@@ -298,6 +299,7 @@ def relay_template_properties(domain: str) -> dict[str, Any]:
         variables={
             "EVENT_BUS_NAME": {"Ref": "EventBus"},
             "LISTEN_DATABASE_URL": {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"},
+            "LISTEN_DATABASE_URL_PARAMETER": {"Fn::Sub": f"${{SecretsParameterPath}}/{domain}/listen-database-url"},
         },
         policies=[put_own_events_policy(domain)],
     )
