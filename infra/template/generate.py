@@ -171,10 +171,12 @@ def secrets_policy(domain: str) -> dict[str, object]:
             {
                 "Effect": "Allow",
                 "Action": "ssm:GetParameter",
-                "Resource": {
-                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                    f"${{SecretsParameterPath}}/{names}"
-                },
+                "Resource": [
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                        f"${{SecretsParameterPath}}/{names}"
+                    }
+                ],
             }
         ]
     }
