@@ -158,12 +158,40 @@ def discover_endpoints() -> list[Endpoint]:
     return endpoints
 
 
+def secret_parameter(name: str) -> dict[str, str]:
+    """The SSM SecureString of a secret on AWS: ``<SecretsParameterPath>/<name>`` (docs/deploy.md)."""
+    return {"Fn::Sub": f"${{SecretsParameterPath}}/{name}"}
+
+
+def secrets_policy(domain: str) -> dict[str, object]:
+    """Reading the domain's own secrets (the health check: every domain's database URL)."""
+    names = "*/database-url" if domain == OPS_DOMAIN else f"{domain}/*"
+    return {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": [
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                        f"${{SecretsParameterPath}}/{names}"
+                    }
+                ],
+            }
+        ]
+    }
+
+
 def environment(domain: str) -> dict[str, object]:
+    """The database URL itself (emulators) and the SSM parameter it is read from when that is empty (AWS)."""
     variables: dict[str, object] = {"POWERTOOLS_SERVICE_NAME": domain}
     if domain == OPS_DOMAIN:
-        variables.update({f"{d.upper()}_DB_URL": {"Ref": PARAMETER_FOR_DOMAIN[d]} for d in DOMAINS})
+        for d in DOMAINS:
+            variables[f"{d.upper()}_DB_URL"] = {"Ref": PARAMETER_FOR_DOMAIN[d]}
+            variables[f"{d.upper()}_DB_URL_PARAMETER"] = secret_parameter(f"{d}/database-url")
     else:
         variables["DATABASE_URL"] = {"Ref": PARAMETER_FOR_DOMAIN[domain]}
+        variables["DATABASE_URL_PARAMETER"] = secret_parameter(f"{domain}/database-url")
     return {"Variables": variables}
 
 
@@ -216,7 +244,7 @@ def api_function(logical_id: str, endpoints: list[Endpoint]) -> dict[str, object
         "Handler": f"{domain}.routes.handler",
         "Environment": environment(domain),
         "Events": {endpoint.event_name: api_event(endpoint.method, endpoint.path) for endpoint in endpoints},
-        "Policies": [copy.deepcopy(JWT_SECRET_POLICY)],
+        "Policies": [copy.deepcopy(JWT_SECRET_POLICY), secrets_policy(domain)],
     }
     for endpoint in endpoints:
         properties = with_extras(properties, endpoint.extra_properties, endpoint.module)
@@ -258,6 +286,7 @@ def function_resources(endpoints: list[Endpoint], internal: list[InternalFunctio
                     "CodeUri": f"functions/{function.domain}/",
                     "Handler": f"{function.module}.handler",
                     "Environment": environment(function.domain),
+                    "Policies": [secrets_policy(function.domain)],
                 },
                 function.extra_properties,
                 function.module,

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 
 from infra.config import ROOT
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
-from tests.support.lambda_events import FakeLambdaContext, call, sqs_event
+from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
 from eduplatform import events, internal_calls
 from eduplatform.db import Database
@@ -397,7 +397,59 @@ def test_each_emitting_domain_has_a_scheduled_listening_outbox_relay(resources, 
     variables = properties["Environment"]["Variables"]
     assert variables["LISTEN_DATABASE_URL"] == {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"}
     assert {"EVENT_BUS_NAME", "DATABASE_URL"} <= set(variables)
-    assert "EventBridgePutEventsPolicy" in {next(iter(policy)) for policy in properties["Policies"]}
+    assert events.put_own_events_policy(domain) in properties["Policies"]
+
+
+def put_events_statements(properties):
+    return [
+        statement
+        for policy in properties.get("Policies", [])
+        for statement in (policy.get("Statement") or [])
+        if "events:PutEvents"
+        in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    ]
+
+
+@pytest.mark.parametrize("domain", ["identity", "course", "payment", "enrollment"])
+def test_each_relay_may_put_only_its_own_source_on_the_bus(resources, domain):
+    statements = put_events_statements(resources[f"{domain.capitalize()}InternalOutboxRelayFunction"]["Properties"])
+    assert statements == [
+        {
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": {"Fn::GetAtt": ["EventBus", "Arn"]},
+            "Condition": {"StringEquals": {"events:source": f"eduplatform.{domain}"}},
+        }
+    ]
+
+
+def rule_branches(pattern):
+    return pattern.get("$or") or [pattern]
+
+
+def test_every_rule_pairs_each_source_with_its_own_types_only(resources):
+    rules = {logical_id: r for logical_id, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
+    assert len(rules) >= 4
+    routed = set()
+    for logical_id, rule in rules.items():
+        for branch in rule_branches(rule["Properties"]["EventPattern"]):
+            assert set(branch) == {"source", "detail-type"}, logical_id
+            assert len(branch["source"]) == 1, f"{logical_id}: one source per branch"
+            (source,) = branch["source"]
+            for detail_type in branch["detail-type"]:
+                assert events.EVENT_OWNERS[detail_type] == source, f"{logical_id}: {detail_type} from {source}"
+                routed.add(detail_type)
+    assert routed == set(events.EVENT_OWNERS), "every event type reaches its consumers"
+
+
+def test_an_event_is_taken_only_from_the_source_that_owns_its_type():
+    detail = {"event_id": str(uuid.uuid4())}
+    owned = events.owned_event(json.dumps(envelope("PaymentCompleted", detail)))
+    assert (owned.source, owned.detail_type) == ("eduplatform.payment", "PaymentCompleted")
+    with pytest.raises(events.ForeignEvent, match=r"PaymentCompleted events come from eduplatform\.payment"):
+        events.owned_event(json.dumps(envelope("PaymentCompleted", detail, source="eduplatform.enrollment")))
+    with pytest.raises(events.ForeignEvent, match="emits 'RefundIssued'"):
+        events.owned_event(json.dumps(envelope("RefundIssued", detail, source="eduplatform.payment")))
 
 
 def test_no_api_function_can_call_the_bus(resources):
@@ -411,6 +463,7 @@ def test_no_api_function_can_call_the_bus(resources):
     assert len(api_functions) >= 5
     for properties in api_functions.values():
         assert "EVENT_BUS_NAME" not in properties["Environment"]["Variables"]
+        assert not put_events_statements(properties)
         assert "EventBridgePutEventsPolicy" not in {next(iter(policy)) for policy in properties.get("Policies", [])}
 
 

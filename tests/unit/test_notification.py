@@ -200,6 +200,8 @@ def test_the_same_event_delivered_twice_makes_one_notification(notification_db, 
                 {"user_id": "not-a-uuid", "event_id": str(uuid.uuid4()), "name": "x", "role": "student"},
             )
         ),
+        # a well-formed payment event, but not from the payment domain
+        json.dumps({**paid(uuid.uuid4()), "source": "eduplatform.enrollment"}),
     ],
 )
 def test_a_bad_message_is_reported_failed_and_the_rest_of_the_batch_succeeds(notification_db, token_for, bad):

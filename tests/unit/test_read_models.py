@@ -216,6 +216,22 @@ def test_an_event_that_cannot_be_applied_is_reported_for_redelivery(domain_datab
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
 
 
+def test_a_payment_completed_from_any_source_but_payment_changes_nothing(domain_database, facts, student):
+    url = domain_database("enrollment")
+    token, student_id = student
+    course_id = facts.add_course(price="49.99")
+    forged = paid(student_id, course_id)
+    forged["source"] = "eduplatform.enrollment"
+    event = sqs_event(forged)
+    from enrollment import read_model_consumer
+
+    answer = read_model_consumer.handler(event, FakeLambdaContext())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM completed_payments").fetchone()[0] == 0
+    assert enroll(token, course_id, forged["detail"]["payment_id"]).status == 402
+
+
 def test_an_empty_batch_is_a_no_op(domain_database):
     domain_database("payment")
     from payment import read_model_consumer

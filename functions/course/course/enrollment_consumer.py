@@ -24,7 +24,7 @@ class EnrollmentCreated(BaseModel):
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        event = events.EventEnvelope.model_validate_json(record.body)
+        event = events.owned_event(record.body)
         if event.detail_type != events.ENROLLMENT_CREATED:
             raise ValueError(f"the course domain counts EnrollmentCreated events only, not {event.detail_type}")
         detail = EnrollmentCreated.model_validate(event.detail)

@@ -117,7 +117,7 @@ def _invalidate_catalogue(search_texts: list[str], categories: set[UUID | None])
     cache().invalidate(CATALOGUE_LISTING, *category_versions, *(_term_version(term) for term in matching))
 
 
-EVENT_SOURCE = "eduplatform.course"
+EVENT_SOURCE = events.domain_source("course")
 
 COURSE_NOT_FOUND = "Course not found"
 MODULE_NOT_FOUND = "Module not found"

@@ -27,7 +27,7 @@ from enrollment.schemas import (
     LessonCompletionOut,
 )
 
-EVENT_SOURCE = "eduplatform.enrollment"
+EVENT_SOURCE = events.domain_source("enrollment")
 NOT_ENROLLED = "You are not enrolled in this course"
 
 

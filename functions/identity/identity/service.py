@@ -47,7 +47,7 @@ ACCOUNT_LOCKED = "Too many failed login attempts for this account; try again lat
 TOO_MANY_FROM_ADDRESS = "Too many requests from this address; try again later"
 TOO_MANY_RESENDS = "Too many verification emails requested; try again later"
 FORGOT_PASSWORD_ACCEPTED = "If an account uses this email, a password reset link is on its way"
-EVENT_SOURCE = "eduplatform.identity"
+EVENT_SOURCE = events.domain_source("identity")
 # Verification emails a user may request (POST /resend-verification) per hour, and reset emails per account.
 RESENDS_PER_HOUR = 3
 RESETS_PER_HOUR = 3

@@ -1,7 +1,7 @@
 """Turns domain events (EventBridge -> SQS) into notifications.
 
 Declared in infra/template/base.yaml with an SQS event source reporting batch item
-failures. A record that cannot be handled (not an EventBridge event, an unknown type, a
+failures. A record that cannot be handled (not an EventBridge event, an event from a source that does not own its type, an unknown type, a
 detail missing fields, the database down) is reported as failed: SQS redelivers it and,
 after the queue's maxReceiveCount, moves it to the dead-letter queue. Redelivery of an
 event already handled adds nothing (notifications are unique by source event id).
@@ -9,7 +9,7 @@ event already handled adds nothing (notifications are unique by source event id)
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from eduplatform.events import EventEnvelope, queue_consumer_handler
+from eduplatform.events import owned_event, queue_consumer_handler
 from eduplatform.observability import logger
 
 from notification import service
@@ -17,7 +17,7 @@ from notification import service
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        event = EventEnvelope.model_validate_json(record.body)
+        event = owned_event(record.body)
         created = service.notify_from_event(event)
     except Exception as exc:
         # The batch processor only reports the id; say why, so a message in the DLQ can be understood.

@@ -31,7 +31,7 @@ from eduplatform.security import Principal, Role
 from payment import repository
 from payment.schemas import PaymentOut, PaymentRequest
 
-EVENT_SOURCE = "eduplatform.payment"
+EVENT_SOURCE = events.domain_source("payment")
 # The mock processor: every payment it is given succeeds at once.
 PROCESSOR_STATUS = "completed"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableErr
 from psycopg.rows import DictRow, dict_row
 
 from eduplatform.observability import logger
+from eduplatform.secrets import secret
 from eduplatform.settings import get_settings
 
 # Every connection returns its rows as dicts (column name -> value).
@@ -165,10 +166,10 @@ _domain_database: Database | None = None
 
 
 def database() -> Database:
-    """The function's own domain database (DATABASE_URL)."""
+    """The function's own domain database (DATABASE_URL, or the SSM parameter DATABASE_URL_PARAMETER)."""
     global _domain_database
     if _domain_database is None:
-        _domain_database = Database(get_settings().database_url, name="domain")
+        _domain_database = Database(secret("database_url"), name="domain")
     return _domain_database
 
 

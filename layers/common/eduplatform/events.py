@@ -44,6 +44,7 @@ from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Connection, Database, database
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
+from eduplatform.secrets import optional_secret, secret
 from eduplatform.settings import get_settings
 
 USER_REGISTERED = "UserRegistered"
@@ -55,6 +56,22 @@ COURSE_UPDATED = "CourseUpdated"
 LESSON_CREATED = "LessonCreated"
 LESSON_DELETED = "LessonDeleted"
 COURSE_FACT_EVENTS = (COURSE_CREATED, COURSE_UPDATED, LESSON_CREATED, LESSON_DELETED)
+
+
+def domain_source(domain: str) -> str:
+    """The EventBridge source of a domain's events (its outbox relay may put no other)."""
+    return f"eduplatform.{domain}"
+
+
+# Every event type has one owner: a consumer takes an event only from the source that owns its
+# type, and each EventBridge rule pairs a source with its own types (infra/template/base.yaml),
+# so whoever may put events on the bus cannot pass one domain's event off as another's.
+EVENT_OWNERS: dict[str, str] = {
+    USER_REGISTERED: domain_source("identity"),
+    PAYMENT_COMPLETED: domain_source("payment"),
+    ENROLLMENT_CREATED: domain_source("enrollment"),
+    **dict.fromkeys(COURSE_FACT_EVENTS, domain_source("course")),
+}
 
 # PutEvents takes at most 10 entries per call.
 BATCH_SIZE = 10
@@ -101,6 +118,25 @@ class EventEnvelope(EventBridgeModel):
 
     account: str | None = None  # type: ignore[assignment]  # optional here, unlike in Powertools' model
     detail: dict[str, Any]
+
+
+class ForeignEvent(ValueError):
+    """An event whose source does not own its type: forged, or routed by a wrong rule."""
+
+
+def owned_event(body: str) -> EventEnvelope:
+    """The event an SQS record carries, once its source is known to own its type.
+
+    Raises pydantic.ValidationError for a body that is not an event and ForeignEvent for an event
+    of a type nobody here emits or from a source that does not own the type.
+    """
+    event = EventEnvelope.model_validate_json(body)
+    owner = EVENT_OWNERS.get(event.detail_type)
+    if owner is None:
+        raise ForeignEvent(f"no domain of this platform emits {event.detail_type!r} events")
+    if event.source != owner:
+        raise ForeignEvent(f"{event.detail_type} events come from {owner}, not from {event.source!r}")
+    return event
 
 
 def events_client() -> "EventBridgeClient":
@@ -195,7 +231,7 @@ def listen(remaining_seconds: Callable[[], float], db: Database | None = None) -
     """
     db = db or database()
     settings = get_settings()
-    url = settings.listen_database_url or settings.database_url
+    url = optional_secret("listen_database_url") or secret("database_url")
     run = f"{HANDOVER_PREFIX}{uuid.uuid4()}"
     totals = {"published": 0, "failed": 0, "wakeups": 0}
 
@@ -243,11 +279,29 @@ def listen(remaining_seconds: Callable[[], float], db: Database | None = None) -
     return totals
 
 
+def put_own_events_policy(domain: str) -> dict[str, Any]:
+    """PutEvents on the platform's bus for the domain's own source only (the ``events:source`` key)."""
+    return {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "events:PutEvents",
+                "Resource": {"Fn::GetAtt": ["EventBus", "Arn"]},
+                "Condition": {"StringEquals": {"events:source": domain_source(domain)}},
+            }
+        ]
+    }
+
+
 def relay_template_properties(domain: str) -> dict[str, Any]:
     """TEMPLATE_PROPERTIES of a domain's internal/outbox_relay.py: publishes, listens on a schedule."""
     properties = template_properties(
-        publishes_events=True,
-        variables={"LISTEN_DATABASE_URL": {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"}},
+        variables={
+            "EVENT_BUS_NAME": {"Ref": "EventBus"},
+            "LISTEN_DATABASE_URL": {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"},
+            "LISTEN_DATABASE_URL_PARAMETER": {"Fn::Sub": f"${{SecretsParameterPath}}/{domain}/listen-database-url"},
+        },
+        policies=[put_own_events_policy(domain)],
     )
     return {
         **properties,

@@ -99,18 +99,14 @@ def facts_handler(
 
 def template_properties(
     *targets: tuple[str, str],
-    publishes_events: bool = False,
     variables: dict[str, Any] | None = None,
     policies: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """TEMPLATE_PROPERTIES of a function that calls the given facts functions and/or publishes events."""
+    """TEMPLATE_PROPERTIES of a function that calls the given facts functions (and its other variables and policies)."""
     all_variables = {variable: {"Ref": logical_id} for variable, logical_id in targets}
     all_policies: list[Any] = [
         {"LambdaInvokePolicy": {"FunctionName": {"Ref": logical_id}}} for _, logical_id in targets
     ]
-    if publishes_events:
-        all_variables["EVENT_BUS_NAME"] = {"Ref": "EventBus"}
-        all_policies.append({"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "EventBus"}}})
     all_variables.update(variables or {})
     all_policies.extend(policies or [])
     return {"Environment": {"Variables": all_variables}, "Policies": all_policies}

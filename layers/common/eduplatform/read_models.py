@@ -242,14 +242,14 @@ def consumer_handler(
 ) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
     """The Lambda entry point of a read-model consumer: each SQS record is one event of the bus.
 
-    A record that cannot be applied (not an event, a type this consumer does not keep, a detail
+    A record that cannot be applied (not an event, an event from a source that does not own its type, a type this consumer does not keep, a detail
     missing fields, the database down) is reported as a batch item failure: SQS redelivers it,
     then moves it to the dead-letter queue.
     """
 
     def record_handler(record: SQSRecord) -> None:
         try:
-            event = events.EventEnvelope.model_validate_json(record.body)
+            event = events.owned_event(record.body)
             apply = appliers.get(event.detail_type)
             if apply is None:
                 raise ValueError(f"no read model here is kept from {event.detail_type} events")

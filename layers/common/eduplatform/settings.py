@@ -15,7 +15,8 @@ class Settings(BaseSettings):
     other; only the health check receives every domain's URL (IDENTITY_DB_URL ...).
 
     The JWT secret is JWT_SECRET itself (emulators, tests) or, when that is empty, the
-    SSM SecureString named by JWT_SECRET_PARAMETER, read at runtime (AWS).
+    SSM SecureString named by JWT_SECRET_PARAMETER, read at runtime (AWS); the database URLs and
+    the admin password likewise (``<NAME>_PARAMETER``, read through eduplatform.secrets).
     """
 
     # The template passes every parameter, so an unused one arrives as an empty string.
@@ -64,15 +65,23 @@ class Settings(BaseSettings):
     enrollment_db_url: str | None = None
     payment_db_url: str | None = None
     notification_db_url: str | None = None
+    admin_password: str | None = None
+
+    # ---- on AWS, the SSM SecureStrings holding the secrets above (eduplatform.secrets) ----
+    database_url_parameter: str | None = None
+    listen_database_url_parameter: str | None = None
+    identity_db_url_parameter: str | None = None
+    course_db_url_parameter: str | None = None
+    enrollment_db_url_parameter: str | None = None
+    payment_db_url_parameter: str | None = None
+    notification_db_url_parameter: str | None = None
+    admin_password_parameter: str | None = None
 
     @model_validator(mode="after")
     def _jwt_secret_has_a_source(self) -> "Settings":
         if self.jwt_secret is None and self.jwt_secret_parameter is None:
             raise ValueError("set JWT_SECRET or JWT_SECRET_PARAMETER")
         return self
-
-    def domain_database_urls(self) -> dict[str, str | None]:
-        return {domain: getattr(self, f"{domain}_db_url") for domain in DOMAINS}
 
 
 @lru_cache(maxsize=1)

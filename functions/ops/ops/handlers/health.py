@@ -6,7 +6,8 @@ from pydantic import BaseModel
 
 from eduplatform.db import Database
 from eduplatform.http import create_app, lambda_handler
-from eduplatform.settings import DOMAINS, get_settings
+from eduplatform.secrets import secret
+from eduplatform.settings import DOMAINS
 
 app = create_app()
 _databases: dict[str, Database] = {}
@@ -19,7 +20,7 @@ class HealthReport(BaseModel):
 
 def _check(domain: str) -> str:
     if domain not in _databases:
-        _databases[domain] = Database(get_settings().domain_database_urls()[domain], name=domain)
+        _databases[domain] = Database(secret(f"{domain}_db_url"), name=domain)
     try:
         _databases[domain].ping()
         return "ok"
