@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from tests.support.lambda_events import call
 from tests.unit.test_course import (
-    CREATE_REVIEW,
     CURRICULUM,
     DELETE_LESSON,
     DELETE_MODULE,
@@ -153,7 +152,9 @@ def test_no_stale_entry_outlives_a_write_of_the_course_domain(cached, course_db,
     assert call(GET_LESSON, {"lesson_id": second["id"]}).status == 404
     assert reads()["curriculum"]["total_lessons"] == 1
 
-    review = call(CREATE_REVIEW, body={"course_id": course_id, "rating": 4}, token=token_for("student"))
+    from tests.unit.test_course import review as enrolled_review
+
+    review = enrolled_review(token_for("student"), course_id, rating=4)
     assert review.status == 201, review.text
     now = reads()
     assert now["course"]["review_count"] == 1 and now["course"]["avg_rating"] == 4

@@ -4,6 +4,7 @@ import threading
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
+import jwt
 import psycopg
 import pytest
 
@@ -101,8 +102,15 @@ def new_lesson(token: str, module_id: str, **fields) -> dict:
     return response.json()
 
 
-def review(token: str, course_id: str, rating: int = 5, **fields):
+def review(token: str, course_id: str, rating: int = 5, enrolled: bool = True, **fields):
+    """POST /reviews; ``enrolled``: the token's user enrolled in the course first (as its event would say)."""
+    if enrolled:
+        enroll(student_of(token), str(course_id))
     return call(CREATE_REVIEW, body={"course_id": course_id, "rating": rating, **fields}, token=token)
+
+
+def student_of(token: str) -> uuid.UUID:
+    return uuid.UUID(jwt.decode(token, options={"verify_signature": False})["sub"])
 
 
 def role_tokens(token_for) -> dict[str, str]:
@@ -761,13 +769,14 @@ def test_get_lesson_is_public(course_db, teacher):
 
 
 def enroll(student_id: uuid.UUID, course_id: str, event_id: str | None = None) -> None:
-    """The course domain learns of an enrollment as enrollment publishes it: an EnrollmentCreated event."""
+    """The course domain learns of an enrollment as enrollment publishes it: an EnrollmentCreated
+    event (by default the one event of this student and course: enrolling again changes nothing)."""
     from course import enrollment_consumer
 
     body = envelope(
         "EnrollmentCreated",
         {
-            "event_id": event_id or str(uuid.uuid4()),
+            "event_id": event_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{student_id}/{course_id}")),
             "user_id": str(student_id),
             "enrollment_id": str(uuid.uuid4()),
             "course_id": course_id,
@@ -1021,6 +1030,19 @@ def test_create_review_is_for_students(course_db, teacher, token_for, role):
     assert response.status == 403 and response.json() == {"detail": "Only students can review courses"}
 
 
+def test_create_review_by_a_student_not_enrolled_is_403_and_changes_nothing(course_db, teacher, token_for):
+    course = new_course(teacher.token)
+    other = new_course(teacher.token, title="Other")
+    student = token_for("student")
+    enroll(student_of(student), other["id"])  # enrolled elsewhere only
+    response = review(student, course["id"], enrolled=False)
+    assert response.status == 403 and response.json() == {"detail": "Enroll in this course to review it"}
+    stored = call(GET, {"course_id": course["id"]}).json()
+    assert stored["review_count"] == 0 and stored["avg_rating"] is None
+    assert call(LIST_REVIEWS, {"course_id": course["id"]}).json()["items"] == []
+    assert review(student, course["id"]).status == 201  # once enrolled
+
+
 def test_create_review_of_unknown_course_is_404(course_db, student_token):
     response = review(student_token, str(uuid.uuid4()))
     assert response.status == 404 and response.json() == {"detail": "Course not found"}
@@ -1078,7 +1100,12 @@ def test_concurrent_reviews_of_one_course_keep_count_and_average_exact(course_db
     def write_review(start: threading.Barrier, course_id: uuid.UUID, rating: int, errors: list[BaseException]) -> None:
         try:
             start.wait()
-            service.create_review(uuid.uuid4(), ReviewCreate(course_id=course_id, rating=rating))
+            student_id = uuid.uuid4()
+            with psycopg.connect(course_db, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO course_enrollments (student_id, course_id) VALUES (%s, %s)", (student_id, course_id)
+                )
+            service.create_review(student_id, ReviewCreate(course_id=course_id, rating=rating))
         except BaseException as exc:  # surfaced below, a thread cannot fail the test itself
             errors.append(exc)
 

@@ -242,12 +242,17 @@ def count_enrollment(conn: Connection, event_id: UUID, course_id: UUID, student_
     return True
 
 
+ENROLLED = "SELECT 1 AS enrolled FROM course_enrollments WHERE student_id = %s AND course_id = %s"
+
+
 def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
     """Whether an EnrollmentCreated event of the student in the course has been applied."""
-    rows = db.statement(
-        "SELECT 1 AS enrolled FROM course_enrollments WHERE student_id = %s AND course_id = %s", (student_id, course_id)
-    )
-    return bool(rows)
+    return bool(db.statement(ENROLLED, (student_id, course_id)))
+
+
+def is_enrolled_in(conn: Connection, student_id: UUID, course_id: UUID) -> bool:
+    """is_enrolled, in the caller's transaction."""
+    return conn.execute(ENROLLED, (student_id, course_id)).fetchone() is not None
 
 
 # What other domains keep of a course (eduplatform.read_models.CourseFacts): the facts and the lesson ids.

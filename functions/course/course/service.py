@@ -508,12 +508,15 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
 
 
 def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
-    """Record the review and update the course's avg_rating and review_count in one transaction."""
+    """Record the review of a student enrolled in the course (course_enrollments) and update the
+    course's avg_rating and review_count in one transaction."""
     try:
         with database().transaction() as conn:
             # Updating the course first locks its row, so reviews of one course are applied one after another.
             if not repository.add_rating_to_course(conn, request.course_id, request.rating):
                 raise NotFoundError(COURSE_NOT_FOUND)
+            if not repository.is_enrolled_in(conn, student_id, request.course_id):
+                raise ForbiddenError(ENROLL_TO_REVIEW)  # the rating added above rolls back
             row = repository.insert_review(conn, request.course_id, student_id, request.rating, request.comment)
     except repository.AlreadyReviewed:
         raise Conflict(ALREADY_REVIEWED) from None  # the transaction rolled back the rating too
