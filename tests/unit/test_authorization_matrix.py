@@ -117,11 +117,11 @@ def enrollment_world(world: World, facts) -> None:
 
 
 def payment_world(world: World, facts) -> None:
-    course = facts.add_course(price="49.99")
+    course, paid = facts.add_course(price="49.99"), facts.add_course(price="49.99")
     payment = call(
-        "payment.handlers.create_payment", body={"course_id": course, "amount": "49.99"}, token=world.token("student")
+        "payment.handlers.create_payment", body={"course_id": paid, "amount": "49.99"}, token=world.token("student")
     )
-    world.refs.update(course=course, payment=payment.json()["id"])
+    world.refs.update(course=course, payment=payment.json()["id"])  # the student has not paid for course yet
 
 
 def notification_world(world: World, facts) -> None:
