@@ -257,7 +257,8 @@ def is_enrolled_in(conn: Connection, student_id: UUID, course_id: UUID) -> bool:
 
 # What other domains keep of a course (eduplatform.read_models.CourseFacts): the facts and the lesson ids.
 FACTS_QUERY = (
-    "SELECT c.id AS course_id, c.teacher_id, c.is_free, c.price, c.facts_version AS version, "
+    "SELECT c.id AS course_id, c.teacher_id, c.title, c.level::text AS level, c.is_free, c.price, "
+    "c.facts_version AS version, "
     "ARRAY(SELECT lessons.id FROM modules JOIN lessons ON lessons.module_id = modules.id "
     "WHERE modules.course_id = c.id ORDER BY lessons.id) AS lesson_ids FROM courses c {where}"
 )

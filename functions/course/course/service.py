@@ -561,6 +561,8 @@ def _facts_answer(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "course_id": str(row["course_id"]),
         "teacher_id": str(row["teacher_id"]),
+        "title": row["title"],
+        "level": row["level"],
         "is_free": row["is_free"],
         "price": None if row["price"] is None else f"{row['price']:.2f}",
         "total_lessons": row["total_lessons"],
