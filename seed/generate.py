@@ -5,11 +5,13 @@
 
 Volumes (scale 1): 1 admin, 50,000 users (user{i}@example.com; i < 10,000 are teachers,
 the first 7,000 of them verified; the rest students), 100,000 courses by verified
-teachers, 3-5 modules for each of the 10,000 oldest courses with 3-8 lessons each, ~100,000
-reviews (each by a student enrolled in the course; 40% fives; avg_rating/review_count kept right), 12 categories (every course in the
-one of its topic), 200,000 enrollments (60% on free courses; each course's enrollment_count
-kept right, and each recorded in the course domain's course_enrollments), 50,000 completed payments for paid courses, each linked to its student's
-enrollment. Every password is `password123`. created_at values spread over the past two
+teachers, 3-5 modules for each of the 10,000 oldest courses with 3-8 lessons each (each
+course's first lesson a preview), 12 categories (every course in the one of its topic),
+200,000 enrollments (60% on free courses; each course's enrollment_count kept right, and each
+recorded in the course domain's course_enrollments), 50,000 completed payments for paid
+courses (at most one per student and course), each linked to its student's enrollment,
+~100,000 reviews, each by a student enrolled in the course (40% fives; avg_rating/review_count
+kept right). Every password is `password123`. created_at values spread over the past two
 years. The same --random-seed gives the same data (ids included).
 
 Database URLs: IDENTITY_DB_URL ... NOTIFICATION_DB_URL, defaulting to the local stack's.
@@ -80,7 +82,17 @@ TABLES = {
             "enrollment_count",
         ),
         "modules": ("id", "course_id", "title", "position", "created_at"),
-        "lessons": ("id", "module_id", "title", "content", "video_url", "duration_minutes", "position", "created_at"),
+        "lessons": (
+            "id",
+            "module_id",
+            "title",
+            "content",
+            "video_url",
+            "duration_minutes",
+            "position",
+            "created_at",
+            "is_preview",
+        ),
         "reviews": ("id", "course_id", "student_id", "rating", "comment", "created_at"),
         "course_enrollments": ("student_id", "course_id", "enrolled_at"),
     },
@@ -220,6 +232,7 @@ class Generator:
                             rng.randrange(3, 40),
                             n,
                             module_created + timedelta(seconds=n),
+                            m == 0 and n == 0,  # each course's first lesson is its preview
                         )
                     )
         data.rows["modules"] = modules

@@ -173,3 +173,12 @@ def test_at_most_one_completed_payment_per_student_and_course(seeded):
         seeded["payment"],
         "SELECT student_id, course_id FROM payments WHERE status = 'completed' GROUP BY 1, 2 HAVING count(*) > 1",
     )
+
+
+def test_each_curriculum_opens_with_one_preview_lesson(seeded):
+    previews = rows(
+        seeded["course"],
+        "SELECT m.course_id, count(*) FILTER (WHERE l.is_preview), bool_or(l.is_preview AND m.position = 0 "
+        "AND l.position = 0) FROM lessons l JOIN modules m ON m.id = l.module_id GROUP BY m.course_id",
+    )
+    assert previews and all(count == 1 and first for _, count, first in previews)
