@@ -119,15 +119,18 @@ class Scenarios:
         if response.status_code not in (201, 409):  # 409: this seeded student was enrolled already
             response.raise_for_status()
 
-    def _pay(self, course: dict) -> str:
+    def _pay(self, course: dict) -> str | None:
+        """The new payment's id; None when this student has paid for the course already (409)."""
         response = self.session.post(
             f"{self.url}/payments",
             json={"course_id": course["id"], "amount": course["price"]},
             headers=self.student_headers(),
             timeout=30,
         )
+        if response.status_code == 409:
+            return None
         response.raise_for_status()
-        return response.json()["id"]
+        return str(response.json()["id"])
 
     def enroll(self) -> None:
         self._enroll(self._next("_free", lambda: self.oldest_courses(free=True))["id"])
@@ -136,9 +139,11 @@ class Scenarios:
         self._pay(self._next("_paid", lambda: self.oldest_courses(free=False)))
 
     def enroll_after_paying(self) -> Callable[[], None]:
-        course = self._next("_paid_for_enrolling", lambda: self.oldest_courses(free=False))
-        payment_id = self._pay(course)
-        return lambda: self._enroll(course["id"], payment_id)
+        while True:  # a course this student has not paid for yet
+            course = self._next("_paid_for_enrolling", lambda: self.oldest_courses(free=False))
+            payment_id = self._pay(course)
+            if payment_id is not None:
+                return lambda: self._enroll(course["id"], payment_id)
 
     def lessons_to_complete(self) -> Iterator[tuple[str, str]]:
         for course in self.oldest_courses(free=True):

@@ -5,11 +5,13 @@
 
 Volumes (scale 1): 1 admin, 50,000 users (user{i}@example.com; i < 10,000 are teachers,
 the first 7,000 of them verified; the rest students), 100,000 courses by verified
-teachers, 3-5 modules for each of the 10,000 oldest courses with 3-8 lessons each, ~100,000
-reviews (40% fives; avg_rating/review_count kept right), 12 categories (every course in the
-one of its topic), 200,000 enrollments (60% on free courses; each course's enrollment_count
-kept right), 50,000 completed payments for paid courses, each linked to its student's
-enrollment. Every password is `password123`. created_at values spread over the past two
+teachers, 3-5 modules for each of the 10,000 oldest courses with 3-8 lessons each (each
+course's first lesson a preview), 12 categories (every course in the one of its topic),
+200,000 enrollments (60% on free courses; each course's enrollment_count kept right, and each
+recorded in the course domain's course_enrollments), 50,000 completed payments for paid
+courses (at most one per student and course), each linked to its student's enrollment,
+~100,000 reviews, each by a student enrolled in the course (40% fives; avg_rating/review_count
+kept right). Every password is `password123`. created_at values spread over the past two
 years. The same --random-seed gives the same data (ids included).
 
 Database URLs: IDENTITY_DB_URL ... NOTIFICATION_DB_URL, defaulting to the local stack's.
@@ -80,8 +82,19 @@ TABLES = {
             "enrollment_count",
         ),
         "modules": ("id", "course_id", "title", "position", "created_at"),
-        "lessons": ("id", "module_id", "title", "content", "video_url", "duration_minutes", "position", "created_at"),
+        "lessons": (
+            "id",
+            "module_id",
+            "title",
+            "content",
+            "video_url",
+            "duration_minutes",
+            "position",
+            "created_at",
+            "is_preview",
+        ),
         "reviews": ("id", "course_id", "student_id", "rating", "comment", "created_at"),
+        "course_enrollments": ("student_id", "course_id", "enrolled_at"),
     },
     "payment": {"payments": ("id", "student_id", "course_id", "amount", "status", "created_at")},
     "enrollment": {"enrollments": ("id", "student_id", "course_id", "payment_id", "status", "enrolled_at")},
@@ -118,8 +131,8 @@ class Generator:
         _teachers, verified, students = self.users(data)
         courses = self.courses(data, verified, self.categories(data))
         self.curriculum(data, courses[: self.volume("courses_with_curriculum")])
-        self.reviews(data, courses, students)
         self.enrollments_and_payments(data, courses, students)
+        self.reviews(data, courses)
         return data
 
     def users(self, data: Dataset) -> tuple[list, list, list]:
@@ -219,6 +232,7 @@ class Generator:
                             rng.randrange(3, 40),
                             n,
                             module_created + timedelta(seconds=n),
+                            m == 0 and n == 0,  # each course's first lesson is its preview
                         )
                     )
         data.rows["modules"] = modules
@@ -234,20 +248,24 @@ class Generator:
                 pairs.append(pair)
         return pairs
 
-    def reviews(self, data: Dataset, courses: list[list], students: Sequence[uuid.UUID]) -> None:
+    def reviews(self, data: Dataset, courses: list[list]) -> None:
+        """Reviews by enrolled students only (POST /reviews refuses anyone else), each after its enrollment."""
         rng = self.rng
         ratings = list(RATING_WEIGHTS)
         cumulative = list(itertools.accumulate(RATING_WEIGHTS.values()))
+        by_id = {course[0]: course for course in courses}
+        enrollments = data.rows["enrollments"]
         rows = []
-        for student_index, course_index in self.unique_pairs(self.volume("reviews"), students, courses):
-            course = courses[course_index]
+        for position in rng.sample(range(len(enrollments)), min(self.volume("reviews"), len(enrollments))):
+            _, student_id, course_id, _, _, enrolled_at = enrollments[position]
+            course = by_id[course_id]
             rating = ratings[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
-            created_at = course[11] + (self.now - course[11]) * rng.random()
+            created_at = enrolled_at + (self.now - enrolled_at) * rng.random()
             rows.append(
                 (
                     self.new_id(),
-                    course[0],
-                    students[student_index],
+                    course_id,
+                    student_id,
                     rating,
                     rng.choice(vocabulary.REVIEW_COMMENTS),
                     created_at,
@@ -283,6 +301,8 @@ class Generator:
                 enrollments.append((self.new_id(), student_id, course[0], payment_id, status, enrolled_at))
         data.rows["enrollments"] = enrollments
         data.rows["payments"] = payments
+        # What the course domain learns from the EnrollmentCreated events: who opens which lessons.
+        data.rows["course_enrollments"] = [(row[1], row[2], row[5]) for row in enrollments]
 
 
 def reset(urls: dict[str, str]) -> None:

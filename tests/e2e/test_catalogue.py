@@ -100,16 +100,29 @@ def test_categories_filters_sorts_and_popularity(api, categories, verified_teach
 
     # A review re-orders sort=rating and the min_rating filter at once (no stale cached page).
     assert len(mine(sort="rating")) == 3 and mine(min_rating="4.5") == []  # both pages cached now
+    # Only a student enrolled in the course may review it: Rust is paid, so pay, enroll, and wait
+    # for the course domain to consume the EnrollmentCreated event.
     student = register_user("student")
-    assert (
-        api.request(
-            "POST",
-            "/reviews",
-            token=student.token,
-            json={"course_id": created["Rust"], "rating": 5, "comment": "Great <3"},
-        ).status_code
-        == 201
+    body = {"course_id": created["Rust"], "rating": 5, "comment": "Great <3"}
+    refused = api.request("POST", "/reviews", token=student.token, json=body)
+    assert refused.status_code == 403 and refused.json() == {"detail": "Enroll in this course to review it"}
+    payment = api.request(
+        "POST", "/payments", token=student.token, json={"course_id": created["Rust"], "amount": "19.00"}
     )
+    assert payment.status_code == 201, payment.text
+    enrolled = api.request(
+        "POST",
+        "/enrollments",
+        token=student.token,
+        json={"course_id": created["Rust"], "payment_id": payment.json()["id"]},
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    reviewed = poll(
+        lambda: api.request("POST", "/reviews", token=student.token, json=body),
+        lambda response: response.status_code != 403,
+        EVENT_WAIT_SECONDS,
+    )
+    assert reviewed.status_code == 201, reviewed.text
     assert mine(sort="rating")[0] == "Rust" and mine(min_rating="4.5") == ["Rust"]
 
 

@@ -1,6 +1,7 @@
 """The learning flow through the deployed API and the event pipeline on the emulator.
 
-register -> pay -> enroll -> complete every lesson -> enrollment completed, and the
+register -> pay -> enroll (which opens the paid course's lessons) -> complete every lesson ->
+enrollment completed, and the
 registration, payment and enrollment notifications arrive exactly once each; a replayed
 event adds nothing; a message the consumer cannot handle ends in the dead-letter queue.
 """
@@ -55,7 +56,10 @@ def paid_course_with_two_lessons(api, teacher):
     lessons = []
     for title in ("Handlers", "Events"):
         lesson = api.request(
-            "POST", f"/modules/{module.json()['id']}/lessons", token=teacher.token, json={"title": title}
+            "POST",
+            f"/modules/{module.json()['id']}/lessons",
+            token=teacher.token,
+            json={"title": title, "content": f"{title} text"},
         )
         assert lesson.status_code == 201, lesson.text
         lessons.append(lesson.json()["id"])
@@ -67,6 +71,13 @@ def test_register_pay_enroll_complete_and_be_notified_once(
 ):
     student = register_user("student")
     course_id, lessons = paid_course_with_two_lessons(api, verified_teacher)
+
+    # A paid course's lessons: closed to anonymous callers and to a student not enrolled.
+    assert api.request("GET", f"/lessons/{lessons[0]}").status_code == 401
+    closed = api.request("GET", f"/lessons/{lessons[0]}", token=student.token)
+    assert closed.status_code == 403 and closed.json() == {"detail": "Enroll in this course to open its lessons"}
+    outline = api.request("GET", f"/courses/{course_id}/curriculum").json()["modules"][0]["lessons"]
+    assert [(lesson["title"], lesson["content"]) for lesson in outline] == [("Handlers", None), ("Events", None)]
 
     # Without a payment a paid course refuses the enrollment.
     refused = api.request("POST", "/enrollments", token=student.token, json={"course_id": course_id})
@@ -89,6 +100,14 @@ def test_register_pay_enroll_complete_and_be_notified_once(
     )
     assert enrollment.status_code == 201, enrollment.text
     assert enrollment.json()["status"] == "enrolled"
+    # The course domain opens the lessons once it has consumed the EnrollmentCreated event.
+    opened = poll(
+        lambda: api.request("GET", f"/lessons/{lessons[0]}", token=student.token),
+        lambda response: response.status_code == 200,
+        NOTIFICATION_WAIT_SECONDS,
+    )
+    assert opened.status_code == 200 and opened.json()["content"] == "Handlers text", opened.text
+    assert api.request("GET", f"/lessons/{lessons[0]}").status_code == 401  # still closed to anonymous callers
 
     for index, lesson_id in enumerate(lessons):
         done = api.request(

@@ -151,6 +151,7 @@ def test_forgot_password_answers_alike_for_known_and_unknown_emails(api, registe
     assert known.json() == unknown.json()
     assert "Reset" in wait_for_email(user.email, 2)["Subject"]
     assert api.request("POST", "/forgot-password", json={"email": "x\ny"}).status_code == 422
+    assert api.request("POST", "/forgot-password", json={"email": "not-an-email"}).status_code == 422
 
 
 def test_30_wrong_passwords_from_30_addresses_lock_the_account_until_the_window_passes(api, register_user, stack_clock):

@@ -41,13 +41,17 @@ class FakeFacts:
     # function name -> "error" (the function raised) or "unreachable"
     broken: dict[str, str] = field(default_factory=dict)
 
-    def add_course(self, price: str | None = None, lessons: int = 0) -> str:
+    def add_course(
+        self, price: str | None = None, lessons: int = 0, title: str = "A course", level: str = "beginner"
+    ) -> str:
         course_id = str(uuid.uuid4())
         lesson_ids = [str(uuid.uuid4()) for _ in range(lessons)]
         self.courses[course_id] = {
             "found": True,
             "course_id": course_id,
             "teacher_id": str(uuid.uuid4()),
+            "title": title,
+            "level": level,
             "is_free": price is None,
             "price": price,
             "total_lessons": lessons,

@@ -78,11 +78,36 @@ def identity_world(world: World, facts) -> None:
 
 
 def course_world(world: World, facts) -> None:
+    """A free course and a paid one of the owner, each with a lesson; the paid one also with a
+    preview lesson; the student enrolled in both (as the course domain learns it, from events)."""
+    from tests.unit.test_course import enroll
+
     owner = world.token("owner")
     course = call("course.handlers.create_course", body={"title": "Owned", "is_free": True}, token=owner).json()
     module = call("course.handlers.create_module", {"course_id": course["id"]}, body={"title": "M"}, token=owner).json()
     lesson = call("course.handlers.create_lesson", {"module_id": module["id"]}, body={"title": "L"}, token=owner).json()
-    world.refs.update(course=course["id"], module=module["id"], lesson=lesson["id"])
+    paid_body = {"title": "Paid", "is_free": False, "price": "10.00"}
+    paid = call("course.handlers.create_course", body=paid_body, token=owner).json()
+    paid_module = call("course.handlers.create_module", {"course_id": paid["id"]}, body={"title": "M"}, token=owner)
+    gated, preview = (
+        call(
+            "course.handlers.create_lesson",
+            {"module_id": paid_module.json()["id"]},
+            body={"title": "P", "content": "Text", "is_preview": is_preview},
+            token=owner,
+        ).json()
+        for is_preview in (False, True)
+    )
+    for course_id in (course["id"], paid["id"]):
+        enroll(world.ids["student"], course_id)
+    world.refs.update(
+        course=course["id"],
+        module=module["id"],
+        lesson=lesson["id"],
+        paid=paid["id"],
+        gated=gated["id"],
+        preview=preview["id"],
+    )
 
 
 def enrollment_world(world: World, facts) -> None:
@@ -92,11 +117,11 @@ def enrollment_world(world: World, facts) -> None:
 
 
 def payment_world(world: World, facts) -> None:
-    course = facts.add_course(price="49.99")
+    course, paid = facts.add_course(price="49.99"), facts.add_course(price="49.99")
     payment = call(
-        "payment.handlers.create_payment", body={"course_id": course, "amount": "49.99"}, token=world.token("student")
+        "payment.handlers.create_payment", body={"course_id": paid, "amount": "49.99"}, token=world.token("student")
     )
-    world.refs.update(course=course, payment=payment.json()["id"])
+    world.refs.update(course=course, payment=payment.json()["id"])  # the student has not paid for course yet
 
 
 def notification_world(world: World, facts) -> None:
@@ -195,23 +220,90 @@ MATRIX: dict[tuple[str, str], Row] = {
 }
 
 
-def _protected_endpoints() -> dict[tuple[str, str], generate.Endpoint]:
+def _endpoints_with_security(optional: bool) -> dict[tuple[str, str], generate.Endpoint]:
+    """The endpoints that need a token (optional=False) or take one (optional=True: open to
+    everyone, answering more to some callers)."""
     generate._import_functions_code()
-    protected = {}
+    found = {}
     for endpoint in generate.discover_endpoints():
         import importlib
 
         module = importlib.import_module(endpoint.module)
-        if getattr(module.app.get_openapi_schema().paths[endpoint.path], endpoint.method).security:
-            protected[(endpoint.method, endpoint.path)] = endpoint
-    return protected
+        security = getattr(module.app.get_openapi_schema().paths[endpoint.path], endpoint.method).security
+        if security and ({} in security) == optional:
+            found[(endpoint.method, endpoint.path)] = endpoint
+    return found
 
 
-PROTECTED = _protected_endpoints()
+PROTECTED = _endpoints_with_security(optional=False)
+TOKEN_OPTIONAL = _endpoints_with_security(optional=True)
 
 
 def test_every_protected_endpoint_is_in_the_matrix():
     assert set(PROTECTED) == set(MATRIX)
+
+
+# What paying buys: who opens which lesson (anonymous callers included), on the course world's data.
+ALL_OPEN = {"anonymous": 200, **ANYONE}
+LESSON_MATRIX: dict[str, tuple[tuple[str, str], Row, dict[str, int]]] = {
+    "lesson of a free course": (
+        ("get", "/lessons/{lesson_id}"),
+        Row(ANYONE, path=lambda w: {"lesson_id": w.refs["lesson"]}),
+        ALL_OPEN,
+    ),
+    "lesson of a paid course": (
+        ("get", "/lessons/{lesson_id}"),
+        Row(ANYONE, path=lambda w: {"lesson_id": w.refs["gated"]}),
+        {"anonymous": 401, **who(200, 403, 403, 200, 200)},
+    ),
+    "preview lesson of a paid course": (
+        ("get", "/lessons/{lesson_id}"),
+        Row(ANYONE, path=lambda w: {"lesson_id": w.refs["preview"]}),
+        ALL_OPEN,
+    ),
+    "curriculum of a paid course": (
+        ("get", "/courses/{course_id}/curriculum"),
+        Row(ANYONE, path=lambda w: {"course_id": w.refs["paid"]}),
+        ALL_OPEN,
+    ),
+}
+
+
+def test_every_endpoint_taking_an_optional_token_is_in_the_lesson_matrix():
+    assert set(TOKEN_OPTIONAL) == {route for route, _, _ in LESSON_MATRIX.values()}
+
+
+@pytest.mark.parametrize("case", sorted(LESSON_MATRIX))
+def test_who_may_open_what(case, domain_database, facts):
+    route, row, expected = LESSON_MATRIX[case]
+    endpoint = TOKEN_OPTIONAL[route]
+    domain_database(endpoint.domain)
+    world = World()
+    course_world(world, facts)
+
+    def answer(token: str | None):
+        response = call(endpoint.module, row.path(world), token=token)
+        if response.status >= 400:
+            assert isinstance(response.json()["detail"], str), response.text
+        return response
+
+    bad = {name: answer(token).status for name, token in _bad_tokens().items() if token is not None}
+    assert bad == dict.fromkeys(bad, 401)  # a token that is sent must be valid
+    actual = {"anonymous": answer(None).status} | {name: answer(world.token(name)).status for name in PRINCIPALS}
+    assert actual == expected
+    if route[1].endswith("/curriculum"):  # the outline for everyone, the gated content for who may open it
+        for name, opens in (
+            ("anonymous", False),
+            *(
+                (name, code == 200)
+                for name, code in LESSON_MATRIX["lesson of a paid course"][2].items()
+                if name != "anonymous"
+            ),
+        ):
+            token = None if name == "anonymous" else world.token(name)
+            lessons = {item["id"]: item for item in answer(token).json()["modules"][0]["lessons"]}
+            assert (lessons[world.refs["gated"]]["content"] == "Text") is opens, name
+            assert lessons[world.refs["preview"]]["content"] == "Text", name
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=[f"{m.upper()} {p}" for m, p in sorted(MATRIX)])

@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from tests.support.lambda_events import call
 from tests.unit.test_course import (
-    CREATE_REVIEW,
     CURRICULUM,
     DELETE_LESSON,
     DELETE_MODULE,
@@ -153,7 +152,9 @@ def test_no_stale_entry_outlives_a_write_of_the_course_domain(cached, course_db,
     assert call(GET_LESSON, {"lesson_id": second["id"]}).status == 404
     assert reads()["curriculum"]["total_lessons"] == 1
 
-    review = call(CREATE_REVIEW, body={"course_id": course_id, "rating": 4}, token=token_for("student"))
+    from tests.unit.test_course import review as enrolled_review
+
+    review = enrolled_review(token_for("student"), course_id, rating=4)
     assert review.status == 201, review.text
     now = reads()
     assert now["course"]["review_count"] == 1 and now["course"]["avg_rating"] == 4
@@ -335,3 +336,41 @@ def test_redis_pausing_mid_run_falls_back_then_serves_again(cached, redis_client
     finally:
         redis_client.execute_command("CLIENT", "UNPAUSE")
     assert cache.read_through("thing", "1", ["thing:1"], Value, lambda: Value(n=4), 60).n == 1  # served again
+
+
+# ---- gated content and the cache ------------------------------------------------------------------------------
+
+
+def test_no_cache_path_answers_gated_content_to_a_caller_not_allowed(cached, course_db, token_for, redis_client):
+    from tests.unit.test_course import PaidCourse, enroll
+
+    paid = PaidCourse(Teacher(token_for), token_for)
+    enroll(paid.student_id, paid.course["id"])
+    outsider = token_for("student")
+
+    def reads(token: str | None) -> dict:
+        curriculum = call(CURRICULUM, {"course_id": paid.course["id"]}, token=token).json()
+        lessons = {lesson["title"]: lesson for lesson in curriculum["modules"][0]["lessons"]}
+        return {"curriculum": lessons, "lesson": call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=token)}
+
+    # Allowed callers fill the cache with the whole curriculum and lesson first, then others read.
+    for token in (paid.student, paid.teacher):
+        assert reads(token)["lesson"].status == 200
+    assert any(redis_client.scan_iter(match=f"{cached}full-curriculum:*"))
+    assert any(redis_client.scan_iter(match=f"{cached}stored-lesson:*"))
+    for token, status in ((None, 401), (outsider, 403)):
+        seen = reads(token)
+        assert seen["lesson"].status == status and "Paid text" not in seen["lesson"].text
+        assert seen["curriculum"]["Gated"]["content"] is None and seen["curriculum"]["Gated"]["video_url"] is None
+        assert seen["curriculum"]["Preview"]["content"] == "Free text"
+    # And the enrolled student still reads everything from the same entries.
+    assert reads(paid.student)["curriculum"]["Gated"]["content"] == "Paid text"
+
+
+def test_an_enrollment_opens_lessons_already_cached_as_closed(cached, course_db, token_for):
+    from tests.unit.test_course import PaidCourse, enroll
+
+    paid = PaidCourse(Teacher(token_for), token_for)
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=paid.student).status == 403
+    enroll(paid.student_id, paid.course["id"])
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=paid.student).status == 200

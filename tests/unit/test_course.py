@@ -4,10 +4,11 @@ import threading
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
+import jwt
 import psycopg
 import pytest
 
-from tests.support.lambda_events import FakeLambdaContext, call
+from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
 from eduplatform.db import Database
 
@@ -42,7 +43,17 @@ COURSE_FIELDS = {
     "category_id",
 }
 MODULE_FIELDS = {"id", "course_id", "title", "order", "created_at"}
-LESSON_FIELDS = {"id", "module_id", "title", "content", "video_url", "duration_minutes", "order", "created_at"}
+LESSON_FIELDS = {
+    "id",
+    "module_id",
+    "title",
+    "content",
+    "video_url",
+    "duration_minutes",
+    "order",
+    "is_preview",
+    "created_at",
+}
 REVIEW_FIELDS = {"id", "student_id", "course_id", "rating", "comment", "created_at"}
 
 
@@ -91,8 +102,15 @@ def new_lesson(token: str, module_id: str, **fields) -> dict:
     return response.json()
 
 
-def review(token: str, course_id: str, rating: int = 5, **fields):
+def review(token: str, course_id: str, rating: int = 5, enrolled: bool = True, **fields):
+    """POST /reviews; ``enrolled``: the token's user enrolled in the course first (as its event would say)."""
+    if enrolled:
+        enroll(student_of(token), str(course_id))
     return call(CREATE_REVIEW, body={"course_id": course_id, "rating": rating, **fields}, token=token)
+
+
+def student_of(token: str) -> uuid.UUID:
+    return uuid.UUID(jwt.decode(token, options={"verify_signature": False})["sub"])
 
 
 def role_tokens(token_for) -> dict[str, str]:
@@ -750,6 +768,143 @@ def test_get_lesson_is_public(course_db, teacher):
     assert response.status == 200 and response.json() == lesson
 
 
+def enroll(student_id: uuid.UUID, course_id: str, event_id: str | None = None) -> None:
+    """The course domain learns of an enrollment as enrollment publishes it: an EnrollmentCreated
+    event (by default the one event of this student and course: enrolling again changes nothing)."""
+    from course import enrollment_consumer
+
+    body = envelope(
+        "EnrollmentCreated",
+        {
+            "event_id": event_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{student_id}/{course_id}")),
+            "user_id": str(student_id),
+            "enrollment_id": str(uuid.uuid4()),
+            "course_id": course_id,
+            "payment_id": None,
+        },
+    )
+    answer = enrollment_consumer.handler(sqs_event(body), FakeLambdaContext(function_name="course-enrollment-consumer"))
+    assert answer == {"batchItemFailures": []}
+
+
+class PaidCourse:
+    """A paid course with a gated lesson and a preview lesson, and callers of every kind."""
+
+    def __init__(self, teacher: Teacher, token_for) -> None:
+        self.course = new_course(teacher.token, is_free=False, price="19.99")
+        module = new_module(teacher.token, self.course["id"])
+        self.gated = new_lesson(
+            teacher.token, module["id"], title="Gated", content="Paid text", video_url="https://v.example.com/1"
+        )
+        self.preview = new_lesson(
+            teacher.token,
+            module["id"],
+            title="Preview",
+            content="Free text",
+            video_url="https://v.example.com/2",
+            is_preview=True,
+        )
+        self.student_id = uuid.uuid4()
+        self.student = token_for("student", user_id=self.student_id)
+        self.teacher = teacher.token
+
+
+@pytest.fixture
+def paid(course_db, teacher, token_for):
+    return PaidCourse(teacher, token_for)
+
+
+def test_create_lesson_is_not_a_preview_unless_asked(paid):
+    assert paid.gated["is_preview"] is False and paid.preview["is_preview"] is True
+
+
+def test_a_paid_lesson_is_401_anonymous_and_403_to_a_student_not_enrolled(paid, token_for):
+    response = call(GET_LESSON, {"lesson_id": paid.gated["id"]})
+    assert response.status == 401 and response.json() == {"detail": "Not authenticated"}
+    response = call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=paid.student)
+    assert response.status == 403 and response.json() == {"detail": "Enroll in this course to open its lessons"}
+    other = token_for("teacher")
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=other).status == 403
+
+
+def test_a_paid_lesson_opens_to_its_enrolled_student_teacher_and_admins(paid, token_for):
+    enroll(paid.student_id, paid.course["id"])
+    for token in (paid.student, paid.teacher, token_for("admin")):
+        response = call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=token)
+        assert response.status == 200 and response.json() == paid.gated
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_enrollment_in_another_course_opens_nothing(paid, teacher):
+    enroll(paid.student_id, new_course(teacher.token, is_free=False, price="5.00")["id"])
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=paid.student).status == 403
+
+
+def test_a_redelivered_enrollment_event_is_applied_once(paid, course_db):
+    event_id = str(uuid.uuid4())
+    enroll(paid.student_id, paid.course["id"], event_id)
+    enroll(paid.student_id, paid.course["id"], event_id)
+    with psycopg.connect(course_db) as conn:
+        assert conn.execute("SELECT count(*) FROM course_enrollments").fetchone()[0] == 1
+        assert conn.execute("SELECT enrollment_count FROM courses").fetchone()[0] == 1
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}, token=paid.student).status == 200
+
+
+def test_a_preview_lesson_of_a_paid_course_is_public(paid):
+    response = call(GET_LESSON, {"lesson_id": paid.preview["id"]})
+    assert response.status == 200 and response.json() == paid.preview
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_an_invalid_token_is_401_even_where_a_token_is_optional(paid):
+    response = call(GET_LESSON, {"lesson_id": paid.preview["id"]}, token="not-a-token")
+    assert response.status == 401
+
+
+def test_making_a_course_free_opens_its_lessons_and_paid_again_closes_them(paid, teacher):
+    assert call(UPDATE, {"course_id": paid.course["id"]}, body={"is_free": True}, token=teacher.token).status == 200
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}).status == 200
+    body = {"is_free": False, "price": "9.00"}
+    assert call(UPDATE, {"course_id": paid.course["id"]}, body=body, token=teacher.token).status == 200
+    assert call(GET_LESSON, {"lesson_id": paid.gated["id"]}).status == 401
+
+
+def test_unmarking_a_preview_closes_it(paid, teacher):
+    body = {"is_preview": False}
+    response = call(UPDATE_LESSON, {"lesson_id": paid.preview["id"]}, body=body, token=teacher.token)
+    assert response.status == 200 and response.json()["is_preview"] is False
+    assert call(GET_LESSON, {"lesson_id": paid.preview["id"]}).status == 401
+
+
+def _curriculum_lessons(token: str | None, course_id: str) -> dict[str, dict]:
+    response = call(CURRICULUM, {"course_id": course_id}, token=token)
+    assert response.status == 200
+    return {lesson["title"]: lesson for module in response.json()["modules"] for lesson in module["lessons"]}
+
+
+def test_curriculum_of_a_paid_course_is_the_outline_with_content_of_previews_only(paid):
+    for token in (None, paid.student):
+        lessons = _curriculum_lessons(token, paid.course["id"])
+        assert lessons["Gated"] == {**paid.gated, "content": None, "video_url": None}
+        assert lessons["Preview"] == paid.preview
+
+
+def test_curriculum_of_a_paid_course_has_every_content_for_who_may_open_it(paid, token_for):
+    enroll(paid.student_id, paid.course["id"])
+    for token in (paid.student, paid.teacher, token_for("admin")):
+        assert _curriculum_lessons(token, paid.course["id"]) == {"Gated": paid.gated, "Preview": paid.preview}
+    assert _curriculum_lessons(None, paid.course["id"])["Gated"]["content"] is None  # still cut for anonymous
+
+
+@pytest.mark.parametrize("body", [{"is_preview": "yes"}, {"is_preview": None}, {"is_preview": 1}])
+def test_is_preview_must_be_a_boolean(paid, teacher, body):
+    assert call(UPDATE_LESSON, {"lesson_id": paid.gated["id"]}, body=body, token=teacher.token).status == 422
+    module_id = paid.gated["module_id"]
+    if body["is_preview"] is not None:
+        response = call(CREATE_LESSON, {"module_id": module_id}, body={"title": "X", **body}, token=teacher.token)
+        assert response.status == 422
+
+
 def test_get_unknown_lesson_is_404(course_db):
     response = call(GET_LESSON, {"lesson_id": uuid.uuid4()})
     assert response.status == 404 and response.json() == {"detail": "Lesson not found"}
@@ -875,6 +1030,19 @@ def test_create_review_is_for_students(course_db, teacher, token_for, role):
     assert response.status == 403 and response.json() == {"detail": "Only students can review courses"}
 
 
+def test_create_review_by_a_student_not_enrolled_is_403_and_changes_nothing(course_db, teacher, token_for):
+    course = new_course(teacher.token)
+    other = new_course(teacher.token, title="Other")
+    student = token_for("student")
+    enroll(student_of(student), other["id"])  # enrolled elsewhere only
+    response = review(student, course["id"], enrolled=False)
+    assert response.status == 403 and response.json() == {"detail": "Enroll in this course to review it"}
+    stored = call(GET, {"course_id": course["id"]}).json()
+    assert stored["review_count"] == 0 and stored["avg_rating"] is None
+    assert call(LIST_REVIEWS, {"course_id": course["id"]}).json()["items"] == []
+    assert review(student, course["id"]).status == 201  # once enrolled
+
+
 def test_create_review_of_unknown_course_is_404(course_db, student_token):
     response = review(student_token, str(uuid.uuid4()))
     assert response.status == 404 and response.json() == {"detail": "Course not found"}
@@ -932,7 +1100,12 @@ def test_concurrent_reviews_of_one_course_keep_count_and_average_exact(course_db
     def write_review(start: threading.Barrier, course_id: uuid.UUID, rating: int, errors: list[BaseException]) -> None:
         try:
             start.wait()
-            service.create_review(uuid.uuid4(), ReviewCreate(course_id=course_id, rating=rating))
+            student_id = uuid.uuid4()
+            with psycopg.connect(course_db, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO course_enrollments (student_id, course_id) VALUES (%s, %s)", (student_id, course_id)
+                )
+            service.create_review(student_id, ReviewCreate(course_id=course_id, rating=rating))
         except BaseException as exc:  # surfaced below, a thread cannot fail the test itself
             errors.append(exc)
 
@@ -1013,6 +1186,8 @@ def test_course_facts_of_a_paid_course_with_lessons(course_db, teacher):
         "found": True,
         "course_id": course["id"],
         "teacher_id": str(teacher.id),
+        "title": course["title"],
+        "level": "beginner",
         "is_free": False,
         "price": "49.99",
         "total_lessons": 4,
@@ -1030,6 +1205,8 @@ def test_course_facts_of_a_free_course(course_db, teacher):
         "found": True,
         "course_id": course["id"],
         "teacher_id": str(teacher.id),
+        "title": course["title"],
+        "level": "beginner",
         "is_free": True,
         "price": None,
         "total_lessons": 0,

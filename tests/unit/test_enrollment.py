@@ -163,6 +163,53 @@ def test_my_enrollments_newest_first_and_only_mine(enrollment_db, facts, student
     assert page["total"] == 3 and [item["id"] for item in page["items"]] == [ids[0]]
 
 
+def test_my_enrollments_carry_their_course_from_the_read_model(enrollment_db, facts, student):
+    free = facts.add_course(title="Guitar", level="beginner")
+    paid = facts.add_course(price="49.99", title="Rust", level="advanced")
+    enroll(student[0], free)
+    with psycopg.connect(enrollment_db, autocommit=True) as conn:  # paid: enrolled by an earlier payment
+        conn.execute(
+            "INSERT INTO course_facts (course_id, teacher_id, title, level, is_free, price, total_lessons, version) "
+            "VALUES (%s, gen_random_uuid(), 'Rust', 'advanced', false, 49.99, 0, 1)",
+            (paid,),
+        )
+        conn.execute("INSERT INTO enrollments (student_id, course_id) VALUES (%s, %s)", (student[1], paid))
+    items = call(MINE, token=student[0]).json()["items"]
+    assert [item["course"] for item in items] == [
+        {"id": paid, "title": "Rust", "level": "advanced", "is_free": False},
+        {"id": free, "title": "Guitar", "level": "beginner", "is_free": True},
+    ]
+    assert all(item["course_id"] == item["course"]["id"] for item in items)
+
+
+def test_my_enrollments_are_one_statement_whatever_their_number(enrollment_db, facts, student, monkeypatch):
+    for _ in range(5):
+        enroll(student[0], facts.add_course())
+    executed: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def counting(self, query, *args, **kwargs):
+        executed.append(str(query))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    body = call(MINE, token=student[0], query={"limit": 3}).json()
+    assert len(body["items"]) == 3 and all(item["course"]["title"] == "A course" for item in body["items"])
+    assert len([q for q in executed if "FROM enrollments" in q]) == 2  # the page, and its total
+    assert not [q for q in executed if "course_facts" in q and "enrollments" not in q]  # no per-row lookups
+
+
+def test_a_course_the_read_model_holds_without_a_title_is_asked_once_and_kept(enrollment_db, facts, student):
+    course_id = facts.add_course(title="Piano", level="intermediate")
+    enroll(student[0], course_id)
+    with psycopg.connect(enrollment_db, autocommit=True) as conn:  # kept before the facts carried titles
+        conn.execute("UPDATE course_facts SET title = NULL, level = NULL")
+    item = call(MINE, token=student[0]).json()["items"][0]
+    assert item["course"] == {"id": course_id, "title": "Piano", "level": "intermediate", "is_free": True}
+    with psycopg.connect(enrollment_db) as conn:
+        assert conn.execute("SELECT title, level FROM course_facts").fetchone() == ("Piano", "intermediate")
+
+
 @pytest.mark.parametrize("role", ["teacher", "admin"])
 def test_my_enrollments_any_role(enrollment_db, token_for, role):
     assert call(MINE, token=token_for(role)).json() == {"items": [], "total": 0, "next_cursor": None}

@@ -186,7 +186,7 @@ LONGEST = [
     ("LoginRequest", "password", "p" * 1024),
     ("RefreshRequest", "refresh_token", "r" * 128),
     ("EmailTokenRequest", "token", "t" * 128),
-    ("ForgotPasswordRequest", "email", "e" * 320),
+    ("ForgotPasswordRequest", "email", "e" * 64 + "@" + "d" * 63 + "." + "d" * 63 + "." + "d" * 57 + ".com"),
     ("ResetPasswordRequest", "token", "t" * 128),
     ("ResetPasswordRequest", "new_password", "p" * 72),
     ("CourseCreate", "title", "t" * 500),

@@ -65,7 +65,10 @@ LISTS = {
         "student",
         "student_id",
         _owned(
-            "INSERT INTO enrollments (student_id, course_id, enrolled_at) VALUES (%(owner)s, gen_random_uuid(), %(at)s) "
+            # Each in a course enrollment's read model knows (the list shows its facts).
+            "WITH course AS (INSERT INTO course_facts (course_id, teacher_id, title, level, is_free, total_lessons, "
+            "version) VALUES (gen_random_uuid(), gen_random_uuid(), 'C', 'beginner', true, 0, 1) RETURNING course_id) "
+            "INSERT INTO enrollments (student_id, course_id, enrolled_at) SELECT %(owner)s, course_id, %(at)s FROM course "
             "RETURNING id"
         ),
     ),

@@ -108,6 +108,10 @@ def seeded_lists():
         with psycopg.connect(url) as conn:
             for table, columns in generate.TABLES[domain].items():
                 copy_rows(conn, table, columns, data.rows[table])
+            if domain == "enrollment":  # the read model of course facts each listed enrollment shows
+                facts = [(c[0], c[1], c[2], c[7], c[4], c[5], 0, 1) for c in data.rows["courses"]]
+                columns = ("course_id", "teacher_id", "title", "level", "is_free", "price", "total_lessons", "version")
+                copy_rows(conn, "course_facts", columns, facts)
             if domain == "notification":
                 copy_rows(conn, "notifications", ("user_id", "type", "title", "created_at"), notifications)
             if domain in HEAVY:

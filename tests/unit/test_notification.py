@@ -85,7 +85,44 @@ def test_my_notifications_newest_first_and_only_mine(notification_db, token_for)
     body = call(MINE, token=token).json()
     assert body["total"] == 3 and [item["id"] for item in body["items"]] == ids[::-1]
     page = call(MINE, token=token, query={"limit": 1, "offset": 2}).json()
-    assert page == {"items": [call(MINE, token=token).json()["items"][2]], "total": 3, "next_cursor": None}
+    assert page == {
+        "items": [call(MINE, token=token).json()["items"][2]],
+        "total": 3,
+        "next_cursor": None,
+        "unread": 3,
+    }
+
+
+def test_my_notifications_carry_the_callers_unread_count_on_every_page(notification_db, token_for):
+    token, _ = user_token(token_for)
+    ids = [notify(token, title=f"n{index}").json()["id"] for index in range(4)]
+    notify(token_for("teacher"))  # someone else's unread notification counts for them only
+    assert call(MINE, token=token).json()["unread"] == 4
+    for notification_id in ids[:3]:
+        assert call(READ, {"notification_id": notification_id}, token=token).status == 200
+    first = call(MINE, token=token, query={"limit": 1}).json()
+    assert first["unread"] == 1 and "total" in first
+    after = call(MINE, token=token, query={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert after["unread"] == 1 and "total" not in after
+    assert call(MINE, token=token_for("admin")).json() == {"items": [], "total": 0, "next_cursor": None, "unread": 0}
+
+
+def test_my_notifications_count_unread_in_one_aggregate_whatever_the_page(notification_db, token_for, monkeypatch):
+    import psycopg
+
+    token, _ = user_token(token_for)
+    for index in range(5):
+        notify(token, title=f"n{index}")
+    executed: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def counting(self, query, *args, **kwargs):
+        executed.append(str(query))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    assert call(MINE, token=token, query={"limit": 5}).json()["unread"] == 5
+    assert len([query for query in executed if "FROM notifications" in query]) == 3  # page, total, unread
 
 
 def test_my_notifications_needs_a_token(notification_db):

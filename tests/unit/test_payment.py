@@ -150,10 +150,41 @@ def test_keys_are_per_student(payment_db, facts, token_for):
     assert first["id"] != second["id"] and len(payment_rows(payment_db)) == 2
 
 
-def test_without_a_key_every_request_pays(payment_db, facts, token_for):
+def test_a_second_payment_for_the_same_course_is_409_and_changes_nothing(payment_db, facts, event_bus, token_for):
     token, course_id = token_for("student"), facts.add_course(price="49.99")
-    assert pay(token, course_id).json()["id"] != pay(token, course_id).json()["id"]
-    assert len(payment_rows(payment_db)) == 2
+    other_course = facts.add_course(price="49.99")
+    first = pay(token, course_id)
+    assert first.status == 201
+    for key in (None, "another-key"):
+        again = pay(token, course_id, key=key)
+        assert again.status == 409 and again.json() == {"detail": "Already paid for this course"}
+    assert pay(token, other_course).status == 201  # another course
+    assert pay(token_for("student"), course_id).status == 201  # another student
+    assert len(payment_rows(payment_db)) == 3
+    assert len(event_bus.of_type("PaymentCompleted")) == 3
+
+
+def test_the_same_key_and_body_after_paying_is_still_the_first_payment(payment_db, facts, token_for):
+    token, course_id = token_for("student"), facts.add_course(price="49.99")
+    first = pay(token, course_id, key="order-1")
+    again = pay(token, course_id, key="order-1")
+    assert first.status == again.status == 201 and again.json() == first.json()
+    assert pay(token, course_id, key="order-2").status == 409
+
+
+def test_one_completed_payment_per_student_and_course_is_kept_by_the_database(payment_db, facts, token_for):
+    token, course_id = token_for("student"), facts.add_course(price="49.99")
+    paid = pay(token, course_id).json()
+    with psycopg.connect(payment_db) as conn, pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            "INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, 49.99, 'completed')",
+            (paid["student_id"], course_id),
+        )
+    with psycopg.connect(payment_db) as conn:  # a failed or refunded one beside it is fine
+        conn.execute(
+            "INSERT INTO payments (student_id, course_id, amount, status) VALUES (%s, %s, 49.99, 'failed')",
+            (paid["student_id"], course_id),
+        )
 
 
 def test_a_failed_request_does_not_burn_its_key(payment_db, facts, token_for):

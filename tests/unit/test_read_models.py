@@ -96,6 +96,8 @@ def test_course_changes_publish_their_whole_facts_in_version_order(domain_databa
     assert facts_by_version[1] == {
         "course_id": course["id"],
         "teacher_id": str(teacher_id),
+        "title": "Rust",
+        "level": "beginner",
         "is_free": False,
         "price": "49.99",
         "total_lessons": 0,

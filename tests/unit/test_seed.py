@@ -151,3 +151,34 @@ def test_enrollment_counts_match_the_seeded_enrollments(seeded):
     counts = dict(rows(seeded["course"], "SELECT id, enrollment_count FROM courses"))
     assert sum(counts.values()) == 2000
     assert {course_id: n for course_id, n in counts.items() if n} == dict(enrolled)
+
+
+def test_the_course_domain_knows_every_seeded_enrollment(seeded):
+    enrolled = set(rows(seeded["enrollment"], "SELECT student_id, course_id, enrolled_at FROM enrollments"))
+    known = set(rows(seeded["course"], "SELECT student_id, course_id, enrolled_at FROM course_enrollments"))
+    assert known == enrolled and len(known) == 2000
+
+
+def test_reviews_come_only_from_students_enrolled_in_the_course(seeded):
+    sql = "SELECT student_id, course_id, enrolled_at FROM enrollments"
+    enrolled = {(student, course): at for student, course, at in rows(seeded["enrollment"], sql)}
+    reviews = rows(seeded["course"], "SELECT student_id, course_id, created_at FROM reviews")
+    assert len(reviews) == 1000
+    for student, course, created_at in reviews:
+        assert created_at >= enrolled[(student, course)]
+
+
+def test_at_most_one_completed_payment_per_student_and_course(seeded):
+    assert not rows(
+        seeded["payment"],
+        "SELECT student_id, course_id FROM payments WHERE status = 'completed' GROUP BY 1, 2 HAVING count(*) > 1",
+    )
+
+
+def test_each_curriculum_opens_with_one_preview_lesson(seeded):
+    previews = rows(
+        seeded["course"],
+        "SELECT m.course_id, count(*) FILTER (WHERE l.is_preview), bool_or(l.is_preview AND m.position = 0 "
+        "AND l.position = 0) FROM lessons l JOIN modules m ON m.id = l.module_id GROUP BY m.course_id",
+    )
+    assert previews and all(count == 1 and first for _, count, first in previews)

@@ -495,9 +495,36 @@ def test_forgot_password_sends_at_most_3_an_hour_and_drops_the_rest_silently(ide
     assert len(ses.to("ada@example.com")) == 5
 
 
-@pytest.mark.parametrize("body", [{}, {"email": ""}, {"email": "a\nb@example.com"}, {"email": "e" * 321}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"email": ""},
+        {"email": "a\nb@example.com"},
+        {"email": "e" * 321},
+        {"email": "not-an-email"},
+        {"email": "ada@"},
+        {"email": "@example.com"},
+        {"email": "ada example.com"},
+        {"email": 5},
+        {"email": None},
+    ],
+)
 def test_forgot_password_malformed_body_is_422(identity_db, body):
-    assert call(FORGOT, body=body).status == 422
+    response = call(FORGOT, body=body)
+    assert response.status == 422 and isinstance(response.json()["detail"], list)
+    assert response.json()["detail"][0]["loc"][-1] in ("email", "body")
+
+
+def test_forgot_password_refuses_what_register_refuses(identity_db):
+    for email in ("not-an-email", "ada@", "a b@example.com"):
+        registered = call(REGISTER, body={"email": email, "password": "password123", "name": "Ada"})
+        assert registered.status == call(FORGOT, body={"email": email}).status == 422
+
+
+def test_forgot_password_of_a_well_formed_unknown_address_is_202(identity_db, ses):
+    response = call(FORGOT, body={"email": "nobody.at.all@example.com"})
+    assert response.status == 202
 
 
 def test_forgot_password_takes_about_the_same_time_for_known_and_unknown_emails(identity_db, ses, monkeypatch):

@@ -1,9 +1,11 @@
-"""Counts enrollments per course (GET /courses?sort=popular) from EnrollmentCreated events.
+"""Applies EnrollmentCreated events: enrollments per course (GET /courses?sort=popular) and who
+is enrolled in which course (course_enrollments, what opens a paid course's lessons).
 
 Declared in infra/template/base.yaml on the course enrollment queue (EventBridge rule -> SQS,
 with a dead-letter queue), reporting batch item failures. The course domain never asks
-enrollment: each event adds one to its course's enrollment_count, once per event_id (a
-redelivered event changes nothing), and the popular-sorted catalogue pages are invalidated.
+enrollment: each event adds one to its course's enrollment_count and records its student's
+enrollment, once per event_id (a redelivered event changes nothing), and the popular-sorted
+catalogue pages are invalidated.
 """
 
 from uuid import UUID
@@ -20,6 +22,7 @@ from course import service
 class EnrollmentCreated(BaseModel):
     event_id: UUID
     course_id: UUID
+    user_id: UUID  # the student
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -28,7 +31,7 @@ def record_handler(record: SQSRecord) -> None:
         if event.detail_type != events.ENROLLMENT_CREATED:
             raise ValueError(f"the course domain counts EnrollmentCreated events only, not {event.detail_type}")
         detail = EnrollmentCreated.model_validate(event.detail)
-        counted = service.count_enrollment(detail.event_id, detail.course_id)
+        counted = service.count_enrollment(detail.event_id, detail.course_id, detail.user_id)
     except Exception as exc:
         logger.warning(
             "event not applied",

@@ -16,7 +16,9 @@ COURSE_COLUMNS = (
     "avg_rating, review_count, created_at, category_id"
 )
 MODULE_COLUMNS = 'id, course_id, title, position AS "order", created_at'
-LESSON_COLUMNS = 'id, module_id, title, content, video_url, duration_minutes, position AS "order", created_at'
+LESSON_COLUMNS = (
+    'id, module_id, title, content, video_url, duration_minutes, position AS "order", is_preview, created_at'
+)
 REVIEW_COLUMNS = "id, student_id, course_id, rating, comment, created_at"
 
 # search_text is lower(title || chr(31) || description), with a trigram index (migration 002).
@@ -222,8 +224,9 @@ def category_exists(conn: Connection, category_id: UUID) -> bool:
     return conn.execute("SELECT 1 FROM categories WHERE id = %s", (category_id,)).fetchone() is not None
 
 
-def count_enrollment(conn: Connection, event_id: UUID, course_id: UUID) -> bool:
-    """Count one enrollment of the course unless this event was counted already; whether it counted now."""
+def count_enrollment(conn: Connection, event_id: UUID, course_id: UUID, student_id: UUID) -> bool:
+    """Count one enrollment of the course and record the student's enrollment in it, unless this
+    event was applied already; whether it was applied now."""
     first_time = conn.execute(
         "INSERT INTO applied_enrollment_events (event_id, course_id) VALUES (%s, %s) "
         "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
@@ -232,12 +235,30 @@ def count_enrollment(conn: Connection, event_id: UUID, course_id: UUID) -> bool:
     if first_time is None:
         return False
     conn.execute("UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = %s", (course_id,))
+    conn.execute(
+        "INSERT INTO course_enrollments (student_id, course_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (student_id, course_id),
+    )
     return True
+
+
+ENROLLED = "SELECT 1 AS enrolled FROM course_enrollments WHERE student_id = %s AND course_id = %s"
+
+
+def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
+    """Whether an EnrollmentCreated event of the student in the course has been applied."""
+    return bool(db.statement(ENROLLED, (student_id, course_id)))
+
+
+def is_enrolled_in(conn: Connection, student_id: UUID, course_id: UUID) -> bool:
+    """is_enrolled, in the caller's transaction."""
+    return conn.execute(ENROLLED, (student_id, course_id)).fetchone() is not None
 
 
 # What other domains keep of a course (eduplatform.read_models.CourseFacts): the facts and the lesson ids.
 FACTS_QUERY = (
-    "SELECT c.id AS course_id, c.teacher_id, c.is_free, c.price, c.facts_version AS version, "
+    "SELECT c.id AS course_id, c.teacher_id, c.title, c.level::text AS level, c.is_free, c.price, "
+    "c.facts_version AS version, "
     "ARRAY(SELECT lessons.id FROM modules JOIN lessons ON lessons.module_id = modules.id "
     "WHERE modules.course_id = c.id ORDER BY lessons.id) AS lesson_ids FROM courses c {where}"
 )
@@ -303,7 +324,12 @@ def delete_module(conn: Connection, module_id: UUID) -> None:
 # ---- lessons ---------------------------------------------------------------------------------------------
 
 
-LESSON_BY_ID = f"SELECT {LESSON_COLUMNS} FROM lessons WHERE id = %s"
+# A lesson with its module's course_id (its access is decided from that course).
+LESSON_BY_ID = (
+    "SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, lessons.duration_minutes, "
+    'lessons.position AS "order", lessons.is_preview, lessons.created_at, modules.course_id '
+    "FROM lessons JOIN modules ON modules.id = lessons.module_id WHERE lessons.id = %s"
+)
 
 # The course's row and its modules in order, each with its lessons in order, in one statement (one
 # round trip, one snapshot) whatever their number: the modules as JSON, found through
@@ -326,7 +352,7 @@ def lesson_with_course(conn: Connection, lesson_id: UUID, for_update: bool = Fal
     lock = " FOR UPDATE OF lessons" if for_update else ""
     return conn.execute(
         "SELECT lessons.id, lessons.module_id, lessons.title, lessons.content, lessons.video_url, "
-        'lessons.duration_minutes, lessons.position AS "order", lessons.created_at, '
+        'lessons.duration_minutes, lessons.position AS "order", lessons.is_preview, lessons.created_at, '
         "modules.course_id, courses.teacher_id "
         "FROM lessons JOIN modules ON modules.id = lessons.module_id JOIN courses ON courses.id = modules.course_id "
         f"WHERE lessons.id = %s{lock}",
@@ -342,11 +368,12 @@ def insert_lesson(
     video_url: str | None,
     duration_minutes: int,
     position: int | None,
+    is_preview: bool,
 ) -> dict[str, Any]:
     return one(
         conn.execute(
-            "INSERT INTO lessons (module_id, title, content, video_url, duration_minutes, position) "
-            "SELECT %(module_id)s, %(title)s, %(content)s, %(video_url)s, %(duration_minutes)s, "
+            "INSERT INTO lessons (module_id, title, content, video_url, duration_minutes, is_preview, position) "
+            "SELECT %(module_id)s, %(title)s, %(content)s, %(video_url)s, %(duration_minutes)s, %(is_preview)s, "
             "COALESCE(%(position)s::integer, (SELECT COALESCE(max(position) + 1, 0) FROM lessons WHERE module_id = %(module_id)s)) "
             f"RETURNING {LESSON_COLUMNS}",
             {
@@ -355,6 +382,7 @@ def insert_lesson(
                 "content": content,
                 "video_url": video_url,
                 "duration_minutes": duration_minutes,
+                "is_preview": is_preview,
                 "position": position,
             },
         )
@@ -369,12 +397,13 @@ def update_lesson(
     video_url: str | None,
     duration_minutes: int,
     position: int,
+    is_preview: bool,
 ) -> dict[str, Any]:
     return one(
         conn.execute(
-            "UPDATE lessons SET title = %s, content = %s, video_url = %s, duration_minutes = %s, position = %s "
-            f"WHERE id = %s RETURNING {LESSON_COLUMNS}",
-            (title, content, video_url, duration_minutes, position, lesson_id),
+            "UPDATE lessons SET title = %s, content = %s, video_url = %s, duration_minutes = %s, position = %s, "
+            f"is_preview = %s WHERE id = %s RETURNING {LESSON_COLUMNS}",
+            (title, content, video_url, duration_minutes, position, is_preview, lesson_id),
         )
     )
 

@@ -191,6 +191,7 @@ class LessonCreate(BaseModel):
     video_url: VideoUrl | None = None
     duration_minutes: Minutes = 0
     order: Position | None = None  # default: after the module's last lesson
+    is_preview: StrictBool = False  # open to everyone, even in a paid course
 
 
 class LessonUpdate(BaseModel):
@@ -199,11 +200,14 @@ class LessonUpdate(BaseModel):
     video_url: VideoUrl | None = None
     duration_minutes: Minutes | None = None
     order: Position | None = None
+    is_preview: StrictBool | None = None
 
-    _not_nullable = field_validator("title", "duration_minutes", "order")(_refuse_null)
+    _not_nullable = field_validator("title", "duration_minutes", "order", "is_preview")(_refuse_null)
 
 
 class LessonOut(BaseModel):
+    """A lesson; in a curriculum, ``content`` and ``video_url`` are null for a lesson the caller may not open."""
+
     id: UUID
     module_id: UUID
     title: str
@@ -211,7 +215,14 @@ class LessonOut(BaseModel):
     video_url: str | None
     duration_minutes: int
     order: int
+    is_preview: bool
     created_at: Timestamp
+
+
+class StoredLesson(LessonOut):
+    """A lesson with its course (what its access is decided from); cached, never answered as such."""
+
+    course_id: UUID
 
 
 class ModuleWithLessons(ModuleOut):

@@ -1,4 +1,12 @@
-"""Course rules: catalogue and search, teachers' courses and curricula, students' reviews.
+"""Course rules: catalogue and search, teachers' courses and curricula, lesson access, students' reviews.
+
+What paying buys: a free course's lessons open to everyone; a paid course's to its enrolled
+students, its teacher and admins; a lesson its teacher marks ``is_preview`` to everyone. Who
+is enrolled comes from the course domain's own table, course_enrollments, filled from
+EnrollmentCreated events (course.enrollment_consumer): deciding asks no other domain. The
+cache holds whole lessons and curricula (content included) under names only this module
+reads, and every answer is cut to what its caller may open after the entry is read: no
+cache path answers gated content without the check.
 
 The public reads (a course, its curriculum, a lesson, catalogue and search pages with their
 totals) go through the Redis cache (eduplatform.cache); every write bumps, after its commit,
@@ -16,7 +24,7 @@ and payment keep their read models from them (eduplatform.read_models).
 from typing import Any
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -31,7 +39,7 @@ from eduplatform.http import (
     invalid_query,
     keyset_list,
 )
-from eduplatform.security import Principal
+from eduplatform.security import Principal, Role
 
 from course import repository
 from course.schemas import (
@@ -51,6 +59,7 @@ from course.schemas import (
     ModuleWithLessons,
     ReviewCreate,
     ReviewOut,
+    StoredLesson,
     price_rule_violation,
 )
 
@@ -124,6 +133,8 @@ MODULE_NOT_FOUND = "Module not found"
 LESSON_NOT_FOUND = "Lesson not found"
 NOT_THE_OWNER = "Not the owner of this course"
 ALREADY_REVIEWED = "You have already reviewed this course"
+ENROLL_TO_OPEN = "Enroll in this course to open its lessons"
+ENROLL_TO_REVIEW = "Enroll in this course to review it"
 
 
 def _ensure_owner(teacher: Principal, teacher_id: UUID) -> None:
@@ -220,10 +231,11 @@ def _require_category(conn: Connection, category_id: UUID | None) -> None:
         raise RequestValidationError([{"loc": ("body", "category_id"), "msg": UNKNOWN_CATEGORY, "type": "value_error"}])
 
 
-def count_enrollment(event_id: UUID, course_id: UUID) -> bool:
-    """Count an EnrollmentCreated event in the course's popularity, once per event; whether it counted now."""
+def count_enrollment(event_id: UUID, course_id: UUID, student_id: UUID) -> bool:
+    """Apply an EnrollmentCreated event once: the course's popularity, and the student's access to
+    its lessons (course_enrollments); whether it was applied now."""
     with database().transaction() as conn:
-        counted = repository.count_enrollment(conn, event_id, course_id)
+        counted = repository.count_enrollment(conn, event_id, course_id, student_id)
     if counted:
         cache().invalidate(CATALOGUE_POPULAR)
     return counted
@@ -310,8 +322,22 @@ def update_course(teacher: Principal, course_id: UUID, request: CourseUpdate) ->
     return CourseOut(**row)
 
 
-def curriculum(course_id: UUID) -> Curriculum:
-    """The course with its modules and their lessons, in one statement whatever their number."""
+def opens_course(caller: Principal | None, course: CourseOut) -> bool:
+    """Whether the caller may open every lesson of the course (a preview lesson opens to anyone)."""
+    if course.is_free:
+        return True
+    if caller is None:
+        return False
+    if caller.role == Role.ADMIN or caller.user_id == course.teacher_id:
+        return True
+    return caller.role == Role.STUDENT and repository.is_enrolled(database(), caller.user_id, course.id)
+
+
+def _full_curriculum(course_id: UUID) -> Curriculum:
+    """The course with its modules and their lessons, content included, in one statement whatever their number.
+
+    Cached as "full-curriculum"; never answered before curriculum() has cut it to the caller.
+    """
 
     def load() -> Curriculum:
         rows = database().statement(repository.CURRICULUM, (course_id,))
@@ -325,7 +351,31 @@ def curriculum(course_id: UUID) -> Curriculum:
         )
 
     return cache().read_through(
-        "curriculum", str(course_id), [_course_version(course_id)], Curriculum, load, COURSE_TTL_SECONDS
+        "full-curriculum", str(course_id), [_course_version(course_id)], Curriculum, load, COURSE_TTL_SECONDS
+    )
+
+
+def curriculum(course_id: UUID, caller: Principal | None) -> Curriculum:
+    """The outline for everyone; ``content`` and ``video_url`` only of the lessons the caller may open."""
+    full = _full_curriculum(course_id)
+    if opens_course(caller, full.course):
+        return full
+    return full.model_copy(
+        update={
+            "modules": [
+                module.model_copy(
+                    update={
+                        "lessons": [
+                            lesson
+                            if lesson.is_preview
+                            else lesson.model_copy(update={"content": None, "video_url": None})
+                            for lesson in module.lessons
+                        ]
+                    }
+                )
+                for module in full.modules
+            ]
+        }
     )
 
 
@@ -383,23 +433,42 @@ def create_lesson(teacher: Principal, module_id: UUID, request: LessonCreate) ->
             raise NotFoundError(MODULE_NOT_FOUND)
         _ensure_owner(teacher, module["teacher_id"])
         row = repository.insert_lesson(
-            conn, module_id, request.title, request.content, request.video_url, request.duration_minutes, request.order
+            conn,
+            module_id,
+            request.title,
+            request.content,
+            request.video_url,
+            request.duration_minutes,
+            request.order,
+            request.is_preview,
         )
         _record_facts_change(conn, module["course_id"], events.LESSON_CREATED, lesson_id=str(row["id"]))
     cache().invalidate(_course_version(module["course_id"]))
     return LessonOut(**row)
 
 
-def lesson(lesson_id: UUID) -> LessonOut:
-    def load() -> LessonOut:
+def _stored_lesson(lesson_id: UUID) -> StoredLesson:
+    """The lesson, content included, with its course_id; cached as "stored-lesson", answered only by lesson()."""
+
+    def load() -> StoredLesson:
         rows = database().statement(repository.LESSON_BY_ID, (lesson_id,))
         if not rows:
             raise NotFoundError(LESSON_NOT_FOUND)
-        return LessonOut(**rows[0])
+        return StoredLesson(**rows[0])
 
     return cache().read_through(
-        "lesson", str(lesson_id), [_lesson_version(lesson_id)], LessonOut, load, COURSE_TTL_SECONDS
+        "stored-lesson", str(lesson_id), [_lesson_version(lesson_id)], StoredLesson, load, COURSE_TTL_SECONDS
     )
+
+
+def lesson(lesson_id: UUID, caller: Principal | None) -> LessonOut:
+    """The lesson, for a caller who may open it: 401 for anyone else anonymous, 403 for anyone else signed in."""
+    stored = _stored_lesson(lesson_id)
+    if not stored.is_preview and not opens_course(caller, course(stored.course_id)):
+        if caller is None:
+            raise UnauthorizedError("Not authenticated")
+        raise ForbiddenError(ENROLL_TO_OPEN)
+    return LessonOut(**stored.model_dump(exclude={"course_id"}))
 
 
 def _owned_lesson(conn: Connection, teacher: Principal, lesson_id: UUID) -> dict[str, Any]:
@@ -421,6 +490,7 @@ def update_lesson(teacher: Principal, lesson_id: UUID, request: LessonUpdate) ->
             merged["video_url"],
             merged["duration_minutes"],
             merged["order"],
+            merged["is_preview"],
         )
     cache().invalidate(_lesson_version(lesson_id), _course_version(merged["course_id"]))
     return LessonOut(**row)
@@ -438,12 +508,15 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
 
 
 def create_review(student_id: UUID, request: ReviewCreate) -> ReviewOut:
-    """Record the review and update the course's avg_rating and review_count in one transaction."""
+    """Record the review of a student enrolled in the course (course_enrollments) and update the
+    course's avg_rating and review_count in one transaction."""
     try:
         with database().transaction() as conn:
             # Updating the course first locks its row, so reviews of one course are applied one after another.
             if not repository.add_rating_to_course(conn, request.course_id, request.rating):
                 raise NotFoundError(COURSE_NOT_FOUND)
+            if not repository.is_enrolled_in(conn, student_id, request.course_id):
+                raise ForbiddenError(ENROLL_TO_REVIEW)  # the rating added above rolls back
             row = repository.insert_review(conn, request.course_id, student_id, request.rating, request.comment)
     except repository.AlreadyReviewed:
         raise Conflict(ALREADY_REVIEWED) from None  # the transaction rolled back the rating too
@@ -488,6 +561,8 @@ def _facts_answer(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "course_id": str(row["course_id"]),
         "teacher_id": str(row["teacher_id"]),
+        "title": row["title"],
+        "level": row["level"],
         "is_free": row["is_free"],
         "price": None if row["price"] is None else f"{row['price']:.2f}",
         "total_lessons": row["total_lessons"],

@@ -23,9 +23,15 @@ def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
     )
 
 
-# A student's enrollments (GET /enrollments/me), newest first: enrollments_student_newest_idx (migration 004).
+# A student's enrollments (GET /enrollments/me), newest first: enrollments_student_newest_idx (migration 004);
+# each with its course's facts from the read model (course_facts' primary key), in the same statement.
 STUDENT_ENROLLMENTS = KeysetList(
-    "enrollments", ENROLLMENT_COLUMNS, "student_id = %(student_id)s", KeysetOrder("enrolled_at", descending=True)
+    "enrollments",
+    f"{ENROLLMENT_COLUMNS}, (SELECT json_build_object('id', f.course_id, 'title', f.title, 'level', f.level, "
+    "'is_free', f.is_free) FROM course_facts f WHERE f.course_id = enrollments.course_id AND f.title IS NOT NULL) "
+    "AS course",
+    "student_id = %(student_id)s",
+    KeysetOrder("enrolled_at", descending=True),
 )
 
 

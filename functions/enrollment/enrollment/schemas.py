@@ -24,6 +24,19 @@ class EnrollmentOut(BaseModel):
     enrolled_at: Timestamp
 
 
+class EnrolledCourse(BaseModel):
+    """What a "my learning" page shows of the course (enrollment's read model of course facts)."""
+
+    id: UUID
+    title: str
+    level: str
+    is_free: bool
+
+
+class MyEnrollment(EnrollmentOut):
+    course: EnrolledCourse
+
+
 class EnrollmentCount(BaseModel):
     course_id: UUID
     count: int

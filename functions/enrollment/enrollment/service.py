@@ -22,9 +22,11 @@ from enrollment import repository
 from enrollment.schemas import (
     CompletedLessons,
     CourseProgress,
+    EnrolledCourse,
     EnrollmentCount,
     EnrollmentOut,
     LessonCompletionOut,
+    MyEnrollment,
 )
 
 EVENT_SOURCE = events.domain_source("enrollment")
@@ -69,10 +71,12 @@ def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UU
 
 def my_enrollments(
     student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
-) -> CursorPage[EnrollmentOut]:
-    """The caller's enrollments, newest first, by offset or cursor (bound to the caller's list)."""
-    return keyset_list(
-        EnrollmentOut,
+) -> CursorPage[MyEnrollment]:
+    """The caller's enrollments, newest first, by offset or cursor (bound to the caller's list),
+    each with its course's facts from the read model: one statement for the page; a course the
+    read model has not seen yet (or kept without its title) is asked of the course domain once."""
+    page = keyset_list(
+        _ListedEnrollment,
         "GET /enrollments/me",
         repository.STUDENT_ENROLLMENTS,
         {"student_id": student_id},
@@ -81,6 +85,24 @@ def my_enrollments(
         cursor,
         with_total,
     )
+    missing = {item.course_id for item in page.items if item.course is None}
+    found = {course_id: _course_summary(course_id) for course_id in missing}
+    items = [
+        MyEnrollment(**item.model_dump(exclude={"course"}), course=item.course or found[item.course_id])
+        for item in page.items
+    ]
+    return CursorPage[MyEnrollment](items=items, total=page.total, next_cursor=page.next_cursor)
+
+
+class _ListedEnrollment(EnrollmentOut):
+    course: EnrolledCourse | None
+
+
+def _course_summary(course_id: UUID) -> EnrolledCourse:
+    course, _ = read_models.refreshed_course(course_id, keep_lessons=True)
+    if course is None or course.title is None or course.level is None:
+        raise LookupError(f"the course domain does not know course {course_id} of an enrollment")
+    return EnrolledCourse(id=course.course_id, title=course.title, level=course.level, is_free=course.is_free)
 
 
 def enrollment_count(course_id: UUID) -> EnrollmentCount:

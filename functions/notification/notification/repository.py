@@ -4,7 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from eduplatform.cursors import KeysetList
-from eduplatform.db import Connection
+from eduplatform.db import Connection, Database
 
 NOTIFICATION_COLUMNS = "id, user_id, type::text AS type, title, body, is_read, created_at"
 
@@ -29,3 +29,11 @@ def mark_read(conn: Connection, notification_id: UUID, user_id: UUID) -> dict[st
         f"UPDATE notifications SET is_read = true WHERE id = %s AND user_id = %s RETURNING {NOTIFICATION_COLUMNS}",
         (notification_id, user_id),
     ).fetchone()
+
+
+def unread_count(db: Database, user_id: UUID) -> int:
+    """The user's unread notifications: notifications_user_unread_idx (migration 003)."""
+    count: int = db.statement("SELECT count(*) AS n FROM notifications WHERE user_id = %s AND NOT is_read", (user_id,))[
+        0
+    ]["n"]
+    return count

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from eduplatform.http import CursorPage
 from eduplatform.types import Timestamp, multi_line_text, plain_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
@@ -51,3 +52,9 @@ class PaymentCompleted(EventDetail):
 class EnrollmentCreated(EventDetail):
     enrollment_id: UUID
     course_id: UUID
+
+
+class NotificationPage(CursorPage[NotificationOut]):
+    """A page of the caller's notifications, with how many of all of them are unread."""
+
+    unread: int

@@ -7,12 +7,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from eduplatform import events
 from eduplatform.db import database
 from eduplatform.events import EventEnvelope
-from eduplatform.http import CursorPage, keyset_list
+from eduplatform.http import keyset_list
 
 from notification import repository
 from notification.schemas import (
     EnrollmentCreated,
     NotificationOut,
+    NotificationPage,
     NotificationRequest,
     PaymentCompleted,
     UserRegistered,
@@ -33,9 +34,10 @@ def create(user_id: UUID, request: NotificationRequest) -> NotificationOut:
 
 def my_notifications(
     user_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
-) -> CursorPage[NotificationOut]:
-    """The caller's notifications, newest first, by offset or cursor (bound to the caller's list)."""
-    return keyset_list(
+) -> NotificationPage:
+    """The caller's notifications, newest first, by offset or cursor (bound to the caller's list),
+    and the caller's unread count (one aggregate, whatever the page)."""
+    page = keyset_list(
         NotificationOut,
         "GET /notifications/me",
         repository.USER_NOTIFICATIONS,
@@ -45,6 +47,7 @@ def my_notifications(
         cursor,
         with_total,
     )
+    return NotificationPage(**dict(page), unread=repository.unread_count(database(), user_id))
 
 
 def mark_read(user_id: UUID, notification_id: UUID) -> NotificationOut:

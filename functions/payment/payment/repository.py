@@ -9,10 +9,13 @@ from eduplatform.db import Connection
 PAYMENT_COLUMNS = "id, student_id, course_id, amount, status::text AS status, created_at"
 
 
-# A new payment (the caller chooses its id).
+# A new payment (the caller chooses its id); no row when the student already has a completed
+# payment for the course (payments_one_completed_per_course, migration 005).
 INSERT_PAYMENT = (
     "INSERT INTO payments (id, student_id, course_id, amount, status) "
-    f"VALUES (%(id)s, %(student_id)s, %(course_id)s, %(amount)s, %(status)s) RETURNING {PAYMENT_COLUMNS}"
+    "VALUES (%(id)s, %(student_id)s, %(course_id)s, %(amount)s, %(status)s) "
+    "ON CONFLICT (student_id, course_id) WHERE status = 'completed' DO NOTHING "
+    f"RETURNING {PAYMENT_COLUMNS}"
 )
 
 

@@ -2,7 +2,9 @@
 
 A request carrying an ``Idempotency-Key`` goes through Powertools idempotency (records in
 the DynamoDB table named by IDEMPOTENCY_TABLE): a retry with the same key and body returns
-the first payment and creates nothing; the same key with another body is refused.
+the first payment and creates nothing; the same key with another body is refused. A second
+completed payment of a student for the same course is refused (409), by the database's unique
+index on completed payments, whatever the keys.
 """
 
 import os
@@ -32,6 +34,7 @@ from payment import repository
 from payment.schemas import PaymentOut, PaymentRequest
 
 EVENT_SOURCE = events.domain_source("payment")
+ALREADY_PAID = "Already paid for this course"
 # The mock processor: every payment it is given succeeds at once.
 PROCESSOR_STATUS = "completed"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -141,8 +144,8 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
             "amount": f"{amount:.2f}",
         },
     )
-    if row is None:
-        raise LookupError("the payment's INSERT returned no row")
+    if row is None:  # nothing written, no event recorded
+        raise Conflict(ALREADY_PAID)
     return PaymentOut(**row)
 
 

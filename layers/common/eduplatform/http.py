@@ -312,6 +312,14 @@ def authenticated(request: Request) -> Principal:
         raise UnauthorizedError(str(exc)) from exc
 
 
+def optional_caller(request: Request) -> Principal | None:
+    """The caller of a public route that answers more to some callers: None without an
+    Authorization header, 401 for a header that is not a valid bearer token."""
+    if request.resolved_event.headers.get("Authorization") is None:
+        return None
+    return authenticated(request)
+
+
 def _role_dependency(
     roles: tuple[Role, ...], message: str, verified: bool = False, unverified_message: str = ""
 ) -> Callable[..., Principal]:
@@ -326,6 +334,9 @@ def _role_dependency(
 
 
 CurrentUser = Annotated[Principal, Depends(authenticated)]
+OptionalUser = Annotated[Principal | None, Depends(optional_caller)]
+# The security of a route open to everyone that answers more to some callers (a token is optional).
+OPTIONAL_BEARER_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 AdminUser = Annotated[Principal, Depends(_role_dependency((Role.ADMIN,), "Admin access required"))]
 
 

@@ -31,7 +31,7 @@ from eduplatform.observability import logger, metrics
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-COURSE_FACT_COLUMNS = "course_id, teacher_id, is_free, price, total_lessons, version"
+COURSE_FACT_COLUMNS = "course_id, teacher_id, is_free, price, total_lessons, version, title, level"
 # Pages of the owning domains' exports: a course page with its lesson ids stays well under
 # Lambda's 6 MB synchronous response limit (the seed's largest courses have 40 lessons).
 COURSE_PAGE_SIZE = 2000
@@ -48,6 +48,9 @@ class CourseFacts(BaseModel):
     total_lessons: Annotated[int, Field(ge=0)]
     version: Annotated[int, Field(ge=1)]
     lesson_ids: list[UUID] = []
+    # What a "my learning" page shows; None in events recorded before the facts carried them.
+    title: str | None = None
+    level: str | None = None
 
 
 class CompletedPayment(BaseModel):
@@ -91,10 +94,15 @@ def apply_course_facts(conn: Connection, batch: list[CourseFacts], keep_lessons:
     items = list(newest.values())
     applied = conn.execute(
         f"INSERT INTO course_facts ({COURSE_FACT_COLUMNS}) "
-        "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::boolean[], %s::numeric[], %s::integer[], %s::bigint[]) "
+        "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::boolean[], %s::numeric[], %s::integer[], %s::bigint[], "
+        "%s::text[], %s::text[]) "
         "ON CONFLICT (course_id) DO UPDATE SET teacher_id = EXCLUDED.teacher_id, is_free = EXCLUDED.is_free, "
-        "price = EXCLUDED.price, total_lessons = EXCLUDED.total_lessons, version = EXCLUDED.version, applied_at = now() "
-        "WHERE course_facts.version < EXCLUDED.version RETURNING course_id",
+        "price = EXCLUDED.price, total_lessons = EXCLUDED.total_lessons, version = EXCLUDED.version, "
+        "title = EXCLUDED.title, level = EXCLUDED.level, applied_at = now() "
+        # A row kept before the facts carried title and level takes them from the same version.
+        "WHERE course_facts.version < EXCLUDED.version "
+        "OR (course_facts.version = EXCLUDED.version AND course_facts.title IS NULL AND EXCLUDED.title IS NOT NULL) "
+        "RETURNING course_id",
         (
             [i.course_id for i in items],
             [i.teacher_id for i in items],
@@ -102,6 +110,8 @@ def apply_course_facts(conn: Connection, batch: list[CourseFacts], keep_lessons:
             [i.price for i in items],
             [i.total_lessons for i in items],
             [i.version for i in items],
+            [i.title for i in items],
+            [i.level for i in items],
         ),
     ).fetchall()
     changed = {row["course_id"] for row in applied}

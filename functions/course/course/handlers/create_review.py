@@ -11,11 +11,11 @@ app = create_app()
 
 @app.post(
     "/reviews",
-    summary="Review a course (students, once per course)",
+    summary="Review a course (students enrolled in it, once per course)",
     tags=["course"],
     security=BEARER_AUTH,
     responses=api_responses(
-        (403, "Only students can review courses"),
+        (403, "Only students can review courses; Enroll in this course to review it"),
         (404, "Course not found"),
         (409, "You have already reviewed this course"),
         success=201,

@@ -14,17 +14,17 @@ from eduplatform.http import (
 )
 
 from enrollment import service
-from enrollment.schemas import EnrollmentOut
+from enrollment.schemas import MyEnrollment
 
 app = create_app()
 
 
 @app.get(
     "/enrollments/me",
-    summary="The caller's enrollments, newest first; pages by offset or by cursor",
+    summary="The caller's enrollments, newest first, each with its course (id, title, level, is_free); pages by offset or by cursor",
     tags=["enrollment"],
     security=BEARER_AUTH,
-    responses=list_responses(EnrollmentOut),
+    responses=list_responses(MyEnrollment),
 )
 def my_enrollments(
     user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None, with_total: WithTotal = False

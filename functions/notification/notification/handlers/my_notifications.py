@@ -7,24 +7,27 @@ from eduplatform.http import (
     Limit,
     Offset,
     WithTotal,
+    api_responses,
     create_app,
     cursor_page_response,
     lambda_handler,
-    list_responses,
 )
 
 from notification import service
-from notification.schemas import NotificationOut
+from notification.schemas import NotificationPage
 
 app = create_app()
 
 
 @app.get(
     "/notifications/me",
-    summary="The caller's notifications, newest first; pages by offset or by cursor",
+    summary="The caller's notifications, newest first, and their unread count; pages by offset or by cursor",
     tags=["notification"],
     security=BEARER_AUTH,
-    responses=list_responses(NotificationOut),
+    responses=api_responses(
+        model=NotificationPage,
+        description="A page and the unread count; total is left out of cursor pages unless with_total=true",
+    ),
 )
 def my_notifications(
     user: CurrentUser, limit: Limit = 20, offset: Offset = 0, cursor: Cursor = None, with_total: WithTotal = False

@@ -31,7 +31,7 @@ Student = Annotated[Principal, role_required(Role.STUDENT, message="Only student
     responses=api_responses(
         (403, "Only students can make payments"),
         (404, "Unknown course"),
-        (409, "Course is free, or a request with this Idempotency-Key is in progress"),
+        (409, "Course is free, Already paid for this course, or a request with this Idempotency-Key is in progress"),
         (422, "Invalid request, or the amount differs from the price"),
         success=201,
         model=PaymentOut,
