@@ -206,7 +206,7 @@ def insert_mail(conn: Connection, mail_id: UUID, token_id: UUID, recipient: str,
 def lock_pending_mail(conn: Connection, mail_ids: list[UUID] | None, limit: int) -> list[dict[str, Any]]:
     only_these = " AND m.id = ANY(%(ids)s)" if mail_ids is not None else ""
     return conn.execute(
-        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose, e.used_at, e.expires_at "
+        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose, e.token_hash, e.used_at, e.expires_at "
         "FROM mail_outbox AS m "
         f"JOIN email_tokens AS e ON e.id = m.token_id WHERE m.sent_at IS NULL{only_these} "
         "ORDER BY m.created_at LIMIT %(limit)s FOR UPDATE OF m SKIP LOCKED",
