@@ -691,3 +691,74 @@ def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_s
     assert functions["IdentityApiFunction"]["Environment"]["Variables"]["MAIL_RELAY_FUNCTION"] == {
         "Ref": "IdentityInternalMailRelayFunction"
     }
+
+
+# ---- sessions that end before their access tokens expire (v3) ------------------------------------
+
+
+def test_logout_ends_that_logins_access_tokens_and_no_other(identity_db, ses, limit_store):
+    first = register().json()
+    second = login().json()
+    assert call(LOGOUT, body={"refresh_token": first["refresh_token"]}).status == 204
+    ended = call(ME, token=first["access_token"])
+    assert ended.status == 401 and ended.json() == {"detail": "Session ended"}
+    assert call(ME, token=second["access_token"]).status == 200
+
+
+def test_logout_all_ends_every_earlier_access_token_and_a_login_just_after_still_works(identity_db, ses, limit_store):
+    first = register().json()
+    second = login().json()
+    assert call(LOGOUT_ALL, token=first["access_token"]).status == 204
+    after = login().json()  # most likely within the same second as the cutoff
+    assert call(ME, token=first["access_token"]).json() == {"detail": "Session ended"}
+    assert call(ME, token=second["access_token"]).status == 401
+    assert call(ME, token=after["access_token"]).status == 200
+    assert call(ME, token=register(email="bob@example.com").json()["access_token"]).status == 200
+
+
+def test_a_password_reset_ends_every_earlier_access_token(identity_db, ses, limit_store):
+    from identity import mailer
+
+    before = register().json()["access_token"]
+    call(FORGOT, body={"email": "ada@example.com"})
+    mailer.relay()
+    assert (
+        call(RESET, body={"token": ses.last_token("ada@example.com"), "new_password": "new-password-456"}).status == 204
+    )
+    assert call(ME, token=before).json() == {"detail": "Session ended"}
+    assert call(ME, token=login(password="new-password-456").json()["access_token"]).status == 200
+
+
+def test_verifying_a_teacher_ends_their_tokens_and_a_refresh_carries_the_new_claim(identity_db, ses, limit_store):
+    from identity import service
+
+    teacher = register(email="t@example.com", role="teacher").json()
+    service.ensure_admin("admin@eduplatform.com", "password123")
+    admin = login(email="admin@eduplatform.com").json()["access_token"]
+    teacher_id = security.decode_token(teacher["access_token"]).user_id
+    assert call("identity.handlers.verify_teacher", {"user_id": str(teacher_id)}, token=admin).status == 200
+    assert call(ME, token=teacher["access_token"]).json() == {"detail": "Session ended"}
+    renewed = refresh(teacher["refresh_token"]).json()["access_token"]
+    assert security.decode_token(renewed).is_verified is True
+    assert call(ME, token=renewed).status == 200
+
+
+class FailingRedis:
+    """A Redis client whose every command fails, as a stopped or unreachable server does."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise redis.ConnectionError("Connection refused")
+
+        return fail
+
+
+def test_with_the_session_store_down_tokens_work_until_expiry_and_the_failure_is_counted(
+    identity_db, ses, limit_store, monkeypatch
+):
+    tokens = register().json()
+    recorded = []
+    monkeypatch.setattr(limits.metrics, "add_metric", lambda **metric: recorded.append(metric["name"]))
+    monkeypatch.setattr(limits.limits(), "_client", FailingRedis())
+    assert call(ME, token=tokens["access_token"]).status == 200
+    assert "SessionStoreUnavailable" in recorded

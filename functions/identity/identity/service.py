@@ -72,7 +72,12 @@ def _token_response(conn: Connection, user: dict[str, Any], family_id: UUID, now
         now + timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
     access_token = issue_token(
-        user["id"], Role(user["role"]), user["is_verified"], now=now.timestamp(), email_verified=user["email_verified"]
+        user["id"],
+        Role(user["role"]),
+        user["is_verified"],
+        now=now.timestamp(),
+        email_verified=user["email_verified"],
+        session_id=family_id,
     )
     return TokenResponse(access_token=access_token, expires_in=settings.jwt_ttl_seconds, refresh_token=refresh_token)
 
@@ -179,16 +184,20 @@ def refresh(refresh_token: str) -> TokenResponse:
 
 
 def logout(refresh_token: str) -> None:
-    """Revoke the token's family; an unknown token changes nothing."""
+    """Revoke the token's family and end its access tokens; an unknown token changes nothing."""
     with database().transaction() as conn:
         state = repository.refresh_token_state(conn, token_digest(refresh_token))
         if state is not None:
             repository.revoke_family(conn, state["family_id"], clock.utcnow())
+    if state is not None:
+        limits().end_family(state["family_id"])
 
 
 def logout_all(user_id: UUID) -> None:
     with database().transaction() as conn:
         revoked = repository.revoke_user_families(conn, user_id, clock.utcnow())
+    # After the commit: a refresh racing the revocation issued its token before this cutoff.
+    limits().end_user_tokens(user_id)
     logger.info("every session revoked", extra={"families": revoked})
 
 
@@ -273,6 +282,7 @@ def reset_password(request: ResetPasswordRequest) -> None:
         repository.set_password(conn, user_id, hash_password(request.new_password))
         repository.retire_email_tokens(conn, user_id, mailer.RESET_PASSWORD, now)
         revoked = repository.revoke_user_families(conn, user_id, now)
+    limits().end_user_tokens(user_id)
     logger.info("password reset; every session revoked", extra={"families": revoked})
 
 
@@ -312,7 +322,10 @@ def verify_teacher(user_id: UUID) -> UserOut:
             raise Conflict("User is not a teacher")
         if user["is_verified"]:
             raise Conflict("Teacher is already verified")
-        return UserOut(**repository.mark_verified(conn, user_id))
+        verified = UserOut(**repository.mark_verified(conn, user_id))
+    # The teacher's tokens still say unverified: they end, and a refresh carries the new claim.
+    limits().end_user_tokens(user_id)
+    return verified
 
 
 def ensure_admin(email: str, password: str) -> bool:

@@ -149,6 +149,75 @@ class Limits:
         except redis.RedisError as exc:
             self._unavailable("account", exc)
 
+    # ---- sessions that end before their access tokens expire ---------------------------------------
+    #
+    # Two kinds of mark, each kept as long as an access token lives (JWT_TTL_SECONDS, plus a margin):
+    # a family (login) ended by a logout, and a user's cutoff (microseconds) before which every token
+    # of theirs is ended (logout everywhere, a password reset, an admin changing the account). Every
+    # authenticated request reads both in one MGET; the identity database stays the authority for
+    # refresh tokens (a revoked family never refreshes again).
+
+    def _mark_ttl(self) -> int:
+        return get_settings().jwt_ttl_seconds + 60
+
+    def end_family(self, family_id: uuid.UUID) -> bool:
+        """End the access tokens of one login; False when the store could not be told."""
+        if self._client is None:
+            return False
+        try:
+            self._client.set(f"{self.prefix}ended-family:{family_id}", b"1", ex=self._mark_ttl())
+            return True
+        except redis.RedisError as exc:
+            self._session_store_failed("end family", exc)
+            return False
+
+    def end_user_tokens(self, user_id: uuid.UUID, cutoff: float | None = None) -> bool:
+        """End every access token of ``user_id`` issued before ``cutoff`` (now); False when the store could not be told."""
+        if self._client is None:
+            return False
+        cutoff_us = int((cutoff if cutoff is not None else clock.now()) * 1_000_000)
+        try:
+            self._client.eval(_KEEP_MAX, 1, f"{self.prefix}tokens-valid-after:{user_id}", cutoff_us, self._mark_ttl())
+            return True
+        except redis.RedisError as exc:
+            self._session_store_failed("end user tokens", exc)
+            return False
+
+    def session_ended(self, user_id: uuid.UUID, session_id: uuid.UUID | None, issued_at_us: int) -> bool:
+        """Whether a token's login was logged out or its user's tokens were ended after it was issued.
+
+        The store down or unset: False (the token lives until its expiry, as it would without
+        the store), logged and counted as SessionStoreUnavailable.
+        """
+        client = self._usable()
+        if client is None:
+            return False
+        keys = [f"{self.prefix}tokens-valid-after:{user_id}"]
+        if session_id is not None:
+            keys.append(f"{self.prefix}ended-family:{session_id}")
+        try:
+            values = client.mget(keys)
+        except redis.RedisError as exc:
+            self._skip_until = time.monotonic() + BACKOFF_SECONDS
+            self._session_store_failed("check session", exc)
+            return False
+        cutoff = values[0]
+        if cutoff is not None and issued_at_us <= int(cutoff):
+            return True
+        return len(values) > 1 and values[1] is not None
+
+    def _session_store_failed(self, action: str, exc: Exception) -> None:
+        logger.warning("session store unavailable", extra={"action": action, "error": repr(exc)})
+        metrics.add_metric(name="SessionStoreUnavailable", unit=MetricUnit.Count, value=1)
+
+
+# Set KEYS[1] to ARGV[1] unless it holds a larger value already; expire it after ARGV[2] seconds.
+_KEEP_MAX = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
 
 _limits: Limits | None = None
 
