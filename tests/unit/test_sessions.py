@@ -762,3 +762,27 @@ def test_with_the_session_store_down_tokens_work_until_expiry_and_the_failure_is
     monkeypatch.setattr(limits.limits(), "_client", FailingRedis())
     assert call(ME, token=tokens["access_token"]).status == 200
     assert "SessionStoreUnavailable" in recorded
+
+
+def test_a_family_ends_its_absolute_ttl_after_the_login_however_often_it_rotated(identity_db, ses, clock):
+    token = register().json()["refresh_token"]
+    for _ in range(29):  # a refresh a day: each token would live 30 days more
+        clock.advance(DAY)
+        response = refresh(token)
+        assert response.status == 200, response.text
+        token = response.json()["refresh_token"]
+    (expires_at,) = rows(identity_db, "SELECT max(expires_at) - min(created_at) FROM refresh_tokens")[0]
+    assert expires_at.total_seconds() <= 30 * DAY
+    clock.advance(DAY + 1)  # 30 days and a second after the registration's login
+    ended = refresh(token)
+    assert ended.status == 401 and ended.json() == {"detail": "Invalid or expired refresh token"}
+    assert login().status == 200  # a new login starts a new family
+
+
+def test_the_absolute_ttl_is_configurable(identity_db, ses, clock, monkeypatch):
+    reconfigure(monkeypatch, REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS=7200)
+    token = register().json()["refresh_token"]
+    clock.advance(3600)
+    token = refresh(token).json()["refresh_token"]
+    clock.advance(3601)
+    assert refresh(token).status == 401

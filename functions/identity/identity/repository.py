@@ -92,8 +92,11 @@ def insert_refresh_token(
     )
 
 
-def spend_refresh_token(conn: Connection, token_hash: bytes, now: datetime) -> dict[str, Any] | None:
-    """Mark a live token spent and return it with its user; None when it is not live.
+def spend_refresh_token(
+    conn: Connection, token_hash: bytes, now: datetime, started_after: datetime
+) -> dict[str, Any] | None:
+    """Mark a live token spent and return it with its user; None when it is not live (spent,
+    expired, its family revoked or started before ``started_after``: the family's absolute end).
 
     The condition ``spent_at IS NULL`` is re-checked after a concurrent spender's commit
     (READ COMMITTED re-evaluates an updated row), so of simultaneous refreshes one wins.
@@ -101,9 +104,10 @@ def spend_refresh_token(conn: Connection, token_hash: bytes, now: datetime) -> d
     return conn.execute(
         "UPDATE refresh_tokens AS t SET spent_at = %(now)s FROM refresh_families AS f, users AS u "
         "WHERE t.token_hash = %(hash)s AND t.spent_at IS NULL AND t.expires_at > %(now)s "
-        "AND f.id = t.family_id AND f.revoked_at IS NULL AND u.id = t.user_id "
-        "RETURNING t.family_id, u.id, u.role::text AS role, u.is_verified, u.email_verified",
-        {"hash": token_hash, "now": now},
+        "AND f.id = t.family_id AND f.revoked_at IS NULL AND f.created_at > %(started_after)s AND u.id = t.user_id "
+        "RETURNING t.family_id, f.created_at AS family_started_at, u.id, u.role::text AS role, u.is_verified, "
+        "u.email_verified",
+        {"hash": token_hash, "now": now, "started_after": started_after},
     ).fetchone()
 
 

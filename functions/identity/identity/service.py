@@ -59,17 +59,23 @@ REVOKED_FAMILY_RETENTION = timedelta(days=7)
 # ---- sessions ----------------------------------------------------------------------------------
 
 
-def _token_response(conn: Connection, user: dict[str, Any], family_id: UUID, now: datetime) -> TokenResponse:
-    """A new access token and a new refresh token of ``family_id`` (written to the transaction)."""
+def _token_response(
+    conn: Connection, user: dict[str, Any], family_id: UUID, now: datetime, family_started_at: datetime | None = None
+) -> TokenResponse:
+    """A new access token and a new refresh token of ``family_id`` (written to the transaction).
+
+    The refresh token expires after its TTL, and never after the family's absolute end.
+    """
     settings = get_settings()
     refresh_token = new_opaque_token()
+    family_ends = (family_started_at or now) + timedelta(seconds=settings.refresh_token_absolute_ttl_seconds)
     repository.insert_refresh_token(
         conn,
         token_digest(refresh_token),
         family_id,
         user["id"],
         now,
-        now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        min(now + timedelta(seconds=settings.refresh_token_ttl_seconds), family_ends),
     )
     access_token = issue_token(
         user["id"],
@@ -170,9 +176,10 @@ def refresh(refresh_token: str) -> TokenResponse:
     now = clock.utcnow()
     revoked_family: UUID | None = None
     with database().transaction() as conn:
-        owner = repository.spend_refresh_token(conn, digest, now)
+        started_after = now - timedelta(seconds=get_settings().refresh_token_absolute_ttl_seconds)
+        owner = repository.spend_refresh_token(conn, digest, now, started_after)
         if owner is not None:
-            return _token_response(conn, owner, owner["family_id"], now)
+            return _token_response(conn, owner, owner["family_id"], now, owner["family_started_at"])
         state = repository.refresh_token_state(conn, digest)
         if state is not None and state["spent_at"] is not None and state["revoked_at"] is None:
             revoked_family = state["family_id"]
