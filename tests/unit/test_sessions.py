@@ -786,3 +786,66 @@ def test_the_absolute_ttl_is_configurable(identity_db, ses, clock, monkeypatch):
     token = refresh(token).json()["refresh_token"]
     clock.advance(3601)
     assert refresh(token).status == 401
+
+
+# ---- limits that hold (v3) -------------------------------------------------------------------------
+
+
+def test_20_parallel_wrong_passwords_for_one_account_give_at_most_5_non_429s(
+    identity_db, ses, limit_store, monkeypatch
+):
+    """Twenty threads, each with its own database connection (as twenty instances would), through the handler."""
+    from identity import service
+
+    register(ip="10.8.0.1")
+    local = threading.local()
+
+    def thread_database() -> Database:
+        if not hasattr(local, "db"):
+            local.db = Database(identity_db, "identity")
+        return local.db
+
+    monkeypatch.setattr(service, "database", thread_database)
+    statuses: list[int] = []
+    start = threading.Barrier(20)
+
+    def guess(i: int) -> None:
+        start.wait()
+        statuses.append(login(password=f"wrong-{i}", ip=f"10.8.1.{i}").status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 20
+    assert sum(status != 429 for status in statuses) <= 5
+    assert set(statuses) <= {400, 429}
+    assert login(ip="10.8.2.1").status == 429  # locked: the right password waits too
+
+
+def test_a_locked_account_stays_locked_when_the_limit_store_fails(identity_db, ses, limit_store, monkeypatch, clock):
+    register(ip="10.9.0.1")
+    assert [login(password="wrong", ip=f"10.9.1.{i}").status for i in range(6)] == [400] * 5 + [429]
+    recorded = []
+    monkeypatch.setattr(limits.metrics, "add_metric", lambda **metric: recorded.append(metric["name"]))
+    monkeypatch.setattr(limits.limits(), "_client", FailingRedis())
+    locked = login(ip="10.9.2.1")
+    assert locked.status == 429 and 1 <= int(locked.headers["Retry-After"]) <= 900
+    assert "LimitStoreUnavailable" in recorded
+    # The per-IP counters fail open: another account still logs in.
+    register(email="bob@example.com", ip="10.9.0.2")
+    assert login(email="bob@example.com", ip="10.9.2.1").status == 200
+    clock.advance(901)
+    assert login(ip="10.9.2.2").status == 200
+
+
+def test_one_failed_store_answer_does_not_turn_the_account_limit_off(identity_db, ses, limit_store, monkeypatch):
+    register(ip="10.10.0.1")
+    store = limits.limits()
+    working = store._client
+    monkeypatch.setattr(store, "_client", FailingRedis())
+    assert login(password="wrong", ip="10.10.1.1").status == 400
+    monkeypatch.setattr(store, "_client", working)  # the next answer comes back at once
+    answers = [login(password="wrong", ip=f"10.10.2.{i}").status for i in range(6)]
+    assert answers == [400] * 5 + [429]

@@ -37,6 +37,33 @@ def credentials_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     ).fetchone()
 
 
+def login_state(conn: Connection, email: str, account_key: str, now: datetime) -> dict[str, Any]:
+    """The account's credentials (``user``, None when unknown) and the end of its lock (``locked_until``), in one statement."""
+    row = one(
+        conn.execute(
+            "SELECT l.locked_until, u.id, u.email, u.name, u.role::text AS role, u.is_verified, u.email_verified, "
+            "u.created_at, u.password_hash FROM (VALUES (1)) AS v "
+            "LEFT JOIN users AS u ON lower(u.email) = lower(%(email)s) "
+            "LEFT JOIN account_locks AS l ON l.account_key = %(key)s AND l.locked_until > %(now)s",
+            {"email": email, "key": account_key, "now": now},
+        )
+    )
+    locked_until = row.pop("locked_until")
+    return {"user": row if row["id"] is not None else None, "locked_until": locked_until}
+
+
+def lock_account(conn: Connection, account_key: str, until: datetime) -> None:
+    conn.execute(
+        "INSERT INTO account_locks (account_key, locked_until) VALUES (%s, %s) "
+        "ON CONFLICT (account_key) DO UPDATE SET locked_until = GREATEST(account_locks.locked_until, EXCLUDED.locked_until)",
+        (account_key, until),
+    )
+
+
+def purge_account_locks(conn: Connection, now: datetime) -> int:
+    return conn.execute("DELETE FROM account_locks WHERE locked_until <= %s", (now,)).rowcount
+
+
 def user_by_id(conn: Connection, user_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     lock = " FOR UPDATE" if for_update else ""
     return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = %s{lock}", (user_id,)).fetchone()

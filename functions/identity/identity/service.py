@@ -1,10 +1,11 @@
 """Identity rules: registration, login, sessions (refresh tokens), email verification, password reset,
 teacher verification."""
 
+import math
 import time
 import uuid
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
@@ -12,7 +13,7 @@ from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotF
 from eduplatform import clock, events
 from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, CursorPage, TooManyRequests, keyset_list
-from eduplatform.limits import limits
+from eduplatform.limits import account_key, limits
 from eduplatform.observability import logger
 from eduplatform.security import (
     Role,
@@ -151,23 +152,43 @@ def register(request: RegisterRequest, source_ip: str) -> TokenResponse:
 def login(request: LoginRequest, source_ip: str) -> TokenResponse:
     settings = get_settings()
     _per_ip("login", source_ip, settings.login_per_ip_per_minute)
-    lock = limits().login_lock(request.email)
-    if not lock.allowed:
-        # Checked before the password: during a lock even the right one is refused, and nothing is learnt.
-        logger.info("login refused: account locked", extra={"retry_after": lock.retry_after})
-        raise TooManyRequests(ACCOUNT_LOCKED, lock.retry_after)
+    store = limits()
+    # Reserved before the password is checked: during a lock even the right one is refused, nothing
+    # is learnt, and parallel guesses are counted before any of them is checked.
+    reservation = store.reserve_login(request.email)
+    if not reservation.allowed:
+        _locked(reservation.retry_after)
+    key = account_key(request.email)
+    now = clock.utcnow()
     with database().transaction() as conn:
-        user = repository.credentials_by_email(conn, request.email)
+        state = repository.login_state(conn, request.email, key, now)
+    if state["locked_until"] is not None:
+        # Locked in PostgreSQL: the limit store lost the failures (down, flushed) but the lock holds.
+        _locked(max(1, math.ceil((state["locked_until"] - now).total_seconds())))
+    user = state["user"]
     if user is None:
         burn_password_check(request.password)
-        limits().login_failed(request.email)
-        raise BadRequestError(BAD_CREDENTIALS)
+        _login_failed(request.email, key)
     if not verify_password(request.password, user["password_hash"]):
-        limits().login_failed(request.email)
-        raise BadRequestError(BAD_CREDENTIALS)
-    limits().login_succeeded(request.email)
+        _login_failed(request.email, key)
+    store.login_succeeded(request.email)
     with database().transaction() as conn:
         return _new_session(conn, user, clock.utcnow())
+
+
+def _locked(retry_after: int) -> NoReturn:
+    logger.info("login refused: account locked", extra={"retry_after": retry_after})
+    raise TooManyRequests(ACCOUNT_LOCKED, retry_after)
+
+
+def _login_failed(email: str, key: str) -> NoReturn:
+    """The reservation stays as a failure; the failure that locks the account also locks it in PostgreSQL."""
+    until = limits().locked_until(email)
+    if until is not None:
+        with database().transaction() as conn:
+            repository.lock_account(conn, key, datetime.fromtimestamp(until, UTC))
+        logger.info("account locked after failed logins")
+    raise BadRequestError(BAD_CREDENTIALS)
 
 
 def refresh(refresh_token: str) -> TokenResponse:
@@ -214,6 +235,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     with database().transaction() as conn:
         counts = repository.purge_sessions(conn, now, now - REVOKED_FAMILY_RETENTION)
         counts["email_tokens"] = repository.purge_email_tokens(conn, now)
+        counts["account_locks"] = repository.purge_account_locks(conn, now)
     return counts
 
 
