@@ -849,3 +849,40 @@ def test_one_failed_store_answer_does_not_turn_the_account_limit_off(identity_db
     monkeypatch.setattr(store, "_client", working)  # the next answer comes back at once
     answers = [login(password="wrong", ip=f"10.10.2.{i}").status for i in range(6)]
     assert answers == [400] * 5 + [429]
+
+
+# ---- the audit trail (v3) ----------------------------------------------------------------------------
+
+
+def test_failed_and_locked_logins_logouts_and_resets_are_audited_without_secrets(
+    identity_db, ses, limit_store, monkeypatch
+):
+    import json
+
+    from eduplatform import audit
+
+    from identity import mailer
+
+    lines: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        audit.logger, "info", lambda message, extra=None: lines.append({"message": message, **(extra or {})})
+    )
+
+    tokens = register().json()
+    for i in range(6):
+        login(password=f"wrong-password-{i}", ip=f"10.11.0.{i}")
+    login(email="nobody@example.com", password="wrong-password-x", ip="10.11.1.1")
+    call(LOGOUT, body={"refresh_token": tokens["refresh_token"]})
+    other = register(email="bob@example.com").json()
+    call(LOGOUT_ALL, token=other["access_token"])
+    call(FORGOT, body={"email": "bob@example.com"})
+    mailer.relay()
+    call(RESET, body={"token": ses.last_token("bob@example.com"), "new_password": "new-password-456"})
+    lines = [line for line in lines if line["message"] == "audit"]
+    actions = [line["audit"] for line in lines]
+    assert actions.count("login_failed") == 6 and actions.count("account_locked") == 1
+    assert actions.count("login_locked") == 1
+    assert {"logout", "logout_all", "password_reset"} <= set(actions)
+    text = json.dumps(lines)
+    for secret in ("ada@example.com", "nobody@example.com", "wrong-password", tokens["refresh_token"], "new-password"):
+        assert secret not in text

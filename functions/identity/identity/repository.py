@@ -140,7 +140,7 @@ def spend_refresh_token(
 
 def refresh_token_state(conn: Connection, token_hash: bytes) -> dict[str, Any] | None:
     return conn.execute(
-        "SELECT t.family_id, t.spent_at, t.expires_at, f.revoked_at FROM refresh_tokens AS t "
+        "SELECT t.family_id, t.user_id, t.spent_at, t.expires_at, f.revoked_at FROM refresh_tokens AS t "
         "JOIN refresh_families AS f ON f.id = t.family_id WHERE t.token_hash = %s",
         (token_hash,),
     ).fetchone()

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
 
-from eduplatform import clock, events
+from eduplatform import audit, clock, events
 from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, CursorPage, TooManyRequests, keyset_list
 from eduplatform.limits import account_key, limits
@@ -156,38 +156,40 @@ def login(request: LoginRequest, source_ip: str) -> TokenResponse:
     # Reserved before the password is checked: during a lock even the right one is refused, nothing
     # is learnt, and parallel guesses are counted before any of them is checked.
     reservation = store.reserve_login(request.email)
-    if not reservation.allowed:
-        _locked(reservation.retry_after)
     key = account_key(request.email)
+    if not reservation.allowed:
+        _locked(key, None, reservation.retry_after)
     now = clock.utcnow()
     with database().transaction() as conn:
         state = repository.login_state(conn, request.email, key, now)
     if state["locked_until"] is not None:
         # Locked in PostgreSQL: the limit store lost the failures (down, flushed) but the lock holds.
-        _locked(max(1, math.ceil((state["locked_until"] - now).total_seconds())))
+        _locked(key, state["user"], max(1, math.ceil((state["locked_until"] - now).total_seconds())))
     user = state["user"]
     if user is None:
         burn_password_check(request.password)
-        _login_failed(request.email, key)
+        _login_failed(request.email, key, None)
     if not verify_password(request.password, user["password_hash"]):
-        _login_failed(request.email, key)
+        _login_failed(request.email, key, user["id"])
     store.login_succeeded(request.email)
     with database().transaction() as conn:
         return _new_session(conn, user, clock.utcnow())
 
 
-def _locked(retry_after: int) -> NoReturn:
-    logger.info("login refused: account locked", extra={"retry_after": retry_after})
+def _locked(key: str, user: dict[str, Any] | None, retry_after: int) -> NoReturn:
+    audit.audit(audit.LOGIN_LOCKED, subject=user["id"] if user else key, retry_after=retry_after)
     raise TooManyRequests(ACCOUNT_LOCKED, retry_after)
 
 
-def _login_failed(email: str, key: str) -> NoReturn:
+def _login_failed(email: str, key: str, user_id: UUID | None) -> NoReturn:
     """The reservation stays as a failure; the failure that locks the account also locks it in PostgreSQL."""
+    subject = user_id or key
+    audit.audit(audit.LOGIN_FAILED, subject=subject, known_account=user_id is not None)
     until = limits().locked_until(email)
     if until is not None:
         with database().transaction() as conn:
             repository.lock_account(conn, key, datetime.fromtimestamp(until, UTC))
-        logger.info("account locked after failed logins")
+        audit.audit(audit.ACCOUNT_LOCKED, subject=subject, locked_for=max(1, math.ceil(until - clock.now())))
     raise BadRequestError(BAD_CREDENTIALS)
 
 
@@ -219,6 +221,7 @@ def logout(refresh_token: str) -> None:
             repository.revoke_family(conn, state["family_id"], clock.utcnow())
     if state is not None:
         limits().end_family(state["family_id"])
+        audit.audit(audit.LOGOUT, actor=state["user_id"], session=state["family_id"])
 
 
 def logout_all(user_id: UUID) -> None:
@@ -226,7 +229,7 @@ def logout_all(user_id: UUID) -> None:
         revoked = repository.revoke_user_families(conn, user_id, clock.utcnow())
     # After the commit: a refresh racing the revocation issued its token before this cutoff.
     limits().end_user_tokens(user_id)
-    logger.info("every session revoked", extra={"families": revoked})
+    audit.audit(audit.LOGOUT_ALL, actor=user_id, sessions=revoked)
 
 
 def purge(now: datetime | None = None) -> dict[str, int]:
@@ -312,7 +315,7 @@ def reset_password(request: ResetPasswordRequest) -> None:
         repository.retire_email_tokens(conn, user_id, mailer.RESET_PASSWORD, now)
         revoked = repository.revoke_user_families(conn, user_id, now)
     limits().end_user_tokens(user_id)
-    logger.info("password reset; every session revoked", extra={"families": revoked})
+    audit.audit(audit.PASSWORD_RESET, subject=user_id, sessions=revoked)
 
 
 # ---- profile, teachers ------------------------------------------------------------------------
@@ -342,7 +345,7 @@ def pending_teachers(
     )
 
 
-def verify_teacher(user_id: UUID) -> UserOut:
+def verify_teacher(user_id: UUID, admin_id: UUID | None = None) -> UserOut:
     with database().transaction() as conn:
         user = repository.user_by_id(conn, user_id, for_update=True)
         if user is None:
@@ -354,6 +357,7 @@ def verify_teacher(user_id: UUID) -> UserOut:
         verified = UserOut(**repository.mark_verified(conn, user_id))
     # The teacher's tokens still say unverified: they end, and a refresh carries the new claim.
     limits().end_user_tokens(user_id)
+    audit.audit(audit.TEACHER_VERIFIED, actor=admin_id, subject=user_id)
     return verified
 
 
