@@ -886,3 +886,23 @@ def test_failed_and_locked_logins_logouts_and_resets_are_audited_without_secrets
     text = json.dumps(lines)
     for secret in ("ada@example.com", "nobody@example.com", "wrong-password", tokens["refresh_token"], "new-password"):
         assert secret not in text
+
+
+def test_the_template_refuses_a_deploy_without_a_limit_store_unless_allowed_and_alarms_on_store_failures():
+    from infra.config import deploy_parameters
+    from infra.template import generate
+
+    template = generate.read_template()  # its loose reader drops the intrinsic functions: read them as text
+    text = generate.TEMPLATE.read_text()
+    assert set(template["Rules"]) == {"LimitStoreRequired"}
+    assert 'RuleCondition: !Equals [!Ref AllowNoLimits, "false"]' in text
+    assert '- Assert: !Not [!And [!Equals [!Ref LimitsUrl, ""], !Equals [!Ref CacheUrl, ""]]]' in text
+    assert template["Parameters"]["AllowNoLimits"]["Default"] == "false"
+    for config in ("local", "compose"):  # both have a store: the rule lets them through
+        assert deploy_parameters(config)["CacheUrl"]
+    for alarm, metric in (
+        ("LimitStoreUnavailableAlarm", "LimitStoreUnavailable"),
+        ("SessionStoreUnavailableAlarm", "SessionStoreUnavailable"),
+    ):
+        (query,) = template["Resources"][alarm]["Properties"]["Metrics"]
+        assert metric in query["Expression"]
