@@ -112,6 +112,9 @@ class HistogramState:
         return buckets
 
 
+STORE_FAILURE_METRICS = ("LimitStoreUnavailable", "SessionStoreUnavailable")
+
+
 @dataclass
 class MetricStore:
     """Counters and histograms built from EMF records, restorable from ``snapshot()``."""
@@ -122,6 +125,8 @@ class MetricStore:
     response_sizes: dict[tuple[str, ...], HistogramState] = field(default_factory=dict)
     cold_starts: dict[tuple[str, ...], float] = field(default_factory=dict)
     read_model_fallbacks: dict[tuple[str, ...], float] = field(default_factory=dict)
+    # LimitStoreUnavailable and SessionStoreUnavailable: answers the limit store (Redis) failed to give.
+    store_failures: dict[tuple[str, ...], float] = field(default_factory=dict)
     records_ingested: int = 0
 
     def add(self, record: EmfRecord) -> bool:
@@ -159,6 +164,11 @@ class MetricStore:
                 record.metrics["ReadModelFallbacks"].values
             )
             known = True
+        for name in STORE_FAILURE_METRICS:
+            if name in record.metrics:
+                labels = tuple(dimensions.get(label, "") for label in LATENCY_LABELS)
+                self.store_failures[labels] = self.store_failures.get(labels, 0.0) + sum(record.metrics[name].values)
+                known = True
         if "ColdStart" in record.metrics:
             labels = tuple(dimensions.get(name, "") for name in COLD_START_LABELS)
             self.cold_starts[labels] = self.cold_starts.get(labels, 0.0) + sum(record.metrics["ColdStart"].values)
@@ -209,6 +219,14 @@ class MetricStore:
         for labels, value in sorted(self.read_model_fallbacks.items()):
             fallbacks.add_metric(labels, value)
         yield fallbacks
+        failures = CounterMetricFamily(
+            "limit_store_failures_total",
+            "Limit and session store (Redis) operations that failed: limits failed open, locks read from PostgreSQL",
+            labels=LATENCY_LABELS,
+        )
+        for labels, value in sorted(self.store_failures.items()):
+            failures.add_metric(labels, value)
+        yield failures
 
     @staticmethod
     def _histogram_family(
@@ -230,6 +248,7 @@ class MetricStore:
             "response_sizes": histograms(self.response_sizes),
             "cold_starts": [[list(labels), value] for labels, value in self.cold_starts.items()],
             "read_model_fallbacks": [[list(labels), value] for labels, value in self.read_model_fallbacks.items()],
+            "store_failures": [[list(labels), value] for labels, value in self.store_failures.items()],
             "records_ingested": self.records_ingested,
         }
 
@@ -250,5 +269,6 @@ class MetricStore:
             response_sizes=histograms(snapshot["response_sizes"], RESPONSE_SIZE_BUCKETS_BYTES),
             cold_starts={tuple(labels): value for labels, value in snapshot["cold_starts"]},
             read_model_fallbacks={tuple(labels): value for labels, value in snapshot.get("read_model_fallbacks", [])},
+            store_failures={tuple(labels): value for labels, value in snapshot.get("store_failures", [])},
             records_ingested=snapshot["records_ingested"],
         )

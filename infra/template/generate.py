@@ -44,15 +44,21 @@ TEMPLATE = ROOT / "template.yaml"
 # Functions outside the five domains: the health check sees every domain database.
 OPS_DOMAIN = "ops"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-# Every HTTP endpoint may issue or verify access tokens: on AWS it reads the JWT secret from SSM.
+# Every HTTP endpoint may issue or verify access tokens: on AWS it reads the JWT secret, and the
+# previous one still accepted after a rotation, from SSM.
 JWT_SECRET_POLICY = {
     "Statement": [
         {
             "Effect": "Allow",
             "Action": "ssm:GetParameter",
-            "Resource": {
-                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"
-            },
+            "Resource": [
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"
+                },
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtPreviousSecretParameterName}"
+                },
+            ],
         }
     ],
 }

@@ -8,7 +8,10 @@ fail the session with a message saying whose they are. Concurrent sessions of on
 wait for each other on a lock.
 """
 
+import base64
 import fcntl
+import hashlib
+import hmac
 import random
 import re
 import time
@@ -165,10 +168,22 @@ def verified_teacher(api, admin_token, register_user) -> User:
     return teacher
 
 
-def forge_token(secret: str = E2E_JWT_SECRET, **claims) -> str:
+def forge_token(secret: str = E2E_JWT_SECRET, issuer: str = E2E_STACK, **claims) -> str:
+    """A token signed as the e2e stack signs its own (the key and kid derived from ``secret``)."""
     now = int(time.time())
-    payload = {"sub": str(uuid.uuid4()), "iat": now, "exp": now + 600, "role": "admin", "is_verified": True, **claims}
-    return jwt.encode(payload, secret, algorithm="HS256")
+    payload = {
+        "iss": issuer,
+        "aud": "eduplatform-api",
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 600,
+        "role": "admin",
+        "is_verified": True,
+        **claims,
+    }
+    key = hmac.new(secret.encode(), b"eduplatform access tokens", hashlib.sha256).digest()
+    kid = base64.urlsafe_b64encode(hmac.new(secret.encode(), b"eduplatform key id", hashlib.sha256).digest()[:9])
+    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid.decode()})
 
 
 # ---- emails (the emulator keeps what SES was asked to send) and the stack's clock --------------------

@@ -61,8 +61,10 @@ def test_login_does_not_say_which_part_was_wrong(api, register_user):
         "garbage",
         forge_token(secret="some-other-secret-0123456789abcdefgh"),
         forge_token(exp=1_000_000, iat=999_000),
+        forge_token(issuer="another-stack"),
+        forge_token(aud="another-api"),
     ],
-    ids=["missing", "malformed", "wrong-secret", "expired"],
+    ids=["missing", "malformed", "wrong-secret", "expired", "foreign-issuer", "foreign-audience"],
 )
 def test_me_rejects_bad_tokens_with_401(api, token):
     response = api.request("GET", "/me", token=token)

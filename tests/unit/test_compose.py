@@ -244,10 +244,9 @@ def test_the_jwt_secret_on_aws_is_an_ssm_parameter_read_at_runtime():
             statements = [
                 s for p in owner["Properties"]["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])
             ]
-            assert any(
-                s["Action"] == "ssm:GetParameter" and "JwtSecretParameterName" in s["Resource"]["Fn::Sub"]
-                for s in statements
-            ), logical_id
+            readable = [r["Fn::Sub"] for s in statements if s["Action"] == "ssm:GetParameter" for r in s["Resource"]]
+            assert any("JwtSecretParameterName" in r for r in readable), logical_id
+            assert any("JwtPreviousSecretParameterName" in r for r in readable), logical_id
 
 
 def test_env_json_is_generated_from_the_template():

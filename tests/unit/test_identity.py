@@ -49,7 +49,7 @@ def test_register_returns_a_bearer_token_for_a_student_by_default(identity_db):
     assert principal.role is Role.STUDENT and principal.is_verified is True
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == body["expires_in"] == 900
-    assert set(claims) == {"sub", "iat", "exp", "role", "is_verified", "email_verified"}
+    assert set(claims) == {"iss", "aud", "sub", "sid", "iat", "iat_us", "exp", "role", "is_verified", "email_verified"}
     assert claims["email_verified"] is False
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
 

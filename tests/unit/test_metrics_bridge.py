@@ -142,6 +142,29 @@ def test_read_model_fallbacks_are_counted_per_route(capsys):
     assert sample(restored, "read_model_fallbacks_total", service="test", method="POST", route="/things") == 2
 
 
+def test_limit_store_failures_are_counted_per_route(capsys):
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from eduplatform.observability import metrics
+
+    app = create_app()
+
+    @app.post("/login")
+    def login() -> dict:
+        metrics.add_metric(name="LimitStoreUnavailable", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="SessionStoreUnavailable", unit=MetricUnit.Count, value=1)
+        return {}
+
+    handler = lambda_handler(app)
+    capsys.readouterr()
+    handler(proxy_event("POST", "/login"), FakeLambdaContext())
+    store = MetricStore()
+    for record in filter(None, (parse_emf(line) for line in capsys.readouterr().out.splitlines())):
+        store.add(record)
+    registry = registry_of(StoreCollector(store))
+    assert sample(registry, "limit_store_failures_total", service="test", method="POST", route="/login") == 2
+
+
 def test_durations_are_converted_to_seconds_and_bucketed():
     store = MetricStore()
     store.add(parse_emf(emf_line(1_000, duration_ms=[7.0, 400.0, 30_000.0])))

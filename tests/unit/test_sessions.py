@@ -718,3 +718,218 @@ def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_s
     assert functions["IdentityApiFunction"]["Environment"]["Variables"]["MAIL_RELAY_FUNCTION"] == {
         "Ref": "IdentityInternalMailRelayFunction"
     }
+
+
+# ---- sessions that end before their access tokens expire (v3) ------------------------------------
+
+
+def test_logout_ends_that_logins_access_tokens_and_no_other(identity_db, ses, limit_store):
+    first = register().json()
+    second = login().json()
+    assert call(LOGOUT, body={"refresh_token": first["refresh_token"]}).status == 204
+    ended = call(ME, token=first["access_token"])
+    assert ended.status == 401 and ended.json() == {"detail": "Session ended"}
+    assert call(ME, token=second["access_token"]).status == 200
+
+
+def test_logout_all_ends_every_earlier_access_token_and_a_login_just_after_still_works(identity_db, ses, limit_store):
+    first = register().json()
+    second = login().json()
+    assert call(LOGOUT_ALL, token=first["access_token"]).status == 204
+    after = login().json()  # most likely within the same second as the cutoff
+    assert call(ME, token=first["access_token"]).json() == {"detail": "Session ended"}
+    assert call(ME, token=second["access_token"]).status == 401
+    assert call(ME, token=after["access_token"]).status == 200
+    assert call(ME, token=register(email="bob@example.com").json()["access_token"]).status == 200
+
+
+def test_a_password_reset_ends_every_earlier_access_token(identity_db, ses, limit_store):
+    from identity import mailer
+
+    before = register().json()["access_token"]
+    call(FORGOT, body={"email": "ada@example.com"})
+    mailer.relay()
+    assert (
+        call(RESET, body={"token": ses.last_token("ada@example.com"), "new_password": "new-password-456"}).status == 204
+    )
+    assert call(ME, token=before).json() == {"detail": "Session ended"}
+    assert call(ME, token=login(password="new-password-456").json()["access_token"]).status == 200
+
+
+def test_verifying_a_teacher_ends_their_tokens_and_a_refresh_carries_the_new_claim(identity_db, ses, limit_store):
+    from identity import service
+
+    teacher = register(email="t@example.com", role="teacher").json()
+    service.ensure_admin("admin@eduplatform.com", "password123")
+    admin = login(email="admin@eduplatform.com").json()["access_token"]
+    teacher_id = security.decode_token(teacher["access_token"]).user_id
+    assert call("identity.handlers.verify_teacher", {"user_id": str(teacher_id)}, token=admin).status == 200
+    assert call(ME, token=teacher["access_token"]).json() == {"detail": "Session ended"}
+    renewed = refresh(teacher["refresh_token"]).json()["access_token"]
+    assert security.decode_token(renewed).is_verified is True
+    assert call(ME, token=renewed).status == 200
+
+
+class FailingRedis:
+    """A Redis client whose every command fails, as a stopped or unreachable server does."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise redis.ConnectionError("Connection refused")
+
+        return fail
+
+
+def test_with_the_session_store_down_tokens_work_until_expiry_and_the_failure_is_counted(
+    identity_db, ses, limit_store, monkeypatch
+):
+    tokens = register().json()
+    recorded = []
+    monkeypatch.setattr(limits.metrics, "add_metric", lambda **metric: recorded.append(metric["name"]))
+    monkeypatch.setattr(limits.limits(), "_client", FailingRedis())
+    assert call(ME, token=tokens["access_token"]).status == 200
+    assert "SessionStoreUnavailable" in recorded
+
+
+def test_a_family_ends_its_absolute_ttl_after_the_login_however_often_it_rotated(identity_db, ses, clock):
+    token = register().json()["refresh_token"]
+    for _ in range(29):  # a refresh a day: each token would live 30 days more
+        clock.advance(DAY)
+        response = refresh(token)
+        assert response.status == 200, response.text
+        token = response.json()["refresh_token"]
+    (expires_at,) = rows(identity_db, "SELECT max(expires_at) - min(created_at) FROM refresh_tokens")[0]
+    assert expires_at.total_seconds() <= 30 * DAY
+    clock.advance(DAY + 1)  # 30 days and a second after the registration's login
+    ended = refresh(token)
+    assert ended.status == 401 and ended.json() == {"detail": "Invalid or expired refresh token"}
+    assert login().status == 200  # a new login starts a new family
+
+
+def test_the_absolute_ttl_is_configurable(identity_db, ses, clock, monkeypatch):
+    reconfigure(monkeypatch, REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS=7200)
+    token = register().json()["refresh_token"]
+    clock.advance(3600)
+    token = refresh(token).json()["refresh_token"]
+    clock.advance(3601)
+    assert refresh(token).status == 401
+
+
+# ---- limits that hold (v3) -------------------------------------------------------------------------
+
+
+def test_20_parallel_wrong_passwords_for_one_account_give_at_most_5_non_429s(
+    identity_db, ses, limit_store, monkeypatch
+):
+    """Twenty threads, each with its own database connection (as twenty instances would), through the handler."""
+    from identity import service
+
+    register(ip="10.8.0.1")
+    local = threading.local()
+
+    def thread_database() -> Database:
+        if not hasattr(local, "db"):
+            local.db = Database(identity_db, "identity")
+        return local.db
+
+    monkeypatch.setattr(service, "database", thread_database)
+    statuses: list[int] = []
+    start = threading.Barrier(20)
+
+    def guess(i: int) -> None:
+        start.wait()
+        statuses.append(login(password=f"wrong-{i}", ip=f"10.8.1.{i}").status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 20
+    assert sum(status != 429 for status in statuses) <= 5
+    assert set(statuses) <= {400, 429}
+    assert login(ip="10.8.2.1").status == 429  # locked: the right password waits too
+
+
+def test_a_locked_account_stays_locked_when_the_limit_store_fails(identity_db, ses, limit_store, monkeypatch, clock):
+    register(ip="10.9.0.1")
+    assert [login(password="wrong", ip=f"10.9.1.{i}").status for i in range(6)] == [400] * 5 + [429]
+    recorded = []
+    monkeypatch.setattr(limits.metrics, "add_metric", lambda **metric: recorded.append(metric["name"]))
+    monkeypatch.setattr(limits.limits(), "_client", FailingRedis())
+    locked = login(ip="10.9.2.1")
+    assert locked.status == 429 and 1 <= int(locked.headers["Retry-After"]) <= 900
+    assert "LimitStoreUnavailable" in recorded
+    # The per-IP counters fail open: another account still logs in.
+    register(email="bob@example.com", ip="10.9.0.2")
+    assert login(email="bob@example.com", ip="10.9.2.1").status == 200
+    clock.advance(901)
+    assert login(ip="10.9.2.2").status == 200
+
+
+def test_one_failed_store_answer_does_not_turn_the_account_limit_off(identity_db, ses, limit_store, monkeypatch):
+    register(ip="10.10.0.1")
+    store = limits.limits()
+    working = store._client
+    monkeypatch.setattr(store, "_client", FailingRedis())
+    assert login(password="wrong", ip="10.10.1.1").status == 400
+    monkeypatch.setattr(store, "_client", working)  # the next answer comes back at once
+    answers = [login(password="wrong", ip=f"10.10.2.{i}").status for i in range(6)]
+    assert answers == [400] * 5 + [429]
+
+
+# ---- the audit trail (v3) ----------------------------------------------------------------------------
+
+
+def test_failed_and_locked_logins_logouts_and_resets_are_audited_without_secrets(
+    identity_db, ses, limit_store, monkeypatch
+):
+    import json
+
+    from eduplatform import audit
+
+    from identity import mailer
+
+    lines: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        audit.logger, "info", lambda message, extra=None: lines.append({"message": message, **(extra or {})})
+    )
+
+    tokens = register().json()
+    for i in range(6):
+        login(password=f"wrong-password-{i}", ip=f"10.11.0.{i}")
+    login(email="nobody@example.com", password="wrong-password-x", ip="10.11.1.1")
+    call(LOGOUT, body={"refresh_token": tokens["refresh_token"]})
+    other = register(email="bob@example.com").json()
+    call(LOGOUT_ALL, token=other["access_token"])
+    call(FORGOT, body={"email": "bob@example.com"})
+    mailer.relay()
+    call(RESET, body={"token": ses.last_token("bob@example.com"), "new_password": "new-password-456"})
+    lines = [line for line in lines if line["message"] == "audit"]
+    actions = [line["audit"] for line in lines]
+    assert actions.count("login_failed") == 6 and actions.count("account_locked") == 1
+    assert actions.count("login_locked") == 1
+    assert {"logout", "logout_all", "password_reset"} <= set(actions)
+    text = json.dumps(lines)
+    for secret in ("ada@example.com", "nobody@example.com", "wrong-password", tokens["refresh_token"], "new-password"):
+        assert secret not in text
+
+
+def test_the_template_refuses_a_deploy_without_a_limit_store_unless_allowed_and_alarms_on_store_failures():
+    from infra.config import deploy_parameters
+    from infra.template import generate
+
+    template = generate.read_template()  # its loose reader drops the intrinsic functions: read them as text
+    text = generate.TEMPLATE.read_text()
+    assert set(template["Rules"]) == {"LimitStoreRequired"}
+    assert 'RuleCondition: !Equals [!Ref AllowNoLimits, "false"]' in text
+    assert '- Assert: !Not [!And [!Equals [!Ref LimitsUrl, ""], !Equals [!Ref CacheUrl, ""]]]' in text
+    assert template["Parameters"]["AllowNoLimits"]["Default"] == "false"
+    for config in ("local", "compose"):  # both have a store: the rule lets them through
+        assert deploy_parameters(config)["CacheUrl"]
+    for alarm, metric in (
+        ("LimitStoreUnavailableAlarm", "LimitStoreUnavailable"),
+        ("SessionStoreUnavailableAlarm", "SessionStoreUnavailable"),
+    ):
+        (query,) = template["Resources"][alarm]["Properties"]["Metrics"]
+        assert metric in query["Expression"]

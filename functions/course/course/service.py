@@ -28,7 +28,7 @@ from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFo
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from eduplatform import cursors, events
+from eduplatform import audit, cursors, events
 from eduplatform.cache import cache, key_of
 from eduplatform.db import Connection, database
 from eduplatform.http import (
@@ -421,6 +421,9 @@ def delete_module(teacher: Principal, module_id: UUID) -> None:
                     conn, course_id, events.LESSON_DELETED, new_version=False, lesson_id=str(lesson_id)
                 )
     cache().invalidate(_course_version(course_id), *(_lesson_version(lesson_id) for lesson_id in lesson_ids))
+    audit.audit(
+        audit.MODULE_DELETED, actor=teacher.user_id, subject=module_id, course=course_id, lessons=len(lesson_ids)
+    )
 
 
 # ---- lessons ---------------------------------------------------------------------------------------------
@@ -502,6 +505,7 @@ def delete_lesson(teacher: Principal, lesson_id: UUID) -> None:
         repository.delete_lesson(conn, lesson_id)
         _record_facts_change(conn, course_id, events.LESSON_DELETED, lesson_id=str(lesson_id))
     cache().invalidate(_lesson_version(lesson_id), _course_version(course_id))
+    audit.audit(audit.LESSON_DELETED, actor=teacher.user_id, subject=lesson_id, course=course_id)
 
 
 # ---- reviews ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
 from eduplatform.internal_calls import lambda_client
 from eduplatform.observability import logger, metrics
-from eduplatform.security import email_link_token
+from eduplatform.security import email_link_token_matching
 from eduplatform.settings import get_settings
 
 from identity import repository
@@ -102,6 +102,11 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
         rows = repository.lock_pending_mail(conn, mail_ids, BATCH_SIZE)
         now = clock.utcnow()
         for row in rows:
+            token = email_link_token_matching(row["token_id"], row["purpose"], bytes(row["token_hash"]))
+            if token is None:
+                # Issued under a key retired since (two rotations while the email waited).
+                repository.mark_mail_dropped(conn, row["id"], "its key was rotated out")
+                continue
             if row["used_at"] is not None or row["expires_at"] <= now:
                 # A link replaced (resend), used or expired while its email waited (SES down): mailing it helps nobody.
                 repository.mark_mail_dropped(conn, row["id"], "its link no longer works")
@@ -109,7 +114,7 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
                     "email dropped: its link no longer works", extra={"mail_id": str(row["id"]), "kind": row["purpose"]}
                 )
                 continue
-            error = _send(row)
+            error = _send(row, token)
             if error is None:
                 repository.mark_mail_sent(conn, row["id"])
                 sent += 1
@@ -128,9 +133,9 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
     return sent, failed
 
 
-def _send(row: dict[str, Any]) -> str | None:
+def _send(row: dict[str, Any], token: str) -> str | None:
     """Send one email; None when SES took it, else why not (never the content)."""
-    subject, text, html = render(row["purpose"], row["name"], email_link_token(row["token_id"], row["purpose"]))
+    subject, text, html = render(row["purpose"], row["name"], token)
     try:
         ses_client().send_email(
             FromEmailAddress=get_settings().email_sender,

@@ -37,6 +37,33 @@ def credentials_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     ).fetchone()
 
 
+def login_state(conn: Connection, email: str, account_key: str, now: datetime) -> dict[str, Any]:
+    """The account's credentials (``user``, None when unknown) and the end of its lock (``locked_until``), in one statement."""
+    row = one(
+        conn.execute(
+            "SELECT l.locked_until, u.id, u.email, u.name, u.role::text AS role, u.is_verified, u.email_verified, "
+            "u.created_at, u.password_hash FROM (VALUES (1)) AS v "
+            "LEFT JOIN users AS u ON lower(u.email) = lower(%(email)s) "
+            "LEFT JOIN account_locks AS l ON l.account_key = %(key)s AND l.locked_until > %(now)s",
+            {"email": email, "key": account_key, "now": now},
+        )
+    )
+    locked_until = row.pop("locked_until")
+    return {"user": row if row["id"] is not None else None, "locked_until": locked_until}
+
+
+def lock_account(conn: Connection, account_key: str, until: datetime) -> None:
+    conn.execute(
+        "INSERT INTO account_locks (account_key, locked_until) VALUES (%s, %s) "
+        "ON CONFLICT (account_key) DO UPDATE SET locked_until = GREATEST(account_locks.locked_until, EXCLUDED.locked_until)",
+        (account_key, until),
+    )
+
+
+def purge_account_locks(conn: Connection, now: datetime) -> int:
+    return conn.execute("DELETE FROM account_locks WHERE locked_until <= %s", (now,)).rowcount
+
+
 def user_by_id(conn: Connection, user_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     lock = " FOR UPDATE" if for_update else ""
     return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = %s{lock}", (user_id,)).fetchone()
@@ -92,8 +119,11 @@ def insert_refresh_token(
     )
 
 
-def spend_refresh_token(conn: Connection, token_hash: bytes, now: datetime) -> dict[str, Any] | None:
-    """Mark a live token spent and return it with its user; None when it is not live.
+def spend_refresh_token(
+    conn: Connection, token_hash: bytes, now: datetime, started_after: datetime
+) -> dict[str, Any] | None:
+    """Mark a live token spent and return it with its user; None when it is not live (spent,
+    expired, its family revoked or started before ``started_after``: the family's absolute end).
 
     The condition ``spent_at IS NULL`` is re-checked after a concurrent spender's commit
     (READ COMMITTED re-evaluates an updated row), so of simultaneous refreshes one wins.
@@ -101,15 +131,16 @@ def spend_refresh_token(conn: Connection, token_hash: bytes, now: datetime) -> d
     return conn.execute(
         "UPDATE refresh_tokens AS t SET spent_at = %(now)s FROM refresh_families AS f, users AS u "
         "WHERE t.token_hash = %(hash)s AND t.spent_at IS NULL AND t.expires_at > %(now)s "
-        "AND f.id = t.family_id AND f.revoked_at IS NULL AND u.id = t.user_id "
-        "RETURNING t.family_id, u.id, u.role::text AS role, u.is_verified, u.email_verified",
-        {"hash": token_hash, "now": now},
+        "AND f.id = t.family_id AND f.revoked_at IS NULL AND f.created_at > %(started_after)s AND u.id = t.user_id "
+        "RETURNING t.family_id, f.created_at AS family_started_at, u.id, u.role::text AS role, u.is_verified, "
+        "u.email_verified",
+        {"hash": token_hash, "now": now, "started_after": started_after},
     ).fetchone()
 
 
 def refresh_token_state(conn: Connection, token_hash: bytes) -> dict[str, Any] | None:
     return conn.execute(
-        "SELECT t.family_id, t.spent_at, t.expires_at, f.revoked_at FROM refresh_tokens AS t "
+        "SELECT t.family_id, t.user_id, t.spent_at, t.expires_at, f.revoked_at FROM refresh_tokens AS t "
         "JOIN refresh_families AS f ON f.id = t.family_id WHERE t.token_hash = %s",
         (token_hash,),
     ).fetchone()
@@ -206,7 +237,7 @@ def insert_mail(conn: Connection, mail_id: UUID, token_id: UUID, recipient: str,
 def lock_pending_mail(conn: Connection, mail_ids: list[UUID] | None, limit: int) -> list[dict[str, Any]]:
     only_these = " AND m.id = ANY(%(ids)s)" if mail_ids is not None else ""
     return conn.execute(
-        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose, e.used_at, e.expires_at "
+        "SELECT m.id, m.token_id, m.recipient, m.name, e.purpose::text AS purpose, e.token_hash, e.used_at, e.expires_at "
         "FROM mail_outbox AS m "
         f"JOIN email_tokens AS e ON e.id = m.token_id WHERE m.sent_at IS NULL{only_these} "
         "ORDER BY m.created_at LIMIT %(limit)s FOR UPDATE OF m SKIP LOCKED",

@@ -1,18 +1,19 @@
 """Identity rules: registration, login, sessions (refresh tokens), email verification, password reset,
 teacher verification."""
 
+import math
 import time
 import uuid
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
 
-from eduplatform import clock, events
+from eduplatform import audit, clock, events
 from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, CursorPage, TooManyRequests, keyset_list
-from eduplatform.limits import limits
+from eduplatform.limits import account_key, limits
 from eduplatform.observability import logger
 from eduplatform.security import (
     Role,
@@ -59,20 +60,31 @@ REVOKED_FAMILY_RETENTION = timedelta(days=7)
 # ---- sessions ----------------------------------------------------------------------------------
 
 
-def _token_response(conn: Connection, user: dict[str, Any], family_id: UUID, now: datetime) -> TokenResponse:
-    """A new access token and a new refresh token of ``family_id`` (written to the transaction)."""
+def _token_response(
+    conn: Connection, user: dict[str, Any], family_id: UUID, now: datetime, family_started_at: datetime | None = None
+) -> TokenResponse:
+    """A new access token and a new refresh token of ``family_id`` (written to the transaction).
+
+    The refresh token expires after its TTL, and never after the family's absolute end.
+    """
     settings = get_settings()
     refresh_token = new_opaque_token()
+    family_ends = (family_started_at or now) + timedelta(seconds=settings.refresh_token_absolute_ttl_seconds)
     repository.insert_refresh_token(
         conn,
         token_digest(refresh_token),
         family_id,
         user["id"],
         now,
-        now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        min(now + timedelta(seconds=settings.refresh_token_ttl_seconds), family_ends),
     )
     access_token = issue_token(
-        user["id"], Role(user["role"]), user["is_verified"], now=now.timestamp(), email_verified=user["email_verified"]
+        user["id"],
+        Role(user["role"]),
+        user["is_verified"],
+        now=now.timestamp(),
+        email_verified=user["email_verified"],
+        session_id=family_id,
     )
     return TokenResponse(access_token=access_token, expires_in=settings.jwt_ttl_seconds, refresh_token=refresh_token)
 
@@ -140,23 +152,45 @@ def register(request: RegisterRequest, source_ip: str) -> TokenResponse:
 def login(request: LoginRequest, source_ip: str) -> TokenResponse:
     settings = get_settings()
     _per_ip("login", source_ip, settings.login_per_ip_per_minute)
-    lock = limits().login_lock(request.email)
-    if not lock.allowed:
-        # Checked before the password: during a lock even the right one is refused, and nothing is learnt.
-        logger.info("login refused: account locked", extra={"retry_after": lock.retry_after})
-        raise TooManyRequests(ACCOUNT_LOCKED, lock.retry_after)
+    store = limits()
+    # Reserved before the password is checked: during a lock even the right one is refused, nothing
+    # is learnt, and parallel guesses are counted before any of them is checked.
+    reservation = store.reserve_login(request.email)
+    key = account_key(request.email)
+    if not reservation.allowed:
+        _locked(key, None, reservation.retry_after)
+    now = clock.utcnow()
     with database().transaction() as conn:
-        user = repository.credentials_by_email(conn, request.email)
+        state = repository.login_state(conn, request.email, key, now)
+    if state["locked_until"] is not None:
+        # Locked in PostgreSQL: the limit store lost the failures (down, flushed) but the lock holds.
+        _locked(key, state["user"], max(1, math.ceil((state["locked_until"] - now).total_seconds())))
+    user = state["user"]
     if user is None:
         burn_password_check(request.password)
-        limits().login_failed(request.email)
-        raise BadRequestError(BAD_CREDENTIALS)
+        _login_failed(request.email, key, None)
     if not verify_password(request.password, user["password_hash"]):
-        limits().login_failed(request.email)
-        raise BadRequestError(BAD_CREDENTIALS)
-    limits().login_succeeded(request.email)
+        _login_failed(request.email, key, user["id"])
+    store.login_succeeded(request.email)
     with database().transaction() as conn:
         return _new_session(conn, user, clock.utcnow())
+
+
+def _locked(key: str, user: dict[str, Any] | None, retry_after: int) -> NoReturn:
+    audit.audit(audit.LOGIN_LOCKED, subject=user["id"] if user else key, retry_after=retry_after)
+    raise TooManyRequests(ACCOUNT_LOCKED, retry_after)
+
+
+def _login_failed(email: str, key: str, user_id: UUID | None) -> NoReturn:
+    """The reservation stays as a failure; the failure that locks the account also locks it in PostgreSQL."""
+    subject = user_id or key
+    audit.audit(audit.LOGIN_FAILED, subject=subject, known_account=user_id is not None)
+    until = limits().locked_until(email)
+    if until is not None:
+        with database().transaction() as conn:
+            repository.lock_account(conn, key, datetime.fromtimestamp(until, UTC))
+        audit.audit(audit.ACCOUNT_LOCKED, subject=subject, locked_for=max(1, math.ceil(until - clock.now())))
+    raise BadRequestError(BAD_CREDENTIALS)
 
 
 def refresh(refresh_token: str) -> TokenResponse:
@@ -165,9 +199,10 @@ def refresh(refresh_token: str) -> TokenResponse:
     now = clock.utcnow()
     revoked_family: UUID | None = None
     with database().transaction() as conn:
-        owner = repository.spend_refresh_token(conn, digest, now)
+        started_after = now - timedelta(seconds=get_settings().refresh_token_absolute_ttl_seconds)
+        owner = repository.spend_refresh_token(conn, digest, now, started_after)
         if owner is not None:
-            return _token_response(conn, owner, owner["family_id"], now)
+            return _token_response(conn, owner, owner["family_id"], now, owner["family_started_at"])
         state = repository.refresh_token_state(conn, digest)
         if state is not None and state["spent_at"] is not None and state["revoked_at"] is None:
             revoked_family = state["family_id"]
@@ -179,17 +214,22 @@ def refresh(refresh_token: str) -> TokenResponse:
 
 
 def logout(refresh_token: str) -> None:
-    """Revoke the token's family; an unknown token changes nothing."""
+    """Revoke the token's family and end its access tokens; an unknown token changes nothing."""
     with database().transaction() as conn:
         state = repository.refresh_token_state(conn, token_digest(refresh_token))
         if state is not None:
             repository.revoke_family(conn, state["family_id"], clock.utcnow())
+    if state is not None:
+        limits().end_family(state["family_id"])
+        audit.audit(audit.LOGOUT, actor=state["user_id"], session=state["family_id"])
 
 
 def logout_all(user_id: UUID) -> None:
     with database().transaction() as conn:
         revoked = repository.revoke_user_families(conn, user_id, clock.utcnow())
-    logger.info("every session revoked", extra={"families": revoked})
+    # After the commit: a refresh racing the revocation issued its token before this cutoff.
+    limits().end_user_tokens(user_id)
+    audit.audit(audit.LOGOUT_ALL, actor=user_id, sessions=revoked)
 
 
 def purge(now: datetime | None = None) -> dict[str, int]:
@@ -198,6 +238,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     with database().transaction() as conn:
         counts = repository.purge_sessions(conn, now, now - REVOKED_FAMILY_RETENTION)
         counts["email_tokens"] = repository.purge_email_tokens(conn, now)
+        counts["account_locks"] = repository.purge_account_locks(conn, now)
     return counts
 
 
@@ -273,7 +314,8 @@ def reset_password(request: ResetPasswordRequest) -> None:
         repository.set_password(conn, user_id, hash_password(request.new_password))
         repository.retire_email_tokens(conn, user_id, mailer.RESET_PASSWORD, now)
         revoked = repository.revoke_user_families(conn, user_id, now)
-    logger.info("password reset; every session revoked", extra={"families": revoked})
+    limits().end_user_tokens(user_id)
+    audit.audit(audit.PASSWORD_RESET, subject=user_id, sessions=revoked)
 
 
 # ---- profile, teachers ------------------------------------------------------------------------
@@ -303,7 +345,7 @@ def pending_teachers(
     )
 
 
-def verify_teacher(user_id: UUID) -> UserOut:
+def verify_teacher(user_id: UUID, admin_id: UUID | None = None) -> UserOut:
     with database().transaction() as conn:
         user = repository.user_by_id(conn, user_id, for_update=True)
         if user is None:
@@ -312,7 +354,11 @@ def verify_teacher(user_id: UUID) -> UserOut:
             raise Conflict("User is not a teacher")
         if user["is_verified"]:
             raise Conflict("Teacher is already verified")
-        return UserOut(**repository.mark_verified(conn, user_id))
+        verified = UserOut(**repository.mark_verified(conn, user_id))
+    # The teacher's tokens still say unverified: they end, and a refresh carries the new claim.
+    limits().end_user_tokens(user_id)
+    audit.audit(audit.TEACHER_VERIFIED, actor=admin_id, subject=user_id)
+    return verified
 
 
 def ensure_admin(email: str, password: str) -> bool:

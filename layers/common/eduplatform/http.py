@@ -31,6 +31,7 @@ from eduplatform import cursors
 from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from eduplatform.cursors import INVALID as INVALID_CURSOR
 from eduplatform.db import database
+from eduplatform.limits import limits
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
 from eduplatform.settings import get_settings
@@ -233,6 +234,9 @@ def _security_headers(response: LambdaResponse, no_store: bool) -> None:
 
 
 INTERNAL_ERROR = "Internal server error"
+# A valid token whose login was logged out, or whose user's tokens were ended (logout everywhere,
+# a password reset, an admin changing the account) after it was issued.
+SESSION_ENDED = "Session ended"
 
 
 def internal_error_response(event: LambdaEvent, request_id: str) -> LambdaResponse:
@@ -307,9 +311,12 @@ def authenticated(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("Not authenticated")
     try:
-        return decode_token(token.strip())
+        principal = decode_token(token.strip())
     except InvalidToken as exc:
         raise UnauthorizedError(str(exc)) from exc
+    if limits().session_ended(principal.user_id, principal.session_id, principal.issued_at_us):
+        raise UnauthorizedError(SESSION_ENDED)
+    return principal
 
 
 def optional_caller(request: Request) -> Principal | None:

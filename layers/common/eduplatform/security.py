@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -33,6 +34,8 @@ class Principal:
     role: Role
     is_verified: bool
     email_verified: bool = False
+    session_id: UUID | None = None  # the login (refresh-token family) the token belongs to
+    issued_at_us: int = 0
 
 
 class InvalidToken(Exception):
@@ -63,48 +66,147 @@ def burn_password_check(password: str) -> None:
     verify_password(password, _timing_decoy_hash)
 
 
-def jwt_secret() -> str:
-    """The token signing secret: JWT_SECRET, or the SSM SecureString JWT_SECRET_PARAMETER names."""
+# Every token names the API it is for; the issuer (TOKEN_ISSUER) names the stack that signed it.
+TOKEN_AUDIENCE = "eduplatform-api"
+# A token whose kid this instance does not know makes it read the secrets again (a rotation it has
+# not seen yet), at most this often.
+UNKNOWN_KID_REFETCH_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The keys of one secret, each derived with a label of its own (HMAC-SHA256), never the secret itself."""
+
+    kid: str
+    access: bytes  # signs access tokens (HS256)
+    email_link: bytes  # derives the tokens of email links
+
+
+def _keys_of(secret: str) -> SigningKeys:
+    def derive(label: bytes) -> bytes:
+        return hmac.new(secret.encode(), label, hashlib.sha256).digest()
+
+    kid = base64.urlsafe_b64encode(derive(b"eduplatform key id")[:9]).decode()
+    return SigningKeys(kid, derive(b"eduplatform access tokens"), derive(b"eduplatform email link tokens"))
+
+
+_keys_cache: dict[str, SigningKeys] = {}
+_last_forced_fetch = 0.0
+
+
+def _keys(secret: str) -> SigningKeys:
+    keys = _keys_cache.get(secret)
+    if keys is None:
+        if len(_keys_cache) > 8:
+            _keys_cache.clear()
+        keys = _keys_cache[secret] = _keys_of(secret)
+    return keys
+
+
+def _ssm_secret(name: str, force: bool) -> str:
+    # Imported here: it pulls in boto3 (~0.1 s of a cold start), which a JWT_SECRET never needs.
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_parameter(name, decrypt=True, max_age=JWT_SECRET_MAX_AGE_SECONDS, force_fetch=force)
+    if len(secret) < 32:
+        raise ValueError(f"SSM parameter {name} holds fewer than 32 characters")
+    return secret
+
+
+def jwt_secret(force: bool = False) -> str:
+    """The current signing secret: JWT_SECRET, or the SSM SecureString JWT_SECRET_PARAMETER names."""
     settings = get_settings()
     if settings.jwt_secret is not None:
         return settings.jwt_secret
     if settings.jwt_secret_parameter is None:  # Settings refuses to load without one or the other
         raise ValueError("Neither JWT_SECRET nor JWT_SECRET_PARAMETER is set")
-    # Imported here: it pulls in boto3 (~0.1 s of a cold start), which a JWT_SECRET never needs.
-    from aws_lambda_powertools.utilities import parameters
+    return _ssm_secret(settings.jwt_secret_parameter, force)
 
-    secret = parameters.get_parameter(settings.jwt_secret_parameter, decrypt=True, max_age=JWT_SECRET_MAX_AGE_SECONDS)
-    if len(secret) < 32:
-        raise ValueError(f"SSM parameter {settings.jwt_secret_parameter} holds fewer than 32 characters")
-    return secret
+
+def previous_jwt_secret(force: bool = False) -> str | None:
+    """The secret before the last rotation, still accepted: JWT_PREVIOUS_SECRET or JWT_PREVIOUS_SECRET_PARAMETER."""
+    settings = get_settings()
+    if settings.jwt_previous_secret is not None:
+        return settings.jwt_previous_secret
+    if settings.jwt_previous_secret_parameter is None:
+        return None
+    return _ssm_secret(settings.jwt_previous_secret_parameter, force)
+
+
+def current_keys() -> SigningKeys:
+    return _keys(jwt_secret())
+
+
+def _verification_keys(force: bool = False) -> dict[str, SigningKeys]:
+    keys = [_keys(jwt_secret(force))]
+    previous = previous_jwt_secret(force)
+    if previous is not None:
+        keys.append(_keys(previous))
+    return {key.kid: key for key in keys}
+
+
+def _key_for(kid: str) -> SigningKeys | None:
+    global _last_forced_fetch
+    known = _verification_keys()
+    if kid in known:
+        return known[kid]
+    now = time.monotonic()
+    if now - _last_forced_fetch < UNKNOWN_KID_REFETCH_SECONDS:
+        return None
+    _last_forced_fetch = now
+    return _verification_keys(force=True).get(kid)
 
 
 def issue_token(
-    user_id: UUID, role: Role, is_verified: bool, now: float | None = None, email_verified: bool = False
+    user_id: UUID,
+    role: Role,
+    is_verified: bool,
+    now: float | None = None,
+    email_verified: bool = False,
+    session_id: UUID | None = None,
 ) -> str:
+    """An access token; ``session_id`` is the refresh-token family (login) it belongs to."""
     settings = get_settings()
-    issued_at = int(now if now is not None else clock.now())
-    claims = {
+    moment = now if now is not None else clock.now()
+    issued_at = int(moment)
+    claims: dict[str, object] = {
+        "iss": settings.token_issuer,
+        "aud": TOKEN_AUDIENCE,
         "sub": str(user_id),
         "iat": issued_at,
+        # iat is whole seconds; the moment in microseconds tells a token issued just after a
+        # "session ended" cutoff of the same second from one issued before it.
+        "iat_us": int(moment * 1_000_000),
         "exp": issued_at + settings.jwt_ttl_seconds,
         "role": str(role),
         "is_verified": bool(is_verified),
         "email_verified": bool(email_verified),
     }
-    return jwt.encode(claims, jwt_secret(), algorithm=settings.jwt_algorithm)
+    if session_id is not None:
+        claims["sid"] = str(session_id)
+    keys = current_keys()
+    return jwt.encode(claims, keys.access, algorithm=settings.jwt_algorithm, headers={"kid": keys.kid})
 
 
 def decode_token(token: str) -> Principal:
     settings = get_settings()
-    secret = jwt_secret()
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = _key_for(kid) if isinstance(kid, str) else None
+        if keys is None:
+            raise InvalidToken("Could not validate credentials")
         # Expiry is checked against eduplatform.clock (the wall clock outside tests), not PyJWT's own.
         claims = jwt.decode(
             token,
-            secret,
+            keys.access,
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["sub", "iat", "exp", "role"], "verify_exp": False, "verify_iat": False},
+            audience=TOKEN_AUDIENCE,
+            issuer=settings.token_issuer,
+            options={
+                "require": ["iss", "aud", "sub", "iat", "exp", "role"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
         now = clock.now()
         if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float):
@@ -113,11 +215,17 @@ def decode_token(token: str) -> Principal:
             raise jwt.ExpiredSignatureError("Signature has expired")
         if claims["iat"] > now + 5:
             raise InvalidToken("Token issued in the future")
+        issued_us = claims.get("iat_us")
+        if not isinstance(issued_us, int):
+            issued_us = int(claims["iat"]) * 1_000_000
+        sid = claims.get("sid")
         return Principal(
             user_id=UUID(str(claims["sub"])),
             role=Role(claims["role"]),
             is_verified=claims.get("is_verified") is True,
             email_verified=claims.get("email_verified") is True,
+            session_id=UUID(str(sid)) if sid is not None else None,
+            issued_at_us=issued_us,
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("Token has expired") from exc
@@ -138,13 +246,24 @@ def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def email_link_token(token_id: UUID, purpose: str) -> str:
-    """The token an email link carries, derived from its row id with a key of the JWT secret.
+def email_link_token(token_id: UUID, purpose: str, keys: SigningKeys | None = None) -> str:
+    """The token an email link carries, derived from its row id with the email-link key.
 
     Neither the database nor the mail outbox ever holds it: the row keeps its SHA-256 and the
     outbox its id, and the mailer derives it again when it writes the email (HMAC-SHA256: 256
-    bits nobody can compute from the id without the secret).
+    bits nobody can compute from the id without the secret). The key is derived from the JWT
+    secret under a label of its own, so it is never the key that signs access tokens.
     """
-    key = hmac.new(jwt_secret().encode(), b"eduplatform email link tokens", hashlib.sha256).digest()
+    key = (keys or current_keys()).email_link
     mac = hmac.new(key, f"{purpose}:{token_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def email_link_token_matching(token_id: UUID, purpose: str, token_hash: bytes) -> str | None:
+    """The link token of ``token_id`` whose SHA-256 is ``token_hash``: by the current key or, for an
+    email queued before a rotation, the previous one; None when neither matches."""
+    for keys in _verification_keys().values():
+        token = email_link_token(token_id, purpose, keys)
+        if hmac.compare_digest(token_digest(token), token_hash):
+            return token
+    return None

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     listen_database_url: str | None = None
     jwt_secret: str | None = Field(default=None, min_length=32)
     jwt_secret_parameter: str | None = None
+    # The secret before the last rotation, still accepted (never signs): the value itself
+    # (emulators, tests) or the SSM SecureString naming it; both empty: none.
+    jwt_previous_secret: str | None = Field(default=None, min_length=32)
+    jwt_previous_secret_parameter: str | None = None
+    # The `iss` of every token: the stack's name on AWS (TOKEN_ISSUER); a token of another stack is refused.
+    token_issuer: str = "eduplatform"
     jwt_algorithm: str = "HS256"
     # The access token's lifetime (`expires_in`, default 900 s).
     jwt_ttl_seconds: int = Field(default=900, gt=0)
@@ -42,6 +48,8 @@ class Settings(BaseSettings):
 
     # ---- sessions, account recovery, abuse limits ----
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # A refresh-token family (a login) ends this long after it started, however often it rotated.
+    refresh_token_absolute_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
     email_token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(default=3600, gt=0)
     # SES sender (on AWS a verified identity) and the front end's pages the emails link to.

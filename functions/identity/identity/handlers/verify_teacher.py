@@ -17,8 +17,8 @@ app = create_app()
         (403, "Admin access required"), (404, "User not found"), (409, "Not a teacher, or already verified")
     ),
 )
-def verify_teacher(user_id: UUID, _admin: AdminUser) -> UserOut:
-    return service.verify_teacher(user_id)
+def verify_teacher(user_id: UUID, admin: AdminUser) -> UserOut:
+    return service.verify_teacher(user_id, admin.user_id)
 
 
 handler = lambda_handler(app)
