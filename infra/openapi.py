@@ -9,6 +9,9 @@ what every operation shares, so no handler has to repeat it:
   and bodies whose Content-Type is not JSON);
 - 422 as either the validation error list or a plain ``{"detail": str}`` (a rule of the
   domain such as a payment amount that differs from the price);
+- 429 everywhere: the API stage's throttling answers any operation (API Gateway's own body,
+  ``{"message": ...}``), and the identity limits answer their operations with ``{"detail"}``
+  and ``Retry-After``;
 - 503 everywhere (a database or another domain's function is unavailable);
 - 500 everywhere: what the layer answers for a failure nobody expected (``{"detail", "request_id"}``);
 - links from each operation that creates a resource to the operations that take its id, so a
@@ -67,6 +70,13 @@ SHARED_SCHEMAS: dict[str, Any] = {
             "ctx": {"title": "Context", "type": "object", "additionalProperties": {"type": "string"}},
         },
         "required": ["loc", "msg", "type"],
+    },
+    "Throttled": {
+        "title": "Throttled",
+        "type": "object",
+        "description": "API Gateway's answer when the stage's throttling refuses a request",
+        "properties": {"message": {"title": "Message", "type": "string"}},
+        "required": ["message"],
     },
     "InternalError": {
         "title": "InternalError",
@@ -144,6 +154,18 @@ def _complete_responses(operation: dict[str, Any]) -> None:
     responses["422"] = {
         "description": responses.get("422", {}).get("description", "Validation Error"),
         "content": _json_content({"anyOf": [VALIDATION_ERROR, ERROR]}),
+    }
+    responses["429"] = {
+        "description": responses.get("429", {}).get(
+            "description", "Too many requests: the API stage's throttling; retry later"
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again (sent with the API's own limits)",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+        "content": _json_content({"anyOf": [ERROR, {"$ref": "#/components/schemas/Throttled"}]}),
     }
     responses.setdefault("503", {"description": "A database or another domain is unavailable; retry later"})
     responses["500"] = {

@@ -65,9 +65,20 @@ def test_every_operation_documents_its_errors_with_the_error_shapes():
         assert responses["422"]["content"]["application/json"]["schema"] == {
             "anyOf": [{"$ref": "#/components/schemas/HTTPValidationError"}, ERROR_SCHEMA]
         }, where
+        # The stage's throttling can refuse any operation, with API Gateway's own body.
+        assert responses["429"]["content"]["application/json"]["schema"] == {
+            "anyOf": [ERROR_SCHEMA, {"$ref": "#/components/schemas/Throttled"}]
+        }, where
+        assert "Retry-After" in responses["429"]["headers"], where
         for status, response in responses.items():
-            if status not in ("422", "500") and int(status) >= 400 and (path, status) != ("/health", "503"):
+            if status not in ("422", "429", "500") and int(status) >= 400 and (path, status) != ("/health", "503"):
                 assert response["content"]["application/json"]["schema"] == ERROR_SCHEMA, f"{where} {status}"
+
+
+def test_the_identity_limits_keep_their_own_429_descriptions():
+    document = openapi.build()
+    assert "5 failed attempts" in document["paths"]["/login"]["post"]["responses"]["429"]["description"]
+    assert "stage's throttling" in document["paths"]["/courses"]["get"]["responses"]["429"]["description"]
 
 
 def test_role_restricted_operations_document_403():
