@@ -187,12 +187,12 @@ class MetricStore:
         return {labels[0] for labels in self.requests}
 
     def families(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(
-            "http_requests_total", "HTTP requests handled, from the functions' EMF records", labels=REQUEST_LABELS
+        yield self._counter_family(
+            "http_requests_total",
+            "HTTP requests handled, from the functions' EMF records",
+            REQUEST_LABELS,
+            self.requests,
         )
-        for labels, value in sorted(self.requests.items()):
-            requests.add_metric(labels, value)
-        yield requests
         yield self._histogram_family(
             "http_request_duration_seconds",
             "Handler time per request, from EMF Duration",
@@ -205,28 +205,33 @@ class MetricStore:
             self.response_sizes,
             RESPONSE_SIZE_BUCKETS_BYTES,
         )
-        cold = CounterMetricFamily(
-            "lambda_cold_starts_total", "Cold starts per function (Powertools ColdStart)", labels=COLD_START_LABELS
+        yield self._counter_family(
+            "lambda_cold_starts_total",
+            "Cold starts per function (Powertools ColdStart)",
+            COLD_START_LABELS,
+            self.cold_starts,
         )
-        for labels, value in sorted(self.cold_starts.items()):
-            cold.add_metric(labels, value)
-        yield cold
-        fallbacks = CounterMetricFamily(
+        yield self._counter_family(
             "read_model_fallbacks_total",
             "Requests that asked another domain because a read model had not seen the thing yet",
-            labels=LATENCY_LABELS,
+            LATENCY_LABELS,
+            self.read_model_fallbacks,
         )
-        for labels, value in sorted(self.read_model_fallbacks.items()):
-            fallbacks.add_metric(labels, value)
-        yield fallbacks
-        failures = CounterMetricFamily(
+        yield self._counter_family(
             "limit_store_failures_total",
             "Limit and session store (Redis) operations that failed: limits failed open, locks read from PostgreSQL",
-            labels=LATENCY_LABELS,
+            LATENCY_LABELS,
+            self.store_failures,
         )
-        for labels, value in sorted(self.store_failures.items()):
-            failures.add_metric(labels, value)
-        yield failures
+
+    @staticmethod
+    def _counter_family(
+        name: str, documentation: str, labels: tuple[str, ...], counts: dict[tuple[str, ...], float]
+    ) -> CounterMetricFamily:
+        family = CounterMetricFamily(name, documentation, labels=list(labels))
+        for label_values, value in sorted(counts.items()):
+            family.add_metric(list(label_values), value)
+        return family
 
     @staticmethod
     def _histogram_family(
