@@ -314,6 +314,7 @@ def test_every_dashboard_panel_returns_data_from_a_real_prometheus(api, promethe
     assert Counter(rule["name"] for group in rules for rule in group["rules"]) == {
         "HighErrorRate": 1,
         "HighP99Latency": 1,
+        "LimitStoreFailing": 1,
     }
     assert all(rule["health"] != "err" for group in rules for rule in group["rules"])
 

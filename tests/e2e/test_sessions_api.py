@@ -272,5 +272,5 @@ def test_refresh_and_email_tokens_expire_and_the_purge_runs(api, register_user, 
     answer = lambda_client.invoke(FunctionName=name, Payload=b"{}")
     assert "FunctionError" not in answer
     counts = json.loads(answer["Payload"].read())
-    assert set(counts) == {"refresh_tokens", "refresh_families", "email_tokens"}
+    assert set(counts) == {"refresh_tokens", "refresh_families", "email_tokens", "account_locks"}
     assert all(isinstance(value, int) and value >= 0 for value in counts.values())
