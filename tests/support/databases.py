@@ -5,7 +5,9 @@ database of a running `make up` stack. A second checkout testing on the same ser
 same time sets ``TEST_DATABASE_PREFIX`` (e.g. ``wt2_``) so its databases are its own.
 """
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import psycopg
 
@@ -43,3 +45,18 @@ def truncate_all(url: str) -> None:
         ]
         if tables:
             conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+
+@contextlib.contextmanager
+def recorded_statements(monkeypatch) -> Iterator[list[str]]:
+    """Every statement psycopg sends while the block runs, in order (to count round trips)."""
+    executed: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def recording(self, query, *args, **kwargs):
+        executed.append(str(query))
+        return original(self, query, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(psycopg.Cursor, "execute", recording)
+        yield executed

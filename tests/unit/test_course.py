@@ -8,6 +8,7 @@ import jwt
 import psycopg
 import pytest
 
+from tests.support.databases import recorded_statements
 from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
 from eduplatform.db import Database
@@ -506,15 +507,7 @@ def test_curriculum_with_non_uuid_id_is_422(course_db):
 
 
 def _count_statements(monkeypatch, action) -> int:
-    executed: list[str] = []
-    original = psycopg.Cursor.execute
-
-    def counting(self, query, *args, **kwargs):
-        executed.append(str(query))
-        return original(self, query, *args, **kwargs)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(psycopg.Cursor, "execute", counting)
+    with recorded_statements(monkeypatch) as executed:
         action()
     return len(executed)
 

@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
+from tests.support.databases import recorded_statements
 from tests.support.lambda_events import call
 
 from eduplatform import db, read_models
@@ -185,15 +186,8 @@ def test_my_enrollments_carry_their_course_from_the_read_model(enrollment_db, fa
 def test_my_enrollments_are_one_statement_whatever_their_number(enrollment_db, facts, student, monkeypatch):
     for _ in range(5):
         enroll(student[0], facts.add_course())
-    executed: list[str] = []
-    original = psycopg.Cursor.execute
-
-    def counting(self, query, *args, **kwargs):
-        executed.append(str(query))
-        return original(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
-    body = call(MINE, token=student[0], query={"limit": 3}).json()
+    with recorded_statements(monkeypatch) as executed:
+        body = call(MINE, token=student[0], query={"limit": 3}).json()
     assert len(body["items"]) == 3 and all(item["course"]["title"] == "A course" for item in body["items"])
     assert len([q for q in executed if "FROM enrollments" in q]) == 2  # the page, and its total
     assert not [q for q in executed if "course_facts" in q and "enrollments" not in q]  # no per-row lookups

@@ -6,6 +6,7 @@ import uuid
 import psycopg
 import pytest
 
+from tests.support.databases import recorded_statements
 from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
 CREATE = "notification.handlers.create_notification"
@@ -108,20 +109,11 @@ def test_my_notifications_carry_the_callers_unread_count_on_every_page(notificat
 
 
 def test_my_notifications_count_unread_in_one_aggregate_whatever_the_page(notification_db, token_for, monkeypatch):
-    import psycopg
-
     token, _ = user_token(token_for)
     for index in range(5):
         notify(token, title=f"n{index}")
-    executed: list[str] = []
-    original = psycopg.Cursor.execute
-
-    def counting(self, query, *args, **kwargs):
-        executed.append(str(query))
-        return original(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
-    assert call(MINE, token=token, query={"limit": 5}).json()["unread"] == 5
+    with recorded_statements(monkeypatch) as executed:
+        assert call(MINE, token=token, query={"limit": 5}).json()["unread"] == 5
     assert len([query for query in executed if "FROM notifications" in query]) == 3  # page, total, unread
 
 
