@@ -233,19 +233,31 @@ def test_refresh_and_logout_refuse_malformed_bodies_with_422(identity_db, body):
         assert [error["loc"] for error in response.json()["detail"]] == [["body", "refresh_token"]]
 
 
-def test_concurrent_refreshes_of_one_token_exactly_one_wins(identity_db, ses, monkeypatch):
+@pytest.fixture
+def database_per_thread(identity_db, monkeypatch):
+    """Call it to give each thread its own connection to the identity database, as separate instances have."""
+
+    def use() -> None:
+        from identity import service
+
+        local = threading.local()
+
+        def thread_database() -> Database:
+            if not hasattr(local, "db"):
+                local.db = Database(identity_db, "identity")
+            return local.db
+
+        monkeypatch.setattr(service, "database", thread_database)
+
+    return use
+
+
+def test_concurrent_refreshes_of_one_token_exactly_one_wins(identity_db, ses, database_per_thread):
     """Eight threads, each with its own connection to the real database, spend the same token at once."""
     from identity import service
 
     token = register().json()["refresh_token"]
-    local = threading.local()
-
-    def thread_database() -> Database:
-        if not hasattr(local, "db"):
-            local.db = Database(identity_db, "identity")
-        return local.db
-
-    monkeypatch.setattr(service, "database", thread_database)
+    database_per_thread()
     barrier = threading.Barrier(8)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -720,7 +732,7 @@ def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_s
     }
 
 
-# ---- sessions that end before their access tokens expire (v3) ------------------------------------
+# ---- sessions that end before their access tokens expire -----------------------------------------
 
 
 def test_logout_ends_that_logins_access_tokens_and_no_other(identity_db, ses, limit_store):
@@ -815,24 +827,15 @@ def test_the_absolute_ttl_is_configurable(identity_db, ses, clock, monkeypatch):
     assert refresh(token).status == 401
 
 
-# ---- limits that hold (v3) -------------------------------------------------------------------------
+# ---- limits that hold ------------------------------------------------------------------------------
 
 
 def test_20_parallel_wrong_passwords_for_one_account_give_at_most_5_non_429s(
-    identity_db, ses, limit_store, monkeypatch
+    identity_db, ses, limit_store, database_per_thread
 ):
     """Twenty threads, each with its own database connection (as twenty instances would), through the handler."""
-    from identity import service
-
     register(ip="10.8.0.1")
-    local = threading.local()
-
-    def thread_database() -> Database:
-        if not hasattr(local, "db"):
-            local.db = Database(identity_db, "identity")
-        return local.db
-
-    monkeypatch.setattr(service, "database", thread_database)
+    database_per_thread()
     statuses: list[int] = []
     start = threading.Barrier(20)
 
@@ -878,7 +881,7 @@ def test_one_failed_store_answer_does_not_turn_the_account_limit_off(identity_db
     assert answers == [400] * 5 + [429]
 
 
-# ---- the audit trail (v3) ----------------------------------------------------------------------------
+# ---- the audit trail ---------------------------------------------------------------------------------
 
 
 def test_failed_and_locked_logins_logouts_and_resets_are_audited_without_secrets(
