@@ -18,8 +18,9 @@ class MissingSecret(RuntimeError):
     """Neither the secret nor the parameter that holds it is configured."""
 
 
-def secret(name: str) -> str:
-    """The value of the secret setting ``name`` (e.g. ``"database_url"``)."""
+def secret(name: str, max_age: int = SECRET_MAX_AGE_SECONDS, force: bool = False) -> str:
+    """The value of the secret setting ``name`` (e.g. ``"database_url"``); a parameter's value is
+    kept ``max_age`` seconds, and ``force`` reads it again now."""
     settings = get_settings()
     value = getattr(settings, name)
     if value:
@@ -30,7 +31,7 @@ def secret(name: str) -> str:
     # Imported here: it pulls in boto3, which a function given its secrets never needs.
     from aws_lambda_powertools.utilities import parameters
 
-    return str(parameters.get_parameter(parameter, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS))
+    return str(parameters.get_parameter(parameter, decrypt=True, max_age=max_age, force_fetch=force))
 
 
 _absent: set[str] = set()

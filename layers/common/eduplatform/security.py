@@ -13,6 +13,7 @@ import bcrypt
 import jwt
 
 from eduplatform import clock
+from eduplatform.secrets import secret as configured_secret
 from eduplatform.settings import get_settings
 
 BCRYPT_MAX_PASSWORD_BYTES = 72
@@ -103,34 +104,24 @@ def _keys(secret: str) -> SigningKeys:
     return keys
 
 
-def _ssm_secret(name: str, force: bool) -> str:
-    # Imported here: it pulls in boto3 (~0.1 s of a cold start), which a JWT_SECRET never needs.
-    from aws_lambda_powertools.utilities import parameters
-
-    secret = parameters.get_parameter(name, decrypt=True, max_age=JWT_SECRET_MAX_AGE_SECONDS, force_fetch=force)
-    if len(secret) < 32:
-        raise ValueError(f"SSM parameter {name} holds fewer than 32 characters")
-    return secret
+def _signing_secret(name: str, force: bool) -> str:
+    value = configured_secret(name, max_age=JWT_SECRET_MAX_AGE_SECONDS, force=force)
+    if len(value) < 32:  # JWT_SECRET itself is refused shorter by Settings
+        raise ValueError(f"SSM parameter {getattr(get_settings(), f'{name}_parameter')} holds fewer than 32 characters")
+    return value
 
 
 def jwt_secret(force: bool = False) -> str:
     """The current signing secret: JWT_SECRET, or the SSM SecureString JWT_SECRET_PARAMETER names."""
-    settings = get_settings()
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret
-    if settings.jwt_secret_parameter is None:  # Settings refuses to load without one or the other
-        raise ValueError("Neither JWT_SECRET nor JWT_SECRET_PARAMETER is set")
-    return _ssm_secret(settings.jwt_secret_parameter, force)
+    return _signing_secret("jwt_secret", force)
 
 
 def previous_jwt_secret(force: bool = False) -> str | None:
     """The secret before the last rotation, still accepted: JWT_PREVIOUS_SECRET or JWT_PREVIOUS_SECRET_PARAMETER."""
     settings = get_settings()
-    if settings.jwt_previous_secret is not None:
-        return settings.jwt_previous_secret
-    if settings.jwt_previous_secret_parameter is None:
+    if settings.jwt_previous_secret is None and settings.jwt_previous_secret_parameter is None:
         return None
-    return _ssm_secret(settings.jwt_previous_secret_parameter, force)
+    return _signing_secret("jwt_previous_secret", force)
 
 
 def current_keys() -> SigningKeys:
