@@ -19,12 +19,14 @@ LOADTEST_DIR := .local/loadtest
 # GET /openapi.json's document in the ops function: a copy of docs/openapi.json, not committed.
 OPS_OPENAPI := functions/ops/ops/openapi.json
 
-.PHONY: help install up down url sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
+.PHONY: help install up down url web-url web-dev sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
 	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
 	@echo "make url     print the API base URL of the running stack"
+	@echo "make web-url print the web app's address (its CloudFront distribution in the emulator)"
+	@echo "make web-dev the web app's dev server on http://localhost:5173 (hot reload) against the running stack"
 	@echo "make down    stop what make up started"
 	@echo "make sync    push the handlers/domain/layer code changed since the last deploy to the running stack (no sam deploy)"
 	@echo "make watch   make sync on every save"
@@ -63,6 +65,13 @@ down: $(INSTALLED)
 
 url: $(INSTALLED)
 	@$(PY) -m infra.local.stack url
+
+web-url: $(INSTALLED)
+	@$(PY) -m infra.local.stack web-url
+
+# The front end's dev server on :5173 (hot reload) against the running stack's API.
+web-dev: $(INSTALLED)
+	@cd web && { test -d node_modules || npm ci --no-audit --no-fund; } && EDUPLATFORM_API_URL="$$(cd .. && $(PY) -m infra.local.stack url)" npm run dev
 
 # `make sync [STACK=eduplatform-e2e]`: the code changed since the last deploy, straight into the emulator's functions.
 sync: $(INSTALLED) $(OPS_OPENAPI)

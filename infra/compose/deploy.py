@@ -1,4 +1,4 @@
-"""The one-shot deployer of docker-compose.yml: migrate, build, deploy, print the API URL.
+"""The one-shot deployer of docker-compose.yml: migrate, build, deploy, upload the web app, print the URLs.
 
 Runs in the project image once the databases and the emulator are healthy. The databases
 are compose services that already have their database and role, so unlike `make up` there
@@ -14,7 +14,7 @@ import os
 import sys
 
 from infra.config import DOMAINS, EMULATOR_URL, PARAMETER_FOR_DOMAIN, deploy_parameters, stack_name
-from infra.local.deploy import api_url, publish
+from infra.local.deploy import api_url, publish, web_app_url
 from infra.local.processes import log
 from infra.migrate import migrate
 
@@ -33,7 +33,7 @@ def deploy() -> str:
     for domain in DOMAINS:
         applied = migrate(domain, parameters[PARAMETER_FOR_DOMAIN[domain]])
         log(f"{domain} database: {', '.join(applied) or 'up to date'}")
-    return publish(stack_name(CONFIG_ENV), parameters, CONFIG_ENV)
+    return publish(stack_name(CONFIG_ENV), parameters, CONFIG_ENV, browser_emulator_url=PUBLIC_EMULATOR_URL)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "deploy":
         url = deploy()
         print(f"API base URL: {public_url(url)}  (inside the compose network: {url})", flush=True)
+        print(f"Web app:      {web_app_url(stack_name(CONFIG_ENV))}", flush=True)
     else:
         print(public_url(api_url(stack_name(CONFIG_ENV))))
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from infra import web
 from infra.config import DOMAINS, EMULATOR_URL, PARAMETER_FOR_DOMAIN, ROOT, deploy_parameters
 from infra.local.aws import aws_client, function_name, stack_outputs, stack_resources
 from infra.local.build import BUILD_DIR, build, run_sam, source_files, sources_digest
@@ -97,7 +98,8 @@ def pinned_api_id(name: str) -> str:
 
 def deploy_command(name: str, parameters: dict[str, str], config_env: str = "local") -> list[str]:
     """The `sam deploy` arguments of an emulator deploy (always an emulator: this is the local launcher)."""
-    overrides = [f"{key}={value}" for key, value in parameters.items()]
+    # SAM reads an empty value only quoted (`Key=""`); bare, `Key=` is refused as malformed.
+    overrides = [f"{key}={value}" if value else f'{key}=""' for key, value in parameters.items()]
     return [
         "deploy",
         "--config-env",
@@ -162,6 +164,8 @@ def remove_stack_for_new_api(name: str, outputs: dict[str, str] | None, template
     if outputs.get("ApiId") == pinned_api_id(name) and api_definition_digest(deployed) == wanted:
         return
     log(f"stack {name}: the API's routes changed (or its id is not pinned); deleting the stack to recreate its API")
+    if "WebBucketName" in outputs:
+        web.empty_bucket(aws_client("s3"), outputs["WebBucketName"])
     client.delete_stack(StackName=name)
     client.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
 
@@ -215,15 +219,35 @@ def bootstrap_admin(stack: str) -> dict:
     return payload
 
 
-def api_url(stack: str) -> str:
+def api_url(stack: str, emulator_url: str = EMULATOR_URL) -> str:
+    """The stack's API base URL, on the emulator as this process reaches it unless another address is given."""
     outputs = stack_outputs(stack)
     if outputs is None:
         raise SystemExit(f"stack {stack} is not deployed on {EMULATOR_URL}: run `make up`")
-    return f"{EMULATOR_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['Stage']}"
+    return f"{emulator_url}/_aws/execute-api/{outputs['ApiId']}/{outputs['Stage']}"
 
 
-def publish(name: str, parameters: dict[str, str], config_env: str = "local") -> str:
-    """Build and deploy the app into the running emulator and make sure the admin exists: the API URL."""
+def web_app_url(stack: str) -> str:
+    outputs = stack_outputs(stack)
+    if outputs is None or "WebAppUrl" not in outputs:
+        raise SystemExit(f"stack {stack} is not deployed on {EMULATOR_URL}: run `make up`")
+    return outputs["WebAppUrl"]
+
+
+def publish_web_app(stack: str, browser_emulator_url: str = EMULATOR_URL) -> str:
+    """The web app built if its sources changed and uploaded to the stack's bucket: its address.
+    The app calls the API at the emulator's address as a browser reaches it."""
+    outputs = stack_outputs(stack)
+    if outputs is None:
+        raise SystemExit(f"stack {stack} is not deployed on {EMULATOR_URL}: run `make up`")
+    return web.publish(outputs, api_url(stack, browser_emulator_url), aws_client)
+
+
+def publish(
+    name: str, parameters: dict[str, str], config_env: str = "local", browser_emulator_url: str = EMULATOR_URL
+) -> str:
+    """Build and deploy the app into the running emulator, make sure the admin exists and upload
+    the web app: the API URL."""
     ship_copy()  # GET /openapi.json's document, not committed: into the ops function before the build
     files = source_files()
     digest = sources_digest(files)
@@ -231,6 +255,7 @@ def publish(name: str, parameters: dict[str, str], config_env: str = "local") ->
     deploy(name, parameters, digest, config_env, files)
     bootstrap_admin(name)
     start_outbox_listeners(name)
+    publish_web_app(name, browser_emulator_url)
     return api_url(name)
 
 

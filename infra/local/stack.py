@@ -11,7 +11,7 @@ Every step is idempotent, and the slow ones are skipped when nothing changed: th
 build when the sources hash the same as last time, the deploy when the emulator still
 has the stack deployed from that build.
 
-    python -m infra.local.stack up [--warm N] | down | url | databases
+    python -m infra.local.stack up [--warm N] | down | url | web-url | databases
 """
 
 import argparse
@@ -34,7 +34,7 @@ from infra.config import (
 )
 from infra.local import pooler, warmup
 from infra.local.cache import check_cache
-from infra.local.deploy import api_url, local_parameters, publish
+from infra.local.deploy import api_url, local_parameters, publish, web_app_url
 from infra.local.emulator import EMULATOR_LOG, start_emulator, stop_emulator
 from infra.local.metrics_bridge import METRICS_BRIDGE_LOG, start_metrics_bridge, stop_metrics_bridge
 from infra.local.processes import connect_address, log
@@ -88,7 +88,7 @@ def warm_functions(stack: str, width: int | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local EduPlatform stack")
-    parser.add_argument("command", choices=["up", "down", "url", "databases"])
+    parser.add_argument("command", choices=["up", "down", "url", "web-url", "databases"])
     parser.add_argument(
         "--warm",
         type=int,
@@ -108,8 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         log(f"ready in {time.monotonic() - started:.1f}s")
         print(f"API base URL: {url}")
+        print(f"Web app:      {web_app_url(name)}")
     elif args.command == "url":
         print(api_url(name))
+    elif args.command == "web-url":
+        print(web_app_url(name))
     elif args.command == "databases":
         prepare_databases(local_database_urls())
     elif args.command == "down":

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from importlib.util import cache_from_source
 from pathlib import Path
 
+from infra import web
 from infra.config import EMULATOR_URL, ROOT, stack_name
 from infra.local import build, deploy, events, relays
 from infra.local.aws import aws_client
@@ -385,6 +386,8 @@ class Syncer:
 
 def sync_once(syncer: Syncer, check_generated: bool = False) -> int:
     try:
+        if not web.build_is_current():
+            print(f"[sync] web app: {deploy.publish_web_app(syncer.stack)}", file=sys.stderr, flush=True)
         updated = syncer.run()
         if check_generated and updated:
             syncer.check_generated_files()

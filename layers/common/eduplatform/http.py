@@ -44,8 +44,11 @@ LambdaHandler = Callable[[LambdaEvent, LambdaContext], LambdaResponse]
 
 
 def cors_config() -> CORSConfig:
-    """CORS for the origins of CORS_ALLOWED_ORIGINS (the CorsAllowedOrigins parameter): "*" or a comma-separated list."""
-    origins = [origin.strip() for origin in get_settings().cors_allowed_origins.split(",") if origin.strip()] or ["*"]
+    """CORS for the origins of CORS_ALLOWED_ORIGINS (the web app's origin and the CorsAllowedOrigins
+    parameter's): a comma-separated list, any origin where it holds "*" or nothing."""
+    origins = [origin.strip() for origin in get_settings().cors_allowed_origins.split(",") if origin.strip()]
+    if not origins or "*" in origins:
+        origins = ["*"]
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
