@@ -11,7 +11,8 @@ course's first lesson a preview), 12 categories (every course in the one of its 
 recorded in the course domain's course_enrollments), 50,000 completed payments for paid
 courses (at most one per student and course), each linked to its student's enrollment,
 ~100,000 reviews, each by a student enrolled in the course (40% fives; avg_rating/review_count
-kept right). Every password is `password123`. created_at values spread over the past two
+kept right), and the course domain's teachers (every teacher's name, as their UserRegistered
+events record it). Every password is `password123`. created_at values spread over the past two
 years. The same --random-seed gives the same data (ids included).
 
 Database URLs: IDENTITY_DB_URL ... NOTIFICATION_DB_URL, defaulting to the local stack's.
@@ -64,6 +65,7 @@ TABLES = {
         "users": ("id", "email", "password_hash", "name", "role", "is_verified", "email_verified", "created_at")
     },
     "course": {
+        "teachers": ("id", "name"),
         "categories": ("id", "slug", "name"),
         "courses": (
             "id",
@@ -162,6 +164,8 @@ class Generator:
             if is_teacher and is_verified:
                 verified.append(row[0])
         data.rows["users"] = rows
+        # What the course domain learns from the UserRegistered events: every teacher's name, verified or not.
+        data.rows["teachers"] = [(row[0], row[3]) for row in rows if row[4] == "teacher"]
         return teachers, verified, students
 
     def categories(self, data: Dataset) -> dict[str, uuid.UUID]:

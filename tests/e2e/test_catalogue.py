@@ -1,6 +1,6 @@
 """The catalogue (docs/api.md) through the deployed stack: GET /categories, category_id on
-courses, filters and sorts combined with q, and sort=popular fed by EnrollmentCreated events over
-the bus and the course domain's own queue."""
+courses, filters and sorts combined with q, sort=popular fed by EnrollmentCreated events over
+the bus and the course domain's own queue, and the teacher's name from UserRegistered events."""
 
 import uuid
 
@@ -124,6 +124,27 @@ def test_categories_filters_sorts_and_popularity(api, categories, verified_teach
     )
     assert reviewed.status_code == 201, reviewed.text
     assert mine(sort="rating")[0] == "Rust" and mine(min_rating="4.5") == ["Rust"]
+
+
+def test_a_course_names_its_teacher_from_their_registration_event(api, verified_teacher):
+    """identity's UserRegistered reaches the course domain's own queue; until it is applied a course
+    answers teacher_name null, and no cached answer keeps the null once it is."""
+    tag = uuid.uuid4().hex[:10]
+    created = api.request(
+        "POST", "/courses", token=verified_teacher.token, json={"title": f"Named {tag}", "is_free": True}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["teacher_name"] in (None, "E2E teacher")
+    course_id = created.json()["id"]
+
+    def answers() -> list:
+        course = api.request("GET", f"/courses/{course_id}").json()
+        listed = api.request("GET", "/courses", params={"q": tag}).json()["items"]
+        mine = api.request("GET", "/courses/my", token=verified_teacher.token, params={"limit": 100}).json()["items"]
+        return [course["teacher_name"], *(item["teacher_name"] for item in listed + mine if item["id"] == course_id)]
+
+    named = poll(answers, lambda found: found == ["E2E teacher"] * 3, EVENT_WAIT_SECONDS)
+    assert named == ["E2E teacher"] * 3, named
 
 
 def test_markup_refused_and_rich_text_sanitised(api, verified_teacher):

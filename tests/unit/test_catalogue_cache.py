@@ -2,12 +2,24 @@
 stale after a write that changes it, and writes leave the pages they cannot change cached
 (a teacher's new course does not empty other categories' pages or unrelated searches)."""
 
+import uuid
+
 import pytest
 
 from tests.support.lambda_events import call
 from tests.unit.test_cache import behind_the_back, cached, redis_client  # noqa: F401 (fixtures)
 from tests.unit.test_catalogue import CATEGORIES, add_categories, consume, enrollment_created
-from tests.unit.test_course import LIST, UPDATE, Teacher, new_course, review
+from tests.unit.test_course import (
+    CURRICULUM,
+    GET,
+    LIST,
+    UPDATE,
+    Teacher,
+    consume_registrations,
+    new_course,
+    review,
+    user_registered,
+)
 
 
 @pytest.fixture
@@ -110,3 +122,29 @@ def test_a_review_refreshes_rating_sorts_and_filters(cached, course_db, token_fo
     assert review(token_for("student"), first["id"], rating=5).status == 201
     assert titles(sort="rating")[0] == "First"
     assert titles(min_rating=4) == ["First"]
+
+
+def test_a_teacher_named_after_their_courses_were_cached_is_named_in_every_cached_answer(cached, course_db, token_for):
+    ids = add_categories(course_db, "Music")
+    teacher, other = Teacher(token_for), Teacher(token_for)
+    course = new_course(teacher.token, title="Guitar", category_id=ids["Music"])
+    other_course = new_course(other.token, title="Piano")
+
+    def names() -> list:
+        return [
+            call(GET, {"course_id": course["id"]}).json()["teacher_name"],
+            call(CURRICULUM, {"course_id": course["id"]}).json()["course"]["teacher_name"],
+            *(item["teacher_name"] for item in call(LIST, query={"q": "guitar"}).json()["items"]),
+            *(item["teacher_name"] for item in call(LIST, query={"category_id": ids["Music"]}).json()["items"]),
+            {item["title"]: item["teacher_name"] for item in call(LIST, query={"sort": "popular"}).json()["items"]},
+        ]
+
+    assert names() == [None, None, None, None, {"Guitar": None, "Piano": None}]  # all cached now
+    consume_registrations(user_registered(teacher.id, "Ada"))
+    assert names() == ["Ada", "Ada", "Ada", "Ada", {"Guitar": "Ada", "Piano": None}]
+    assert call(GET, {"course_id": other_course["id"]}).json()["title"] == "Piano"  # cached now
+    behind_the_back(course_db, "UPDATE courses SET title = 'Changed' WHERE id = %s", other_course["id"])
+    consume_registrations(user_registered(uuid.uuid4(), "A teacher without courses"))
+    assert call(GET, {"course_id": other_course["id"]}).json()["title"] == "Piano"  # nothing invalidated
+    consume_registrations(user_registered(teacher.id, "Ada"))  # redelivered: nothing invalidated either
+    assert call(GET, {"course_id": other_course["id"]}).json()["title"] == "Piano"

@@ -32,6 +32,7 @@ LIST_REVIEWS = "course.handlers.list_course_reviews"
 COURSE_FIELDS = {
     "id",
     "teacher_id",
+    "teacher_name",
     "title",
     "description",
     "is_free",
@@ -1160,6 +1161,120 @@ def test_list_reviews_of_a_course_nobody_reviewed_is_empty(course_db):
 )
 def test_list_course_reviews_bad_input_is_422(course_db, course_id, query):
     assert call(LIST_REVIEWS, {"course_id": course_id}, query=query).status == 422
+
+
+# ---- teachers' names, from identity's UserRegistered events --------------------------------------------------------------------
+
+
+def user_registered(registered_id: uuid.UUID, name: str, role: str = "teacher", **overrides) -> dict:
+    detail = {"event_id": str(uuid.uuid4()), "user_id": str(registered_id), "name": name, "role": role}
+    return envelope("UserRegistered", {**detail, **overrides})
+
+
+def consume_registrations(*bodies) -> dict:
+    from course import teacher_consumer
+
+    return teacher_consumer.handler(sqs_event(*bodies), FakeLambdaContext(function_name="course-teacher-consumer"))
+
+
+def teacher_names(url: str) -> dict[uuid.UUID, str]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute("SELECT id, name FROM teachers").fetchall())
+
+
+def test_every_course_answer_names_its_teacher_once_their_registration_is_applied(course_db, teacher):
+    course = new_course(teacher.token, title="Named later")
+    module = new_module(teacher.token, course["id"])
+    assert course["teacher_name"] is None  # the teacher's event has not been applied yet
+    assert consume_registrations(user_registered(teacher.id, "Ada Lovelace")) == {"batchItemFailures": []}
+
+    assert call(GET, {"course_id": course["id"]}).json()["teacher_name"] == "Ada Lovelace"
+    assert call(CURRICULUM, {"course_id": course["id"]}).json()["course"]["teacher_name"] == "Ada Lovelace"
+    assert [item["teacher_name"] for item in call(LIST).json()["items"]] == ["Ada Lovelace"]
+    assert [item["teacher_name"] for item in call(LIST, query={"q": "named"}).json()["items"]] == ["Ada Lovelace"]
+    assert call(LIST, query={"limit": 1}).json()["next_cursor"] is None
+    assert [item["teacher_name"] for item in call(MY, token=teacher.token).json()["items"]] == ["Ada Lovelace"]
+    updated = call(UPDATE, {"course_id": course["id"]}, body={"title": "Renamed"}, token=teacher.token).json()
+    assert updated["teacher_name"] == "Ada Lovelace"
+    assert new_course(teacher.token)["teacher_name"] == "Ada Lovelace"
+    assert call(UPDATE_MODULE, {"module_id": module["id"]}, body={"title": "x"}, token=teacher.token).status == 200
+
+
+def test_catalogue_pages_by_cursor_and_deep_offsets_name_each_teacher(course_db, token_for):
+    teachers = [Teacher(token_for) for _ in range(3)]
+    consume_registrations(*(user_registered(t.id, f"Teacher {i}") for i, t in enumerate(teachers[:2])))
+    for i, t in enumerate(teachers):
+        new_course(t.token, title=f"Course {i}")
+    first = call(LIST, query={"limit": 2, "sort": "newest"}).json()
+    after = call(LIST, query={"limit": 2, "cursor": first["next_cursor"]}).json()
+    names = [item["teacher_name"] for item in first["items"] + after["items"]]
+    assert names == [None, "Teacher 1", "Teacher 0"]
+    assert [
+        item["teacher_name"] for item in call(LIST, query={"with_total": "false", "limit": 5}).json()["items"]
+    ] == names
+
+
+def test_a_catalogue_page_names_its_teachers_in_its_one_statement(course_db, token_for, monkeypatch):
+    for i in range(5):
+        t = Teacher(token_for)
+        consume_registrations(user_registered(t.id, f"Teacher {i}"))
+        new_course(t.token, title=f"Course {i}")
+    assert len(call(LIST).json()["items"]) == 5  # warm connection
+    assert _count_statements(monkeypatch, lambda: call(LIST)) == 1
+    assert _count_statements(monkeypatch, lambda: call(LIST, query={"sort": "rating", "offset": 1001})) == 1
+
+
+def test_a_registration_is_applied_once_and_only_a_teachers(course_db, teacher):
+    student_id, admin_id = uuid.uuid4(), uuid.uuid4()
+    first = user_registered(teacher.id, "Grace Hopper")
+    answer = consume_registrations(
+        first,
+        first,
+        user_registered(teacher.id, "Another name"),
+        user_registered(student_id, "A student", role="student"),
+        user_registered(admin_id, "An admin", role="admin"),
+    )
+    assert answer == {"batchItemFailures": []}
+    assert teacher_names(course_db) == {teacher.id: "Grace Hopper"}
+    assert new_course(teacher.token)["teacher_name"] == "Grace Hopper"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "FORGED_SOURCE",
+        "ENROLLMENT_CREATED",
+        "NO_NAME",
+        "EMPTY_NAME",
+        "LONG_NAME",
+        "NOT_A_UUID",
+    ],
+)
+def test_a_registration_that_cannot_be_applied_is_reported_for_redelivery(course_db, teacher, body):
+    some_id = uuid.uuid4()
+    bodies = {
+        "FORGED_SOURCE": envelope(
+            "UserRegistered",
+            {"event_id": str(uuid.uuid4()), "user_id": str(some_id), "name": "Forged", "role": "teacher"},
+            source="eduplatform.course",
+        ),
+        "ENROLLMENT_CREATED": envelope(
+            "EnrollmentCreated", {"event_id": str(uuid.uuid4()), "user_id": str(some_id), "course_id": str(some_id)}
+        ),
+        "NO_NAME": envelope(
+            "UserRegistered", {"event_id": str(uuid.uuid4()), "user_id": str(some_id), "role": "teacher"}
+        ),
+        "EMPTY_NAME": user_registered(some_id, ""),
+        "LONG_NAME": user_registered(some_id, "n" * 256),
+        "NOT_A_UUID": user_registered(some_id, "Named", user_id="someone"),
+    }
+    event = sqs_event(bodies.get(body, body), user_registered(teacher.id, "Kept"))
+    from course import teacher_consumer
+
+    answer = teacher_consumer.handler(event, FakeLambdaContext())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert teacher_names(course_db) == {teacher.id: "Kept"}
 
 
 # ---- internal functions ------------------------------------------------------------------------------------------------------------------

@@ -159,6 +159,13 @@ def test_the_course_domain_knows_every_seeded_enrollment(seeded):
     assert known == enrolled and len(known) == 2000
 
 
+def test_the_course_domain_knows_every_seeded_teacher_by_name(seeded):
+    registered = set(rows(seeded["identity"], "SELECT id, name FROM users WHERE role = 'teacher'"))
+    assert set(rows(seeded["course"], "SELECT id, name FROM teachers")) == registered and len(registered) == 100
+    unnamed = "SELECT count(*) FROM courses WHERE NOT EXISTS (SELECT 1 FROM teachers WHERE id = courses.teacher_id)"
+    assert scalar(seeded["course"], unnamed) == 0
+
+
 def test_reviews_come_only_from_students_enrolled_in_the_course(seeded):
     sql = "SELECT student_id, course_id, enrolled_at FROM enrollments"
     enrolled = {(student, course): at for student, course, at in rows(seeded["enrollment"], sql)}

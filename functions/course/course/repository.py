@@ -15,6 +15,10 @@ COURSE_COLUMNS = (
     "id, teacher_id, title, description, is_free, price, duration_minutes, level::text AS level, "
     "avg_rating, review_count, created_at, category_id"
 )
+# A course's teacher's name (the teachers table, from UserRegistered events), null until known.
+TEACHER_NAME_OF = "(SELECT name FROM teachers WHERE teachers.id = {table}.teacher_id) AS teacher_name"
+# What a CourseOut answer is made of, for statements reading courses by their table's name.
+COURSE_OUT_COLUMNS = f"{COURSE_COLUMNS}, {TEACHER_NAME_OF.format(table='courses')}"
 MODULE_COLUMNS = 'id, course_id, title, position AS "order", created_at'
 LESSON_COLUMNS = (
     'id, module_id, title, content, video_url, duration_minutes, position AS "order", is_preview, created_at'
@@ -126,7 +130,8 @@ def catalogue(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Up to ``limit`` rows (callers ask one more to learn whether a next page exists), and the total when asked.
 
-    One statement on its own, so one round trip (a transaction around two would take four) and
+    Each row's teacher_name is looked up around the page, so only the page's rows are looked up
+    (not the rows an offset skips or a sort reads). One statement on its own, so one round trip (a transaction around two would take four) and
     the total counted in the page's snapshot: the count's single row, joined to the page's rows
     (none on a page past the end, hence the outer join).
     """
@@ -134,12 +139,14 @@ def catalogue(
     params = {**params, "limit": limit, "offset": offset}
     # The connection never prepares (eduplatform.db): a prepared statement could switch to a generic
     # plan that cannot see the pattern, and estimate its way into a sequential scan.
-    if not with_total:
-        return db.statement(page, params), None
     direction = "DESC" if SORTS[query.sort].descending else "ASC"
+    in_page_order = f"ORDER BY page.sort_key {direction}, page.id {direction}"
+    teacher_name = TEACHER_NAME_OF.format(table="page")
+    if not with_total:
+        return db.statement(f"SELECT page.*, {teacher_name} FROM ({page}) AS page {in_page_order}", params), None
     rows = db.statement(
-        f"SELECT counted.n AS total, page.* FROM ({count}) AS counted LEFT JOIN LATERAL ({page}) AS page ON true "
-        f"ORDER BY page.sort_key {direction}, page.id {direction}",
+        f"SELECT counted.n AS total, page.*, {teacher_name} FROM ({count}) AS counted "
+        f"LEFT JOIN LATERAL ({page}) AS page ON true {in_page_order}",
         params,
     )
     return [row for row in rows if row["id"] is not None], rows[0]["total"]
@@ -162,10 +169,10 @@ def terms_matching(conn: Connection, terms: list[str], search_texts: list[str]) 
 
 
 # A teacher's courses (GET /courses/my), newest first: courses_teacher_newest_idx.
-TEACHER_COURSES = KeysetList("courses", COURSE_COLUMNS, "teacher_id = %(teacher_id)s")
+TEACHER_COURSES = KeysetList("courses", COURSE_OUT_COLUMNS, "teacher_id = %(teacher_id)s")
 
 
-COURSE_BY_ID = f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s"
+COURSE_BY_ID = f"SELECT {COURSE_OUT_COLUMNS} FROM courses WHERE id = %s"
 
 
 def course_by_id(conn: Connection, course_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
@@ -187,7 +194,7 @@ def insert_course(
     return one(
         conn.execute(
             "INSERT INTO courses (teacher_id, title, description, is_free, price, duration_minutes, level, category_id) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_COLUMNS}",
+            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COURSE_OUT_COLUMNS}",
             (teacher_id, title, description, is_free, price, duration_minutes, level, category_id),
         )
     )
@@ -207,7 +214,7 @@ def update_course(
     return one(
         conn.execute(
             "UPDATE courses SET title = %s, description = %s, is_free = %s, price = %s, duration_minutes = %s, level = %s, "
-            f"category_id = %s WHERE id = %s RETURNING {COURSE_COLUMNS}",
+            f"category_id = %s WHERE id = %s RETURNING {COURSE_OUT_COLUMNS}",
             (title, description, is_free, price, duration_minutes, level, category_id, course_id),
         )
     )
@@ -240,6 +247,19 @@ def count_enrollment(conn: Connection, event_id: UUID, course_id: UUID, student_
         (student_id, course_id),
     )
     return True
+
+
+def record_teacher(conn: Connection, teacher_id: UUID, name: str) -> list[UUID] | None:
+    """Keep a teacher's name; the ids of the teacher's courses when the name is new here (their
+    answers named no teacher until now), None when it was known already (a redelivered event)."""
+    recorded = conn.execute(
+        "INSERT INTO teachers (id, name) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+        (teacher_id, name),
+    ).fetchone()
+    if recorded is None:
+        return None
+    rows = conn.execute("SELECT id FROM courses WHERE teacher_id = %s", (teacher_id,)).fetchall()
+    return [row["id"] for row in rows]
 
 
 ENROLLED = "SELECT 1 AS enrolled FROM course_enrollments WHERE student_id = %s AND course_id = %s"
@@ -335,7 +355,7 @@ LESSON_BY_ID = (
 # round trip, one snapshot) whatever their number: the modules as JSON, found through
 # modules_course_position_idx and lessons_module_position_idx.
 CURRICULUM = (
-    f'SELECT {COURSE_COLUMNS}, coalesce((SELECT json_agg(module ORDER BY module."order", module.created_at, module.id) '
+    f'SELECT {COURSE_OUT_COLUMNS}, coalesce((SELECT json_agg(module ORDER BY module."order", module.created_at, module.id) '
     f'FROM (SELECT {MODULE_COLUMNS}, coalesce((SELECT json_agg(lesson ORDER BY lesson."order", lesson.created_at, lesson.id) '
     f"FROM (SELECT {LESSON_COLUMNS} FROM lessons WHERE module_id = modules.id) AS lesson), '[]') AS lessons "
     "FROM modules WHERE course_id = courses.id) AS module), '[]') AS modules "

@@ -101,6 +101,8 @@ class CourseUpdate(BaseModel):
 class CourseOut(BaseModel):
     id: UUID
     teacher_id: UUID
+    # From identity's UserRegistered event of the teacher (course.teacher_consumer); null until it is applied.
+    teacher_name: str | None
     title: str
     description: str | None
     is_free: bool

@@ -8,6 +8,9 @@ cache holds whole lessons and curricula (content included) under names only this
 reads, and every answer is cut to what its caller may open after the entry is read: no
 cache path answers gated content without the check.
 
+A course answer names its teacher (teacher_name) from the domain's own teachers table, filled
+from identity's UserRegistered events (course.teacher_consumer): no call to identity either.
+
 The public reads (a course, its curriculum, a lesson, catalogue and search pages with their
 totals) go through the Redis cache (eduplatform.cache); every write bumps, after its commit,
 the versions of what it changed: ``course:<id>`` (the course and its curriculum),
@@ -239,6 +242,18 @@ def count_enrollment(event_id: UUID, course_id: UUID, student_id: UUID) -> bool:
     if counted:
         cache().invalidate(CATALOGUE_POPULAR)
     return counted
+
+
+def record_teacher(teacher_id: UUID, name: str) -> bool:
+    """Apply a teacher's UserRegistered event once: every answer about the teacher's courses names
+    them from now on; whether the name was new. A teacher registers before creating any course, so
+    there is usually nothing cached to invalidate; otherwise the courses' entries and every
+    catalogue page (any may list one of them) go."""
+    with database().transaction() as conn:
+        course_ids = repository.record_teacher(conn, teacher_id, name)
+    if course_ids:
+        cache().invalidate(CATALOGUE, *(_course_version(course_id) for course_id in course_ids))
+    return course_ids is not None
 
 
 def teacher_courses(
