@@ -8,8 +8,26 @@ const DEFAULT_API_URL = "http://localhost:4566/_aws/execute-api/eduplatform/api"
  * Serves /config.json for `npm run dev` and `npm run preview`. In production the deploy step
  * uploads config.json beside index.html; nothing here is built into dist/.
  */
+const apiUrl = () => process.env.EDUPLATFORM_API_URL ?? DEFAULT_API_URL;
+
+/** The Content-Security-Policy the app is written for (no inline script or style). */
+export function contentSecurityPolicy(api: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' https:",
+    "media-src 'self' https:",
+    `connect-src 'self' ${new URL(api).origin}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
 function runtimeConfig(): Plugin {
-  const body = () => JSON.stringify({ apiUrl: process.env.EDUPLATFORM_API_URL ?? DEFAULT_API_URL });
+  const body = () => JSON.stringify({ apiUrl: apiUrl() });
   const middleware = (req: { url?: string }, res: import("node:http").ServerResponse, next: () => void) => {
     if (req.url?.split("?")[0] !== "/config.json") return next();
     res.setHeader("Content-Type", "application/json");
@@ -22,6 +40,11 @@ function runtimeConfig(): Plugin {
       server.middlewares.use(middleware);
     },
     configurePreviewServer(server) {
+      // the built app under the policy the CDN applies: only the app itself and the API
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader("Content-Security-Policy", contentSecurityPolicy(apiUrl()));
+        next();
+      });
       server.middlewares.use(middleware);
     },
   };

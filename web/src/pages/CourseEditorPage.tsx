@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { unwrap, type Schemas } from "../api/client";
@@ -328,7 +328,6 @@ function Editor({ courseId }: { courseId: string | undefined }) {
     enabled: Boolean(courseId),
     queryFn: () => unwrap(api.GET("/courses/{course_id}", { params: { path: { course_id: courseId! } } })),
   });
-  useEffect(() => window.scrollTo?.(0, 0), [courseId]);
   if (!courseId) {
     return (
       <>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { useMutation } from "@tanstack/react-query";
 import { unwrap } from "../api/client";
@@ -24,15 +24,18 @@ export default function LoginPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
 
+  const justSignedIn = useRef(false);
   const login = useMutation({
     mutationFn: () => unwrap(api.POST("/login", { body: { email, password } })),
     onSuccess: (tokens) => {
+      // navigate from here, not from the "already signed in" redirect below
+      justSignedIn.current = true;
       session.accept(tokens);
       void navigate(next, { replace: true });
     },
   });
 
-  if (status === "signedIn" && !login.isSuccess) return <Navigate to={next} replace />;
+  if (status === "signedIn" && !justSignedIn.current) return <Navigate to={next} replace />;
 
   const fields = fieldErrorsOf(login.error);
   const onSubmit = (e: FormEvent) => {

@@ -11,7 +11,8 @@ function TeacherRow({ teacher }: { teacher: Schemas["PendingTeacher"] }) {
   const queryClient = useQueryClient();
   const verify = useMutation({
     mutationFn: () => unwrap(api.PATCH("/admin/users/{user_id}/verify", { params: { path: { user_id: teacher.id } } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["pending-teachers"] }),
+    // marked stale, not refetched: refetching every loaded page of a long list for one row is wasteful
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["pending-teachers"], refetchType: "none" }),
   });
   return (
     <li className="row">

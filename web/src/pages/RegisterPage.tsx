@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Link, Navigate, useNavigate } from "react-router";
 import { useMutation } from "@tanstack/react-query";
 import { unwrap } from "../api/client";
@@ -19,15 +19,18 @@ export default function RegisterPage() {
   const [password, setPassword] = useState("");
   const [role, setRole] = useState<"student" | "teacher">("student");
 
+  const justSignedIn = useRef(false);
   const register = useMutation({
     mutationFn: () => unwrap(api.POST("/register", { body: { name, email, password, role } })),
     onSuccess: (tokens) => {
+      // navigate from here, not from the "already signed in" redirect below
+      justSignedIn.current = true;
       session.accept(tokens);
       void navigate(role === "teacher" ? "/teach" : "/", { replace: true });
     },
   });
 
-  if (status === "signedIn" && !register.isSuccess) return <Navigate to="/" replace />;
+  if (status === "signedIn" && !justSignedIn.current) return <Navigate to="/" replace />;
 
   const fields = fieldErrorsOf(register.error);
   const onSubmit = (e: FormEvent) => {
