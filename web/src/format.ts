@@ -20,8 +20,7 @@ export function formatDate(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
-/** The teacher's name, when the API gives it (CourseOut.teacher_name is being added). */
-export function teacherName(course: object): string | null {
-  const name = (course as { teacher_name?: unknown }).teacher_name;
-  return typeof name === "string" && name ? name : null;
+/** The teacher's name (CourseOut.teacher_name; null when the course domain has not learnt it yet). */
+export function teacherName(course: Pick<Schemas["CourseOut"], "teacher_name">): string | null {
+  return course.teacher_name ? course.teacher_name : null;
 }

@@ -8,6 +8,7 @@ function course(n: number, extra: Record<string, unknown> = {}) {
   return {
     id: `00000000-0000-0000-0000-${String(n).padStart(12, "0")}`,
     teacher_id: "t1",
+    teacher_name: n === 1 ? "Grace Hopper" : null,
     title: `Course ${n}`,
     description: null,
     is_free: n % 2 === 0,
@@ -39,6 +40,7 @@ describe("Catalogue", () => {
     expect(first.closest("article")).not.toBeNull();
     expect(within(first.closest("article")!).getByText("$49.99")).toBeInTheDocument();
     expect(screen.getByText("Rated 4.5 out of 5 (2 reviews)")).toBeInTheDocument();
+    expect(within(first.closest("article")!).getByText("Grace Hopper")).toBeInTheDocument();
     expect(screen.getByRole("heading", { level: 1, name: "Courses" })).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole("button", { name: "Load more" }));
