@@ -80,6 +80,11 @@ def api(e2e_database_urls) -> Api:
             **deploy_parameters("local"),
             **{PARAMETER_FOR_DOMAIN[domain]: url for domain, url in e2e_database_urls.items()},
             "JwtSecret": E2E_JWT_SECRET,
+            # Given, not left to `sam deploy`, which keeps a parameter's previous value when it is
+            # not given: test_key_rotation deploys the stack with other values for a while.
+            "JwtSecretParameterName": "/eduplatform/jwt-secret",
+            "JwtPreviousSecretParameterName": "",
+            "JwtSecretMaxAgeSeconds": "300",
             "BcryptRounds": "4",
         }
         # Both refuse (loudly) a pooler or emulator on their ports that another checkout started.
@@ -168,6 +173,13 @@ def verified_teacher(api, admin_token, register_user) -> User:
     return teacher
 
 
+def key_id(secret: str) -> str:
+    """The ``kid`` of the tokens signed with ``secret``."""
+    return base64.urlsafe_b64encode(
+        hmac.new(secret.encode(), b"eduplatform key id", hashlib.sha256).digest()[:9]
+    ).decode()
+
+
 def forge_token(secret: str = E2E_JWT_SECRET, issuer: str = E2E_STACK, **claims) -> str:
     """A token signed as the e2e stack signs its own (the key and kid derived from ``secret``)."""
     now = int(time.time())
@@ -182,8 +194,7 @@ def forge_token(secret: str = E2E_JWT_SECRET, issuer: str = E2E_STACK, **claims)
         **claims,
     }
     key = hmac.new(secret.encode(), b"eduplatform access tokens", hashlib.sha256).digest()
-    kid = base64.urlsafe_b64encode(hmac.new(secret.encode(), b"eduplatform key id", hashlib.sha256).digest()[:9])
-    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid.decode()})
+    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": key_id(secret)})
 
 
 # ---- emails (the emulator keeps what SES was asked to send) and the stack's clock --------------------

@@ -205,6 +205,14 @@ def test_the_local_deploy_pins_the_api_id_to_the_stack_name():
     assert deploy.pinned_api_id(stack_name("local")) == stack_name("local")
 
 
+def test_an_empty_parameter_reaches_sam_deploy_as_an_empty_value():
+    from samcli.cli.types import CfnParameterOverridesType
+
+    command = deploy.deploy_command("eduplatform", {"JwtSecret": "", "StageName": "api"}, "local")
+    overrides = command[command.index("--parameter-overrides") + 1 : command.index("--tags")]
+    assert CfnParameterOverridesType().convert(tuple(overrides), None, None) == {"JwtSecret": "", "StageName": "api"}
+
+
 def test_the_pin_stays_out_of_the_template_and_the_aws_config():
     assert "ms-custom-id" not in (ROOT / "template.yaml").read_text()
     assert "ms-custom-id" not in (ROOT / "samconfig.toml").read_text()

@@ -50,6 +50,30 @@ def test_the_ssm_secret_is_cached_between_invocations(secret_in_ssm):
     assert security.jwt_secret() == SSM_SECRET  # re-read after JWT_SECRET_MAX_AGE_SECONDS
 
 
+@pytest.mark.parametrize(("later", "seen"), [(59, SSM_SECRET), (61, "rotated-secret-0123456789abcdefghijkl")])
+def test_the_ssm_secret_is_read_again_once_jwt_secret_max_age_seconds_have_passed(
+    secret_in_ssm, monkeypatch, later, seen
+):
+    from datetime import datetime, timedelta
+
+    from aws_lambda_powertools.utilities.parameters import base
+
+    monkeypatch.setenv("JWT_SECRET_MAX_AGE_SECONDS", "60")
+    settings.get_settings.cache_clear()
+    security.jwt_secret()
+    secret_in_ssm.put_parameter(
+        Name=PARAMETER, Value="rotated-secret-0123456789abcdefghijkl", Type="SecureString", Overwrite=True
+    )
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(seconds=later)
+
+    monkeypatch.setattr(base, "datetime", Later)
+    assert security.jwt_secret() == seen
+
+
 def test_a_short_ssm_secret_is_refused(secret_in_ssm):
     secret_in_ssm.put_parameter(Name=PARAMETER, Value="too-short", Type="SecureString", Overwrite=True)
 

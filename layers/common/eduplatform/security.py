@@ -17,8 +17,6 @@ from eduplatform.secrets import secret as configured_secret
 from eduplatform.settings import get_settings
 
 BCRYPT_MAX_PASSWORD_BYTES = 72
-# How long a function instance reuses the secret read from SSM before reading it again (rotation).
-JWT_SECRET_MAX_AGE_SECONDS = 300
 
 
 class Role(StrEnum):
@@ -105,7 +103,7 @@ def _keys(secret: str) -> SigningKeys:
 
 
 def _signing_secret(name: str, force: bool) -> str:
-    value = configured_secret(name, max_age=JWT_SECRET_MAX_AGE_SECONDS, force=force)
+    value = configured_secret(name, max_age=get_settings().jwt_secret_max_age_seconds, force=force)
     if len(value) < 32:  # JWT_SECRET itself is refused shorter by Settings
         raise ValueError(f"SSM parameter {getattr(get_settings(), f'{name}_parameter')} holds fewer than 32 characters")
     return value

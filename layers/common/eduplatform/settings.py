@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # (emulators, tests) or the SSM SecureString naming it; both empty: none.
     jwt_previous_secret: str | None = Field(default=None, min_length=32)
     jwt_previous_secret_parameter: str | None = None
+    # How long an instance keeps the secrets it read from SSM before reading them again: a rotated
+    # secret signs everywhere within this time (JwtSecretMaxAgeSeconds, docs/deploy.md).
+    jwt_secret_max_age_seconds: int = Field(default=300, gt=0)
     # The `iss` of every token: the stack's name on AWS (TOKEN_ISSUER); a token of another stack is refused.
     token_issuer: str = "eduplatform"
     jwt_algorithm: str = "HS256"
