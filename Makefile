@@ -19,13 +19,14 @@ LOADTEST_DIR := .local/loadtest
 # GET /openapi.json's document in the ops function: a copy of docs/openapi.json, not committed.
 OPS_OPENAPI := functions/ops/ops/openapi.json
 
-.PHONY: help install up down url web-url web-dev sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
+.PHONY: help install up down url web-url web-dev web-bench test-web sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
 	@echo "make test    run every test (unit against PostgreSQL, end-to-end against the emulator)"
 	@echo "make url     print the API base URL of the running stack"
 	@echo "make web-url print the web app's address (its CloudFront distribution in the emulator)"
+	@echo "make web-bench [RUNS=5]  the web app's first-page JavaScript/CSS (gzip) and its load times in headless Chromium"
 	@echo "make web-dev the web app's dev server on http://localhost:5173 (hot reload) against the running stack"
 	@echo "make down    stop what make up started"
 	@echo "make sync    push the handlers/domain/layer code changed since the last deploy to the running stack (no sam deploy)"
@@ -68,6 +69,10 @@ url: $(INSTALLED)
 
 web-url: $(INSTALLED)
 	@$(PY) -m infra.local.stack web-url
+
+# The web app's first-page size and its load times through the stack's CloudFront in headless Chromium.
+web-bench: $(INSTALLED)
+	@$(PY) -m loadtest.web_bench $(if $(RUNS),--runs $(RUNS))
 
 # The front end's dev server on :5173 (hot reload) against the running stack's API.
 web-dev: $(INSTALLED)
@@ -154,8 +159,13 @@ test-tools:
 	@infra/local/test_tools.sh
 
 # make lint first: a lint failure stops here, before the ~12 minutes of tests.
-test: lint test-tools $(OPS_OPENAPI)
+test: lint test-tools test-web $(OPS_OPENAPI)
 	$(PY) -m pytest
+
+# The web app's dependencies (npm ci, from web/package-lock.json, when they changed) and its component tests (Vitest).
+test-web: $(INSTALLED)
+	@$(PY) -m infra.web install
+	cd web && npm test
 
 test-unit: $(INSTALLED) $(OPS_OPENAPI)
 	$(PY) -m pytest tests/unit

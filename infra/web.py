@@ -11,6 +11,7 @@ still open on the previous build.
     python -m infra.web publish [--stack NAME]   # build if needed, upload, print the address
     python -m infra.web publish --aws --stack NAME   # the same against AWS (the default credentials)
     python -m infra.web build                    # web/dist, built if needed
+    python -m infra.web install                  # npm ci, when package-lock.json changed since the last
     python -m infra.web record-build             # web/dist was built from these sources (the compose image)
 
 Locally (no --aws) the emulator of EMULATOR_URL is the AWS, as for the rest of infra/local.
@@ -229,12 +230,15 @@ def aws_outputs(name: str) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build and upload the web app")
-    parser.add_argument("command", choices=["url", "publish", "build", "record-build"])
+    parser.add_argument("command", choices=["url", "publish", "build", "install", "record-build"])
     parser.add_argument("--stack", default=os.environ.get("STACK") or stack_name("local"))
     parser.add_argument("--aws", action="store_true", help="the stack on AWS (default credentials), not the emulator")
     args = parser.parse_args(argv)
     if args.command == "build":
         print(build())
+        return 0
+    if args.command == "install":
+        install_dependencies()
         return 0
     if args.command == "record-build":
         if not (DIST_DIR / "index.html").exists():

@@ -3,7 +3,13 @@
 # are root; otherwise stop at once with the command to run):
 #   prometheus (prometheus, promtool)  the metrics tests run them for real
 #   chromium                           the Swagger UI test drives it headless (Playwright, tests/e2e/test_swagger_ui.py)
+#   (and Node.js 20 with npm for the web app: checked, never installed here)
 set -euo pipefail
+
+if ! command -v npm >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0] < 20))'; then
+    echo "The web app (web/) needs Node.js 20 or later with npm: install it (e.g. \`sudo apt-get install nodejs npm\`), then make test again." >&2
+    exit 1
+fi
 
 missing=()
 { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || missing+=(prometheus)

@@ -69,10 +69,13 @@ def test_the_project_image_is_python_312_and_installs_the_pinned_dependencies():
     dockerfiles = {(ROOT / b["context"] / b["dockerfile"]).resolve() for b in built.values()}
     assert len(dockerfiles) == 1
     dockerfile = dockerfiles.pop().read_text()
-    base = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE).group(1)
+    *build_stages, base = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
     # MiniStack runs the functions in its own interpreter: it must be the template's runtime.
     assert base.startswith("python:3.12.") and "python3.12" in (ROOT / "template.yaml").read_text()
     assert "pip install --require-hashes --no-deps -r requirements.lock" in dockerfile
+    # The web app is built in a Node stage from its lock file, and the image holds only the build.
+    assert build_stages == ["node:20.20.2-bookworm-slim"] and "RUN npm ci" in dockerfile
+    assert "COPY --from=web /web/dist web/dist" in dockerfile and "python -m infra.web record-build" in dockerfile
 
 
 def test_ports():

@@ -697,6 +697,14 @@ def test_cors_allowed_origins_come_from_configuration(monkeypatch):
     assert cors.to_dict("https://admin.example.com")["Access-Control-Allow-Origin"] == "https://admin.example.com"
     assert cors.to_dict("https://app.example.com")["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert "Access-Control-Allow-Origin" not in cors.to_dict("https://evil.example.com")
+    # The app's origin joined with an empty CorsAllowedOrigins, and with "*".
+    reconfigure(monkeypatch, CORS_ALLOWED_ORIGINS="https://app.example.com,")
+    assert "Access-Control-Allow-Origin" not in http.cors_config().to_dict("https://evil.example.com")
+    reconfigure(monkeypatch, CORS_ALLOWED_ORIGINS="https://app.example.com,*")
+    assert http.cors_config().to_dict("https://evil.example.com")["Access-Control-Allow-Origin"] in (
+        "*",
+        "https://evil.example.com",
+    )
     monkeypatch.delenv("CORS_ALLOWED_ORIGINS")
     settings.get_settings.cache_clear()
     assert http.cors_config().to_dict("https://anyone.example.com")["Access-Control-Allow-Origin"] in (
@@ -725,7 +733,9 @@ def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_s
     parameters = template["Parameters"]
     assert parameters["JwtTtlSeconds"]["Default"] == 900
     assert parameters["LoginPerIpPerMinute"]["Default"] == 20 and parameters["RegisterPerIpPerMinute"]["Default"] == 5
-    assert parameters["CorsAllowedOrigins"]["Default"] == "*" and "EmailSender" in parameters
+    assert parameters["CorsAllowedOrigins"]["Default"] == "" and "EmailSender" in parameters
+    # The app's address and the origins allowed to call the API default to the stack's distribution.
+    assert parameters["AppBaseUrl"]["Default"] == "" and parameters["EmulatorEndpoint"]["Default"] == ""
     # POST /forgot-password may poke the relay; the functions that send may use SES.
     assert functions["IdentityApiFunction"]["Environment"]["Variables"]["MAIL_RELAY_FUNCTION"] == {
         "Ref": "IdentityInternalMailRelayFunction"
