@@ -114,14 +114,30 @@ def test_register_pay_enroll_complete_and_be_notified_once(
             "POST", f"/progress/lessons/{lesson_id}/complete", token=student.token, json={"course_id": course_id}
         )
         assert done.status_code == 201, done.text
-        status = api.request("GET", "/enrollments/me", token=student.token).json()["items"][0]["status"]
-        assert status == ("in_progress" if index < len(lessons) - 1 else "completed")
+        (mine,) = api.request("GET", "/enrollments/me", token=student.token, params={"course_id": course_id}).json()[
+            "items"
+        ]
+        assert mine["id"] == enrollment.json()["id"]
+        assert mine["status"] == ("in_progress" if index < len(lessons) - 1 else "completed")
+        assert mine["progress"] == {
+            "completed_lessons": index + 1,
+            "total_lessons": 2,
+            "percentage": 50.0 if index == 0 else 100.0,
+        }
     again = api.request(
         "POST", f"/progress/lessons/{lessons[0]}/complete", token=student.token, json={"course_id": course_id}
     )
     assert again.status_code == 409
     progress = api.request("GET", f"/progress/courses/{course_id}", token=student.token).json()
     assert progress == {"course_id": course_id, "completed_lessons": 2, "total_lessons": 2, "percentage": 100.0}
+    assert (
+        api.request("GET", "/enrollments/me", token=student.token, params={"course_id": str(uuid.uuid4())}).json()[
+            "items"
+        ]
+        == []
+    )
+    bad = api.request("GET", "/enrollments/me", token=student.token, params={"course_id": "not-a-uuid"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "course_id"], bad.text
     assert api.request("GET", f"/enrollments/course/{course_id}/count").json() == {"course_id": course_id, "count": 1}
 
     items = poll(lambda: notifications(api, student), lambda found: len(found) >= 3, NOTIFICATION_WAIT_SECONDS)

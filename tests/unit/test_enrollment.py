@@ -191,6 +191,77 @@ def test_my_enrollments_are_one_statement_whatever_their_number(enrollment_db, f
     assert len(body["items"]) == 3 and all(item["course"]["title"] == "A course" for item in body["items"])
     assert len([q for q in executed if "FROM enrollments" in q]) == 2  # the page, and its total
     assert not [q for q in executed if "course_facts" in q and "enrollments" not in q]  # no per-row lookups
+    assert not [q for q in executed if "lesson_progress" in q and "enrollments" not in q]
+    assert len(executed) <= 4  # the transaction's BEGIN and COMMIT at most, besides the two
+
+
+def test_my_enrollments_carry_the_progress_of_get_progress(enrollment_db, facts, student):
+    three, none, done = facts.add_course(lessons=3), facts.add_course(lessons=0), facts.add_course(lessons=1)
+    for course_id in (three, none, done):
+        enroll(student[0], course_id)
+    complete(student[0], facts.lesson_ids(three)[0], three)
+    complete(student[0], facts.lesson_ids(done)[0], done)
+    items = {item["course_id"]: item for item in call(MINE, token=student[0]).json()["items"]}
+    for course_id in (three, none, done):
+        progress = call(PROGRESS, {"course_id": course_id}, token=student[0]).json()
+        assert items[course_id]["progress"] == {k: v for k, v in progress.items() if k != "course_id"}
+    assert items[three]["progress"] == {"completed_lessons": 1, "total_lessons": 3, "percentage": 33.3}
+    assert items[none]["progress"] == {"completed_lessons": 0, "total_lessons": 0, "percentage": 0.0}
+    assert items[done]["progress"] == {"completed_lessons": 1, "total_lessons": 1, "percentage": 100.0}
+    assert items[done]["status"] == "completed"
+
+
+def test_my_enrollment_progress_stops_at_100_when_completed_lessons_were_deleted(enrollment_db, facts, student):
+    course_id = facts.add_course(lessons=2)
+    enroll(student[0], course_id)
+    for lesson_id in facts.lesson_ids(course_id):
+        complete(student[0], lesson_id, course_id)
+    with psycopg.connect(enrollment_db, autocommit=True) as conn:
+        conn.execute("UPDATE course_facts SET total_lessons = 1")
+    (item,) = call(MINE, token=student[0]).json()["items"]
+    assert item["progress"] == {"completed_lessons": 2, "total_lessons": 1, "percentage": 100.0}
+
+
+def test_my_enrollment_in_one_course(enrollment_db, facts, student, token_for):
+    wanted, other = facts.add_course(lessons=2), facts.add_course()
+    mine = enroll(student[0], wanted).json()
+    enroll(student[0], other)
+    enroll(token_for("student"), wanted)
+    complete(student[0], facts.lesson_ids(wanted)[0], wanted)
+    body = call(MINE, token=student[0], query={"course_id": wanted}).json()
+    assert body["total"] == 1 and body["next_cursor"] is None
+    (item,) = body["items"]
+    assert item["id"] == mine["id"] and item["course_id"] == wanted
+    assert item["progress"] == {"completed_lessons": 1, "total_lessons": 2, "percentage": 50.0}
+
+
+def test_my_enrollment_in_a_course_i_am_not_enrolled_in_is_an_empty_page(enrollment_db, facts, student, token_for):
+    course_id = facts.add_course()
+    enroll(token_for("student"), course_id)
+    for course in (course_id, str(uuid.uuid4())):
+        assert call(MINE, token=student[0], query={"course_id": course}).json() == {
+            "items": [],
+            "total": 0,
+            "next_cursor": None,
+        }
+
+
+def test_my_enrollment_in_one_course_is_one_statement(enrollment_db, facts, student, monkeypatch):
+    courses = [facts.add_course() for _ in range(3)]
+    for course_id in courses:
+        enroll(student[0], course_id)
+    with recorded_statements(monkeypatch) as executed:
+        body = call(MINE, token=student[0], query={"course_id": courses[1], "limit": 5}).json()
+    assert [item["course_id"] for item in body["items"]] == [courses[1]]
+    assert len([q for q in executed if "FROM enrollments" in q]) == 2  # the page, and its total
+    assert len(executed) <= 4
+
+
+def test_my_enrollment_course_id_must_be_a_uuid(enrollment_db, student):
+    response = call(MINE, token=student[0], query={"course_id": "not-a-uuid"})
+    assert response.status == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "course_id"] and "UUID" in error["msg"]
 
 
 def test_a_course_the_read_model_holds_without_a_title_is_asked_once_and_kept(enrollment_db, facts, student):

@@ -24,13 +24,27 @@ def is_enrolled(db: Database, student_id: UUID, course_id: UUID) -> bool:
 
 
 # A student's enrollments (GET /enrollments/me), newest first: enrollments_student_newest_idx (migration 004);
-# each with its course's facts from the read model (course_facts' primary key), in the same statement.
-STUDENT_ENROLLMENTS = KeysetList(
-    "enrollments",
+# each with its course's facts from the read model (course_facts' primary key) and the student's completed
+# lessons of the course (COMPLETED_COUNT, lesson_progress_student_course_idx), in the same statement.
+STUDENT_ENROLLMENT_COLUMNS = (
     f"{ENROLLMENT_COLUMNS}, (SELECT json_build_object('id', f.course_id, 'title', f.title, 'level', f.level, "
     "'is_free', f.is_free) FROM course_facts f WHERE f.course_id = enrollments.course_id AND f.title IS NOT NULL) "
-    "AS course",
+    "AS course, "
+    "(SELECT f.total_lessons FROM course_facts f WHERE f.course_id = enrollments.course_id) AS total_lessons, "
+    "(SELECT count(*) FROM lesson_progress p WHERE p.student_id = enrollments.student_id "
+    "AND p.course_id = enrollments.course_id) AS completed_lessons"
+)
+STUDENT_ENROLLMENTS = KeysetList(
+    "enrollments",
+    STUDENT_ENROLLMENT_COLUMNS,
     "student_id = %(student_id)s",
+    KeysetOrder("enrolled_at", descending=True),
+)
+# The student's enrollment in one course (GET /enrollments/me?course_id=): enrollments_student_course_key.
+STUDENT_ENROLLMENT_IN_COURSE = KeysetList(
+    "enrollments",
+    STUDENT_ENROLLMENT_COLUMNS,
+    "student_id = %(student_id)s AND course_id = %(course_id)s",
     KeysetOrder("enrolled_at", descending=True),
 )
 

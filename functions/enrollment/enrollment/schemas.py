@@ -33,8 +33,17 @@ class EnrolledCourse(BaseModel):
     is_free: bool
 
 
+class Progress(BaseModel):
+    """The caller's progress in a course, as GET /progress/courses/{course_id} gives it."""
+
+    completed_lessons: int
+    total_lessons: int
+    percentage: float
+
+
 class MyEnrollment(EnrollmentOut):
     course: EnrolledCourse
+    progress: Progress
 
 
 class EnrollmentCount(BaseModel):

@@ -27,6 +27,7 @@ from enrollment.schemas import (
     EnrollmentOut,
     LessonCompletionOut,
     MyEnrollment,
+    Progress,
 )
 
 EVENT_SOURCE = events.domain_source("enrollment")
@@ -70,39 +71,55 @@ def _require_completed_payment(student_id: UUID, course_id: UUID, payment_id: UU
 
 
 def my_enrollments(
-    student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+    student_id: UUID,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+    with_total: bool = False,
+    course_id: UUID | None = None,
 ) -> CursorPage[MyEnrollment]:
-    """The caller's enrollments, newest first, by offset or cursor (bound to the caller's list),
-    each with its course's facts from the read model: one statement for the page; a course the
-    read model has not seen yet (or kept without its title) is asked of the course domain once."""
-    page = keyset_list(
-        _ListedEnrollment,
-        "GET /enrollments/me",
-        repository.STUDENT_ENROLLMENTS,
-        {"student_id": student_id},
-        limit,
-        offset,
-        cursor,
-        with_total,
-    )
-    missing = {item.course_id for item in page.items if item.course is None}
+    """The caller's enrollments (only the one in ``course_id`` when given), newest first, by offset or
+    cursor (bound to the caller's list), each with its course's facts from the read model and the
+    caller's progress in it: one statement for the page; a course the read model has not seen yet
+    (or kept without its title) is asked of the course domain once."""
+    listing, params = repository.STUDENT_ENROLLMENTS, {"student_id": student_id}
+    if course_id is not None:
+        listing, params = repository.STUDENT_ENROLLMENT_IN_COURSE, {**params, "course_id": course_id}
+    page = keyset_list(_ListedEnrollment, "GET /enrollments/me", listing, params, limit, offset, cursor, with_total)
+    missing = {item.course_id for item in page.items if item.course is None or item.total_lessons is None}
     found = {course_id: _course_summary(course_id) for course_id in missing}
-    items = [
-        MyEnrollment(**item.model_dump(exclude={"course"}), course=item.course or found[item.course_id])
-        for item in page.items
-    ]
+    items = [_my_enrollment(item, found.get(item.course_id)) for item in page.items]
     return CursorPage[MyEnrollment](items=items, total=page.total, next_cursor=page.next_cursor)
 
 
 class _ListedEnrollment(EnrollmentOut):
     course: EnrolledCourse | None
+    total_lessons: int | None
+    completed_lessons: int
 
 
-def _course_summary(course_id: UUID) -> EnrolledCourse:
+def _my_enrollment(item: _ListedEnrollment, found: tuple[EnrolledCourse, int] | None) -> MyEnrollment:
+    course, total = found if found is not None else (item.course, item.total_lessons)
+    assert course is not None and total is not None
+    return MyEnrollment(
+        **item.model_dump(exclude={"course", "total_lessons", "completed_lessons"}),
+        course=course,
+        progress=_progress(item.completed_lessons, total),
+    )
+
+
+def _course_summary(course_id: UUID) -> tuple[EnrolledCourse, int]:
     course, _ = read_models.refreshed_course(course_id, keep_lessons=True)
     if course is None or course.title is None or course.level is None:
         raise LookupError(f"the course domain does not know course {course_id} of an enrollment")
-    return EnrolledCourse(id=course.course_id, title=course.title, level=course.level, is_free=course.is_free)
+    summary = EnrolledCourse(id=course.course_id, title=course.title, level=course.level, is_free=course.is_free)
+    return summary, course.total_lessons
+
+
+def _progress(done: int, total: int) -> Progress:
+    # Lessons deleted after being completed can leave done > total; progress stops at 100 %.
+    percentage = round(min(done / total, 1.0) * 100, 1) if total else 0.0
+    return Progress(completed_lessons=done, total_lessons=total, percentage=percentage)
 
 
 def enrollment_count(course_id: UUID) -> EnrollmentCount:
@@ -135,11 +152,8 @@ def course_progress(student_id: UUID, course_id: UUID) -> CourseProgress:
     course = read_models.known_course(course_id, keep_lessons=True)
     if course is None:
         raise NotFoundError("Course not found")
-    total = course.total_lessons
     done = repository.completed_count_read(database(), student_id, course_id)
-    # Lessons deleted after being completed can leave done > total; progress stops at 100 %.
-    percentage = round(min(done / total, 1.0) * 100, 1) if total else 0.0
-    return CourseProgress(course_id=course_id, completed_lessons=done, total_lessons=total, percentage=percentage)
+    return CourseProgress(course_id=course_id, **_progress(done, course.total_lessons).model_dump())
 
 
 def completed_lessons(student_id: UUID, course_id: UUID) -> CompletedLessons:
