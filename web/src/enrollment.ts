@@ -2,20 +2,10 @@ import { useQuery } from "@tanstack/react-query";
 import { unwrap, type Api, type Schemas } from "./api/client";
 import { useApi, useSession } from "./context";
 
-/**
- * The caller's enrollment in one course, found by paging GET /enrollments/me (the API has no
- * lookup by course; 100 a page, so one request for almost everyone).
- */
+/** The caller's enrollment in one course (GET /enrollments/me?course_id=: a page of 0 or 1 item). */
 export async function findEnrollment(api: Api, courseId: string): Promise<Schemas["MyEnrollment"] | null> {
-  let cursor: string | undefined;
-  for (let page = 0; page < 50; page++) {
-    const data = await unwrap(api.GET("/enrollments/me", { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
-    const found = data.items.find((e) => e.course_id === courseId);
-    if (found) return found;
-    if (!data.next_cursor) return null;
-    cursor = data.next_cursor;
-  }
-  return null;
+  const data = await unwrap(api.GET("/enrollments/me", { params: { query: { course_id: courseId, limit: 1 } } }));
+  return data.items[0] ?? null;
 }
 
 export function useEnrollment(courseId: string) {

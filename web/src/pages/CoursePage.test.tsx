@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import CoursePage from "./CoursePage";
-import { fakeApi, json, renderPage, tokens } from "../test/helpers";
+import { fakeApi, json, renderPage, tokens, type Call } from "../test/helpers";
 
 const COURSE_ID = "11111111-1111-1111-1111-111111111111";
 const LESSON_ID = "22222222-2222-2222-2222-222222222222";
@@ -46,10 +46,10 @@ function courseRoutes(course: ReturnType<typeof courseOut>, enrolled: () => bool
         ],
       }),
     "GET /enrollments/course/:id/count": () => json(200, { course_id: COURSE_ID, count: 7 }),
-    "GET /enrollments/me": () =>
+    "GET /enrollments/me": (call: Call) =>
       json(200, {
-        items: enrolled()
-          ? [{ id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: "p1", status: "in_progress", enrolled_at: "x", course: { id: COURSE_ID, title: course.title, level: "beginner", is_free: false } }]
+        items: enrolled() && call.search.get("course_id") === COURSE_ID
+          ? [{ id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: "p1", status: "in_progress", enrolled_at: "x", course: { id: COURSE_ID, title: course.title, level: "beginner", is_free: false }, progress: { completed_lessons: 1, total_lessons: 1, percentage: 100 } }]
           : [],
         next_cursor: null,
       }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import LessonPage from "./LessonPage";
-import { fakeApi, json, renderPage, tokens } from "../test/helpers";
+import { fakeApi, json, renderPage, tokens, type Call } from "../test/helpers";
 
 const C = "11111111-1111-1111-1111-111111111111";
 const L1 = "22222222-2222-2222-2222-222222222221";
@@ -17,10 +17,10 @@ function routes(done: Set<string>, enrolled: boolean) {
   return {
     "GET /courses/:id/curriculum": () =>
       json(200, { course, total_lessons: 2, modules: [{ id: "m1", course_id: C, title: "M", order: 0, created_at: "x", lessons: [lesson(L1, "First"), lesson(L2, "Second")] }] }),
-    "GET /enrollments/me": () =>
+    "GET /enrollments/me": (call: Call) =>
       json(200, {
-        items: enrolled
-          ? [{ id: "e", student_id: "u1", course_id: C, payment_id: "p", status: done.size === 2 ? "completed" : "in_progress", enrolled_at: "x", course: { id: C, title: "Paid course", level: "beginner", is_free: false } }]
+        items: enrolled && call.search.get("course_id") === C
+          ? [{ id: "e", student_id: "u1", course_id: C, payment_id: "p", status: done.size === 2 ? "completed" : "in_progress", enrolled_at: "x", course: { id: C, title: "Paid course", level: "beginner", is_free: false }, progress: { completed_lessons: done.size, total_lessons: 2, percentage: done.size * 50 } }]
           : [],
         next_cursor: null,
       }),

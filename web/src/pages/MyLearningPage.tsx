@@ -1,5 +1,5 @@
 import { Link } from "react-router";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { unwrap, type Schemas } from "../api/client";
 import { useApi, useSession } from "../context";
 import { formatLevel } from "../format";
@@ -13,16 +13,7 @@ const STATUS: Record<Schemas["MyEnrollment"]["status"], string> = {
   completed: "Completed",
 };
 
-function Progress({ courseId, title }: { courseId: string; title: string }) {
-  const api = useApi();
-  const { claims } = useSession();
-  const progress = useQuery({
-    queryKey: ["progress", claims?.sub, courseId],
-    queryFn: () => unwrap(api.GET("/progress/courses/{course_id}", { params: { path: { course_id: courseId } } })),
-  });
-  if (progress.isPending) return <span className="hint">Loading progress…</span>;
-  if (progress.isError) return <ErrorMessage error={progress.error} prefix="Progress unavailable" />;
-  const p = progress.data;
+function Progress({ progress: p, title }: { progress: Schemas["MyEnrollment"]["progress"]; title: string }) {
   return (
     <span className="progress">
       <progress max={100} value={p.percentage} aria-label={`Progress in ${title}`}>
@@ -63,7 +54,7 @@ function Enrollments() {
               <p>
                 {formatLevel(e.course.level)} · {e.course.is_free ? "Free" : "Paid"} · <strong>{STATUS[e.status]}</strong>
               </p>
-              <Progress courseId={e.course_id} title={e.course.title} />
+              <Progress progress={e.progress} title={e.course.title} />
             </article>
           </li>
         ))}
