@@ -23,6 +23,8 @@ from tests.e2e.conftest import ADMIN, E2E_STACK, wait_for_email
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+AXE_SCRIPT = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = os.environ.get("WEB_SCREENSHOTS") == "1"
 VIEWPORT = {"width": 1280, "height": 900}
 EVENT_SECONDS = 90  # enrollments and notifications arrive through queues
@@ -322,3 +324,81 @@ def test_an_anonymous_deep_link_to_a_paid_lesson_shows_why_not_and_deep_links_su
     page.reload()
     expect(heading).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name=re.compile("^Pay and enroll"))).to_be_visible()
+
+
+# ---- 5. accessibility: axe-core on every page ----------------------------------------------------------
+
+
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + ' -- ' + n.failureSummary.replace(/\\s+/g, ' ')),
+  }));
+}"""
+
+
+def test_every_page_has_no_wcag_a_or_aa_violation_and_no_console_error(
+    api, app_url, new_page, verified_teacher, register_user, admin_token
+):
+    assert AXE_SCRIPT.exists(), "run `npm ci` in web/ (axe-core is a devDependency)"
+    course_id, lessons = create_course(api, verified_teacher, unique("Accessible course"), price=None)
+    student = register_user("student")
+    enrolled = api.request("POST", "/enrollments", token=student.token, json={"course_id": course_id})
+    assert enrolled.status_code == 201, enrolled.text
+    pending = register_user("teacher")
+    verify_link = re.search(
+        r"https?://\S+/verify-email\?token=[A-Za-z0-9_-]+", wait_for_email(pending.email, 1)["BodyText"]
+    )
+    assert verify_link
+
+    # The app's CSP (script-src 'self') refuses injected scripts such as axe: bypass_csp lets it run.
+    anonymous, learner, teacher, admin = (new_page(bypass_csp=True) for _ in range(4))
+    log_in(learner, app_url, student.email, student.password)
+    log_in(teacher, app_url, verified_teacher.email, verified_teacher.password)
+    log_in(admin, app_url, ADMIN["email"], ADMIN["password"])
+
+    h1 = lambda name: lambda page: page.get_by_role("heading", name=name, level=1)  # noqa: E731
+    visits = [
+        (anonymous, "/", lambda page: page.get_by_role("link", name=re.compile("^Accessible course")).first),
+        (anonymous, f"/courses/{course_id}", lambda page: page.get_by_role("link", name="Going further")),
+        (anonymous, "/login", h1("Log in")),
+        (anonymous, "/register", h1("Create an account")),
+        (anonymous, verify_link.group(0).removeprefix(app_url), lambda page: page.get_by_text("is verified")),
+        (anonymous, "/forgot-password", lambda page: page.get_by_role("heading", level=1)),
+        (anonymous, "/reset-password?token=not-a-real-token", lambda page: page.get_by_role("heading", level=1)),
+        (anonymous, "/no-such-page", lambda page: page.get_by_role("heading", level=1)),
+        (learner, f"/courses/{course_id}", lambda page: page.get_by_role("button", name="Submit review")),
+        (
+            learner,
+            f"/courses/{course_id}/lessons/{lessons[0]}",
+            lambda page: page.get_by_role("button", name="Complete lesson"),
+        ),
+        (learner, "/my-learning", lambda page: page.get_by_role("link", name=re.compile("^Accessible course"))),
+        (
+            learner,
+            "/notifications",
+            lambda page: page.get_by_text(re.compile(r"^(No unread notifications|\d+ unread)\.$")),
+        ),
+        (learner, "/account", lambda page: page.get_by_text(student.email)),
+        (teacher, "/teach", lambda page: page.get_by_role("link", name=re.compile("^Accessible course"))),
+        (teacher, "/teach/courses/new", lambda page: page.get_by_role("button", name="Create course")),
+        (
+            teacher,
+            f"/teach/courses/{course_id}",
+            lambda page: page.get_by_role("region", name="Module Getting started"),
+        ),
+        (admin, "/admin/teachers", lambda page: page.get_by_role("button", name=re.compile("^Verify "))),
+    ]
+    report = []
+    for page, path, loaded in visits:
+        page.problems.clear()
+        page.goto(f"{app_url}{path}")
+        expect(loaded(page)).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("status").filter(has_text=re.compile("^Loading|…$"))).to_have_count(0, timeout=30_000)
+        page.add_script_tag(path=str(AXE_SCRIPT))
+        violations = page.evaluate(AXE_RUN, WCAG_TAGS)
+        for v in violations:
+            report.append(f"{path}: {v['id']} ({v['impact']}) {v['help']}\n    " + "\n    ".join(v["nodes"]))
+        report.extend(f"{path}: {problem}" for problem in page.problems)
+    assert not report, "\n".join(report)
