@@ -388,7 +388,8 @@ def test_every_page_has_no_wcag_a_or_aa_violation_and_no_console_error(
             f"/teach/courses/{course_id}",
             lambda page: page.get_by_role("region", name="Module Getting started"),
         ),
-        (admin, "/admin/teachers", lambda page: page.get_by_role("button", name=re.compile("^Verify "))),
+        # Every teacher the suite registered and left unverified is on that page: any one will do.
+        (admin, "/admin/teachers", lambda page: page.get_by_role("button", name=re.compile("^Verify ")).first),
     ]
     report = []
     for page, path, loaded in visits:
