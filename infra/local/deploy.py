@@ -15,7 +15,7 @@ from infra.local.aws import aws_client, function_name, stack_outputs, stack_reso
 from infra.local.build import BUILD_DIR, build, run_sam, source_files, sources_digest
 from infra.local.events import SourceError, template_signature
 from infra.local.processes import STATE_DIR, log
-from infra.local.relays import start_outbox_listeners
+from infra.local.relays import publish_pending_events
 from infra.openapi import ship_copy
 from infra.template.generate import api_routes, read_template, serverless_functions
 
@@ -254,7 +254,7 @@ def publish(
     build(digest, config_env)
     deploy(name, parameters, digest, config_env, files)
     bootstrap_admin(name)
-    start_outbox_listeners(name)
+    publish_pending_events(name)
     publish_web_app(name, browser_emulator_url)
     return api_url(name)
 

@@ -315,7 +315,7 @@ class Syncer:
             },
             changed_modules,
         )
-        relays.start_outbox_listeners(
+        relays.publish_pending_events(
             self.stack, {logical_id for logical_id, (name, _) in functions.items() if name in updated}
         )
         self.timings["instances started"] = time.monotonic() - self.started

@@ -8,10 +8,10 @@ of the API, invokes every internal function WIDTH times at once, every queue con
 an empty batch and every scheduled function with an event that asks for one ordinary run, so
 that each domain function has WIDTH warm instances that have imported its endpoints' modules
 (idle instances are kept for LAMBDA_WARM_TTL_SECONDS, which the launcher sets to a working day).
-An outbox relay gets WIDTH instances besides the one its listening run holds: the next
-scheduled run starts while the last one still listens (it hands over), and on a fresh stack
-that first overlap, a minute after the deploy, otherwise started every relay's second instance
-at once, in the middle of the first load. `make up` runs it (WARM_INSTANCES); `make loadtest`
+An outbox relay gets WIDTH instances besides the one its listening run holds: under load a
+run listens (started by the first commit that found none) while the schedule's pass starts,
+and on a fresh stack that first overlap, within a minute of the deploy, otherwise started every
+relay's second instance at once, in the middle of the first load. `make up` runs it (WARM_INSTANCES); `make loadtest`
 runs it again (WARM) unless WARM=0. Requests carry no token and an empty body, so they are
 answered with 401/422/404: warming needs an instance, not a success.
 
@@ -71,9 +71,9 @@ def template_functions() -> tuple[list[tuple[str, str, str]], list[str], list[st
 def scheduled_instances(logical_id: str, width: int) -> tuple[int, int]:
     """(instances to provision, instances to start now) for a scheduled function warmed to ``width``.
 
-    An outbox relay's listening run (started by `make up`, then every minute, each run handing
-    over to the next) holds an instance of its own: it is provisioned one more, so that the
-    ``width`` ordinary runs started beside it each get a new instance at once.
+    An outbox relay's listening run (started by a commit, until idle) holds an instance of its
+    own: it is provisioned one more, so that the ``width`` ordinary runs started beside it each
+    get a new instance at once.
     """
     if width and logical_id.endswith(OUTBOX_RELAY_SUFFIX):
         return width + 1, width

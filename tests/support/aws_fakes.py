@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
-from eduplatform import events, internal_calls
+from eduplatform import internal_calls, relay
 
 REGION = "us-east-1"
 FUNCTION_NAMES = {
@@ -155,9 +155,9 @@ def aws(monkeypatch):
     }.items():
         monkeypatch.setenv(variable, value)
     with mock_aws():
-        events.use_client(None)
+        relay.use_client(None)
         yield
-    events.use_client(None)
+    relay.use_client(None)
 
 
 @dataclass
@@ -180,9 +180,7 @@ class EventBus:
     def relayed(self) -> list[dict[str, Any]]:
         """Run the current domain's outbox relay once (what its listener does at each commit), then
         every event the bus has routed to the test queue so far."""
-        from eduplatform import events
-
-        events.relay()
+        relay.relay()
         return self.published()
 
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Domain events end to end in-process: recorded in the outbox with the change, published by
 the domain's outbox relay (moto EventBridge -> SQS), consumed into notifications; the relay
-through a bus outage, and listening for commits; and the internal-call helpers."""
+through a bus outage, started by commits and listening until idle; and the internal-call helpers."""
 
 import io
 import json
@@ -19,6 +19,7 @@ from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixture
 from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
 from eduplatform import events, internal_calls
+from eduplatform import relay as outbox_relay_module
 from eduplatform.db import Database
 from eduplatform.security import decode_token
 from eduplatform.settings import get_settings
@@ -87,11 +88,11 @@ class NoBus:
 
 def test_a_request_records_its_event_and_leaves_publishing_to_the_relay(domain_database, event_bus):
     url = domain_database("identity")
-    events.use_client(NoBus())
+    outbox_relay_module.use_client(NoBus())
     assert register().status == 200
     (row,) = outbox(url)
     assert row["published_at"] is None and row["attempts"] == 0 and row["last_error"] is None
-    events.use_client(None)
+    outbox_relay_module.use_client(None)
     assert relay() == {"published": 1, "failed": 0}
     (row,) = outbox(url)
     assert row["published_at"] is not None and row["attempts"] == 1 and row["last_error"] is None
@@ -102,7 +103,7 @@ def test_a_request_records_its_event_and_leaves_publishing_to_the_relay(domain_d
 
 def test_a_bus_outage_delays_events_and_loses_none(domain_database, event_bus):
     url = domain_database("identity")
-    events.use_client(Unreachable())
+    outbox_relay_module.use_client(Unreachable())
     tokens = [register(f"user{i}@example.com").json()["access_token"] for i in range(3)]
     assert all(tokens)  # every request succeeded while the bus was down
     assert relay() == {"published": 0, "failed": 3}  # still down: the relay keeps them
@@ -111,7 +112,7 @@ def test_a_bus_outage_delays_events_and_loses_none(domain_database, event_bus):
     assert all(row["attempts"] == 1 and "events.invalid" in row["last_error"] for row in pending)
     assert event_bus.published() == []
 
-    events.use_client(None)  # the bus is back
+    outbox_relay_module.use_client(None)  # the bus is back
     assert relay() == {"published": 3, "failed": 0}
     delivered = event_bus.published()
     assert sorted(e["detail"]["user_id"] for e in delivered) == sorted(str(decode_token(t).user_id) for t in tokens)
@@ -144,7 +145,7 @@ def test_without_a_bus_configured_events_wait_in_the_outbox(domain_database, aws
 def test_the_relay_drains_more_than_one_batch_oldest_first(domain_database, event_bus):
     url = domain_database("identity")
     with psycopg.connect(url) as conn:
-        for i in range(events.BATCH_SIZE * 2 + 3):
+        for i in range(outbox_relay_module.BATCH_SIZE * 2 + 3):
             events.record(conn, "eduplatform.identity", "UserRegistered", {"user_id": str(uuid.uuid4()), "n": i})
     assert relay() == {"published": 23, "failed": 0}
     assert [e["detail"]["n"] for e in event_bus.published()] == list(range(23))
@@ -202,55 +203,123 @@ def published_at(url: str, user_id: str):
     return row[0] if row else None
 
 
-def test_a_listening_relay_publishes_a_commit_when_notified(domain_database, event_bus, monkeypatch):
+def listeners(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            (events.LISTENER_APPLICATION_NAME,),
+        ).fetchone()[0]
+
+
+@pytest.fixture
+def listening(domain_database, monkeypatch):
     url = domain_database("identity")
     monkeypatch.setenv("LISTEN_DATABASE_URL", url)
     get_settings.cache_clear()
-    # No poll within the run: before its deadline, only a commit's notification can wake it.
-    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 3600)
+    return url
+
+
+def test_a_listening_relay_publishes_a_commit_when_notified_and_ends_when_idle(listening, event_bus, monkeypatch):
+    url = listening
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 1.0)
     record_committed(url, "before")  # pending when the run starts: published at once
     looks = []
+    seen_while_listening: list[bool] = []
 
     def commit_while_listening():
-        looks.append(deadline.ends - time.monotonic())
+        looks.append(time.monotonic())
         if len(looks) == 2:  # the run's first look comes before it listens, the second while it does
             record_committed(url, "while listening")
-        elif len(looks) > 2 and looks[-1] > events.RELAY_STOP_MARGIN_SECONDS and published_at(url, "while listening"):
-            seen_before_the_deadline.append(True)
+        elif len(looks) > 2 and listeners(url) and published_at(url, "while listening"):
+            seen_while_listening.append(True)
 
-    seen_before_the_deadline: list[bool] = []
-    deadline = Deadline(events.RELAY_STOP_MARGIN_SECONDS + 5, commit_while_listening)
-    totals = events.listen(deadline)
-    assert seen_before_the_deadline  # published by the notification, not by the wait running out
-    assert totals["published"] == 2 and totals["failed"] == 0
+    started = time.monotonic()
+    totals = outbox_relay_module.listen(Deadline(60, commit_while_listening))
+    assert time.monotonic() - started < 10  # idle after its last commit: it ended long before its deadline
+    assert seen_while_listening  # published by the notification, while it still listened
+    assert totals["published"] == 2 and totals["failed"] == 0 and totals["listened"] == 1
     assert sorted(e["detail"]["user_id"] for e in event_bus.published()) == ["before", "while listening"]
+    assert listeners(url) == 0
 
 
-def test_a_newer_run_takes_over_listening(domain_database, event_bus, monkeypatch):
-    url = domain_database("identity")
-    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.5)
-    # Runs are separate instances: the older one has a database connection of its own.
-    older = threading.Thread(target=events.listen, args=(Deadline(120), Database(url, name="older run")))
-    older.start()
-
-    def listeners() -> int:
-        with psycopg.connect(url) as conn:
-            return conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
-                (events.LISTENER_APPLICATION_NAME,),
-            ).fetchone()[0]
-
-    while older.is_alive() and not listeners():
+def test_only_one_run_listens_and_a_second_publishes_once(listening, event_bus, monkeypatch):
+    url = listening
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 30.0)
+    # Runs are separate instances: the first one has a database connection of its own.
+    first = threading.Thread(target=outbox_relay_module.listen, args=(Deadline(8), Database(url, name="first run")))
+    first.start()
+    while first.is_alive() and not listeners(url):
         time.sleep(0.05)
-    events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 0.5))  # announces itself, listens briefly
-    older.join(timeout=30)
-    assert not older.is_alive()  # it stopped long before its 120 s deadline
+    record_committed(url, "meanwhile")
+    started = time.monotonic()
+    second = outbox_relay_module.listen(Deadline(60))
+    assert time.monotonic() - started < 5  # it did not wait for commits
+    assert second["listened"] == 0
+    first.join(timeout=30)
+    assert not first.is_alive()
+    assert [e["detail"]["user_id"] for e in event_bus.published()] == ["meanwhile"]  # once, by either run
 
 
-def test_the_relay_listens_when_scheduled_and_runs_once_when_invoked(domain_database, event_bus, monkeypatch):
+def test_a_commit_starts_the_relay_only_when_no_run_listens(listening, event_bus, monkeypatch):
+    url = listening
+    started = []
+    monkeypatch.setattr(internal_calls, "start", lambda variable, payload: started.append((variable, payload)) or True)
+    db = Database(url, name="writer")
+    events.start_relay_if_idle(db)
+    assert started == [(events.OUTBOX_RELAY_VARIABLE, events.LISTEN_EVENT)]
+
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 30.0)
+    run = threading.Thread(target=outbox_relay_module.listen, args=(Deadline(6), Database(url, name="listening run")))
+    run.start()
+    while run.is_alive() and not listeners(url):
+        time.sleep(0.05)
+    events.start_relay_if_idle(db)
+    assert len(started) == 1  # a run listens: it publishes this commit's events
+    run.join(timeout=30)
+    events.start_relay_if_idle(db)
+    assert len(started) == 2  # that run has ended: the next commit starts another
+
+
+def test_a_request_that_records_starts_the_relay_after_its_commit(domain_database, event_bus, monkeypatch):
+    url = domain_database("identity")
+    started = []
+
+    def start(variable, payload):
+        (row,) = outbox(url)  # committed before the relay is started
+        started.append((variable, payload, row["detail_type"]))
+        return True
+
+    monkeypatch.setattr(internal_calls, "start", start)
+    assert register().status == 200
+    assert started == [(events.OUTBOX_RELAY_VARIABLE, events.LISTEN_EVENT, "UserRegistered")]
+    assert register().status == 409  # recorded nothing: starts nothing
+    assert len(started) == 1
+
+
+def test_a_run_ends_with_a_pass_after_its_listener_is_gone(listening, event_bus, monkeypatch):
+    """A commit whose writer still saw the run listening is published by the run's last pass."""
+    url = listening
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 0.5)
+    real_wait = outbox_relay_module._wait_until_released
+
+    def commit_as_the_run_stops(db, backend_pid):
+        record_committed(url, "as it stopped")  # the writer would have seen the listener
+        real_wait(db, backend_pid)
+
+    monkeypatch.setattr(outbox_relay_module, "_wait_until_released", commit_as_the_run_stops)
+    totals = outbox_relay_module.listen(Deadline(30))
+    assert totals["published"] == 1
+    assert [e["detail"]["user_id"] for e in event_bus.published()] == ["as it stopped"]
+
+
+def test_the_relay_listens_when_a_commit_starts_it_and_runs_once_on_its_schedule(
+    domain_database, event_bus, monkeypatch
+):
     url = domain_database("identity")
     seen = []
-    monkeypatch.setattr(events, "listen", lambda remaining: seen.append(remaining()) or {"published": 0, "failed": 0})
+    monkeypatch.setattr(
+        outbox_relay_module, "listen", lambda remaining: seen.append(remaining()) or {"published": 0, "failed": 0}
+    )
     relay()
     assert seen == []
     from identity.internal import outbox_relay
@@ -263,11 +332,9 @@ def test_the_relay_listens_when_scheduled_and_runs_once_when_invoked(domain_data
     assert outbox(url) == []
 
 
-def test_a_lost_listening_connection_is_opened_again(domain_database, event_bus, monkeypatch):
-    url = domain_database("identity")
-    monkeypatch.setenv("LISTEN_DATABASE_URL", url)
-    get_settings.cache_clear()
-    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.2)
+def test_a_lost_listening_connection_is_opened_again(listening, event_bus, monkeypatch):
+    url = listening
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 1.0)
     killed = []
 
     def kill_the_listener_once():
@@ -284,15 +351,17 @@ def test_a_lost_listening_connection_is_opened_again(domain_database, event_bus,
         if killed:  # not before the run listens
             record_committed(url, "after the drop")
 
-    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 4, kill_the_listener_once))
+    totals = outbox_relay_module.listen(
+        Deadline(outbox_relay_module.RELAY_STOP_MARGIN_SECONDS + 4, kill_the_listener_once)
+    )
     assert killed and totals["published"] == 1
     assert [e["detail"]["user_id"] for e in event_bus.published()] == ["after the drop"]
 
 
-def test_a_listening_run_outlives_its_domain_database_going_away(domain_database, event_bus, monkeypatch):
-    url = domain_database("identity")
+def test_a_listening_run_outlives_its_domain_database_going_away(listening, event_bus, monkeypatch):
+    url = listening
     record_committed(url, "pending")
-    real_relay = events.relay
+    real_relay = outbox_relay_module.relay
     calls = []
 
     def database_gone_once(db=None):
@@ -301,9 +370,9 @@ def test_a_listening_run_outlives_its_domain_database_going_away(domain_database
             raise ServiceUnavailableError("The domain database is unavailable, try again later")
         return real_relay(db)
 
-    monkeypatch.setattr(events, "relay", database_gone_once)
-    monkeypatch.setattr(events, "RELAY_POLL_SECONDS", 0.2)
-    totals = events.listen(Deadline(events.RELAY_STOP_MARGIN_SECONDS + 3))
+    monkeypatch.setattr(outbox_relay_module, "relay", database_gone_once)
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 0.5)
+    totals = outbox_relay_module.listen(Deadline(outbox_relay_module.RELAY_STOP_MARGIN_SECONDS + 3))
     # The first pass failed (without the run ending: listen would have raised); a later one published.
     assert len(calls) >= 2 and totals["published"] == 1
     assert [e["detail"]["user_id"] for e in event_bus.published()] == ["pending"]
@@ -385,19 +454,47 @@ def test_callers_get_their_dependencies_names_and_permissions(resources, functio
 
 
 @pytest.mark.parametrize("domain", ["identity", "course", "payment", "enrollment"])
-def test_each_emitting_domain_has_a_scheduled_listening_outbox_relay(resources, domain):
+def test_each_emitting_domain_has_an_outbox_relay_with_a_pass_every_minute(resources, domain):
     properties = resources[f"{domain.capitalize()}InternalOutboxRelayFunction"]["Properties"]
     assert properties["Handler"] == f"{domain}.internal.outbox_relay.handler"
     schedule = properties["Events"]["Schedule"]
-    assert schedule == {
-        "Type": "Schedule",
-        "Properties": {"Schedule": "rate(1 minute)", "Input": json.dumps(events.LISTEN_EVENT)},
-    }
-    assert properties["Timeout"] > 60  # the next scheduled run starts before this one stops listening
+    assert schedule == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}  # one pass, no listening
     variables = properties["Environment"]["Variables"]
     assert variables["LISTEN_DATABASE_URL"] == {"Ref": f"{domain.capitalize()}ListenDatabaseUrl"}
     assert {"EVENT_BUS_NAME", "DATABASE_URL"} <= set(variables)
-    assert events.put_own_events_policy(domain) in properties["Policies"]
+    assert outbox_relay_module.put_own_events_policy(domain) in properties["Policies"]
+
+
+RECORDING_ROUTES = {
+    "identity": ["POST /register"],
+    "course": [
+        "POST /courses",
+        "PUT /courses/{course_id}",
+        "DELETE /modules/{module_id}",
+        "POST /modules/{module_id}/lessons",
+        "DELETE /lessons/{lesson_id}",
+    ],
+    "enrollment": ["POST /enrollments"],
+    "payment": ["POST /payments"],
+}
+
+
+@pytest.mark.parametrize("domain", sorted(RECORDING_ROUTES))
+def test_the_functions_that_record_events_may_start_their_domains_relay(resources, domain):
+    relay_id = f"{domain.capitalize()}InternalOutboxRelayFunction"
+    serving = {
+        f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}": logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in (resource["Properties"].get("Events") or {}).values()
+        if event["Type"] == "Api"
+    }
+    for route in RECORDING_ROUTES[domain]:
+        properties = resources[serving[route]]["Properties"]
+        assert properties["Environment"]["Variables"][events.OUTBOX_RELAY_VARIABLE] == {"Ref": relay_id}, route
+        role = (properties.get("Role") or {}).get("Fn::GetAtt", [""])[0]
+        role_properties = resources[role.removesuffix("Role")]["Properties"] if role else properties
+        assert {"LambdaInvokePolicy": {"FunctionName": {"Ref": relay_id}}} in role_properties["Policies"], route
 
 
 def put_events_statements(properties):

@@ -22,7 +22,7 @@ from infra.config import POSTGRES_ADMIN_URL, with_database
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call
 
-from eduplatform import db, events, security, settings
+from eduplatform import db, relay, security, settings
 from eduplatform.db import Database
 from eduplatform.observability import logger
 
@@ -377,7 +377,7 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(
     mailer.use_client(None)
     with psycopg.connect(identity_url) as conn:
         hashes = [row[0] for row in conn.execute("SELECT password_hash FROM users")]
-    events.relay()  # the registrations' events, as the domain's listener publishes them
+    relay.relay()  # the registrations' events, as the domain's listener publishes them
 
     use("course")
     assert (
@@ -391,7 +391,7 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(
 
     use("payment")
     course_id = facts.add_course(price="49.99")
-    events.use_client(Unreachable())  # the relay fails to publish the payment's event and logs it as such
+    relay.use_client(Unreachable())  # the relay fails to publish the payment's event and logs it as such
     payment = call(
         "payment.handlers.create_payment",
         body={"course_id": course_id, "amount": "49.99"},
@@ -402,7 +402,7 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(
     from payment.internal import outbox_relay
 
     assert outbox_relay.handler({}, FakeLambdaContext())["failed"] == 1
-    events.use_client(None)
+    relay.use_client(None)
     assert outbox_relay.handler({}, FakeLambdaContext())["published"] == 1
     payment_id = payment.json()["id"]
     facts.payments[payment_id] = {
@@ -421,7 +421,7 @@ def test_a_full_flow_logs_no_password_hash_token_or_secret(
         ).status
         == 201
     )
-    events.relay()
+    relay.relay()
 
     use("notification")
     from tests.support.lambda_events import sqs_event

@@ -1,24 +1,17 @@
 """What the warm-up starts for the template's scheduled functions (infra/local/warmup.py)."""
 
-import json
-
 import pytest
 
+from infra.local.relays import OUTBOX_RELAY_SUFFIX
 from infra.local.warmup import scheduled_instances, template_functions
 from infra.template.generate import read_template, serverless_functions
 
-from eduplatform.events import LISTEN_EVENT
-
 
 def listening_functions() -> set[str]:
-    """The functions whose schedule starts a listening run, read from the template itself."""
-    listening = set()
-    for logical_id, properties in serverless_functions(read_template()).items():
-        for event in (properties.get("Events") or {}).values():
-            schedule_input = event["Properties"].get("Input") if event["Type"] == "Schedule" else None
-            if schedule_input and json.loads(schedule_input) == LISTEN_EVENT:
-                listening.add(logical_id)
-    return listening
+    """The functions whose runs listen for commits (started by them, besides their schedule): the outbox relays."""
+    return {
+        logical_id for logical_id in serverless_functions(read_template()) if logical_id.endswith(OUTBOX_RELAY_SUFFIX)
+    }
 
 
 def test_every_scheduled_function_is_warmed():

@@ -26,22 +26,11 @@ class EnrollmentCreated(BaseModel):
 
 
 def record_handler(record: SQSRecord) -> None:
-    try:
-        event = events.owned_event(record.body)
-        if event.detail_type != events.ENROLLMENT_CREATED:
-            raise ValueError(f"the course domain counts EnrollmentCreated events only, not {event.detail_type}")
-        detail = EnrollmentCreated.model_validate(event.detail)
-        counted = service.count_enrollment(detail.event_id, detail.course_id, detail.user_id)
-    except Exception as exc:
-        logger.warning(
-            "event not applied",
-            extra={
-                "message_id": record.message_id,
-                "error": str(exc)[:2000],
-                "receive_count": record.attributes.approximate_receive_count,
-            },
-        )
-        raise
+    event = events.owned_event(record.body)
+    if event.detail_type != events.ENROLLMENT_CREATED:
+        raise ValueError(f"the course domain counts EnrollmentCreated events only, not {event.detail_type}")
+    detail = EnrollmentCreated.model_validate(event.detail)
+    counted = service.count_enrollment(detail.event_id, detail.course_id, detail.user_id)
     logger.info(
         "enrollment counted" if counted else "enrollment already counted (duplicate event)",
         extra={"message_id": record.message_id, "event_id": str(detail.event_id), "course_id": str(detail.course_id)},

@@ -29,29 +29,14 @@ class UserRegistered(BaseModel):
 
 
 def record_handler(record: SQSRecord) -> None:
-    try:
-        event = events.owned_event(record.body)
-        if event.detail_type != events.USER_REGISTERED:
-            raise ValueError(
-                f"the course domain learns teachers from UserRegistered events only, not {event.detail_type}"
-            )
-        detail = UserRegistered.model_validate(event.detail)
-        if detail.role != Role.TEACHER:
-            logger.info(
-                "not a teacher: skipped", extra={"message_id": record.message_id, "event_id": str(detail.event_id)}
-            )
-            return
-        recorded = service.record_teacher(detail.user_id, detail.name)
-    except Exception as exc:
-        logger.warning(
-            "event not applied",
-            extra={
-                "message_id": record.message_id,
-                "error": str(exc)[:2000],
-                "receive_count": record.attributes.approximate_receive_count,
-            },
-        )
-        raise
+    event = events.owned_event(record.body)
+    if event.detail_type != events.USER_REGISTERED:
+        raise ValueError(f"the course domain learns teachers from UserRegistered events only, not {event.detail_type}")
+    detail = UserRegistered.model_validate(event.detail)
+    if detail.role != Role.TEACHER:
+        logger.info("not a teacher: skipped", extra={"message_id": record.message_id, "event_id": str(detail.event_id)})
+        return
+    recorded = service.record_teacher(detail.user_id, detail.name)
     logger.info(
         "teacher recorded" if recorded else "teacher already recorded (duplicate event)",
         extra={"message_id": record.message_id, "event_id": str(detail.event_id), "teacher_id": str(detail.user_id)},

@@ -12,7 +12,6 @@ the outbox nor a log line ever holds it. Only a mail's id and kind are logged, n
 address's link or body.
 """
 
-import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -22,10 +21,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from eduplatform import clock
+from eduplatform import clock, internal_calls
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
-from eduplatform.internal_calls import lambda_client
 from eduplatform.observability import logger, metrics
 from eduplatform.security import email_link_token_matching
 from eduplatform.settings import get_settings
@@ -68,14 +66,8 @@ def send_recorded(mail_ids: list[UUID], db: Database | None = None) -> int:
 
 def poke_relay() -> None:
     """Ask the mail relay to run now, without waiting for it (an asynchronous invoke). Never raises."""
-    function_name = os.environ.get(MAIL_RELAY_FUNCTION[0])
-    if not function_name:
-        logger.warning("mail relay not configured; pending emails wait for its schedule")
-        return
-    try:
-        lambda_client().invoke(FunctionName=function_name, InvocationType="Event", Payload=b"{}")
-    except (BotoCoreError, ClientError) as exc:
-        logger.warning("mail relay not reached; pending emails wait for its schedule", extra={"error": str(exc)})
+    if not internal_calls.start(MAIL_RELAY_FUNCTION[0], {}):
+        logger.warning("mail relay not started; pending emails wait for its schedule")
 
 
 def relay(db: Database | None = None) -> dict[str, int]:

@@ -16,20 +16,8 @@ from notification import service
 
 
 def record_handler(record: SQSRecord) -> None:
-    try:
-        event = owned_event(record.body)
-        created = service.notify_from_event(event)
-    except Exception as exc:
-        # The batch processor only reports the id; say why, so a message in the DLQ can be understood.
-        logger.warning(
-            "message not handled",
-            extra={
-                "message_id": record.message_id,
-                "error": str(exc)[:2000],
-                "receive_count": record.attributes.approximate_receive_count,
-            },
-        )
-        raise
+    event = owned_event(record.body)
+    created = service.notify_from_event(event)
     logger.info(
         "event handled" if created else "event already handled",
         extra={

@@ -31,6 +31,7 @@ from eduplatform import cursors
 from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from eduplatform.cursors import INVALID as INVALID_CURSOR
 from eduplatform.db import database
+from eduplatform.deferred import run_deferred
 from eduplatform.limits import limits
 from eduplatform.observability import logger, metrics
 from eduplatform.security import InvalidToken, Principal, Role, decode_token
@@ -197,6 +198,8 @@ def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> Lambd
     record on a cold start. The last line of defence: an exception nothing expected is logged
     with its stack trace and answered ``500 {"detail", "request_id"}``, never with its text,
     so API Gateway's own 502 only ever means the function itself died.
+    Then what the request deferred runs (``eduplatform.deferred``: starting the outbox relay
+    once its events are committed), before the answer leaves.
 
     Every response carries ``X-Content-Type-Options: nosniff``; ``Cache-Control: no-store`` is
     added to the answers of authenticated requests (an Authorization header) and, with
@@ -214,6 +217,7 @@ def lambda_handler(app: APIGatewayRestResolver, no_store: bool = False) -> Lambd
         except Exception:
             logger.exception("unhandled error", extra={"request_id": context.aws_request_id})
             response = internal_error_response(event, context.aws_request_id)
+        run_deferred()
         _security_headers(response, no_store or _carries_credentials(event))
         _record_request(
             context, method, route, response.get("statusCode", 500), started, len(response.get("body") or "")

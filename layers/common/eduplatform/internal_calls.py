@@ -69,3 +69,18 @@ def invoke(function_name_variable: str, payload: dict[str, Any], dependency: str
         logger.warning("internal function answered an unexpected shape", extra={"function": function_name})
         raise ServiceUnavailableError(unavailable)
     return answer
+
+
+def start(function_name_variable: str, payload: dict[str, Any]) -> bool:
+    """Start the function named by env ``function_name_variable`` without waiting for it (an
+    asynchronous invoke); whether Lambda took the event. Never raises: the caller's work is done."""
+    function_name = os.environ.get(function_name_variable)
+    if not function_name:
+        logger.warning("function to start not configured", extra={"variable": function_name_variable})
+        return False
+    try:
+        lambda_client().invoke(FunctionName=function_name, InvocationType="Event", Payload=json.dumps(payload).encode())
+    except (BotoCoreError, ClientError) as exc:
+        logger.warning("function not started", extra={"function": function_name, "error": str(exc)})
+        return False
+    return True

@@ -258,23 +258,12 @@ def consumer_handler(
     """
 
     def record_handler(record: SQSRecord) -> None:
-        try:
-            event = events.owned_event(record.body)
-            apply = appliers.get(event.detail_type)
-            if apply is None:
-                raise ValueError(f"no read model here is kept from {event.detail_type} events")
-            with database().transaction() as conn:
-                changed = apply(conn, event.detail)
-        except Exception as exc:
-            logger.warning(
-                "event not applied",
-                extra={
-                    "message_id": record.message_id,
-                    "error": str(exc)[:2000],
-                    "receive_count": record.attributes.approximate_receive_count,
-                },
-            )
-            raise
+        event = events.owned_event(record.body)
+        apply = appliers.get(event.detail_type)
+        if apply is None:
+            raise ValueError(f"no read model here is kept from {event.detail_type} events")
+        with database().transaction() as conn:
+            changed = apply(conn, event.detail)
         logger.info(
             "event applied" if changed else "event already reflected (duplicate or older version)",
             extra={

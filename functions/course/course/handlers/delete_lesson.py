@@ -2,10 +2,15 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
+from eduplatform.events import outbox_relay
+from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler, no_content
 
 from course import service
 from course.access import CourseEditor
+
+# Its commits record the course's fact events.
+TEMPLATE_PROPERTIES = template_properties(outbox_relay("course"))
 
 app = create_app()
 

@@ -1,10 +1,15 @@
 from uuid import UUID
 
+from eduplatform.events import outbox_relay
+from eduplatform.facts import template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from course import service
 from course.access import CourseEditor
 from course.schemas import CourseOut, CourseUpdate
+
+# Its commits record the course's fact events.
+TEMPLATE_PROPERTIES = template_properties(outbox_relay("course"))
 
 app = create_app()
 

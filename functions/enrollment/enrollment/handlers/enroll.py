@@ -2,6 +2,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 
+from eduplatform.events import outbox_relay
 from eduplatform.facts import COURSE_FACTS, PAYMENT_FACTS, template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Principal, Role
@@ -9,7 +10,7 @@ from eduplatform.security import Principal, Role
 from enrollment import service
 from enrollment.schemas import EnrollmentOut, EnrollmentRequest
 
-TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, PAYMENT_FACTS)
+TEMPLATE_PROPERTIES = template_properties(COURSE_FACTS, PAYMENT_FACTS, outbox_relay("enrollment"))
 
 app = create_app()
 

@@ -1,12 +1,12 @@
-"""Publishes this domain's outbox events to the bus: as they are committed, or pending ones when invoked.
+"""Publishes this domain's outbox events to the bus (eduplatform/relay.py).
 
-Scheduled every minute with ``{"listen": true}``, a run listens for the notifications
-of the commits that record events until its timeout and publishes each commit's events at once; invoked with
-anything else, it publishes what is pending once. Answer ``{"published", "failed"}`` (and
-``"wakeups"`` when it listened).
+Started by a request whose commit recorded events when no run listens (``{"listen": true}``: it
+publishes, then listens for commits until idle); once a minute by its schedule, and by anything
+else, it publishes what is pending once. Answer ``{"published", "failed"}`` (with ``"wakeups"``
+and ``"listened"`` when it listened).
 """
 
-from eduplatform.events import relay_handler, relay_template_properties
+from eduplatform.relay import relay_handler, relay_template_properties
 
 TEMPLATE_PROPERTIES = relay_template_properties("enrollment")
 

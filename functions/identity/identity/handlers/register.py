@@ -1,3 +1,4 @@
+from eduplatform.events import outbox_relay
 from eduplatform.facts import template_properties
 from eduplatform.http import api_responses, create_app, lambda_handler, source_ip
 
@@ -6,7 +7,7 @@ from identity.capacity import PASSWORD_HASHING_CONCURRENCY, PASSWORD_HASHING_GRO
 from identity.schemas import RegisterRequest, TokenResponse
 
 TEMPLATE_PROPERTIES = {
-    **template_properties(policies=[SEND_EMAIL_POLICY]),
+    **template_properties(outbox_relay("identity"), policies=[SEND_EMAIL_POLICY]),
     **PASSWORD_HASHING_CONCURRENCY,
 }
 FUNCTION_GROUP = PASSWORD_HASHING_GROUP

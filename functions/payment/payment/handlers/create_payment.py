@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
+from eduplatform.events import outbox_relay
 from eduplatform.facts import COURSE_FACTS, template_properties
 from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
 from eduplatform.security import Principal, Role
@@ -13,6 +14,7 @@ from payment.schemas import PaymentOut, PaymentRequest
 
 TEMPLATE_PROPERTIES = template_properties(
     COURSE_FACTS,
+    outbox_relay("payment"),
     variables={"IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"}},
     policies=[{"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}}],
 )
