@@ -1,5 +1,10 @@
 import type { Schemas } from "./api/client";
 
+export type Level = Schemas["CourseOut"]["level"];
+
+/** The course levels, easiest first. */
+export const LEVELS: readonly Level[] = ["beginner", "intermediate", "advanced"];
+
 export function formatPrice(course: Pick<Schemas["CourseOut"], "is_free" | "price">): string {
   if (course.is_free || course.price === null) return "Free";
   return `$${course.price}`;

@@ -2,9 +2,8 @@ import { Suspense, useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { unwrap } from "../api/client";
-import { errorMessage } from "../api/errors";
 import { useApi, useSession, useSessionManager } from "../context";
-import { Loading } from "./Status";
+import { ErrorMessage, Loading } from "./Status";
 
 function UnreadCount() {
   const api = useApi();
@@ -36,7 +35,7 @@ function VerifyBanner() {
         </button>
       </p>
       {resend.isSuccess ? <p role="status">{resend.data?.message ?? "A new verification email is on its way."}</p> : null}
-      {resend.isError ? <p role="alert" className="error">{errorMessage(resend.error)}</p> : null}
+      <ErrorMessage error={resend.error} />
     </div>
   );
 }

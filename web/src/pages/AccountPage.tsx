@@ -2,6 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useNavigate } from "react-router";
 import { unwrap } from "../api/client";
 import { useApi, useMe, useSessionManager } from "../context";
+import { Fact } from "../components/Facts";
 import { RequireAuth } from "../components/RequireAuth";
 import { ErrorMessage, Loading } from "../components/Status";
 import { usePageTitle } from "../usePageTitle";
@@ -28,23 +29,14 @@ function AccountDetails() {
       <ErrorMessage error={me.error} prefix="Your account could not be loaded" />
       {me.data ? (
         <dl className="facts">
-          <div>
-            <dt>Name</dt>
-            <dd>{me.data.name}</dd>
-          </div>
-          <div>
-            <dt>Email</dt>
-            <dd>
-              {me.data.email} {me.data.email_verified ? "(verified)" : "(not verified yet)"}
-            </dd>
-          </div>
-          <div>
-            <dt>Role</dt>
-            <dd>
-              {me.data.role}
-              {me.data.role === "teacher" ? (me.data.is_verified ? " (verified)" : " (waiting for an administrator)") : ""}
-            </dd>
-          </div>
+          <Fact term="Name">{me.data.name}</Fact>
+          <Fact term="Email">
+            {me.data.email} {me.data.email_verified ? "(verified)" : "(not verified yet)"}
+          </Fact>
+          <Fact term="Role">
+            {me.data.role}
+            {me.data.role === "teacher" ? (me.data.is_verified ? " (verified)" : " (waiting for an administrator)") : ""}
+          </Fact>
         </dl>
       ) : null}
       <h2>Sessions</h2>

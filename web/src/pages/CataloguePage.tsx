@@ -1,15 +1,18 @@
-import { useEffect, useState } from "react";
-import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { keepPreviousData } from "@tanstack/react-query";
 import { unwrap } from "../api/client";
 import { fieldErrorsOf } from "../api/errors";
+import { useCategories } from "../categories";
 import { useApi } from "../context";
+import { formatLevel, LEVELS, type Level } from "../format";
 import { useDebounced } from "../useDebounced";
+import { usePageTitle } from "../usePageTitle";
 import { CourseCard } from "../components/CourseCard";
-import { ErrorMessage, Loading } from "../components/Status";
+import { PagedList, useCursorPages } from "../components/PagedList";
+import { ErrorMessage } from "../components/Status";
 import { SelectField, TextField } from "../components/Field";
 
 type Sort = "newest" | "rating" | "price_asc" | "price_desc" | "popular";
-type Level = "" | "beginner" | "intermediate" | "advanced";
 
 const PAGE_SIZE = 12;
 
@@ -17,24 +20,18 @@ export function CataloguePage() {
   const api = useApi();
   const [q, setQ] = useState("");
   const [category, setCategory] = useState("");
-  const [level, setLevel] = useState<Level>("");
+  const [level, setLevel] = useState<Level | "">("");
   const [price, setPrice] = useState<"" | "free" | "paid">("");
   const [priceMin, setPriceMin] = useState("");
   const [priceMax, setPriceMax] = useState("");
   const [minRating, setMinRating] = useState("");
   const [sort, setSort] = useState<Sort>("newest");
 
-  useEffect(() => {
-    document.title = "Courses · EduPlatform";
-  }, []);
+  usePageTitle("Courses");
 
   const typed = useDebounced({ q: q.trim(), priceMin: priceMin.trim(), priceMax: priceMax.trim() }, 300);
 
-  const categories = useQuery({
-    queryKey: ["categories"],
-    staleTime: 10 * 60_000,
-    queryFn: () => unwrap(api.GET("/categories")),
-  });
+  const categories = useCategories();
 
   const query = {
     ...(typed.q ? { q: typed.q } : {}),
@@ -45,26 +42,17 @@ export function CataloguePage() {
     ...(typed.priceMax ? { price_max: typed.priceMax } : {}),
     ...(minRating ? { min_rating: minRating } : {}),
     sort,
-    limit: PAGE_SIZE,
   };
 
-  const courses = useInfiniteQuery({
-    queryKey: ["catalogue", query],
-    initialPageParam: null as string | null,
-    placeholderData: keepPreviousData,
-    queryFn: ({ pageParam, signal }) =>
-      unwrap(
-        api.GET("/courses", {
-          // price bounds are typed as numbers or strings; the API takes either
-          params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } as never },
-          signal,
-        }),
-      ),
-    getNextPageParam: (last) => last.next_cursor ?? null,
-  });
+  const courses = useCursorPages(
+    ["catalogue", query],
+    (page, { signal }) =>
+      // price bounds are typed as numbers or strings; the API takes either
+      unwrap(api.GET("/courses", { params: { query: { ...query, ...page } as never }, signal })),
+    { limit: PAGE_SIZE, placeholderData: keepPreviousData },
+  );
 
   const fields = fieldErrorsOf(courses.error);
-  const items = courses.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
     <>
@@ -86,11 +74,13 @@ export function CataloguePage() {
             </option>
           ))}
         </SelectField>
-        <SelectField label="Level" value={level} onChange={(e) => setLevel(e.target.value as Level)}>
+        <SelectField label="Level" value={level} onChange={(e) => setLevel(e.target.value as Level | "")}>
           <option value="">All levels</option>
-          <option value="beginner">Beginner</option>
-          <option value="intermediate">Intermediate</option>
-          <option value="advanced">Advanced</option>
+          {LEVELS.map((l) => (
+            <option key={l} value={l}>
+              {formatLevel(l)}
+            </option>
+          ))}
         </SelectField>
         <SelectField label="Free or paid" value={price} onChange={(e) => setPrice(e.target.value as "" | "free" | "paid")}>
           <option value="">Free and paid</option>
@@ -133,32 +123,29 @@ export function CataloguePage() {
         <h2 id="results-heading" className="visually-hidden">
           Results
         </h2>
-        {courses.isPending ? <Loading label="Loading courses…" /> : null}
-        {courses.isError ? <ErrorMessage error={courses.error} prefix="Courses could not be loaded" /> : null}
-        {courses.isSuccess && items.length === 0 ? (
-          <p className="empty" role="status">
-            No courses match your search. Try other words or fewer filters.
-          </p>
-        ) : null}
-        {items.length > 0 ? (
-          <ul className="cards">
-            {items.map((course) => (
-              <li key={course.id}>
-                <CourseCard course={course} />
-              </li>
-            ))}
-          </ul>
-        ) : null}
-        {courses.hasNextPage ? (
-          <button
-            type="button"
-            className="button"
-            onClick={() => void courses.fetchNextPage()}
-            disabled={courses.isFetchingNextPage}
-          >
-            {courses.isFetchingNextPage ? "Loading more…" : "Load more"}
-          </button>
-        ) : null}
+        <PagedList
+          list={courses}
+          loadingLabel="Loading courses…"
+          errorPrefix="Courses could not be loaded"
+          empty={
+            <p className="empty" role="status">
+              No courses match your search. Try other words or fewer filters.
+            </p>
+          }
+          loadingMoreLabel="Loading more…"
+        >
+          {(items) =>
+            items.length > 0 ? (
+              <ul className="cards">
+                {items.map((course) => (
+                  <li key={course.id}>
+                    <CourseCard course={course} />
+                  </li>
+                ))}
+              </ul>
+            ) : null
+          }
+        </PagedList>
         {courses.isFetchNextPageError ? <ErrorMessage error={courses.error} prefix="More courses could not be loaded" /> : null}
       </section>
     </>

@@ -1,20 +1,29 @@
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { unwrap, type Schemas } from "../api/client";
 import { fieldErrorsOf } from "../api/errors";
+import { useCategories } from "../categories";
 import { useApi, useSession } from "../context";
-import { Checkbox, SelectField, TextArea, TextField } from "../components/Field";
+import { useCourse, useCurriculum } from "../courses";
+import { formatLevel, LEVELS, type Level } from "../format";
+import { Checkbox } from "../components/Checkbox";
+import { SelectField, TextArea, TextField } from "../components/Field";
 import { RequireAuth } from "../components/RequireAuth";
 import { ErrorMessage, Loading, Notice } from "../components/Status";
 import { usePageTitle } from "../usePageTitle";
 import { UnverifiedTeacher } from "./MyCoursesPage";
 
 type Course = Schemas["CourseOut"];
-type Level = Course["level"];
 
 function toInt(value: string): number | undefined {
   return value.trim() === "" ? undefined : Number.parseInt(value, 10);
+}
+
+/** `{order}` from the order field; nothing when it is empty, which keeps the current order. */
+function orderOf(value: string): { order?: number } {
+  const order = toInt(value);
+  return order === undefined ? {} : { order };
 }
 
 function CourseForm({ course }: { course: Course | null }) {
@@ -28,7 +37,7 @@ function CourseForm({ course }: { course: Course | null }) {
   const [isFree, setIsFree] = useState(course?.is_free ?? true);
   const [price, setPrice] = useState(course?.price ?? "");
   const [duration, setDuration] = useState(String(course?.duration_minutes ?? 0));
-  const categories = useQuery({ queryKey: ["categories"], staleTime: 600_000, queryFn: () => unwrap(api.GET("/categories")) });
+  const categories = useCategories();
 
   const save = useMutation({
     mutationFn: () => {
@@ -70,9 +79,11 @@ function CourseForm({ course }: { course: Course | null }) {
         error={fields.description}
       />
       <SelectField label="Level" value={level} onChange={(e) => setLevel(e.target.value as Level)} error={fields.level}>
-        <option value="beginner">Beginner</option>
-        <option value="intermediate">Intermediate</option>
-        <option value="advanced">Advanced</option>
+        {LEVELS.map((l) => (
+          <option key={l} value={l}>
+            {formatLevel(l)}
+          </option>
+        ))}
       </SelectField>
       <SelectField label="Category" value={categoryId} onChange={(e) => setCategoryId(e.target.value)} error={fields.category_id}>
         <option value="">No category</option>
@@ -108,38 +119,128 @@ function CourseForm({ course }: { course: Course | null }) {
   );
 }
 
+/** Marks the course's curriculum stale after a change (not awaited: the form is usable again at once). */
+function useCurriculumChanged(courseId: string): () => void {
+  const queryClient = useQueryClient();
+  return () => void queryClient.invalidateQueries({ queryKey: ["curriculum", courseId] });
+}
+
+/** The form of a module or a lesson: its fields, Save, Delete (once confirmed), and how each went. */
+function PartForm({
+  noun,
+  label,
+  inline = false,
+  confirmDelete,
+  save,
+  remove,
+  onChanged,
+  children,
+}: {
+  noun: "module" | "lesson";
+  label: string;
+  /** Fields and buttons on one row (`inline-form`); what came of saving then follows the buttons. */
+  inline?: boolean;
+  confirmDelete: string;
+  save: () => Promise<unknown>;
+  remove: () => Promise<unknown>;
+  onChanged: () => void;
+  /** The fields, given the API's messages for them. */
+  children: (fieldErrors: Record<string, string>) => ReactNode;
+}) {
+  const saving = useMutation({ mutationFn: save, onSuccess: onChanged });
+  const removing = useMutation({ mutationFn: remove, onSuccess: onChanged });
+  const fields = fieldErrorsOf(saving.error);
+  const outcome = (
+    <>
+      {saving.isError && Object.keys(fields).length === 0 ? <ErrorMessage error={saving.error} /> : null}
+      {saving.isSuccess ? <Notice>{`${noun === "module" ? "Module" : "Lesson"} saved.`}</Notice> : null}
+    </>
+  );
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        saving.mutate();
+      }}
+      noValidate
+      className={inline ? "inline-form" : undefined}
+      aria-label={label}
+    >
+      {children(fields)}
+      {inline ? null : outcome}
+      <div className="actions">
+        <button type="submit" className="button" disabled={saving.isPending}>
+          {`Save ${noun}`}
+        </button>
+        <button
+          type="button"
+          className="button button-danger"
+          disabled={removing.isPending}
+          onClick={() => {
+            if (window.confirm(confirmDelete)) removing.mutate();
+          }}
+        >
+          {`Delete ${noun}`}
+        </button>
+      </div>
+      {inline ? outcome : null}
+      <ErrorMessage error={removing.error} prefix={`The ${noun} could not be deleted`} />
+    </form>
+  );
+}
+
+/** A form of one title field that creates a module or a lesson, and empties the field once it has. */
+function AddByTitle({
+  label,
+  fieldLabel,
+  submitLabel,
+  create,
+  onAdded,
+}: {
+  label: string;
+  fieldLabel: string;
+  submitLabel: string;
+  create: (title: string) => Promise<unknown>;
+  onAdded: () => void;
+}) {
+  const [title, setTitle] = useState("");
+  const add = useMutation({
+    mutationFn: () => create(title),
+    onSuccess: () => {
+      setTitle("");
+      onAdded();
+    },
+  });
+  const fields = fieldErrorsOf(add.error);
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        add.mutate();
+      }}
+      noValidate
+      className="inline-form"
+      aria-label={label}
+    >
+      <TextField label={fieldLabel} value={title} onChange={(e) => setTitle(e.target.value)} error={fields.title} />
+      <button type="submit" className="button" disabled={add.isPending}>
+        {submitLabel}
+      </button>
+      {add.isError && !fields.title ? <ErrorMessage error={add.error} /> : null}
+    </form>
+  );
+}
+
 function LessonEditor({ lesson, courseId }: { lesson: Schemas["LessonOut"]; courseId: string }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const [title, setTitle] = useState(lesson.title);
   const [content, setContent] = useState(lesson.content ?? "");
   const [videoUrl, setVideoUrl] = useState(lesson.video_url ?? "");
   const [duration, setDuration] = useState(String(lesson.duration_minutes));
   const [order, setOrder] = useState(String(lesson.order));
   const [preview, setPreview] = useState(lesson.is_preview);
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: ["curriculum", courseId] });
-  const save = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.PUT("/lessons/{lesson_id}", {
-          params: { path: { lesson_id: lesson.id } },
-          body: {
-            title,
-            content: content || null,
-            video_url: videoUrl.trim() || null,
-            duration_minutes: toInt(duration) ?? 0,
-            ...(toInt(order) !== undefined ? { order: toInt(order) } : {}),
-            is_preview: preview,
-          },
-        }),
-      ),
-    onSuccess: refresh,
-  });
-  const remove = useMutation({
-    mutationFn: () => unwrap(api.DELETE("/lessons/{lesson_id}", { params: { path: { lesson_id: lesson.id } } })),
-    onSuccess: refresh,
-  });
-  const fields = fieldErrorsOf(save.error);
+  const params = { path: { lesson_id: lesson.id } };
+  const changed = useCurriculumChanged(courseId);
   return (
     <li>
       <details>
@@ -147,39 +248,46 @@ function LessonEditor({ lesson, courseId }: { lesson: Schemas["LessonOut"]; cour
           Lesson: {lesson.title}
           {lesson.is_preview ? " (preview)" : ""}
         </summary>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate();
-          }}
-          noValidate
-          aria-label={`Lesson ${lesson.title}`}
+        <PartForm
+          noun="lesson"
+          label={`Lesson ${lesson.title}`}
+          confirmDelete={`Delete the lesson “${lesson.title}”?`}
+          save={() =>
+            unwrap(
+              api.PUT("/lessons/{lesson_id}", {
+                params,
+                body: {
+                  title,
+                  content: content || null,
+                  video_url: videoUrl.trim() || null,
+                  duration_minutes: toInt(duration) ?? 0,
+                  ...orderOf(order),
+                  is_preview: preview,
+                },
+              }),
+            )
+          }
+          remove={() => unwrap(api.DELETE("/lessons/{lesson_id}", { params }))}
+          onChanged={changed}
         >
-          <TextField label="Lesson title" value={title} onChange={(e) => setTitle(e.target.value)} error={fields.title} />
-          <TextArea label="Content" rows={6} value={content} onChange={(e) => setContent(e.target.value)} error={fields.content} />
-          <TextField label="Video URL" type="url" value={videoUrl} onChange={(e) => setVideoUrl(e.target.value)} error={fields.video_url} />
-          <TextField label="Lesson duration (minutes)" type="number" min={0} value={duration} onChange={(e) => setDuration(e.target.value)} error={fields.duration_minutes} />
-          <TextField label="Lesson order" type="number" min={0} value={order} onChange={(e) => setOrder(e.target.value)} error={fields.order} />
-          <Checkbox label="Free preview" checked={preview} onChange={(e) => setPreview(e.target.checked)} />
-          {save.isError && Object.keys(fields).length === 0 ? <ErrorMessage error={save.error} /> : null}
-          {save.isSuccess ? <Notice>Lesson saved.</Notice> : null}
-          <div className="actions">
-            <button type="submit" className="button" disabled={save.isPending}>
-              Save lesson
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete the lesson “${lesson.title}”?`)) remove.mutate();
-              }}
-            >
-              Delete lesson
-            </button>
-          </div>
-          <ErrorMessage error={remove.error} prefix="The lesson could not be deleted" />
-        </form>
+          {(fields) => (
+            <>
+              <TextField label="Lesson title" value={title} onChange={(e) => setTitle(e.target.value)} error={fields.title} />
+              <TextArea label="Content" rows={6} value={content} onChange={(e) => setContent(e.target.value)} error={fields.content} />
+              <TextField label="Video URL" type="url" value={videoUrl} onChange={(e) => setVideoUrl(e.target.value)} error={fields.video_url} />
+              <TextField
+                label="Lesson duration (minutes)"
+                type="number"
+                min={0}
+                value={duration}
+                onChange={(e) => setDuration(e.target.value)}
+                error={fields.duration_minutes}
+              />
+              <TextField label="Lesson order" type="number" min={0} value={order} onChange={(e) => setOrder(e.target.value)} error={fields.order} />
+              <Checkbox label="Free preview" checked={preview} onChange={(e) => setPreview(e.target.checked)} />
+            </>
+          )}
+        </PartForm>
       </details>
     </li>
   );
@@ -187,88 +295,44 @@ function LessonEditor({ lesson, courseId }: { lesson: Schemas["LessonOut"]; cour
 
 function ModuleEditor({ module, courseId }: { module: Schemas["ModuleWithLessons"]; courseId: string }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const [title, setTitle] = useState(module.title);
   const [order, setOrder] = useState(String(module.order));
-  const [lessonTitle, setLessonTitle] = useState("");
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: ["curriculum", courseId] });
-  const save = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.PUT("/modules/{module_id}", {
-          params: { path: { module_id: module.id } },
-          body: { title, ...(toInt(order) !== undefined ? { order: toInt(order) } : {}) },
-        }),
-      ),
-    onSuccess: refresh,
-  });
-  const remove = useMutation({
-    mutationFn: () => unwrap(api.DELETE("/modules/{module_id}", { params: { path: { module_id: module.id } } })),
-    onSuccess: refresh,
-  });
-  const addLesson = useMutation({
-    mutationFn: () => unwrap(api.POST("/modules/{module_id}/lessons", { params: { path: { module_id: module.id } }, body: { title: lessonTitle, duration_minutes: 0, is_preview: false } })),
-    onSuccess: () => {
-      setLessonTitle("");
-      refresh();
-    },
-  });
-  const fields = fieldErrorsOf(save.error);
-  const lessonFields = fieldErrorsOf(addLesson.error);
+  const changed = useCurriculumChanged(courseId);
+  const params = { path: { module_id: module.id } };
   return (
     <li className="module-editor">
       <section aria-label={`Module ${module.title}`}>
         <h3>Module: {module.title}</h3>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate();
-          }}
-          noValidate
-          className="inline-form"
-          aria-label={`Edit module ${module.title}`}
+        <PartForm
+          noun="module"
+          label={`Edit module ${module.title}`}
+          inline
+          confirmDelete={`Delete the module “${module.title}” and its lessons?`}
+          save={() => unwrap(api.PUT("/modules/{module_id}", { params, body: { title, ...orderOf(order) } }))}
+          remove={() => unwrap(api.DELETE("/modules/{module_id}", { params }))}
+          onChanged={changed}
         >
-          <TextField label="Module title" value={title} onChange={(e) => setTitle(e.target.value)} error={fields.title} />
-          <TextField label="Module order" type="number" min={0} value={order} onChange={(e) => setOrder(e.target.value)} error={fields.order} />
-          <div className="actions">
-            <button type="submit" className="button" disabled={save.isPending}>
-              Save module
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete the module “${module.title}” and its lessons?`)) remove.mutate();
-              }}
-            >
-              Delete module
-            </button>
-          </div>
-          {save.isError && Object.keys(fields).length === 0 ? <ErrorMessage error={save.error} /> : null}
-          {save.isSuccess ? <Notice>Module saved.</Notice> : null}
-          <ErrorMessage error={remove.error} prefix="The module could not be deleted" />
-        </form>
+          {(fields) => (
+            <>
+              <TextField label="Module title" value={title} onChange={(e) => setTitle(e.target.value)} error={fields.title} />
+              <TextField label="Module order" type="number" min={0} value={order} onChange={(e) => setOrder(e.target.value)} error={fields.order} />
+            </>
+          )}
+        </PartForm>
         <ol className="lessons">
           {module.lessons.map((l) => (
             <LessonEditor key={`${l.id}-${l.title}-${l.order}`} lesson={l} courseId={courseId} />
           ))}
         </ol>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            addLesson.mutate();
-          }}
-          noValidate
-          className="inline-form"
-          aria-label={`Add a lesson to ${module.title}`}
-        >
-          <TextField label="New lesson title" value={lessonTitle} onChange={(e) => setLessonTitle(e.target.value)} error={lessonFields.title} />
-          <button type="submit" className="button" disabled={addLesson.isPending}>
-            Add lesson
-          </button>
-          {addLesson.isError && !lessonFields.title ? <ErrorMessage error={addLesson.error} /> : null}
-        </form>
+        <AddByTitle
+          label={`Add a lesson to ${module.title}`}
+          fieldLabel="New lesson title"
+          submitLabel="Add lesson"
+          create={(lessonTitle) =>
+            unwrap(api.POST("/modules/{module_id}/lessons", { params, body: { title: lessonTitle, duration_minutes: 0, is_preview: false } }))
+          }
+          onAdded={changed}
+        />
       </section>
     </li>
   );
@@ -276,21 +340,8 @@ function ModuleEditor({ module, courseId }: { module: Schemas["ModuleWithLessons
 
 function Modules({ courseId }: { courseId: string }) {
   const api = useApi();
-  const queryClient = useQueryClient();
-  const { claims } = useSession();
-  const [title, setTitle] = useState("");
-  const curriculum = useQuery({
-    queryKey: ["curriculum", courseId, claims?.sub],
-    queryFn: () => unwrap(api.GET("/courses/{course_id}/curriculum", { params: { path: { course_id: courseId } } })),
-  });
-  const add = useMutation({
-    mutationFn: () => unwrap(api.POST("/courses/{course_id}/modules", { params: { path: { course_id: courseId } }, body: { title } })),
-    onSuccess: () => {
-      setTitle("");
-      void queryClient.invalidateQueries({ queryKey: ["curriculum", courseId] });
-    },
-  });
-  const fields = fieldErrorsOf(add.error);
+  const curriculum = useCurriculum(courseId);
+  const changed = useCurriculumChanged(courseId);
   return (
     <section aria-labelledby="modules-heading">
       <h2 id="modules-heading">Modules and lessons</h2>
@@ -302,32 +353,19 @@ function Modules({ courseId }: { courseId: string }) {
           <ModuleEditor key={`${m.id}-${m.title}-${m.order}`} module={m} courseId={courseId} />
         ))}
       </ol>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate();
-        }}
-        noValidate
-        className="inline-form"
-        aria-label="Add a module"
-      >
-        <TextField label="New module title" value={title} onChange={(e) => setTitle(e.target.value)} error={fields.title} />
-        <button type="submit" className="button" disabled={add.isPending}>
-          Add module
-        </button>
-        {add.isError && !fields.title ? <ErrorMessage error={add.error} /> : null}
-      </form>
+      <AddByTitle
+        label="Add a module"
+        fieldLabel="New module title"
+        submitLabel="Add module"
+        create={(title) => unwrap(api.POST("/courses/{course_id}/modules", { params: { path: { course_id: courseId } }, body: { title } }))}
+        onAdded={changed}
+      />
     </section>
   );
 }
 
 function Editor({ courseId }: { courseId: string | undefined }) {
-  const api = useApi();
-  const course = useQuery({
-    queryKey: ["course", courseId],
-    enabled: Boolean(courseId),
-    queryFn: () => unwrap(api.GET("/courses/{course_id}", { params: { path: { course_id: courseId! } } })),
-  });
+  const course = useCourse(courseId ?? "", { enabled: Boolean(courseId) });
   if (!courseId) {
     return (
       <>

@@ -1,11 +1,14 @@
 import { useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { newIdempotencyKey, unwrap, type Api, type Schemas } from "../api/client";
 import { ApiError, apiErrorFrom, fieldErrorsOf } from "../api/errors";
 import { useApi, useSession } from "../context";
+import { useCourse, useCurriculum } from "../courses";
 import { useCompletedLessons, useEnrollment } from "../enrollment";
-import { formatDate, formatLevel, formatPrice, formatRating, teacherName } from "../format";
+import { formatDate, formatPrice } from "../format";
+import { CourseFacts, Fact } from "../components/Facts";
+import { PagedList, useCursorPages } from "../components/PagedList";
 import { RichText } from "../components/RichText";
 import { ErrorMessage, Loading, Notice } from "../components/Status";
 import { SelectField, TextArea } from "../components/Field";
@@ -101,12 +104,7 @@ function EnrollBox({ course, enrolled }: { course: Course; enrolled: boolean }) 
 }
 
 function Curriculum({ courseId, completed }: { courseId: string; completed: Set<string> | undefined }) {
-  const api = useApi();
-  const { claims } = useSession();
-  const curriculum = useQuery({
-    queryKey: ["curriculum", courseId, claims?.sub],
-    queryFn: () => unwrap(api.GET("/courses/{course_id}/curriculum", { params: { path: { course_id: courseId } } })),
-  });
+  const curriculum = useCurriculum(courseId);
   return (
     <section aria-labelledby="curriculum-heading">
       <h2 id="curriculum-heading">Curriculum</h2>
@@ -189,40 +187,35 @@ function ReviewForm({ courseId }: { courseId: string }) {
 
 function Reviews({ courseId, canReview }: { courseId: string; canReview: boolean }) {
   const api = useApi();
-  const reviews = useInfiniteQuery({
-    queryKey: ["reviews", courseId],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/reviews/course/{course_id}", {
-          params: { path: { course_id: courseId }, query: { limit: 10, ...(pageParam ? { cursor: pageParam } : {}) } },
-        }),
-      ),
-    getNextPageParam: (last) => last.next_cursor ?? null,
-  });
-  const items = reviews.data?.pages.flatMap((p) => p.items) ?? [];
+  const reviews = useCursorPages(
+    ["reviews", courseId],
+    (page) => unwrap(api.GET("/reviews/course/{course_id}", { params: { path: { course_id: courseId }, query: page } })),
+    { limit: 10 },
+  );
   return (
     <section aria-labelledby="reviews-heading">
       <h2 id="reviews-heading">Reviews</h2>
       {canReview ? <ReviewForm courseId={courseId} /> : null}
-      {reviews.isPending ? <Loading label="Loading reviews…" /> : null}
-      <ErrorMessage error={reviews.error} prefix="Reviews could not be loaded" />
-      {reviews.isSuccess && items.length === 0 ? <p>No reviews yet.</p> : null}
-      <ul className="reviews">
-        {items.map((r) => (
-          <li key={r.id}>
-            <p>
-              <strong>{r.rating} out of 5</strong> <span className="hint">· {formatDate(r.created_at)}</span>
-            </p>
-            {r.comment ? <p className="comment">{r.comment}</p> : null}
-          </li>
-        ))}
-      </ul>
-      {reviews.hasNextPage ? (
-        <button type="button" className="button" onClick={() => void reviews.fetchNextPage()} disabled={reviews.isFetchingNextPage}>
-          Load more reviews
-        </button>
-      ) : null}
+      <PagedList
+        list={reviews}
+        loadingLabel="Loading reviews…"
+        errorPrefix="Reviews could not be loaded"
+        empty={<p>No reviews yet.</p>}
+        moreLabel="Load more reviews"
+      >
+        {(items) => (
+          <ul className="reviews">
+            {items.map((r) => (
+              <li key={r.id}>
+                <p>
+                  <strong>{r.rating} out of 5</strong> <span className="hint">· {formatDate(r.created_at)}</span>
+                </p>
+                {r.comment ? <p className="comment">{r.comment}</p> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </PagedList>
     </section>
   );
 }
@@ -231,10 +224,7 @@ export default function CoursePage() {
   const { courseId = "" } = useParams();
   const api = useApi();
   const { claims } = useSession();
-  const course = useQuery({
-    queryKey: ["course", courseId],
-    queryFn: () => unwrap(api.GET("/courses/{course_id}", { params: { path: { course_id: courseId } } })),
-  });
+  const course = useCourse(courseId);
   const count = useQuery({
     queryKey: ["count", courseId],
     queryFn: () => unwrap(api.GET("/enrollments/course/{course_id}/count", { params: { path: { course_id: courseId } } })),
@@ -257,40 +247,13 @@ export default function CoursePage() {
     );
   }
   const c = course.data;
-  const teacher = teacherName(c);
   return (
     <article className="course">
       <h1>{c.title}</h1>
-      <dl className="facts">
-        {teacher ? (
-          <div>
-            <dt>Teacher</dt>
-            <dd>{teacher}</dd>
-          </div>
-        ) : null}
-        <div>
-          <dt>Level</dt>
-          <dd>{formatLevel(c.level)}</dd>
-        </div>
-        <div>
-          <dt>Price</dt>
-          <dd>{formatPrice(c)}</dd>
-        </div>
-        <div>
-          <dt>Rating</dt>
-          <dd>{formatRating(c)}</dd>
-        </div>
-        <div>
-          <dt>Students</dt>
-          <dd>{count.data ? `${count.data.count} enrolled` : count.isError ? "unknown" : "…"}</dd>
-        </div>
-        {c.duration_minutes ? (
-          <div>
-            <dt>Duration</dt>
-            <dd>{c.duration_minutes} minutes</dd>
-          </div>
-        ) : null}
-      </dl>
+      <CourseFacts course={c}>
+        <Fact term="Students">{count.data ? `${count.data.count} enrolled` : count.isError ? "unknown" : "…"}</Fact>
+        {c.duration_minutes ? <Fact term="Duration">{c.duration_minutes} minutes</Fact> : null}
+      </CourseFacts>
       {enrollment.data ? (
         <Notice>
           {enrollment.data.status === "completed"

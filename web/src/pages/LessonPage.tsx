@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { unwrap } from "../api/client";
 import { ApiError, apiErrorFrom } from "../api/errors";
 import { useApi, useSession } from "../context";
+import { useCurriculum } from "../courses";
 import { useCompletedLessons, useEnrollment } from "../enrollment";
 import { RichText } from "../components/RichText";
 import { ErrorMessage, Loading, Notice } from "../components/Status";
@@ -41,10 +42,7 @@ export default function LessonPage() {
     queryKey: ["lesson", lessonId, claims?.sub],
     queryFn: () => unwrap(api.GET("/lessons/{lesson_id}", { params: { path: { lesson_id: lessonId } } })),
   });
-  const curriculum = useQuery({
-    queryKey: ["curriculum", courseId, claims?.sub],
-    queryFn: () => unwrap(api.GET("/courses/{course_id}/curriculum", { params: { path: { course_id: courseId } } })),
-  });
+  const curriculum = useCurriculum(courseId);
   const enrollment = useEnrollment(courseId);
   const enrolled = Boolean(enrollment.data);
   const completed = useCompletedLessons(courseId, enrolled);

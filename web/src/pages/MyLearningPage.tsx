@@ -1,10 +1,9 @@
 import { Link } from "react-router";
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { unwrap, type Schemas } from "../api/client";
 import { useApi, useSession } from "../context";
 import { formatLevel } from "../format";
 import { RequireAuth } from "../components/RequireAuth";
-import { ErrorMessage, Loading } from "../components/Status";
+import { PagedList, useCursorPages } from "../components/PagedList";
 import { usePageTitle } from "../usePageTitle";
 
 const STATUS: Record<Schemas["MyEnrollment"]["status"], string> = {
@@ -27,44 +26,36 @@ function Progress({ progress: p, title }: { progress: Schemas["MyEnrollment"]["p
 function Enrollments() {
   const api = useApi();
   const { claims } = useSession();
-  const list = useInfiniteQuery({
-    queryKey: ["enrollments", claims?.sub],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/enrollments/me", { params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.next_cursor ?? null,
-  });
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const list = useCursorPages(["enrollments", claims?.sub], (page) => unwrap(api.GET("/enrollments/me", { params: { query: page } })));
   return (
-    <>
-      {list.isPending ? <Loading label="Loading your courses…" /> : null}
-      <ErrorMessage error={list.error} prefix="Your courses could not be loaded" />
-      {list.isSuccess && items.length === 0 ? (
+    <PagedList
+      list={list}
+      loadingLabel="Loading your courses…"
+      errorPrefix="Your courses could not be loaded"
+      empty={
         <p>
           You are not enrolled in any course yet. <Link to="/">Browse courses</Link>
         </p>
-      ) : null}
-      <ul className="cards">
-        {items.map((e) => (
-          <li key={e.id}>
-            <article className="card">
-              <h2>
-                <Link to={`/courses/${e.course_id}`}>{e.course.title}</Link>
-              </h2>
-              <p>
-                {formatLevel(e.course.level)} · {e.course.is_free ? "Free" : "Paid"} · <strong>{STATUS[e.status]}</strong>
-              </p>
-              <Progress progress={e.progress} title={e.course.title} />
-            </article>
-          </li>
-        ))}
-      </ul>
-      {list.hasNextPage ? (
-        <button type="button" className="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-          Load more
-        </button>
-      ) : null}
-    </>
+      }
+    >
+      {(items) => (
+        <ul className="cards">
+          {items.map((e) => (
+            <li key={e.id}>
+              <article className="card">
+                <h2>
+                  <Link to={`/courses/${e.course_id}`}>{e.course.title}</Link>
+                </h2>
+                <p>
+                  {formatLevel(e.course.level)} · {e.course.is_free ? "Free" : "Paid"} · <strong>{STATUS[e.status]}</strong>
+                </p>
+                <Progress progress={e.progress} title={e.course.title} />
+              </article>
+            </li>
+          ))}
+        </ul>
+      )}
+    </PagedList>
   );
 }
 

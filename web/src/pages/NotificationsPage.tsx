@@ -1,9 +1,10 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { unwrap, type Schemas } from "../api/client";
 import { useApi, useSession } from "../context";
 import { formatDate } from "../format";
 import { RequireAuth } from "../components/RequireAuth";
-import { ErrorMessage, Loading } from "../components/Status";
+import { PagedList, useCursorPages } from "../components/PagedList";
+import { ErrorMessage } from "../components/Status";
 import { usePageTitle } from "../usePageTitle";
 
 function NotificationRow({ n }: { n: Schemas["NotificationOut"] }) {
@@ -35,31 +36,22 @@ function NotificationRow({ n }: { n: Schemas["NotificationOut"] }) {
 function NotificationList() {
   const api = useApi();
   const { claims } = useSession();
-  const list = useInfiniteQuery({
-    queryKey: ["notifications", claims?.sub, "list"],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/notifications/me", { params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.next_cursor ?? null,
-  });
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const list = useCursorPages(["notifications", claims?.sub, "list"], (page) =>
+    unwrap(api.GET("/notifications/me", { params: { query: page } })),
+  );
   const unread = list.data?.pages[0]?.unread;
   return (
     <>
       {unread !== undefined ? <p>{unread === 0 ? "No unread notifications." : `${unread} unread.`}</p> : null}
-      {list.isPending ? <Loading label="Loading notifications…" /> : null}
-      <ErrorMessage error={list.error} prefix="Notifications could not be loaded" />
-      {list.isSuccess && items.length === 0 ? <p>No notifications yet.</p> : null}
-      <ul className="rows">
-        {items.map((n) => (
-          <NotificationRow key={n.id} n={n} />
-        ))}
-      </ul>
-      {list.hasNextPage ? (
-        <button type="button" className="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-          Load more
-        </button>
-      ) : null}
+      <PagedList list={list} loadingLabel="Loading notifications…" errorPrefix="Notifications could not be loaded" empty={<p>No notifications yet.</p>}>
+        {(items) => (
+          <ul className="rows">
+            {items.map((n) => (
+              <NotificationRow key={n.id} n={n} />
+            ))}
+          </ul>
+        )}
+      </PagedList>
     </>
   );
 }

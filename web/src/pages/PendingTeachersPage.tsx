@@ -1,9 +1,10 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { unwrap, type Schemas } from "../api/client";
 import { useApi } from "../context";
 import { formatDate } from "../format";
 import { RequireAuth } from "../components/RequireAuth";
-import { ErrorMessage, Loading, Notice } from "../components/Status";
+import { PagedList, useCursorPages } from "../components/PagedList";
+import { ErrorMessage, Notice } from "../components/Status";
 import { usePageTitle } from "../usePageTitle";
 
 function TeacherRow({ teacher }: { teacher: Schemas["PendingTeacher"] }) {
@@ -34,30 +35,22 @@ function TeacherRow({ teacher }: { teacher: Schemas["PendingTeacher"] }) {
 
 function PendingList() {
   const api = useApi();
-  const list = useInfiniteQuery({
-    queryKey: ["pending-teachers"],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/admin/teachers/pending", { params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.next_cursor ?? null,
-  });
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const list = useCursorPages(["pending-teachers"], (page) => unwrap(api.GET("/admin/teachers/pending", { params: { query: page } })));
   return (
-    <>
-      {list.isPending ? <Loading label="Loading teachers…" /> : null}
-      <ErrorMessage error={list.error} prefix="Pending teachers could not be loaded" />
-      {list.isSuccess && items.length === 0 ? <p>No teacher is waiting for verification.</p> : null}
-      <ul className="rows" aria-label="Teachers waiting for verification">
-        {items.map((t) => (
-          <TeacherRow key={t.id} teacher={t} />
-        ))}
-      </ul>
-      {list.hasNextPage ? (
-        <button type="button" className="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-          Load more
-        </button>
-      ) : null}
-    </>
+    <PagedList
+      list={list}
+      loadingLabel="Loading teachers…"
+      errorPrefix="Pending teachers could not be loaded"
+      empty={<p>No teacher is waiting for verification.</p>}
+    >
+      {(items) => (
+        <ul className="rows" aria-label="Teachers waiting for verification">
+          {items.map((t) => (
+            <TeacherRow key={t.id} teacher={t} />
+          ))}
+        </ul>
+      )}
+    </PagedList>
   );
 }
 
