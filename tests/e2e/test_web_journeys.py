@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import jwt
 import pytest
 
 from infra.config import ROOT
 from infra.local.aws import stack_outputs
-from tests.e2e.conftest import ADMIN, E2E_STACK, wait_for_email
+from tests.e2e.conftest import ADMIN, E2E_STACK, forge_token, wait_for_email
 
 pytestmark = pytest.mark.e2e
 
@@ -324,6 +325,60 @@ def test_an_anonymous_deep_link_to_a_paid_lesson_shows_why_not_and_deep_links_su
     page.reload()
     expect(heading).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name=re.compile("^Pay and enroll"))).to_be_visible()
+
+
+# ---- 4. a session: it survives an expired access token, and logging out ends it --------------------------
+
+
+def api_path(url: str) -> str:
+    return urlsplit(url).path.rsplit("/api", 1)[-1]
+
+
+def test_a_session_survives_an_expired_access_token_and_logging_out_ends_it(api, app_url, new_page, register_user):
+    student = register_user("student")
+    page = new_page()
+    log_in(page, app_url, student.email, student.password)
+    answers: list[tuple[str, str, int]] = []
+    page.on(
+        "response", lambda response: answers.append((response.request.method, api_path(response.url), response.status))
+    )
+    expired: list[str] = []
+
+    def send_one_expired_token(route, request) -> None:
+        """The first GET /me leaves with the page's own token as it will be once it has expired:
+        the same claims, signed with the stack's key, its expiry past."""
+        authorization = request.headers.get("authorization")
+        if request.method != "GET" or expired or not authorization:
+            route.continue_()
+            return
+        claims = jwt.decode(authorization.removeprefix("Bearer "), options={"verify_signature": False})
+        now = int(time.time())
+        expired.append(forge_token(**{**claims, "iat": now - 1000, "exp": now - 100}))
+        route.continue_(headers={**request.headers, "authorization": f"Bearer {expired[-1]}"})
+
+    page.route(lambda url: api_path(url) == "/me", send_one_expired_token)
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_text(student.email)).to_be_visible(timeout=30_000)
+    assert expired, "the account page asked GET /me with a token"
+    me_and_refresh = [answer for answer in answers if answer[1] in ("/me", "/refresh")]
+    # Refused as expired, renewed once with the refresh token, asked again: the person saw none of it.
+    assert me_and_refresh == [("GET", "/me", 401), ("POST", "/refresh", 200), ("GET", "/me", 200)], me_and_refresh
+    expect(signed_out(page)).to_have_count(0)
+    page.unroute(lambda url: api_path(url) == "/me")
+
+    refresh_token = page.evaluate("() => localStorage.getItem('eduplatform.refreshToken')")
+    assert refresh_token
+    page.get_by_role("button", name="Log out", exact=True).click()
+    expect(signed_out(page)).to_be_visible(timeout=30_000)
+    assert ("POST", "/logout", 204) in answers or ("POST", "/logout", 200) in answers, answers
+    assert page.evaluate("() => localStorage.getItem('eduplatform.refreshToken')") is None
+    page.reload()
+    expect(signed_out(page)).to_be_visible(timeout=30_000)
+    page.goto(f"{app_url}/my-learning")
+    expect(page.get_by_text("to see this page")).to_be_visible(timeout=30_000)
+    # The session is over on the API too, not only forgotten by the page.
+    assert api.request("POST", "/refresh", json={"refresh_token": refresh_token}).status_code == 401
+    assert unexpected(page.problems, (401,)) == []
 
 
 # ---- 5. accessibility: axe-core on every page ----------------------------------------------------------
