@@ -12,6 +12,8 @@ Reports, for the build in web/dist and the running `make up` stack (seeded: `mak
   runs, against the budget of 1 s for the catalogue's cards on the warm stack.
 
 The last line is one JSON object with every figure. Exit status 1 when a budget is exceeded.
+``--screenshots docs`` also writes the last run's warm catalogue and lesson pages to
+docs/web-catalogue.png and docs/web-lesson.png, the README's pictures of the seeded stack.
 """
 
 import argparse
@@ -99,7 +101,9 @@ def login_again(api_url: str, refresh_token: str) -> str:
     return response.json()["refresh_token"]
 
 
-def browser_timings(app_url: str, api_url: str, runs: int) -> dict[str, dict[str, float]]:
+def browser_timings(
+    app_url: str, api_url: str, runs: int, screenshots: Path | None = None
+) -> dict[str, dict[str, float]]:
     if CHROMIUM is None:
         raise SystemExit(
             "the benchmark needs chromium: `make test-tools` installs it as root (or `apt-get install chromium`)"
@@ -110,12 +114,15 @@ def browser_timings(app_url: str, api_url: str, runs: int) -> dict[str, dict[str
     timings: dict[str, list[float]] = {"catalogue_cold": [], "catalogue_warm": [], "lesson_cold": [], "lesson_warm": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        for _ in range(runs):
+        for run in range(runs):
+            last = run == runs - 1
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             card = page.get_by_role("article").first.get_by_role("link").first
             timings["catalogue_cold"].append(timed_navigation(page, f"{app_url}/", card))
             timings["catalogue_warm"].append(timed_navigation(page, f"{app_url}/", card))
+            if screenshots and last:
+                page.screenshot(path=str(screenshots / "web-catalogue.png"))
             context.close()
 
             refresh_token = login_again(api_url, refresh_token)
@@ -127,6 +134,8 @@ def browser_timings(app_url: str, api_url: str, runs: int) -> dict[str, dict[str
             complete = page.get_by_role("button", name=re.compile("Complete lesson|Completed"))
             timings["lesson_cold"].append(timed_navigation(page, f"{app_url}{lesson_path}", complete))
             timings["lesson_warm"].append(timed_navigation(page, f"{app_url}{lesson_path}", complete))
+            if screenshots and last:
+                page.screenshot(path=str(screenshots / "web-lesson.png"))
             refresh_token = page.evaluate(f"localStorage.getItem({json.dumps(SESSION_KEY)})") or refresh_token
             context.close()
         browser.close()
@@ -140,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The web app's first-page size and load times")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stack", default=os.environ.get("STACK") or stack_name("local"))
+    parser.add_argument("--screenshots", type=Path, help="a folder for web-catalogue.png and web-lesson.png")
     args = parser.parse_args(argv)
     from infra.local.deploy import api_url, publish_web_app
 
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "first_page_js": sizes(assets["js"]),
         "first_page_css": sizes(assets["css"]),
-        **browser_timings(app_url, api_url(args.stack), args.runs),
+        **browser_timings(app_url, api_url(args.stack), args.runs, args.screenshots),
         "runs": args.runs,
         "app_url": app_url,
     }

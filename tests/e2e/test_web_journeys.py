@@ -2,8 +2,7 @@
 it: by role, label and visible text, against the e2e stack's CloudFront distribution and API.
 
 Asynchronous outcomes (lessons opening after an enrollment, notifications) are waited for by
-polling the page with a deadline. WEB_SCREENSHOTS=1 rewrites docs/web-catalogue.png and
-docs/web-lesson.png from the first journey.
+polling the page with a deadline.
 """
 
 import os
@@ -26,7 +25,6 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 AXE_SCRIPT = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SCREENSHOTS = os.environ.get("WEB_SCREENSHOTS") == "1"
 VIEWPORT = {"width": 1280, "height": 900}
 EVENT_SECONDS = 90  # enrollments and notifications arrive through queues
 
@@ -144,11 +142,6 @@ def create_course(api, teacher, title: str, *, price: str | None, level: str = "
     return course_id, lessons
 
 
-def screenshot(page, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=str(ROOT / "docs" / name))
-
-
 # ---- 1. a student: register, verify, search, pay, learn, review, notifications -------------------------
 
 
@@ -179,7 +172,6 @@ def test_a_student_registers_verifies_finds_pays_completes_reviews_and_reads_not
     page.get_by_role("link", name="Browse courses").click()
     course_link = page.get_by_role("link", name=title)
     expect(course_link).to_be_visible(timeout=30_000)
-    screenshot(page, "web-catalogue.png")
     page.get_by_label("Search courses").press_sequentially(word)
     expect(page.get_by_role("link", name=re.compile("^Journey course"))).to_have_count(1, timeout=15_000)
     expect(course_link).to_be_visible()
@@ -198,7 +190,6 @@ def test_a_student_registers_verifies_finds_pays_completes_reviews_and_reads_not
     reload_until(page, lambda: page.get_by_role("button", name="Complete lesson"))
     expect(page.get_by_role("heading", name="First steps", level=1)).to_be_visible()
     expect(page.get_by_text("The text of First steps.")).to_be_visible()
-    screenshot(page, "web-lesson.png")
     page.get_by_role("button", name="Complete lesson").click()
     expect(page.get_by_role("status").filter(has_text="Lesson completed")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Next lesson").click()
