@@ -19,7 +19,7 @@ LOADTEST_DIR := .local/loadtest
 # GET /openapi.json's document in the ops function: a copy of docs/openapi.json, not committed.
 OPS_OPENAPI := functions/ops/ops/openapi.json
 
-.PHONY: help install up down url web-url web-dev web-bench test-web sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
+.PHONY: help install up down url web-url web-dev web-bench test-web sync watch invoke logs migrate seed rebuild-read-models vacuum loadtest cost template openapi lock test test-tools test-unit test-e2e fuzz lint lint-python lint-generated
 
 help:
 	@echo "make up      start the local stack (PostgreSQL databases, MiniStack, SAM deploy, warm instances) and print the API URL"
@@ -39,6 +39,9 @@ help:
 	@echo "make vacuum                                  VACUUM (ANALYZE) every domain database (for a PostgreSQL without autovacuum)"
 	@echo "make loadtest USERS=100 SPAWN=10 DURATION=3m   headless Locust run; CSV and HTML under $(LOADTEST_DIR)/"
 	@echo "                                              (first tops up the warm instances as make up does; WARM=n: n per function, WARM=0 skips)"
+	@echo "make cost [USERS=100 SPAWN=10 DURATION=3m] [WRITE_PEAKS=1]  the AWS bill per million requests of a load run it starts"
+	@echo "             (takes DURATION + ~30 s), per service, the fixed monthly lines, the containers it replaces, memory peaks"
+	@echo "make cost IDLE_MINUTES=10                    the bill of the stack at rest for that many minutes, extrapolated to a month"
 	@echo "make fuzz [FUZZ_EXAMPLES=2000] [FUZZ_SEED=n] schemathesis against every operation of the deployed e2e stack"
 	@echo "make lock [UPGRADE=1]  resolve every transitive dependency, with hashes, into requirements.lock and the layer's requirements.txt"
 	@echo "make lint    ruff (lint + format check), mypy (strict on layers/ and functions/), the generated files, the lock, sam validate"
@@ -117,6 +120,13 @@ loadtest: $(INSTALLED)
 	@test "$(WARM)" = 0 || $(PY) -m infra.local.warmup $(if $(WARM),--width $(WARM))
 	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
 		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
+
+# What the stack would cost on AWS (loadtest/cost.py, prices in loadtest/aws_prices.toml): a load run of
+# USERS/SPAWN/DURATION it starts itself, or with IDLE_MINUTES the stack at rest. WRITE_PEAKS=1 rewrites
+# infra/template/memory.toml with the functions' measured memory peaks (then make template).
+cost: $(INSTALLED)
+	$(PY) -m loadtest.cost $(if $(IDLE_MINUTES),--idle --idle-minutes $(IDLE_MINUTES),--users $(USERS) --spawn-rate $(SPAWN) \
+		--duration $(DURATION) $(if $(filter 0,$(WARM)),--no-warm)) $(if $(WRITE_PEAKS),--write-peaks)
 
 template: openapi
 	$(PY) -m infra.template.generate

@@ -36,6 +36,7 @@ import yaml
 
 from infra import generated_files
 from infra.config import DOMAINS, PARAMETER_FOR_DOMAIN, ROOT
+from infra.template.memory import memory_size, read_memory_file
 
 FUNCTIONS_DIR = ROOT / "functions"
 LAYER_DIR = ROOT / "layers" / "common"
@@ -312,6 +313,40 @@ def function_resources(endpoints: list[Endpoint], internal: list[InternalFunctio
     return resources
 
 
+def answers_api(properties: dict) -> bool:
+    return any(event.get("Type") == "Api" for event in (properties.get("Events") or {}).values())
+
+
+def with_memory_size(properties: dict, size_mb: int) -> dict:
+    """The properties with MemorySize (from infra/template/memory.toml) right after the Handler."""
+    sized = {key: value for key, value in properties.items() if key != "MemorySize"}
+    position = list(sized).index("Handler") + 1 if "Handler" in sized else len(sized)
+    items = list(sized.items())
+    return dict([*items[:position], ("MemorySize", size_mb), *items[position:]])
+
+
+def size_functions(resources: dict[str, dict], memory: dict) -> None:
+    """Give every generated function its MemorySize (infra/template/memory.py)."""
+    for logical_id, resource in resources.items():
+        properties = resource["Properties"]
+        resource["Properties"] = with_memory_size(properties, memory_size(logical_id, answers_api(properties), memory))
+
+
+def with_base_memory_sizes(base: str, memory: dict) -> str:
+    """base.yaml with a MemorySize for each of its hand-written functions, from the same table."""
+    for logical_id, properties in serverless_functions(yaml.load(base, Loader=_CloudFormationLoader)).items():
+        if "MemorySize" in properties:
+            raise SystemExit(
+                f"{BASE_TEMPLATE.name}: {logical_id} sets MemorySize; sizes come from infra/template/memory.toml"
+            )
+        anchor = f"\n  {logical_id}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        if base.count(anchor) != 1:
+            raise SystemExit(f"{BASE_TEMPLATE.name}: {logical_id} is not written as `Type` then `Properties`")
+        size = memory_size(logical_id, answers_api(properties), memory)
+        base = base.replace(anchor, f"{anchor}      MemorySize: {size}\n")
+    return base
+
+
 def routes_file(domain: str) -> Path:
     return FUNCTIONS_DIR / domain / domain / "routes.py"
 
@@ -372,6 +407,8 @@ def render_all() -> dict[Path, str]:
     _import_functions_code()
     endpoints = discover_endpoints()
     resources = function_resources(endpoints, discover_internal_functions())
+    memory = read_memory_file()
+    size_functions(resources, memory)
     generated = yaml.dump(resources, Dumper=_PlainDumper, sort_keys=False, width=120)
     indented = "".join(f"  {line}" if line.strip() else line for line in generated.splitlines(keepends=True))
     header = (
@@ -379,7 +416,7 @@ def render_all() -> dict[Path, str]:
         "# Edit infra/template/base.yaml, or the route a handler declares, then regenerate.\n"
     )
     template = (
-        f"{header}{BASE_TEMPLATE.read_text().rstrip()}\n\n"
+        f"{header}{with_base_memory_sizes(BASE_TEMPLATE.read_text(), memory).rstrip()}\n\n"
         "  # ---- generated: one function per domain API and per internal function ----\n"
         f"{indented}"
     )

@@ -56,8 +56,6 @@ RELAY_IDLE_SECONDS = 3.0
 # The commits of this long after a notification are published with it (fewer, fuller PutEvents
 # and relay transactions, for that much delay of the first event).
 RELAY_GATHER_SECONDS = 0.2
-# Its worker holds ~88 MB (RSS measured on the emulator).
-RELAY_MEMORY_MB = 256
 # The advisory lock (of the domain's database) that the one listening run holds.
 LISTENER_LOCK_KEY = 0x6F7574626F78  # "outbox"
 # How long a run waits for the server to let its closed listening connection go.
@@ -193,7 +191,6 @@ def relay_template_properties(domain: str) -> dict[str, Any]:
     return {
         **properties,
         "Timeout": RELAY_TIMEOUT_SECONDS,
-        "MemorySize": RELAY_MEMORY_MB,
         "Events": {"Schedule": {"Type": "Schedule", "Properties": {"Schedule": RELAY_SCHEDULE}}},
     }
 
