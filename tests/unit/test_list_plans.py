@@ -166,3 +166,29 @@ def test_a_deep_cursor_page_costs_what_the_first_page_costs(seeded_lists, name):
     assert f"Index Scan using {plan.index}" in explained and "Index Cond:" in explained and "ROW(" in explained
     assert "Sort" not in explained and "Seq Scan" not in explained
     assert timings["cursor"] < 5 and timings["cursor"] < timings["offset"]
+
+
+def test_a_students_payments_for_one_course_are_read_off_their_own_index(seeded_lists):
+    """GET /payments/me?course_id= of the heavy user (20,000 payments, one per course): an index
+    condition on both the student and the course of payments_student_course_newest_idx, no sort, and
+    not a walk over the student's payments for other courses."""
+    listing = payment_repository.STUDENT_PAYMENTS_FOR_COURSE
+    with psycopg.connect(seeded_lists["payment"], autocommit=True, row_factory=dict_row) as conn:
+        course_id = conn.execute(
+            "SELECT course_id FROM payments WHERE student_id = %s ORDER BY created_at DESC, id DESC OFFSET 10000 LIMIT 1",
+            (HEAVY_USER,),
+        ).fetchone()["course_id"]
+        params = {"student_id": HEAVY_USER, "course_id": course_id, "limit": 21, "offset": 0}
+        explained = "\n".join(
+            row["QUERY PLAN"]
+            for row in conn.execute(
+                f"EXPLAIN (ANALYZE, COSTS OFF) {listing.page_statement(False)}", params, prepare=False
+            )
+        )
+        page = conn.execute(listing.page_statement(False), params).fetchall()
+        first = timed(conn, listing.page_statement(False), params)
+    print(f"\n--- payments for one course: {first:.2f} ms\n{explained}")
+    assert [row["course_id"] for row in page] == [course_id]
+    assert "Index Scan using payments_student_course_newest_idx" in explained
+    assert "course_id = " in explained.split("Index Cond:", 1)[1].splitlines()[0]
+    assert "Sort" not in explained and "Filter" not in explained

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call
+from tests.unit.test_catalogue_cursors import paged
 
 from eduplatform.security import decode_token
 
@@ -223,6 +224,85 @@ def test_my_payments_newest_first_and_only_mine(payment_db, facts, token_for):
     assert body["total"] == 3 and [item["id"] for item in body["items"]] == ids[::-1]
     page = call(MINE, token=token, query={"limit": 1, "offset": 1}).json()
     assert page["total"] == 3 and [item["id"] for item in page["items"]] == [ids[1]]
+
+
+def earlier_payments(url, student_id, course_id, statuses):
+    """Payments of the student for the course before now, one a minute going back (the processor
+    completes every payment, so other statuses are written directly); their ids, newest first."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [
+            str(
+                conn.execute(
+                    "INSERT INTO payments (student_id, course_id, amount, status, created_at) "
+                    "VALUES (%s, %s, 49.99, %s, now() - %s * interval '1 minute') RETURNING id",
+                    (student_id, course_id, status, minutes),
+                ).fetchone()[0]
+            )
+            for minutes, status in enumerate(statuses, start=1)
+        ]
+
+
+def test_my_payments_for_one_course(payment_db, facts, token_for):
+    token = token_for("student")
+    wanted, other = facts.add_course(price="49.99"), facts.add_course(price="49.99")
+    paid = pay(token, wanted).json()
+    pay(token, other)
+    pay(token_for("student"), wanted)
+    earlier = earlier_payments(payment_db, paid["student_id"], wanted, ["failed", "refunded"])
+    body = call(MINE, token=token, query={"course_id": wanted}).json()
+    assert body["total"] == 3 and body["next_cursor"] is None
+    assert [item["id"] for item in body["items"]] == [paid["id"], *earlier]
+    assert {item["course_id"] for item in body["items"]} == {wanted}
+    assert body["items"][0] == paid
+    page = call(MINE, token=token, query={"course_id": wanted, "limit": 1, "offset": 1}).json()
+    assert page["total"] == 3 and [item["id"] for item in page["items"]] == [earlier[0]]
+
+
+def test_my_payments_for_a_course_i_did_not_pay_for_is_an_empty_page(payment_db, facts, token_for):
+    course_id = facts.add_course(price="49.99")
+    pay(token_for("student"), course_id)
+    token = token_for("student")
+    pay(token, facts.add_course(price="49.99"))
+    for course in (course_id, str(uuid.uuid4())):
+        assert call(MINE, token=token, query={"course_id": course}).json() == {
+            "items": [],
+            "total": 0,
+            "next_cursor": None,
+        }
+
+
+def test_my_payments_course_id_must_be_a_uuid(payment_db, token_for):
+    response = call(MINE, token=token_for("student"), query={"course_id": "not-a-uuid"})
+    assert response.status == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "course_id"] and "UUID" in error["msg"]
+
+
+def test_my_payments_for_one_course_page_by_cursor_bound_to_that_course(payment_db, facts, token_for):
+    token = token_for("student")
+    wanted, other = facts.add_course(price="49.99"), facts.add_course(price="49.99")
+    student_id = pay(token, wanted).json()["student_id"]
+    pay(token, other)
+    in_wanted = earlier_payments(payment_db, student_id, wanted, ["failed"] * 4)
+    earlier_payments(payment_db, student_id, other, ["failed"] * 4)
+    pages = paged(MINE, token=token, limit=2, course_id=wanted)
+    assert [len(page["items"]) for page in pages] == [2, 2, 1]
+    assert [item["id"] for page in pages for item in page["items"]][1:] == in_wanted
+    assert {item["course_id"] for page in pages for item in page["items"]} == {wanted}
+    in_course = pages[0]["next_cursor"]
+    unfiltered = call(MINE, token=token, query={"limit": 2}).json()["next_cursor"]
+    refused = {
+        "another course's": {"course_id": other, "cursor": in_course},
+        "the unfiltered list's": {"course_id": wanted, "cursor": unfiltered},
+        "a course's, on the unfiltered list": {"cursor": in_course},
+    }
+    for name, query in refused.items():
+        response = call(MINE, token=token, query={"limit": 2, **query})
+        assert response.status == 422, (name, response.text)
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["query", "cursor"] and "another list or query" in error["msg"], (name, error)
+    another_student = call(MINE, token=token_for("student"), query={"course_id": wanted, "cursor": in_course})
+    assert another_student.status == 422
 
 
 def test_my_payments_for_a_teacher_is_an_empty_list(payment_db, token_for):

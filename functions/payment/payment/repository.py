@@ -25,6 +25,11 @@ def payment_by_id(conn: Connection, payment_id: UUID) -> dict[str, Any] | None:
 
 # A student's payments (GET /payments/me), newest first: payments_student_newest_idx (migration 004).
 STUDENT_PAYMENTS = KeysetList("payments", PAYMENT_COLUMNS, "student_id = %(student_id)s")
+# A student's payments for one course (GET /payments/me?course_id=), newest first:
+# payments_student_course_newest_idx (migration 007).
+STUDENT_PAYMENTS_FOR_COURSE = KeysetList(
+    "payments", PAYMENT_COLUMNS, "student_id = %(student_id)s AND course_id = %(course_id)s"
+)
 
 
 def completed_payments_page(conn: Connection, after: UUID | None, limit: int) -> list[dict[str, Any]]:

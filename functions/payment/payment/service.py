@@ -150,19 +150,19 @@ def _charge(student_id: UUID, course_id: UUID, amount: Decimal) -> PaymentOut:
 
 
 def my_payments(
-    student_id: UUID, limit: int, offset: int = 0, cursor: str | None = None, with_total: bool = False
+    student_id: UUID,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+    with_total: bool = False,
+    course_id: UUID | None = None,
 ) -> CursorPage[PaymentOut]:
-    """The caller's payments, newest first, by offset or cursor (bound to the caller's list)."""
-    return keyset_list(
-        PaymentOut,
-        "GET /payments/me",
-        repository.STUDENT_PAYMENTS,
-        {"student_id": student_id},
-        limit,
-        offset,
-        cursor,
-        with_total,
-    )
+    """The caller's payments (only those for ``course_id`` when given), newest first, by offset or
+    cursor (bound to the caller's list and its filter)."""
+    listing, params = repository.STUDENT_PAYMENTS, {"student_id": student_id}
+    if course_id is not None:
+        listing, params = repository.STUDENT_PAYMENTS_FOR_COURSE, {**params, "course_id": course_id}
+    return keyset_list(PaymentOut, "GET /payments/me", listing, params, limit, offset, cursor, with_total)
 
 
 def get_payment(caller: Principal, payment_id: UUID) -> PaymentOut:

@@ -110,6 +110,57 @@ describe("Course page", () => {
     expect(enrollment!.body).toEqual({ course_id: COURSE_ID, payment_id: "p1" });
   });
 
+  it("after 'Already paid' enrolls with the completed payment that one GET /payments/me?course_id= finds", async () => {
+    let enrolled = false;
+    const payment = (id: string, status: string) => ({ id, student_id: "u1", course_id: COURSE_ID, amount: "19.99", status, created_at: "x" });
+    const api = fakeApi({
+      ...courseRoutes(courseOut(), () => enrolled),
+      "POST /payments": () => json(409, { detail: "Already paid for this course" }),
+      "GET /payments/me": (call: Call) =>
+        json(200, {
+          items: call.search.get("course_id") === COURSE_ID ? [payment("p-failed", "failed"), payment("p-paid", "completed")] : [],
+          next_cursor: call.search.get("course_id") === COURSE_ID ? null : "more",
+        }),
+      "POST /enrollments": () => {
+        enrolled = true;
+        return json(201, { id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: "p-paid", status: "enrolled", enrolled_at: "x" });
+      },
+    });
+    renderPage(<CoursePage />, {
+      path: "/courses/:courseId",
+      route: `/courses/${COURSE_ID}`,
+      fetch: api.fetch,
+      signedIn: tokens("u1", "student", "rt-1"),
+    });
+
+    await userEvent.click(await screen.findByRole("button", { name: /Pay and enroll/ }));
+    expect(await screen.findByText(/You are enrolled/)).toBeInTheDocument();
+    const lookups = api.calls.filter((c) => c.method === "GET" && c.path === "/payments/me");
+    expect(lookups).toHaveLength(1);
+    expect(Object.fromEntries(lookups[0]!.search)).toEqual({ course_id: COURSE_ID, limit: "100" });
+    const enrollment = api.calls.find((c) => c.method === "POST" && c.path === "/enrollments");
+    expect(enrollment!.body).toEqual({ course_id: COURSE_ID, payment_id: "p-paid" });
+  });
+
+  it("shows 'Already paid' when the caller has no completed payment for the course", async () => {
+    const api = fakeApi({
+      ...courseRoutes(courseOut(), () => false),
+      "POST /payments": () => json(409, { detail: "Already paid for this course" }),
+      "GET /payments/me": () => json(200, { items: [], next_cursor: null }),
+    });
+    renderPage(<CoursePage />, {
+      path: "/courses/:courseId",
+      route: `/courses/${COURSE_ID}`,
+      fetch: api.fetch,
+      signedIn: tokens("u1", "student", "rt-1"),
+    });
+
+    await userEvent.click(await screen.findByRole("button", { name: /Pay and enroll/ }));
+    expect(await screen.findByText(/Already paid for this course/)).toBeInTheDocument();
+    expect(api.calls.filter((c) => c.method === "GET" && c.path === "/payments/me")).toHaveLength(1);
+    expect(api.calls.some((c) => c.method === "POST" && c.path === "/enrollments")).toBe(false);
+  });
+
   it("enrolls in a free course and treats 'already enrolled' on a retry as done", async () => {
     const api = fakeApi({
       ...courseRoutes(courseOut({ is_free: true, price: null }), () => false),

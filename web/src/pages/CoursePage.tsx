@@ -25,16 +25,10 @@ async function enrollOnce(api: Api, courseId: string, paymentId: string | null):
   throw apiErrorFrom(response.status, error, response.headers.get("Retry-After"));
 }
 
+/** The caller's completed payment for the course (GET /payments/me?course_id=: that course's payments only). */
 async function paidPayment(api: Api, courseId: string): Promise<string | null> {
-  let cursor: string | undefined;
-  for (let page = 0; page < 20; page++) {
-    const data = await unwrap(api.GET("/payments/me", { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
-    const found = data.items.find((p) => p.course_id === courseId && p.status === "completed");
-    if (found) return found.id;
-    if (!data.next_cursor) return null;
-    cursor = data.next_cursor;
-  }
-  return null;
+  const data = await unwrap(api.GET("/payments/me", { params: { query: { course_id: courseId, limit: 100 } } }));
+  return data.items.find((p) => p.status === "completed")?.id ?? null;
 }
 
 function EnrollBox({ course, enrolled }: { course: Course; enrolled: boolean }) {
