@@ -94,6 +94,15 @@ def test_register_pay_enroll_complete_and_be_notified_once(
     )
     assert retried.status_code == 201 and retried.json() == payment.json()
     assert api.request("GET", "/payments/me", token=student.token).json()["total"] == 1
+    # Paying again is refused; the caller's payments for the course name the completed one.
+    again = api.request("POST", "/payments", token=student.token, json={"course_id": course_id, "amount": "49.99"})
+    assert again.status_code == 409 and again.json() == {"detail": "Already paid for this course"}, again.text
+    in_course = api.request("GET", "/payments/me", token=student.token, params={"course_id": course_id, "limit": 100})
+    assert in_course.status_code == 200 and in_course.json()["items"] == [payment.json()], in_course.text
+    elsewhere = api.request("GET", "/payments/me", token=student.token, params={"course_id": str(uuid.uuid4())})
+    assert elsewhere.json() == {"items": [], "total": 0, "next_cursor": None}, elsewhere.text
+    bad = api.request("GET", "/payments/me", token=student.token, params={"course_id": "not-a-uuid"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "course_id"], bad.text
 
     enrollment = api.request(
         "POST", "/enrollments", token=student.token, json={"course_id": course_id, "payment_id": payment.json()["id"]}
