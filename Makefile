@@ -101,12 +101,12 @@ logs: $(INSTALLED)
 migrate: $(INSTALLED)
 	$(PY) -m infra.migrate
 
-# The seed writes every domain's own tables; the read models (enrollment's and payment's copies
-# of course facts and completed payments) are then rebuilt through the running stack.
+# The seed writes every domain's tables and, in the same pass, the read models their events would
+# have built (the course domain's teachers, enrollments and enrollment counts; enrollment's and
+# payment's course facts, enrollment's lessons and completed payments), then vacuums and analyzes
+# each database: nothing to rebuild after it.
 seed: $(INSTALLED)
 	$(PY) -m seed.generate --reset --scale $(SCALE)
-	$(PY) -m infra.local.read_models
-	$(PY) -m infra.local.databases
 
 # VACUUM (ANALYZE) of every domain database, for a PostgreSQL that runs without autovacuum.
 vacuum: $(INSTALLED)

@@ -1,10 +1,11 @@
 """Rebuild the read models of the running local stack from the owning domains (`make rebuild-read-models`).
 
 Enrollment keeps course facts with their lessons and completed payments; payment keeps course
-facts (eduplatform.read_models). Their events keep them current; this fills them from scratch
-(after `make seed`, which runs it, or after a read model's database was restored): each domain's
-rebuild function is invoked page after page until the owning domain's export is exhausted.
-Versions the read model already holds that are newer than the export's are kept.
+facts (eduplatform.read_models). Their events keep them current, and `make seed` writes them with
+the rest of its data; this is the repair: it fills them from the owning domains (after a read
+model's database was restored, or lost events): each domain's rebuild function is invoked page
+after page until the owning domain's export is exhausted. Versions the read model already holds
+that are newer than the export's are kept.
 
     .venv/bin/python -m infra.local.read_models [--stack NAME]
 """

@@ -1,7 +1,7 @@
 """Fills enrollment's read models (courses with their lessons, completed payments) from the
 owning domains' exports, one page per call.
 
-Run by `make rebuild-read-models` (also by `make seed`). Event ``{"model": "courses" |
+Run by `make rebuild-read-models`. Event ``{"model": "courses" |
 "payments", "after": "<uuid>" | null}``; answer ``{"model", "received", "applied", "next"}``.
 """
 

@@ -1,6 +1,6 @@
 """Fills payment's course read model from the course domain's export, one page per call.
 
-Run by `make rebuild-read-models` (also by `make seed`). Event ``{"model": "courses",
+Run by `make rebuild-read-models`. Event ``{"model": "courses",
 "after": "<uuid>" | null}``; answer ``{"model", "received", "applied", "next"}``.
 """
 
