@@ -113,18 +113,20 @@ class FunctionUsage:
 
     @property
     def gb_seconds(self) -> float:
-        return self.billed_ms / 1000 * self.memory_mb / 1024
+        return self.gb_seconds_at(self.memory_mb)
 
-    def gb_seconds_at_aws_cpu_share(self, mb_per_vcpu: int) -> float:
-        """GB-seconds if its CPU time ran at the CPU share Lambda gives its memory size.
+    def gb_seconds_at(self, memory_mb: int, mb_per_vcpu: int | None = None) -> float:
+        """GB-seconds of its billed time at another memory size (the emulator's durations do not depend
+        on it); with ``mb_per_vcpu``, its CPU time run at the CPU share Lambda gives that size.
 
         Below ``mb_per_vcpu`` an instance has that fraction of a core, so its CPU seconds take
         longer there by the inverse (bcrypt's most of all); the rest of its time (waiting on
         PostgreSQL, Redis, the bus) stays as measured. Assumes a core as fast as this machine's."""
         seconds = self.billed_ms / 1000
-        cpu = min(self.cpu_seconds, seconds)
-        share = min(1.0, self.memory_mb / mb_per_vcpu) if self.memory_mb else 1.0
-        return ((seconds - cpu) + cpu / share) * self.memory_mb / 1024
+        if mb_per_vcpu is not None and memory_mb:
+            cpu = min(self.cpu_seconds, seconds)
+            seconds += cpu / min(1.0, memory_mb / mb_per_vcpu) - cpu
+        return seconds * memory_mb / 1024
 
 
 @dataclass
@@ -203,14 +205,20 @@ def sqs_requests(usage: WindowUsage, prices: dict) -> tuple[int, int]:
     return messages, polls
 
 
-def window_bill(usage: WindowUsage, prices: dict, cpu_share: bool = False) -> list[Line]:
-    """The window's bill per service (Lambda compute ``cpu_share``: at Lambda's CPU share, see FunctionUsage)."""
+def window_bill(
+    usage: WindowUsage, prices: dict, memory_mb: dict[str, int] | None = None, cpu_share: bool = False
+) -> list[Line]:
+    """The window's bill per service. Lambda compute at the memory sizes of ``memory_mb`` (function ->
+    MB; None: those its REPORT lines name), with ``cpu_share`` at Lambda's CPU share (FunctionUsage)."""
     lam = prices["lambda"]
     invocations = sum(f.invocations for f in usage.functions.values())
-    if cpu_share:
-        gb_seconds = sum(f.gb_seconds_at_aws_cpu_share(lam["mb_per_vcpu"]) for f in usage.functions.values())
-    else:
-        gb_seconds = sum(f.gb_seconds for f in usage.functions.values())
+    gb_seconds = sum(
+        f.gb_seconds_at(
+            f.memory_mb if memory_mb is None else memory_mb.get(name, f.memory_mb),
+            lam["mb_per_vcpu"] if cpu_share else None,
+        )
+        for name, f in usage.functions.items()
+    )
     messages, polls = sqs_requests(usage, prices)
     logs_gb = usage.log_bytes / GB
     out_gb = usage.response_bytes / GB

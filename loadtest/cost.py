@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,8 +338,15 @@ class Window:
     throttled_logins: int = 0
 
 
-def measure(stack: str, functions: list[StackFunction], prices: dict, keep_going, after_seconds: float) -> Window:
-    """Read the stack's records while ``keep_going()`` is true, then ``after_seconds`` more."""
+def measure(
+    stack: str,
+    functions: list[StackFunction],
+    prices: dict,
+    begin: Callable[[], Callable[[], bool]],
+    after_seconds: float,
+) -> Window:
+    """Read the stack's records from ``begin()`` (which starts what is measured and answers a
+    ``keep_going``) while ``keep_going()`` is true, then ``after_seconds`` more."""
     pid = emulator_pid()
     if pid is None:
         raise SystemExit("this checkout's MiniStack is not running: make up")
@@ -349,8 +357,10 @@ def measure(stack: str, functions: list[StackFunction], prices: dict, keep_going
     sampler = WorkerSampler(pid, {f.physical_name: f.logical_id for f in functions})
     sampler.sample()
     idempotency_before = table_items(outputs["IdempotencyTableName"])
+    logs = aws_client("logs")
     started = time.time()
-    tail = LogTail(aws_client("logs"), groups, int(started * 1000))
+    keep_going = begin()
+    tail = LogTail(logs, groups, int(started * 1000))
     overhead = prices["cloudwatch"]["bytes_per_log_event_overhead"]
     usage = billing.WindowUsage(seconds=0.0, event_source_mappings=sum(f.event_source_mappings for f in functions))
     drain_until: float | None = None
@@ -475,29 +485,42 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     if args.idle:
-        deadline = time.time() + args.idle_minutes * 60
         print(
             f"[cost] idle for {args.idle_minutes:g} minutes: nothing sent, reading what the schedules run", flush=True
         )
-        window = measure(args.stack, functions, prices, lambda: time.time() < deadline, 0)
+
+        def idle_until_deadline() -> Callable[[], bool]:
+            deadline = time.time() + args.idle_minutes * 60
+            return lambda: time.time() < deadline
+
+        window = measure(args.stack, functions, prices, idle_until_deadline, 0)
         command = f"make cost IDLE_MINUTES={args.idle_minutes:g}"
     else:
         if not args.no_warm:
             subprocess.run([sys.executable, "-m", "infra.local.warmup", "--stack", args.stack], cwd=ROOT, check=True)
         prefix = RESULTS / "locust"
-        locust = start_locust(args.users, args.spawn_rate, args.duration, prefix)
+        runs: list[subprocess.Popen] = []
+
+        def run_locust() -> Callable[[], bool]:
+            runs.append(start_locust(args.users, args.spawn_rate, args.duration, prefix))
+            return lambda: runs[0].poll() is None
+
         print(f"[cost] {args.users} users for {args.duration}, then {args.drain:g} s for the events", flush=True)
         try:
-            window = measure(args.stack, functions, prices, lambda: locust.poll() is None, args.drain)
+            window = measure(args.stack, functions, prices, run_locust, args.drain)
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                locust.terminate()
+            for run in runs:
+                with contextlib.suppress(ProcessLookupError):
+                    run.terminate()
         window.usage.api_requests, window.failures, window.throttled_logins = locust_totals(Path(f"{prefix}_stats.csv"))
         command = f"make cost USERS={args.users} SPAWN={args.spawn_rate} DURATION={args.duration}"
 
     usage = window.usage
-    lines = billing.window_bill(usage, prices)
-    scaled = billing.window_bill(usage, prices, cpu_share=True)
+    # Lambda compute at the template's sizes (what a deploy to AWS gets); the emulator's durations do not depend on them.
+    sizes = template_memory_mb()
+    lines = billing.window_bill(usage, prices, memory_mb=sizes)
+    as_deployed = billing.window_bill(usage, prices)
+    scaled = billing.window_bill(usage, prices, memory_mb=sizes, cpu_share=True)
     outputs = stack_outputs(args.stack) or {}
     fixed = billing.fixed_monthly(
         prices,
@@ -532,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         if window.api_invocations:
             print(f"\n[cost] WARNING: {window.api_invocations} API invocations in the window: it was not idle")
         slower = [
-            f"{f.logical_id} ({f.schedule})" for f in functions if f.schedule and f.logical_id not in usage.functions
+            f"{f.logical_id} ({f.schedule})"
+            for f in functions
+            if f.schedule and not usage.functions.get(f.logical_id, billing.FunctionUsage()).invocations
         ]
         if slower:
             print("[cost] scheduled but not run in the window, so not counted: " + ", ".join(slower))
@@ -552,9 +577,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  total per million requests: {money(per_million)}")
         scaled_compute = next(line for line in scaled if line.service == "Lambda compute")
+        deployed_compute = next(line for line in as_deployed if line.service == "Lambda compute")
         print(
-            f"  Lambda compute with each function's CPU time at Lambda's CPU share of its memory: "
-            f"{money(scaled_compute.usd / requests * billing.MILLION)} per million ({scaled_compute.usage})"
+            f"  Lambda compute is at template.yaml's memory sizes; at those deployed here "
+            f"{money(deployed_compute.usd / requests * billing.MILLION)} per million ({deployed_compute.usage}); "
+            f"with each function's CPU time at Lambda's CPU share of its size "
+            f"{money(scaled_compute.usd / requests * billing.MILLION)} ({scaled_compute.usage})"
         )
         print(
             f"  API invocations seen: {window.api_invocations:,} for the {requests:,} requests "
@@ -595,6 +623,9 @@ def main(argv: list[str] | None = None) -> int:
             },
             "lambda_compute_usd_per_million_at_aws_cpu_share": round(
                 scaled_compute.usd / requests * billing.MILLION, 4
+            ),
+            "lambda_compute_usd_per_million_as_deployed_here": round(
+                deployed_compute.usd / requests * billing.MILLION, 4
             ),
             "api_requests": requests,
             "requests_per_second": round(rps, 1),

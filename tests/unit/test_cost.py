@@ -106,11 +106,18 @@ def test_the_bill_multiplies_each_service_by_its_list_price():
 
 def test_cpu_time_at_lambdas_share_of_a_core_lengthens_only_the_cpu_part():
     used = billing.FunctionUsage(invocations=10, billed_ms=4_000, memory_mb=512, cpu_seconds=1.0)
-    # 3 s waiting as measured, 1 CPU second at 512/1769 of a core.
-    assert used.gb_seconds_at_aws_cpu_share(1769) == pytest.approx((3 + 1769 / 512) * 0.5)
-    assert billing.FunctionUsage(billed_ms=4_000, memory_mb=3538, cpu_seconds=1.0).gb_seconds_at_aws_cpu_share(
-        1769
-    ) == pytest.approx(4 * 3538 / 1024)
+    assert used.gb_seconds == pytest.approx(2.0)
+    assert used.gb_seconds_at(256) == pytest.approx(1.0)
+    # 3 s waiting as measured, 1 CPU second at 512/1769 of a core; above 1769 MB a whole core.
+    assert used.gb_seconds_at(512, mb_per_vcpu=1769) == pytest.approx((3 + 1769 / 512) * 0.5)
+    assert used.gb_seconds_at(3538, mb_per_vcpu=1769) == pytest.approx(4 * 3538 / 1024)
+
+
+def test_the_bill_can_price_the_measured_time_at_the_templates_memory_sizes():
+    usage = billing.WindowUsage(seconds=60)
+    usage.functions["A"] = billing.FunctionUsage(invocations=1, billed_ms=1_000, memory_mb=512)
+    compute = {line.service: line.usd for line in billing.window_bill(usage, PRICES, memory_mb={"A": 128})}
+    assert compute["Lambda compute"] == pytest.approx(0.125 * 0.0000166667)
 
 
 def test_an_idle_window_extrapolates_to_thirty_days():
