@@ -133,13 +133,16 @@ _LongFormLoader.add_multi_constructor("!", _long_form)
 
 
 def api_definition_digest(template: dict) -> str:
-    """The API's routes as a template declares them (the REST API's definition is built from them), in long form.
+    """The API's routes as a template declares them (the REST API's definition is built from them, and
+    from the functions' alias), in long form.
 
     The same for the work tree's template and the one `sam deploy` uploaded (long form, with
     SAM's Metadata added), when the routes are the same.
     """
     api = {logical_id: properties.get("Events") for logical_id, properties in serverless_functions(template).items()}
     api["Api"] = template["Resources"]["Api"]["Properties"]
+    # The integrations call each function's alias (its name is in the URIs).
+    api["AutoPublishAlias"] = template.get("Globals", {}).get("Function", {}).get("AutoPublishAlias")
     return hashlib.sha256(json.dumps(api, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -187,6 +190,7 @@ def deploy(
     remove_stack_for_new_api(name, outputs)
     run_sam(deploy_command(name, parameters, config_env))
     apply_reserved_concurrency(name, parameters)
+    point_aliases_at_latest(name)
     marker.write_text(wanted)
     record_deployed_sources(name, source_files() if files is None else files, parameters_hash)
     log(f"sam deploy {name}: {time.monotonic() - started:.1f}s")
@@ -209,6 +213,22 @@ def apply_reserved_concurrency(stack: str, parameters: dict[str, str]) -> None:
             client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=limit)
         else:
             client.delete_function_concurrency(FunctionName=name)
+
+
+def point_aliases_at_latest(stack: str) -> None:
+    """Point every function's alias (``live``, which the API, the queues, the schedules and the
+    internal invokes call) at $LATEST, as the launcher left it after the last deploy.
+
+    On AWS the alias follows the versions a deploy publishes. Here `make sync` updates $LATEST's code
+    without a deploy, and the warm-up provisions and starts $LATEST's instances: an alias left on the
+    deploy's version would serve neither. The template turns SnapStart off on emulators for the same
+    reason (its SnapStartOn condition)."""
+    client = aws_client("lambda")
+    resources = aws_client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+    for resource in resources:
+        if resource["ResourceType"] == "AWS::Lambda::Alias":
+            function, _, alias = resource["PhysicalResourceId"].rpartition(":")
+            client.update_alias(FunctionName=function, Name=alias, FunctionVersion="$LATEST")
 
 
 def bootstrap_admin(stack: str) -> dict:

@@ -92,8 +92,11 @@ def function_environment(
             environment[name] = parameters.get(value.value, defaults[value.value])
         elif isinstance(value, _Reference) and value.kind == "Ref":
             resources = _deployed_resources(stack) if resources is None else resources
-            if value.value in resources:
-                environment[name] = resources[value.value]
+            target = value.value
+            if target.endswith(".Alias"):  # SAM's name of the function's alias, resource <Function>Alias<name>
+                target = f"{target.removesuffix('.Alias')}Alias{template['Globals']['Function']['AutoPublishAlias']}"
+            if target in resources:
+                environment[name] = resources[target]
             else:
                 unresolved.append(f"{name} (the stack's {value.value}: not deployed on {EMULATOR_URL})")
         elif isinstance(value, _Reference) and value.kind == "Sub" and isinstance(value.value, str):

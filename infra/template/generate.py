@@ -19,7 +19,9 @@ event: other domains invoke them with the Lambda API (logical id
 A module may define ``TEMPLATE_PROPERTIES`` (a dict in CloudFormation long form, e.g.
 ``{"Environment": {"Variables": {"X": {"Ref": "Y"}}}, "Policies": [...]}``), merged into
 its function's Properties: extra environment variables and policies are added, other keys
-set (the endpoints sharing a function must agree on them).
+set (the endpoints sharing a function must agree on them). A variable naming another function
+(``{"Ref": "<LogicalId>"}``, an internal invoke) is written as that function's alias,
+``<LogicalId>.Alias``: every function is called through its alias (base.yaml's Globals).
 
     python -m infra.template.generate           # rewrite template.yaml and the routes tables
     python -m infra.template.generate --check   # exit 1 when one of them is stale
@@ -310,7 +312,25 @@ def function_resources(endpoints: list[Endpoint], internal: list[InternalFunctio
             "Events": {f"Options{index:02d}": api_event("options", path) for index, path in enumerate(paths)},
         },
     }
+    publish_versions(resources)
     return resources
+
+
+def publish_versions(resources: dict[str, dict]) -> None:
+    """Every generated function publishes a new version for a new FunctionsRevision (base.yaml's own
+    functions say so by hand), and a variable naming another function (an internal invoke) names
+    its alias, whose published version SnapStart serves, not $LATEST (docs/deploy.md#snapstart)."""
+    aliased = {f"{logical_id}.Alias" for logical_id in resources}
+    for resource in resources.values():
+        properties = resource["Properties"]
+        position = list(properties).index("Description") + 1
+        items = list(properties.items())
+        properties = dict([*items[:position], ("VersionDescription", {"Ref": "FunctionsRevision"}), *items[position:]])
+        variables = properties["Environment"]["Variables"]
+        for name, value in variables.items():
+            if isinstance(value, dict) and f"{value.get('Ref')}.Alias" in aliased:
+                variables[name] = {"Ref": f"{value['Ref']}.Alias"}
+        resource["Properties"] = properties
 
 
 def answers_api(properties: dict) -> bool:

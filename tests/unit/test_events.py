@@ -491,7 +491,10 @@ def test_the_functions_that_record_events_may_start_their_domains_relay(resource
     }
     for route in RECORDING_ROUTES[domain]:
         properties = resources[serving[route]]["Properties"]
-        assert properties["Environment"]["Variables"][events.OUTBOX_RELAY_VARIABLE] == {"Ref": relay_id}, route
+        # Through the relay's alias, like every call of a function (docs/deploy.md#snapstart).
+        assert properties["Environment"]["Variables"][events.OUTBOX_RELAY_VARIABLE] == {"Ref": f"{relay_id}.Alias"}, (
+            route
+        )
         role = (properties.get("Role") or {}).get("Fn::GetAtt", [""])[0]
         role_properties = resources[role.removesuffix("Role")]["Properties"] if role else properties
         assert {"LambdaInvokePolicy": {"FunctionName": {"Ref": relay_id}}} in role_properties["Policies"], route

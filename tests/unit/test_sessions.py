@@ -736,9 +736,9 @@ def test_the_template_schedules_the_purge_and_the_mail_relay_and_throttles_the_s
     assert parameters["CorsAllowedOrigins"]["Default"] == "" and "EmailSender" in parameters
     # The app's address and the origins allowed to call the API default to the stack's distribution.
     assert parameters["AppBaseUrl"]["Default"] == "" and parameters["EmulatorEndpoint"]["Default"] == ""
-    # POST /forgot-password may poke the relay; the functions that send may use SES.
+    # POST /forgot-password may poke the relay (through its alias); the functions that send may use SES.
     assert functions["IdentityApiFunction"]["Environment"]["Variables"]["MAIL_RELAY_FUNCTION"] == {
-        "Ref": "IdentityInternalMailRelayFunction"
+        "Ref": "IdentityInternalMailRelayFunction.Alias"
     }
 
 

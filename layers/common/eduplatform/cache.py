@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from eduplatform import snapstart
 from eduplatform.observability import logger
 from eduplatform.settings import get_settings
 
@@ -202,3 +203,7 @@ def reset_cache() -> None:
     """Forget this instance's cache (tests switch CACHE_URL)."""
     global _cache
     _cache = None
+
+
+# SnapStart: a restored instance builds its own cache client, never reusing a snapshot's connections.
+snapstart.after_restore(reset_cache)

@@ -29,7 +29,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from eduplatform import clock
+from eduplatform import clock, snapstart
 from eduplatform.observability import logger, metrics
 from eduplatform.settings import get_settings
 
@@ -267,3 +267,7 @@ def reset_limits() -> None:
     """Forget this instance's limit store (tests switch its URL)."""
     global _limits
     _limits = None
+
+
+# SnapStart: a restored instance builds its own limit store client, never reusing a snapshot's connections.
+snapstart.after_restore(reset_limits)
