@@ -74,8 +74,6 @@ CATEGORY_NAMESPACE = uuid.UUID("6f1d9a3c-5b2e-4c7a-9e41-0d8b2f6a7c15")
 # A seeded course never changed: its facts are at their first version (courses.facts_version's
 # default), in the course domain and in the read models alike.
 FACTS_VERSION = 1
-# Memory for building each index of the loaded tables at once (the server's default is 64 MB).
-INDEX_BUILD_MEMORY = "256MB"
 
 # Each domain's own tables the seed fills, with the columns COPY writes.
 TABLES = {
@@ -139,6 +137,20 @@ READ_MODELS = {
     "identity": {},
     "notification": {},
 }
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector off for the block. The seed holds millions of rows, none in a
+    reference cycle: the collector would walk them again and again (a third of the generation's
+    time, and a long pause once they are loading) to free nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class Dataset:
@@ -215,11 +227,7 @@ class Generator:
     def build(self, data: Dataset | None = None) -> Dataset:
         """Every table's rows, each published into ``data`` once complete."""
         data = Dataset() if data is None else data
-        # Over a million rows and none in a reference cycle: the cyclic garbage collector would
-        # walk them again and again (a third of the time) to free nothing.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with without_cycle_collection():
             verified, students = self.users(data)
             courses = self.courses(verified, self.categories(data))
             enrolled = self.enrolled_pairs(courses, len(students))
@@ -229,9 +237,6 @@ class Generator:
             self.course_facts(data, courses, lessons)
             moments = self.enrollments_and_payments(data, courses, students, enrolled)
             self.reviews(data, reviewed, moments)
-        finally:
-            if collecting:
-                gc.enable()
         return data
 
     def users(self, data: Dataset) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
@@ -521,7 +526,6 @@ def load_domain(domain: str, url: str, data: Dataset, do_reset: bool) -> None:
     tables = {**TABLES[domain], **READ_MODELS[domain]}
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (INDEX_BUILD_MEMORY,))
         every_table = domain_tables(conn)
         if do_reset and every_table:
             conn.execute(f"TRUNCATE {', '.join(every_table)} CASCADE")
@@ -569,7 +573,7 @@ def seed(
         refuse_to_double(urls["identity"])
     now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     data = Dataset()
-    with ThreadPoolExecutor(max_workers=len(DOMAINS)) as pool:
+    with without_cycle_collection(), ThreadPoolExecutor(max_workers=len(DOMAINS)) as pool:
         loads = [pool.submit(load_domain, domain, urls[domain], data, do_reset) for domain in DOMAINS]
         try:
             # One hash for every seeded account: hashing 50,000 passwords at cost 12 would take hours.
