@@ -9,6 +9,7 @@ would on AWS, on a machine where the emulator and every function instance share 
 - ``shared_unpacking``: each distinct code zip unpacked once, linked into every instance's folder
 - ``streams_per_interval``: one log stream per function and 10 seconds
 - ``lazy_invoke_depth``: the invocation-depth counter registered only when a function imports botocore
+- ``runtime_packages``: instances import the Lambda runtime's packages (boto3 and its dependencies), not the venv's
 - ``yielding_instances``: the bcrypt function's instances at a lower CPU priority
 - ``serve``: MiniStack's app on uvicorn (httptools, uvloop) on LOCAL_BIND_ADDRESS:GATEWAY_PORT
 

@@ -4,10 +4,14 @@ The launcher starts it from the checkout's root (so ``infra`` imports without PY
 functions' workers would inherit); docker compose's ``ministack`` service runs the same command.
 """
 
+import tempfile
+from pathlib import Path
+
 from infra.emulator.direct_invocations import direct_invocations
 from infra.emulator.frozen_old_objects import frozen_old_objects
 from infra.emulator.lazy_invoke_depth import lazy_invoke_depth
 from infra.emulator.patient_instances import patient_instances
+from infra.emulator.runtime_packages import runtime_packages
 from infra.emulator.serve import serve
 from infra.emulator.shared_unpacking import shared_unpacking
 from infra.emulator.streams_per_interval import streams_per_interval
@@ -19,6 +23,7 @@ def main() -> None:
     shared_unpacking()
     streams_per_interval()
     lazy_invoke_depth()
+    runtime_packages(Path(tempfile.gettempdir()) / "lambda-runtime")
     yielding_instances()
     direct_invocations()
     frozen_old_objects()

@@ -1,5 +1,5 @@
 """The launcher's MiniStack patches (infra/emulator/): direct invocations, patient instance starts, shared unpacked code,
-log streams per interval, the lazy depth counter and yielding bcrypt instances.
+log streams per interval, the lazy depth counter, the runtime's packages and yielding bcrypt instances.
 
 A fake worker class stands in for the function processes: the pool's decisions (reuse, start,
 wait) are what is tested, with MiniStack's pool lock, keys and lists.
@@ -21,6 +21,7 @@ from infra.emulator import (
     frozen_old_objects,
     lazy_invoke_depth,
     patient_instances,
+    runtime_packages,
     shared_unpacking,
     streams_per_interval,
     yielding_instances,
@@ -401,3 +402,32 @@ def test_the_emulators_old_objects_are_collected_once_then_frozen():
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+RUNTIME_PROBE = """
+import importlib.util, sys
+
+def handler(event, context):
+    found = {name: importlib.util.find_spec(name) is not None for name in ("boto3", "dateutil", "pytest", "app")}
+    return {**found, "site-packages": [path for path in sys.path if path.endswith("site-packages")]}
+"""
+
+
+def test_an_instance_imports_the_runtimes_packages_and_not_the_emulators(tmp_path, monkeypatch):
+    """boto3 and its dependencies, as the Lambda runtime has them; not the venv's other packages (pytest here)."""
+    import io
+    import zipfile
+
+    monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    runtime_packages.runtime_packages(tmp_path / "lambda-runtime")
+    assert lambda_runtime._PYTHON_WORKER_SCRIPT.count("runtime_packages:") == 1
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as code:
+        code.writestr("app.py", RUNTIME_PROBE)
+    worker = lambda_runtime.Worker("f", dict(CONFIG, Runtime="python3.12", Handler="app.handler"), archive.getvalue())
+    try:
+        answer = worker.invoke({}, "request-1")
+    finally:
+        worker.kill()
+    assert answer["result"] == {"boto3": True, "dateutil": True, "pytest": False, "app": True, "site-packages": []}
