@@ -179,7 +179,8 @@ def prepare(
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
     if role is not None:
-        from eduplatform.security import Role, issue_token
+        from eduplatform.principal import Role
+        from eduplatform.security import issue_token
 
         token = issue_token(uuid.uuid4(), Role(role), True)
     event = events.proxy_event(

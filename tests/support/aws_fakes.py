@@ -215,8 +215,8 @@ def idempotency_table(aws, monkeypatch) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     monkeypatch.setenv("IDEMPOTENCY_TABLE", name)
-    from payment import service
+    from payment import charges
 
-    service.reset_idempotency()
+    charges.reset_idempotency()
     yield name
-    service.reset_idempotency()
+    charges.reset_idempotency()

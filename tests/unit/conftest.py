@@ -5,7 +5,8 @@ import pytest
 from tests.support import databases
 
 from eduplatform import db, settings
-from eduplatform.security import Role, issue_token
+from eduplatform.principal import Role
+from eduplatform.security import issue_token
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ from infra.template import generate
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import call
 
-from eduplatform.security import Role, issue_token
+from eduplatform.principal import Role
+from eduplatform.security import issue_token
 
 PRINCIPALS = ("student", "unverified_teacher", "teacher", "owner", "admin")
 ROLE_OF = {

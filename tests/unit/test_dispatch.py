@@ -1,7 +1,11 @@
 """A domain function hands each route to its endpoint module, importing the module on first use."""
 
+import json
+import os
+import subprocess
 import sys
 
+from infra.template.generate import LAYER_DIR
 from tests.support.lambda_events import FakeLambdaContext, proxy_event
 
 from eduplatform.dispatch import domain_handler
@@ -27,3 +31,19 @@ def test_a_route_the_function_does_not_serve_is_a_json_404():
 
     assert response["statusCode"] == 404
     assert response["body"] == '{"detail": "Not Found"}'
+
+
+def test_the_collector_waits_for_the_first_answer_then_leaves_the_start_frozen():
+    """A domain function's entry point turns the garbage collector off; its first answer freezes
+    what the start built and turns it back on (eduplatform.cold_start)."""
+    probe = """
+import gc, json
+from eduplatform.dispatch import domain_handler
+handler = domain_handler({})
+during = gc.isenabled()
+handler({"httpMethod": "GET", "resource": "/unknown"}, None)
+print(json.dumps([during, gc.isenabled(), gc.get_freeze_count() > 0]))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(LAYER_DIR), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(result.stdout.splitlines()[-1]) == [False, True, True]

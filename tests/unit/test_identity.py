@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.lambda_events import call
 
-from eduplatform.security import Role, decode_token, issue_token
+from eduplatform.principal import Role
+from eduplatform.security import decode_token, issue_token
 
 REGISTER = "identity.handlers.register"
 LOGIN = "identity.handlers.login"

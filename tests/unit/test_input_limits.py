@@ -14,7 +14,8 @@ from infra.template import generate
 from tests.support.lambda_events import FakeLambdaContext, call, proxy_event
 
 from eduplatform.http import MAX_BODY_BYTES
-from eduplatform.security import Role, issue_token
+from eduplatform.principal import Role
+from eduplatform.security import issue_token
 
 REGISTER = "identity.handlers.register"
 LOGIN = "identity.handlers.login"

@@ -9,6 +9,7 @@ from moto import mock_aws
 from pydantic import ValidationError
 
 from eduplatform import security, settings
+from eduplatform.principal import Role
 
 PARAMETER = "/eduplatform-test/jwt-secret"
 SSM_SECRET = "secret-kept-in-parameter-store-0123456789"
@@ -34,11 +35,11 @@ def secret_in_ssm(monkeypatch):
 
 def test_tokens_are_signed_with_the_ssm_secret_when_jwt_secret_is_empty(secret_in_ssm):
     user_id = uuid.uuid4()
-    token = security.issue_token(user_id, security.Role.TEACHER, is_verified=True)
+    token = security.issue_token(user_id, Role.TEACHER, is_verified=True)
 
     assert security.jwt_secret() == SSM_SECRET
     principal = security.decode_token(token)
-    assert principal.user_id == user_id and principal.role is security.Role.TEACHER
+    assert principal.user_id == user_id and principal.role is Role.TEACHER
 
 
 def test_the_ssm_secret_is_cached_between_invocations(secret_in_ssm):
@@ -91,12 +92,22 @@ def test_jwt_secret_wins_over_the_parameter(monkeypatch):
         settings.get_settings.cache_clear()
 
 
+def test_settings_are_the_variables_of_their_names_in_any_case_an_empty_one_unset():
+    configured = settings.Settings.from_environment(
+        {"JWT_SECRET": "a-secret-of-thirty-two-characters", "jwt_ttl_seconds": "60", "CACHE_URL": "", "OTHER": "x"}
+    )
+    assert (configured.jwt_secret, configured.jwt_ttl_seconds) == ("a-secret-of-thirty-two-characters", 60)
+    assert configured.cache_url is None and not hasattr(configured, "other")
+    with pytest.raises(ValidationError, match="jwt_ttl_seconds"):
+        settings.Settings.from_environment({"JWT_SECRET": "a-secret-of-thirty-two-characters", "JWT_TTL_SECONDS": "0"})
+
+
 def test_a_secret_source_is_required(monkeypatch):
     monkeypatch.setenv("JWT_SECRET", "")
     monkeypatch.delenv("JWT_SECRET_PARAMETER", raising=False)
 
     with pytest.raises(ValidationError, match="JWT_SECRET_PARAMETER"):
-        settings.Settings()
+        settings.Settings.from_environment()
 
 
 # ---- issuer, audience, key ids and rotation -----------------------------------------------------
@@ -108,7 +119,7 @@ NEW_SECRET = "the-new-secret-after-rotation-0123456789"
 def test_tokens_carry_issuer_audience_and_kid_and_a_foreign_issuer_is_refused(monkeypatch):
     import jwt
 
-    token = security.issue_token(uuid.uuid4(), security.Role.STUDENT, is_verified=True)
+    token = security.issue_token(uuid.uuid4(), Role.STUDENT, is_verified=True)
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["iss"] == "eduplatform" and claims["aud"] == "eduplatform-api"
     assert jwt.get_unverified_header(token)["kid"] == security.current_keys().kid
@@ -116,7 +127,7 @@ def test_tokens_carry_issuer_audience_and_kid_and_a_foreign_issuer_is_refused(mo
     monkeypatch.setenv("TOKEN_ISSUER", "another-stack")
     settings.get_settings.cache_clear()
     try:
-        foreign = security.issue_token(uuid.uuid4(), security.Role.ADMIN, is_verified=True)
+        foreign = security.issue_token(uuid.uuid4(), Role.ADMIN, is_verified=True)
     finally:
         monkeypatch.delenv("TOKEN_ISSUER")
         settings.get_settings.cache_clear()
@@ -133,7 +144,7 @@ def test_tokens_carry_issuer_audience_and_kid_and_a_foreign_issuer_is_refused(mo
 def test_a_token_signed_with_the_raw_secret_or_without_a_kid_is_refused():
     import jwt
 
-    good = security.issue_token(uuid.uuid4(), security.Role.STUDENT, is_verified=True)
+    good = security.issue_token(uuid.uuid4(), Role.STUDENT, is_verified=True)
     claims = jwt.decode(good, options={"verify_signature": False})
     raw = jwt.encode(claims, security.jwt_secret(), headers={"kid": security.current_keys().kid})
     no_kid = jwt.encode(claims, security.current_keys().access)
@@ -153,7 +164,7 @@ def test_rotation_in_ssm_nobody_is_logged_out_and_new_tokens_use_the_new_kid(sec
     settings.get_settings.cache_clear()
     secret_in_ssm.put_parameter(Name=PREVIOUS_PARAMETER, Value=SSM_SECRET, Type="SecureString")
     user_id = uuid.uuid4()
-    old_token = security.issue_token(user_id, security.Role.STUDENT, is_verified=True)
+    old_token = security.issue_token(user_id, Role.STUDENT, is_verified=True)
     old_kid = security.current_keys().kid
 
     # The rotation: the current value goes to the previous parameter, the new secret to the current one.
@@ -161,7 +172,7 @@ def test_rotation_in_ssm_nobody_is_logged_out_and_new_tokens_use_the_new_kid(sec
     secret_in_ssm.put_parameter(Name=PARAMETER, Value=NEW_SECRET, Type="SecureString", Overwrite=True)
     parameters.clear_caches()  # this instance's cache has aged out (JWT_SECRET_MAX_AGE_SECONDS)
 
-    new_token = security.issue_token(user_id, security.Role.STUDENT, is_verified=True)
+    new_token = security.issue_token(user_id, Role.STUDENT, is_verified=True)
     import jwt
 
     assert jwt.get_unverified_header(new_token)["kid"] == security.current_keys().kid != old_kid
@@ -192,18 +203,18 @@ def test_an_instance_that_has_not_seen_the_rotation_reads_the_secrets_again_for_
     )
     secret_in_ssm.put_parameter(Name=PARAMETER, Value=NEW_SECRET, Type="SecureString", Overwrite=True)
 
-    assert security.decode_token(new_token).role is security.Role.STUDENT
+    assert security.decode_token(new_token).role is Role.STUDENT
     assert security.jwt_secret() == NEW_SECRET
 
 
 def test_a_previous_secret_in_the_environment_is_accepted_but_never_signs(monkeypatch):
-    old = security.issue_token(uuid.uuid4(), security.Role.TEACHER, is_verified=True)
+    old = security.issue_token(uuid.uuid4(), Role.TEACHER, is_verified=True)
     previous = security.jwt_secret()
     monkeypatch.setenv("JWT_SECRET", NEW_SECRET)
     monkeypatch.setenv("JWT_PREVIOUS_SECRET", previous)
     settings.get_settings.cache_clear()
     try:
-        assert security.decode_token(old).role is security.Role.TEACHER
+        assert security.decode_token(old).role is Role.TEACHER
         assert security.current_keys().kid == security._keys_of(NEW_SECRET).kid
         monkeypatch.delenv("JWT_PREVIOUS_SECRET")
         settings.get_settings.cache_clear()

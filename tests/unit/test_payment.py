@@ -204,10 +204,10 @@ def test_unusable_key_is_422(payment_db, facts, token_for, key):
 
 
 def test_without_an_idempotency_table_keyed_payments_are_503(payment_db, facts, token_for, monkeypatch):
-    from payment import service
+    from payment import charges
 
     monkeypatch.delenv("IDEMPOTENCY_TABLE")
-    service.reset_idempotency()
+    charges.reset_idempotency()
     assert pay(token_for("student"), facts.add_course(price="49.99"), key="k").status == 503
     assert payment_rows(payment_db) == []
 

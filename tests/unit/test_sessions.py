@@ -19,7 +19,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from tests.support.lambda_events import FakeLambdaContext, call
 
-from eduplatform import http, internal_calls, limits, security, settings
+from eduplatform import cors, internal_calls, limits, security, settings
 from eduplatform.db import Database
 
 REGISTER = "identity.handlers.register"
@@ -693,21 +693,21 @@ def test_a_public_read_carries_nosniff_but_no_cache_control(domain_database):
 
 def test_cors_allowed_origins_come_from_configuration(monkeypatch):
     reconfigure(monkeypatch, CORS_ALLOWED_ORIGINS="https://app.example.com,https://admin.example.com")
-    cors = http.cors_config()
-    assert cors.to_dict("https://admin.example.com")["Access-Control-Allow-Origin"] == "https://admin.example.com"
-    assert cors.to_dict("https://app.example.com")["Access-Control-Allow-Origin"] == "https://app.example.com"
-    assert "Access-Control-Allow-Origin" not in cors.to_dict("https://evil.example.com")
+    config = cors.cors_config()
+    assert config.to_dict("https://admin.example.com")["Access-Control-Allow-Origin"] == "https://admin.example.com"
+    assert config.to_dict("https://app.example.com")["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "Access-Control-Allow-Origin" not in config.to_dict("https://evil.example.com")
     # The app's origin joined with an empty CorsAllowedOrigins, and with "*".
     reconfigure(monkeypatch, CORS_ALLOWED_ORIGINS="https://app.example.com,")
-    assert "Access-Control-Allow-Origin" not in http.cors_config().to_dict("https://evil.example.com")
+    assert "Access-Control-Allow-Origin" not in cors.cors_config().to_dict("https://evil.example.com")
     reconfigure(monkeypatch, CORS_ALLOWED_ORIGINS="https://app.example.com,*")
-    assert http.cors_config().to_dict("https://evil.example.com")["Access-Control-Allow-Origin"] in (
+    assert cors.cors_config().to_dict("https://evil.example.com")["Access-Control-Allow-Origin"] in (
         "*",
         "https://evil.example.com",
     )
     monkeypatch.delenv("CORS_ALLOWED_ORIGINS")
     settings.get_settings.cache_clear()
-    assert http.cors_config().to_dict("https://anyone.example.com")["Access-Control-Allow-Origin"] in (
+    assert cors.cors_config().to_dict("https://anyone.example.com")["Access-Control-Allow-Origin"] in (
         "*",
         "https://anyone.example.com",
     )

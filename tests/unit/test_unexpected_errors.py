@@ -14,7 +14,8 @@ import pytest
 from tests.support.lambda_events import FakeLambdaContext, proxy_event
 
 from eduplatform.http import INTERNAL_ERROR
-from eduplatform.security import Role, issue_token
+from eduplatform.principal import Role
+from eduplatform.security import issue_token
 
 SECRET_TEXT = "bigint out of range at relation users_secret_column"
 

@@ -2,8 +2,8 @@
 
 from typing import Annotated
 
-from eduplatform.http import role_required, verified_role_required
-from eduplatform.security import Principal, Role
+from eduplatform.auth import role_required, verified_role_required
+from eduplatform.principal import Principal, Role
 
 CourseCreator = Annotated[
     Principal,

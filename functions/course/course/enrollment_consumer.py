@@ -11,15 +11,15 @@ catalogue pages are invalidated.
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel
 
 from eduplatform import events
 from eduplatform.observability import logger
+from eduplatform.types import ApiModel
 
 from course import service
 
 
-class EnrollmentCreated(BaseModel):
+class EnrollmentCreated(ApiModel):
     event_id: UUID
     course_id: UUID
     user_id: UUID  # the student

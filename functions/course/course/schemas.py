@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
+    ConfigDict,
     Field,
     HttpUrl,
     StrictBool,
@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from eduplatform.types import Money, MoneyAmount, Timestamp, plain_text, rich_text, single_line_text
+from eduplatform.types import ApiModel, Money, MoneyAmount, Timestamp, plain_text, rich_text, single_line_text
 
 FREE_COURSE_HAS_NO_PRICE = "A free course has no price"
 PAID_COURSE_NEEDS_PRICE = "A paid course needs a price greater than 0"
@@ -67,7 +67,7 @@ def price_rule_violation(is_free: bool, price: Decimal | None) -> str | None:
 # ---- courses ---------------------------------------------------------------------------------------
 
 
-class CourseCreate(BaseModel):
+class CourseCreate(ApiModel):
     title: Title
     description: Description | None = None
     is_free: StrictBool
@@ -84,7 +84,7 @@ class CourseCreate(BaseModel):
         return self
 
 
-class CourseUpdate(BaseModel):
+class CourseUpdate(ApiModel):
     """Every field optional; only the fields present change. Setting is_free to true clears the price."""
 
     title: Title | None = None
@@ -98,7 +98,7 @@ class CourseUpdate(BaseModel):
     _not_nullable = field_validator("title", "is_free", "duration_minutes", "level")(_refuse_null)
 
 
-class CourseOut(BaseModel):
+class CourseOut(ApiModel):
     id: UUID
     teacher_id: UUID
     # From identity's UserRegistered event of the teacher (course.teacher_consumer); null until it is applied.
@@ -115,24 +115,24 @@ class CourseOut(BaseModel):
     category_id: UUID | None
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(ApiModel):
     id: UUID
     slug: str
     name: str
 
 
-class CategoryList(BaseModel):
+class CategoryList(ApiModel):
     items: list[CategoryOut]
 
 
-class CatalogueQuery(BaseModel):
+class CatalogueQuery(ApiModel):
     """What selects and orders a catalogue page (GET /courses), pagination aside.
 
     A free course's price counts as 0 for price_min, price_max and the price sorts; a course
     without reviews has no rating, fails every min_rating and comes last under sort=rating.
     """
 
-    model_config = {"frozen": True}
+    model_config = ConfigDict(frozen=True)
 
     q: str | None = None
     category_id: UUID | None = None
@@ -167,19 +167,19 @@ class CatalogueQuery(BaseModel):
 # ---- modules and lessons ------------------------------------------------------------------------------
 
 
-class ModuleCreate(BaseModel):
+class ModuleCreate(ApiModel):
     title: Title
     order: Position | None = None  # default: after the course's last module
 
 
-class ModuleUpdate(BaseModel):
+class ModuleUpdate(ApiModel):
     title: Title | None = None
     order: Position | None = None
 
     _not_nullable = field_validator("title", "order")(_refuse_null)
 
 
-class ModuleOut(BaseModel):
+class ModuleOut(ApiModel):
     id: UUID
     course_id: UUID
     title: str
@@ -187,7 +187,7 @@ class ModuleOut(BaseModel):
     created_at: Timestamp
 
 
-class LessonCreate(BaseModel):
+class LessonCreate(ApiModel):
     title: Title
     content: LessonContent | None = None
     video_url: VideoUrl | None = None
@@ -196,7 +196,7 @@ class LessonCreate(BaseModel):
     is_preview: StrictBool = False  # open to everyone, even in a paid course
 
 
-class LessonUpdate(BaseModel):
+class LessonUpdate(ApiModel):
     title: Title | None = None
     content: LessonContent | None = None
     video_url: VideoUrl | None = None
@@ -207,7 +207,7 @@ class LessonUpdate(BaseModel):
     _not_nullable = field_validator("title", "duration_minutes", "order", "is_preview")(_refuse_null)
 
 
-class LessonOut(BaseModel):
+class LessonOut(ApiModel):
     """A lesson; in a curriculum, ``content`` and ``video_url`` are null for a lesson the caller may not open."""
 
     id: UUID
@@ -231,7 +231,7 @@ class ModuleWithLessons(ModuleOut):
     lessons: list[LessonOut]
 
 
-class Curriculum(BaseModel):
+class Curriculum(ApiModel):
     course: CourseOut
     modules: list[ModuleWithLessons]
     total_lessons: int
@@ -240,13 +240,13 @@ class Curriculum(BaseModel):
 # ---- reviews ------------------------------------------------------------------------------------------------
 
 
-class ReviewCreate(BaseModel):
+class ReviewCreate(ApiModel):
     course_id: UUID
     rating: Rating
     comment: Comment | None = None
 
 
-class ReviewOut(BaseModel):
+class ReviewOut(ApiModel):
     id: UUID
     student_id: UUID
     course_id: UUID

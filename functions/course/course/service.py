@@ -29,7 +29,6 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel
 
 from eduplatform import audit, cursors, events
 from eduplatform.cache import cache, key_of
@@ -42,7 +41,8 @@ from eduplatform.http import (
     invalid_query,
     keyset_list,
 )
-from eduplatform.security import Principal, Role
+from eduplatform.principal import Principal, Role
+from eduplatform.types import ApiModel
 
 from course import repository
 from course.schemas import (
@@ -89,7 +89,7 @@ SEARCHED_TERMS = "searched-terms"
 SEARCHED_TERMS_WINDOW_SECONDS = CATALOGUE_TTL_SECONDS + 30
 
 
-class CataloguePage(BaseModel):
+class CataloguePage(ApiModel):
     """A catalogue page: ``total`` is None when not asked (cursor pages), ``next_cursor`` None on the last page."""
 
     items: list[CourseOut]

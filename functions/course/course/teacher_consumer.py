@@ -12,16 +12,17 @@ from typing import Annotated
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from eduplatform import events
 from eduplatform.observability import logger
-from eduplatform.security import Role
+from eduplatform.principal import Role
+from eduplatform.types import ApiModel
 
 from course import service
 
 
-class UserRegistered(BaseModel):
+class UserRegistered(ApiModel):
     event_id: UUID
     user_id: UUID
     name: Annotated[str, Field(min_length=1, max_length=255)]

@@ -3,19 +3,17 @@
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
-
-from eduplatform.types import Timestamp
+from eduplatform.types import ApiModel, Timestamp
 
 EnrollmentStatus = Literal["enrolled", "in_progress", "completed"]
 
 
-class EnrollmentRequest(BaseModel):
+class EnrollmentRequest(ApiModel):
     course_id: UUID
     payment_id: UUID | None = None
 
 
-class EnrollmentOut(BaseModel):
+class EnrollmentOut(ApiModel):
     id: UUID
     student_id: UUID
     course_id: UUID
@@ -24,7 +22,7 @@ class EnrollmentOut(BaseModel):
     enrolled_at: Timestamp
 
 
-class EnrolledCourse(BaseModel):
+class EnrolledCourse(ApiModel):
     """What a "my learning" page shows of the course (enrollment's read model of course facts)."""
 
     id: UUID
@@ -33,7 +31,7 @@ class EnrolledCourse(BaseModel):
     is_free: bool
 
 
-class Progress(BaseModel):
+class Progress(ApiModel):
     """The caller's progress in a course, as GET /progress/courses/{course_id} gives it."""
 
     completed_lessons: int
@@ -46,29 +44,29 @@ class MyEnrollment(EnrollmentOut):
     progress: Progress
 
 
-class EnrollmentCount(BaseModel):
+class EnrollmentCount(ApiModel):
     course_id: UUID
     count: int
 
 
-class CompleteLessonRequest(BaseModel):
+class CompleteLessonRequest(ApiModel):
     course_id: UUID
 
 
-class LessonCompletionOut(BaseModel):
+class LessonCompletionOut(ApiModel):
     id: UUID
     lesson_id: UUID
     course_id: UUID
     completed_at: Timestamp
 
 
-class CourseProgress(BaseModel):
+class CourseProgress(ApiModel):
     course_id: UUID
     completed_lessons: int
     total_lessons: int
     percentage: float
 
 
-class CompletedLessons(BaseModel):
+class CompletedLessons(ApiModel):
     course_id: UUID
     completed_lesson_ids: list[UUID]

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from eduplatform import clock, internal_calls
@@ -40,8 +38,18 @@ MAIL_RELAY_FUNCTION = ("MAIL_RELAY_FUNCTION", "IdentityInternalMailRelayFunction
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
-_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-_ses: InstanceClient["SESV2Client"] = InstanceClient(lambda: boto3.client("sesv2", config=_CLIENT_CONFIG))
+
+def _new_ses_client() -> "SESV2Client":
+    # Imported with the first email, not with the module: the identity functions' other
+    # requests (a login, GET /me) send none and do not pay for boto3.
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("sesv2", config=config)
+
+
+_ses: InstanceClient["SESV2Client"] = InstanceClient(_new_ses_client)
 
 
 def ses_client() -> "SESV2Client":

@@ -3,10 +3,10 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, EmailStr, Field
 
 from eduplatform.security import BCRYPT_MAX_PASSWORD_BYTES
-from eduplatform.types import Timestamp, multi_line_text, plain_text, single_line_text
+from eduplatform.types import ApiModel, Timestamp, multi_line_text, plain_text, single_line_text
 
 
 def _fits_bcrypt(password: str) -> str:
@@ -32,14 +32,14 @@ Email = Annotated[str, *single_line_text(max_length=320, min_length=1, strip=Fal
 EmailAddress = Annotated[EmailStr, Field(max_length=320)]
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(ApiModel):
     email: EmailAddress
     password: NewPassword
     name: Name
     role: Literal["student", "teacher"] = "student"
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(ApiModel):
     email: Email
     password: Annotated[str, *multi_line_text(max_length=1024, min_length=1), Field(repr=False)]
 
@@ -49,43 +49,43 @@ class LoginRequest(BaseModel):
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", repr=False)]
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(ApiModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Lifetime of the access token in seconds")
     refresh_token: str = Field(description="Single-use token for POST /refresh (valid 30 days by default)")
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(ApiModel):
     refresh_token: OpaqueToken
 
 
-class EmailTokenRequest(BaseModel):
+class EmailTokenRequest(ApiModel):
     token: OpaqueToken
 
 
-class ForgotPasswordRequest(BaseModel):
+class ForgotPasswordRequest(ApiModel):
     email: EmailAddress  # not an address: 422, as POST /register; an unknown one: still 202
 
 
-class ResetPasswordRequest(BaseModel):
+class ResetPasswordRequest(ApiModel):
     token: OpaqueToken
     new_password: NewPassword
 
 
-class Accepted(BaseModel):
+class Accepted(ApiModel):
     """A request taken; what follows happens by email."""
 
     message: str
 
 
-class EmailVerified(BaseModel):
+class EmailVerified(ApiModel):
     id: UUID
     email: str
     email_verified: Literal[True] = True
 
 
-class UserOut(BaseModel):
+class UserOut(ApiModel):
     id: UUID
     email: str
     name: str
@@ -95,7 +95,7 @@ class UserOut(BaseModel):
     created_at: Timestamp
 
 
-class PendingTeacher(BaseModel):
+class PendingTeacher(ApiModel):
     id: UUID
     email: str
     name: str

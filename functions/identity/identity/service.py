@@ -15,8 +15,8 @@ from eduplatform.db import Connection, database
 from eduplatform.http import Conflict, CursorPage, TooManyRequests, keyset_list
 from eduplatform.limits import account_key, limits
 from eduplatform.observability import logger
+from eduplatform.principal import Role
 from eduplatform.security import (
-    Role,
     burn_password_check,
     email_link_token,
     hash_password,

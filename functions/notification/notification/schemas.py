@@ -4,23 +4,21 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from eduplatform.http import CursorPage
-from eduplatform.types import Timestamp, multi_line_text, plain_text
+from eduplatform.types import ApiModel, Timestamp, multi_line_text, plain_text
 
 NotificationType = Literal["registration", "enrollment", "payment"]
 Title = Annotated[str, *plain_text(max_length=500, min_length=1)]  # titles are plain text (markup refused)
 Body = Annotated[str, *multi_line_text(max_length=5000)]
 
 
-class NotificationRequest(BaseModel):
+class NotificationRequest(ApiModel):
     type: NotificationType
     title: Title
     body: Body | None = None
 
 
-class NotificationOut(BaseModel):
+class NotificationOut(ApiModel):
     id: UUID
     user_id: UUID
     type: NotificationType
@@ -33,7 +31,7 @@ class NotificationOut(BaseModel):
 # ---- the domain events that become notifications -------------------------------------------------
 
 
-class EventDetail(BaseModel):
+class EventDetail(ApiModel):
     event_id: UUID
     user_id: UUID
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eduplatform.http import ALLOWED_METHODS, CORS
+from eduplatform.cors import ALLOWED_METHODS, CORS
 from eduplatform.observability import logger
 
 

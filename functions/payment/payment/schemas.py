@@ -3,19 +3,17 @@
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
-
-from eduplatform.types import Money, MoneyAmount, Timestamp
+from eduplatform.types import ApiModel, Money, MoneyAmount, Timestamp
 
 Amount = MoneyAmount
 
 
-class PaymentRequest(BaseModel):
+class PaymentRequest(ApiModel):
     course_id: UUID
     amount: Amount
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(ApiModel):
     id: UUID
     student_id: UUID
     course_id: UUID

@@ -7,14 +7,13 @@ exist. The environment variable holding each target function's name is set in
 template.yaml through the calling handler's TEMPLATE_PROPERTIES (see ``template_properties``).
 """
 
-import os
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eduplatform.internal_calls import invoke, lambda_client
+from eduplatform.internal_calls import invoke
 from eduplatform.observability import logger
 
 COURSE_FACTS = ("COURSE_FACTS_FUNCTION", "CourseInternalCourseFactsFunction")
@@ -110,12 +109,3 @@ def template_properties(
     all_variables.update(variables or {})
     all_policies.extend(policies or [])
     return {"Environment": {"Variables": all_variables}, "Policies": all_policies}
-
-
-# A function that asks other domains creates its Lambda client while its instance
-# initialises (botocore's model loading), not in the first request it serves.
-if any(
-    os.environ.get(variable)
-    for variable, _ in (COURSE_FACTS, COURSE_FACTS_PAGE, PAYMENT_FACTS, COMPLETED_PAYMENTS_PAGE)
-):
-    lambda_client()

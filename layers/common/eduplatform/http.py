@@ -1,8 +1,9 @@
-"""The HTTP side every endpoint function shares: resolver, errors, auth, pagination.
+"""The HTTP side every endpoint function shares: resolver, errors, pagination.
 
 Each function module builds its resolver with ``create_app()``, declares its one route
 with Powertools' decorators (the route table of template.yaml and the OpenAPI document
 are both derived from those declarations) and exposes ``handler = lambda_handler(app)``.
+Who the caller is comes from ``eduplatform.auth``, which only the routes that take a token import.
 """
 
 import json
@@ -10,15 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import (
-    APIGatewayRestResolver,
-    CORSConfig,
-    Depends,
-    Request,
-    Response,
-    content_types,
-)
-from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, ServiceError, UnauthorizedError
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -28,40 +22,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from eduplatform import cursors
+from eduplatform.cors import CORS
 from eduplatform.cursors import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from eduplatform.cursors import INVALID as INVALID_CURSOR
 from eduplatform.db import database
 from eduplatform.deferred import run_deferred
-from eduplatform.limits import limits
 from eduplatform.observability import logger, metrics
-from eduplatform.security import InvalidToken, Principal, Role, decode_token
-from eduplatform.settings import get_settings
-from eduplatform.types import OFFSET_MAX, PAGE_SIZE_MAX
+from eduplatform.types import OFFSET_MAX, PAGE_SIZE_MAX, ApiModel
 
 # An API Gateway proxy event and the function's answer to it.
 LambdaEvent = dict[str, Any]
 LambdaResponse = dict[str, Any]
 LambdaHandler = Callable[[LambdaEvent, LambdaContext], LambdaResponse]
 
-
-def cors_config() -> CORSConfig:
-    """CORS for the origins of CORS_ALLOWED_ORIGINS (the web app's origin and the CorsAllowedOrigins
-    parameter's): a comma-separated list, any origin where it holds "*" or nothing."""
-    origins = [origin.strip() for origin in get_settings().cors_allowed_origins.split(",") if origin.strip()]
-    if not origins or "*" in origins:
-        origins = ["*"]
-    return CORSConfig(
-        allow_origin=origins[0],
-        extra_origins=origins[1:],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        expose_headers=["Retry-After"],
-        max_age=600,
-    )
-
-
-CORS = cors_config()
-ALLOWED_METHODS = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+# The security of a route open to everyone that answers more to some callers (a token is optional).
+OPTIONAL_BEARER_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
@@ -83,7 +59,7 @@ class TooManyRequests(ServiceError):
         self.retry_after = max(1, int(retry_after))
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(ApiModel):
     """Every error but request validation: {"detail": "<human readable reason>"}."""
 
     detail: str
@@ -241,9 +217,6 @@ def _security_headers(response: LambdaResponse, no_store: bool) -> None:
 
 
 INTERNAL_ERROR = "Internal server error"
-# A valid token whose login was logged out, or whose user's tokens were ended (logout everywhere,
-# a password reset, an admin changing the account) after it was issued.
-SESSION_ENDED = "Session ended"
 
 
 def internal_error_response(event: LambdaEvent, request_id: str) -> LambdaResponse:
@@ -309,62 +282,6 @@ def _record_request(context: LambdaContext, method: str, route: str, status: int
     )
 
 
-# ---- authentication and authorisation -------------------------------------------------
-
-
-def authenticated(request: Request) -> Principal:
-    header = request.resolved_event.headers.get("Authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthorizedError("Not authenticated")
-    try:
-        principal = decode_token(token.strip())
-    except InvalidToken as exc:
-        raise UnauthorizedError(str(exc)) from exc
-    if limits().session_ended(principal.user_id, principal.session_id, principal.issued_at_us):
-        raise UnauthorizedError(SESSION_ENDED)
-    return principal
-
-
-def optional_caller(request: Request) -> Principal | None:
-    """The caller of a public route that answers more to some callers: None without an
-    Authorization header, 401 for a header that is not a valid bearer token."""
-    if request.resolved_event.headers.get("Authorization") is None:
-        return None
-    return authenticated(request)
-
-
-def _role_dependency(
-    roles: tuple[Role, ...], message: str, verified: bool = False, unverified_message: str = ""
-) -> Callable[..., Principal]:
-    def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
-        if principal.role not in roles:
-            raise ForbiddenError(message)
-        if verified and not principal.is_verified:
-            raise ForbiddenError(unverified_message)
-        return principal
-
-    return dependency
-
-
-CurrentUser = Annotated[Principal, Depends(authenticated)]
-OptionalUser = Annotated[Principal | None, Depends(optional_caller)]
-# The security of a route open to everyone that answers more to some callers (a token is optional).
-OPTIONAL_BEARER_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
-AdminUser = Annotated[Principal, Depends(_role_dependency((Role.ADMIN,), "Admin access required"))]
-
-
-def role_required(*roles: Role, message: str) -> Depends:
-    """The dependency of a caller of one of ``roles`` (403 ``message`` otherwise):
-    ``Student = Annotated[Principal, role_required(Role.STUDENT, message=...)]``."""
-    return Depends(_role_dependency(roles, message))
-
-
-def verified_role_required(role: Role, message: str, unverified_message: str) -> Depends:
-    """As ``role_required``, for a verified caller of ``role`` (403 ``unverified_message`` otherwise)."""
-    return Depends(_role_dependency((role,), message, True, unverified_message))
-
-
 # ---- pagination ---------------------------------------------------------------------------
 
 Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Page size, 1 to {PAGE_SIZE_MAX}")]
@@ -381,7 +298,7 @@ Cursor = Annotated[
 WithTotal = Annotated[bool, Query(description="With a cursor: also count the list (total)")]
 
 
-class CursorPage[ItemT](BaseModel):
+class CursorPage[ItemT](ApiModel):
     """A page of a list (every list pages by offset or by cursor): ``total`` is left out of cursor
     pages unless ``with_total=true``; ``next_cursor`` is null on the last page."""
 

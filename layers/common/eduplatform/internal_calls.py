@@ -11,9 +11,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from eduplatform.aws_clients import InstanceClient
@@ -22,9 +20,19 @@ from eduplatform.observability import logger
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
-# A cold target in the emulator can take seconds to answer; its own timeout is 15 s.
-_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"})
-_lambda: InstanceClient["LambdaClient"] = InstanceClient(lambda: boto3.client("lambda", config=_CLIENT_CONFIG))
+
+def _new_lambda_client() -> "LambdaClient":
+    # boto3 and botocore's client machinery (~0.45 s with the client) are imported with the first
+    # call, not with this module: most requests of the functions that may call never do.
+    import boto3
+    from botocore.config import Config
+
+    # A cold target in the emulator can take seconds to answer; its own timeout is 15 s.
+    config = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("lambda", config=config)
+
+
+_lambda: InstanceClient["LambdaClient"] = InstanceClient(_new_lambda_client)
 
 
 def lambda_client() -> "LambdaClient":

@@ -22,11 +22,12 @@ from uuid import UUID
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from eduplatform import events, facts
 from eduplatform.db import Connection, database
 from eduplatform.observability import logger, metrics
+from eduplatform.types import ApiModel
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -38,7 +39,7 @@ COURSE_PAGE_SIZE = 2000
 PAYMENT_PAGE_SIZE = 10000
 
 
-class CourseFacts(BaseModel):
+class CourseFacts(ApiModel):
     """What other domains know of a course, as of ``version`` (the course domain's facts_version)."""
 
     course_id: UUID
@@ -47,20 +48,20 @@ class CourseFacts(BaseModel):
     price: Decimal | None
     total_lessons: Annotated[int, Field(ge=0)]
     version: Annotated[int, Field(ge=1)]
-    lesson_ids: list[UUID] = []
+    lesson_ids: list[UUID] = Field(default_factory=list)
     # What a "my learning" page shows; None in events recorded before the facts carried them.
     title: str | None = None
     level: str | None = None
 
 
-class CompletedPayment(BaseModel):
+class CompletedPayment(ApiModel):
     payment_id: UUID
     student_id: UUID
     course_id: UUID
     amount: Decimal
 
 
-class CourseFactsEvent(BaseModel):
+class CourseFactsEvent(ApiModel):
     """The detail of CourseCreated / CourseUpdated / LessonCreated / LessonDeleted."""
 
     event_id: UUID
@@ -68,7 +69,7 @@ class CourseFactsEvent(BaseModel):
     course: CourseFacts
 
 
-class PaymentCompletedEvent(BaseModel):
+class PaymentCompletedEvent(ApiModel):
     event_id: UUID
     payment_id: UUID
     user_id: UUID

@@ -1,4 +1,4 @@
-"""Password hashing (bcrypt) and access tokens (JWT)."""
+"""Password hashing (bcrypt) and access tokens (JWT) of a ``Principal`` (eduplatform.principal)."""
 
 import base64
 import hashlib
@@ -6,35 +6,17 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from uuid import UUID
 
 import bcrypt
 import jwt
 
 from eduplatform import clock
+from eduplatform.principal import Principal, Role
 from eduplatform.secrets import secret as configured_secret
 from eduplatform.settings import get_settings
 
 BCRYPT_MAX_PASSWORD_BYTES = 72
-
-
-class Role(StrEnum):
-    STUDENT = "student"
-    TEACHER = "teacher"
-    ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, taken from a verified token."""
-
-    user_id: UUID
-    role: Role
-    is_verified: bool
-    email_verified: bool = False
-    session_id: UUID | None = None  # the login (refresh-token family) the token belongs to
-    issued_at_us: int = 0
 
 
 class InvalidToken(Exception):

@@ -1,5 +1,5 @@
 """Field types shared by the API models: how timestamps and money look on the wire, and what
-a client's strings and integers may be."""
+a client's strings and integers may be; and the models' base."""
 
 import re
 from collections.abc import Callable
@@ -7,9 +7,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from eduplatform.text import refuse_markup, sanitise_html
+
+
+class ApiModel(BaseModel):
+    """The base of the request, response and event models: each builds its validator and serializer
+    when first used, not when its module is imported. A domain's schemas module holds the models of
+    all its routes; a cold start builds only those of the route it serves (and imports
+    email-validator only for a route with an email address to check)."""
+
+    model_config = ConfigDict(defer_build=True)
+
 
 # ISO 8601 in UTC with an explicit offset, e.g. 2026-02-20T12:00:00+00:00 (pydantic's default
 # writes "Z", and the session time zone of a pooled connection is not ours to set).

@@ -1,6 +1,7 @@
 from uuid import UUID
 
-from eduplatform.http import OPTIONAL_BEARER_AUTH, OptionalUser, api_responses, create_app, lambda_handler
+from eduplatform.auth import OptionalUser
+from eduplatform.http import OPTIONAL_BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from course import service
 from course.schemas import LessonOut

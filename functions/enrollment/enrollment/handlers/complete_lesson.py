@@ -3,9 +3,10 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
+from eduplatform.auth import role_required
 from eduplatform.facts import COURSE_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
-from eduplatform.security import Principal, Role
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
+from eduplatform.principal import Principal, Role
 
 from enrollment import service
 from enrollment.schemas import CompleteLessonRequest, LessonCompletionOut

@@ -1,6 +1,7 @@
 from uuid import UUID
 
-from eduplatform.http import BEARER_AUTH, CurrentUser, create_app, lambda_handler
+from eduplatform.auth import CurrentUser
+from eduplatform.http import BEARER_AUTH, create_app, lambda_handler
 
 from enrollment import service
 from enrollment.schemas import CompletedLessons

@@ -1,7 +1,8 @@
 from uuid import UUID
 
+from eduplatform.auth import CurrentUser
 from eduplatform.facts import COURSE_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, lambda_handler
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from enrollment import service
 from enrollment.schemas import CourseProgress

@@ -1,4 +1,5 @@
-from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, lambda_handler
+from eduplatform.auth import CurrentUser
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from identity import service
 from identity.schemas import UserOut

@@ -1,6 +1,7 @@
 from aws_lambda_powertools.event_handler import Response
 
-from eduplatform.http import BEARER_AUTH, CurrentUser, accepted, api_responses, create_app, lambda_handler
+from eduplatform.auth import CurrentUser
+from eduplatform.http import BEARER_AUTH, accepted, api_responses, create_app, lambda_handler
 
 from identity import service
 from identity.capacity import SEND_EMAIL_POLICY

@@ -1,6 +1,7 @@
 from uuid import UUID
 
-from eduplatform.http import BEARER_AUTH, AdminUser, api_responses, create_app, lambda_handler
+from eduplatform.auth import AdminUser
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from identity import service
 from identity.schemas import UserOut

@@ -1,6 +1,7 @@
 from aws_lambda_powertools.event_handler import Response
 
-from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, created, lambda_handler
+from eduplatform.auth import CurrentUser
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
 
 from notification import service
 from notification.schemas import NotificationOut, NotificationRequest

@@ -1,6 +1,7 @@
 from uuid import UUID
 
-from eduplatform.http import BEARER_AUTH, CurrentUser, api_responses, create_app, lambda_handler
+from eduplatform.auth import CurrentUser
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, lambda_handler
 
 from notification import service
 from notification.schemas import NotificationOut

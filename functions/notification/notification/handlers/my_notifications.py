@@ -1,8 +1,8 @@
 from aws_lambda_powertools.event_handler import Response
 
+from eduplatform.auth import CurrentUser
 from eduplatform.http import (
     BEARER_AUTH,
-    CurrentUser,
     Cursor,
     Limit,
     Offset,

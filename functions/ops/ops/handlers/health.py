@@ -2,18 +2,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from pydantic import BaseModel
 
 from eduplatform.db import Database
 from eduplatform.http import create_app, lambda_handler
 from eduplatform.secrets import secret
 from eduplatform.settings import DOMAINS
+from eduplatform.types import ApiModel
 
 app = create_app()
 _databases: dict[str, Database] = {}
 
 
-class HealthReport(BaseModel):
+class HealthReport(ApiModel):
     status: str
     checks: dict[str, str]
 

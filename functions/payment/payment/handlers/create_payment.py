@@ -3,13 +3,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
+from eduplatform.auth import role_required
 from eduplatform.events import outbox_relay
 from eduplatform.facts import COURSE_FACTS, template_properties
-from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler, role_required
-from eduplatform.security import Principal, Role
+from eduplatform.http import BEARER_AUTH, api_responses, create_app, created, lambda_handler
+from eduplatform.principal import Principal, Role
 from eduplatform.types import single_line_text
 
-from payment import service
+from payment import charges
 from payment.schemas import PaymentOut, PaymentRequest
 
 TEMPLATE_PROPERTIES = template_properties(
@@ -21,7 +22,7 @@ TEMPLATE_PROPERTIES = template_properties(
 
 app = create_app()
 
-IdempotencyKey = Annotated[str, *single_line_text(max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)]
+IdempotencyKey = Annotated[str, *single_line_text(max_length=charges.IDEMPOTENCY_KEY_MAX_LENGTH, strip=False)]
 Student = Annotated[Principal, role_required(Role.STUDENT, message="Only students can make payments")]
 
 
@@ -44,10 +45,10 @@ def create_payment(
     body: PaymentRequest,
     student: Student,
     idempotency_key: Annotated[
-        IdempotencyKey | None, Header(alias="Idempotency-Key", max_length=service.IDEMPOTENCY_KEY_MAX_LENGTH)
+        IdempotencyKey | None, Header(alias="Idempotency-Key", max_length=charges.IDEMPOTENCY_KEY_MAX_LENGTH)
     ] = None,
 ) -> Response[str]:
-    return created(service.create_payment(student.user_id, body, idempotency_key, app.lambda_context))
+    return created(charges.create_payment(student.user_id, body, idempotency_key, app.lambda_context))
 
 
 handler = lambda_handler(app)

@@ -4,9 +4,9 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from eduplatform.auth import CurrentUser
 from eduplatform.http import (
     BEARER_AUTH,
-    CurrentUser,
     Cursor,
     Limit,
     Offset,
