@@ -25,8 +25,23 @@ function courseOut(extra: Record<string, unknown> = {}) {
   };
 }
 
-function courseRoutes(course: ReturnType<typeof courseOut>, enrolled: () => boolean) {
-  return {
+function paymentOut(id: string, status: string) {
+  return { id, student_id: "u1", course_id: COURSE_ID, amount: "19.99", status, created_at: "x" };
+}
+
+/**
+ * Opens the course page against a fake API: the course, its curriculum, count, reviews and the
+ * caller's enrollment (none until POST /enrollments succeeds, unless `enrolled`), signed in as
+ * student u1 unless `signedIn` is false. `routes` adds or replaces handlers.
+ */
+function openCoursePage({
+  course = courseOut(),
+  enrolled = false,
+  signedIn = true,
+  routes = {},
+}: { course?: ReturnType<typeof courseOut>; enrolled?: boolean; signedIn?: boolean; routes?: Record<string, (call: Call) => Response> } = {}) {
+  let isEnrolled = enrolled;
+  const api = fakeApi({
     "GET /courses/:id": () => json(200, course),
     "GET /courses/:id/curriculum": () =>
       json(200, {
@@ -48,20 +63,32 @@ function courseRoutes(course: ReturnType<typeof courseOut>, enrolled: () => bool
     "GET /enrollments/course/:id/count": () => json(200, { course_id: COURSE_ID, count: 7 }),
     "GET /enrollments/me": (call: Call) =>
       json(200, {
-        items: enrolled() && call.search.get("course_id") === COURSE_ID
+        items: isEnrolled && call.search.get("course_id") === COURSE_ID
           ? [{ id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: "p1", status: "in_progress", enrolled_at: "x", course: { id: COURSE_ID, title: course.title, level: "beginner", is_free: false }, progress: { completed_lessons: 1, total_lessons: 1, percentage: 100 } }]
           : [],
         next_cursor: null,
       }),
     "GET /progress/courses/:id/lessons": () => json(200, { course_id: COURSE_ID, completed_lesson_ids: [LESSON_ID] }),
     "GET /reviews/course/:id": () => json(200, { items: [], next_cursor: null }),
-  };
+    "POST /enrollments": (call: Call) => {
+      isEnrolled = true;
+      const { payment_id } = call.body as { payment_id?: string };
+      return json(201, { id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: payment_id ?? null, status: "enrolled", enrolled_at: "x" });
+    },
+    ...routes,
+  });
+  const { container } = renderPage(<CoursePage />, {
+    path: "/courses/:courseId",
+    route: `/courses/${COURSE_ID}`,
+    fetch: api.fetch,
+    signedIn: signedIn ? tokens("u1", "student", "rt-1") : undefined,
+  });
+  return { api, container };
 }
 
 describe("Course page", () => {
   it("shows the course with sanitised description, count and curriculum", async () => {
-    const api = fakeApi(courseRoutes(courseOut(), () => false));
-    const { container } = renderPage(<CoursePage />, { path: "/courses/:courseId", route: `/courses/${COURSE_ID}`, fetch: api.fetch });
+    const { container } = openCoursePage({ signedIn: false });
     expect(await screen.findByRole("heading", { level: 1, name: "Rust for beginners" })).toBeInTheDocument();
     expect(await screen.findByText("7 enrolled")).toBeInTheDocument();
     expect(await screen.findByRole("link", { name: "Hello" })).toBeInTheDocument();
@@ -74,25 +101,15 @@ describe("Course page", () => {
   });
 
   it("pays and enrolls in one click, reusing the Idempotency-Key when the attempt is retried", async () => {
-    let enrolled = false;
     let paymentsTried = 0;
-    const api = fakeApi({
-      ...courseRoutes(courseOut(), () => enrolled),
-      "POST /payments": () => {
-        paymentsTried += 1;
-        if (paymentsTried === 1) return json(503, { detail: "The idempotency store is unavailable; retry later" });
-        return json(201, { id: "p1", student_id: "u1", course_id: COURSE_ID, amount: "19.99", status: "completed", created_at: "x" });
+    const { api } = openCoursePage({
+      routes: {
+        "POST /payments": () => {
+          paymentsTried += 1;
+          if (paymentsTried === 1) return json(503, { detail: "The idempotency store is unavailable; retry later" });
+          return json(201, paymentOut("p1", "completed"));
+        },
       },
-      "POST /enrollments": () => {
-        enrolled = true;
-        return json(201, { id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: "p1", status: "enrolled", enrolled_at: "x" });
-      },
-    });
-    renderPage(<CoursePage />, {
-      path: "/courses/:courseId",
-      route: `/courses/${COURSE_ID}`,
-      fetch: api.fetch,
-      signedIn: tokens("u1", "student", "rt-1"),
     });
 
     await userEvent.click(await screen.findByRole("button", { name: /Pay and enroll/ }));
@@ -111,26 +128,15 @@ describe("Course page", () => {
   });
 
   it("after 'Already paid' enrolls with the completed payment that one GET /payments/me?course_id= finds", async () => {
-    let enrolled = false;
-    const payment = (id: string, status: string) => ({ id, student_id: "u1", course_id: COURSE_ID, amount: "19.99", status, created_at: "x" });
-    const api = fakeApi({
-      ...courseRoutes(courseOut(), () => enrolled),
-      "POST /payments": () => json(409, { detail: "Already paid for this course" }),
-      "GET /payments/me": (call: Call) =>
-        json(200, {
-          items: call.search.get("course_id") === COURSE_ID ? [payment("p-failed", "failed"), payment("p-paid", "completed")] : [],
-          next_cursor: call.search.get("course_id") === COURSE_ID ? null : "more",
-        }),
-      "POST /enrollments": () => {
-        enrolled = true;
-        return json(201, { id: "e1", student_id: "u1", course_id: COURSE_ID, payment_id: "p-paid", status: "enrolled", enrolled_at: "x" });
+    const { api } = openCoursePage({
+      routes: {
+        "POST /payments": () => json(409, { detail: "Already paid for this course" }),
+        "GET /payments/me": (call) =>
+          json(200, {
+            items: call.search.get("course_id") === COURSE_ID ? [paymentOut("p-failed", "failed"), paymentOut("p-paid", "completed")] : [],
+            next_cursor: call.search.get("course_id") === COURSE_ID ? null : "more",
+          }),
       },
-    });
-    renderPage(<CoursePage />, {
-      path: "/courses/:courseId",
-      route: `/courses/${COURSE_ID}`,
-      fetch: api.fetch,
-      signedIn: tokens("u1", "student", "rt-1"),
     });
 
     await userEvent.click(await screen.findByRole("button", { name: /Pay and enroll/ }));
@@ -143,16 +149,11 @@ describe("Course page", () => {
   });
 
   it("shows 'Already paid' when the caller has no completed payment for the course", async () => {
-    const api = fakeApi({
-      ...courseRoutes(courseOut(), () => false),
-      "POST /payments": () => json(409, { detail: "Already paid for this course" }),
-      "GET /payments/me": () => json(200, { items: [], next_cursor: null }),
-    });
-    renderPage(<CoursePage />, {
-      path: "/courses/:courseId",
-      route: `/courses/${COURSE_ID}`,
-      fetch: api.fetch,
-      signedIn: tokens("u1", "student", "rt-1"),
+    const { api } = openCoursePage({
+      routes: {
+        "POST /payments": () => json(409, { detail: "Already paid for this course" }),
+        "GET /payments/me": () => json(200, { items: [], next_cursor: null }),
+      },
     });
 
     await userEvent.click(await screen.findByRole("button", { name: /Pay and enroll/ }));
@@ -162,15 +163,9 @@ describe("Course page", () => {
   });
 
   it("enrolls in a free course and treats 'already enrolled' on a retry as done", async () => {
-    const api = fakeApi({
-      ...courseRoutes(courseOut({ is_free: true, price: null }), () => false),
-      "POST /enrollments": () => json(409, { detail: "Already enrolled in this course" }),
-    });
-    renderPage(<CoursePage />, {
-      path: "/courses/:courseId",
-      route: `/courses/${COURSE_ID}`,
-      fetch: api.fetch,
-      signedIn: tokens("u1", "student", "rt-1"),
+    const { api } = openCoursePage({
+      course: courseOut({ is_free: true, price: null }),
+      routes: { "POST /enrollments": () => json(409, { detail: "Already enrolled in this course" }) },
     });
     await userEvent.click(await screen.findByRole("button", { name: "Enroll" }));
     expect(await screen.findByText(/You are enrolled/)).toBeInTheDocument();
@@ -178,15 +173,11 @@ describe("Course page", () => {
   });
 
   it("ticks done lessons and offers the review form to an enrolled student", async () => {
-    const api = fakeApi({
-      ...courseRoutes(courseOut(), () => true),
-      "POST /reviews": () => json(422, { detail: [{ loc: ["body", "comment"], msg: "Markup is not allowed in plain text", type: "value_error" }] }),
-    });
-    renderPage(<CoursePage />, {
-      path: "/courses/:courseId",
-      route: `/courses/${COURSE_ID}`,
-      fetch: api.fetch,
-      signedIn: tokens("u1", "student", "rt-1"),
+    openCoursePage({
+      enrolled: true,
+      routes: {
+        "POST /reviews": () => json(422, { detail: [{ loc: ["body", "comment"], msg: "Markup is not allowed in plain text", type: "value_error" }] }),
+      },
     });
     const lesson = await screen.findByRole("link", { name: "Hello" });
     expect(await within(lesson.closest("li")!).findByText("(completed)")).toBeInTheDocument();
