@@ -118,8 +118,8 @@ rebuild-read-models: $(INSTALLED)
 loadtest: $(INSTALLED)
 	@mkdir -p $(LOADTEST_DIR)
 	@test "$(WARM)" = 0 || $(PY) -m infra.local.warmup $(if $(WARM),--width $(WARM))
-	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --users $(USERS) --spawn-rate $(SPAWN) \
-		--run-time $(DURATION) --stop-timeout 5 --csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html --only-summary
+	$(PY) -m loadtest.mix --users $(USERS) --spawn-rate $(SPAWN) --duration $(DURATION) \
+		--csv $(LOADTEST_DIR)/run --html $(LOADTEST_DIR)/report.html
 
 # What the stack would cost on AWS (loadtest/cost.py, prices in loadtest/aws_prices.toml): a load run of
 # USERS/SPAWN/DURATION it starts itself, or with IDLE_MINUTES the stack at rest. WRITE_PEAKS=1 rewrites

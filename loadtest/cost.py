@@ -45,6 +45,7 @@ from infra.local.emulator import emulator_pid
 from infra.template import memory as memory_sizes
 from infra.template.generate import answers_api, read_template, serverless_functions
 from loadtest import billing
+from loadtest.mix import duration_seconds, locust_command
 from loadtest.stack_sampler import children, cpu_seconds
 from loadtest.steady import THROTTLED_LOGIN
 
@@ -55,7 +56,6 @@ SETTLE_MS = 1000
 # FilterLogEvents answers at most this many events (AWS and MiniStack alike).
 PAGE_LIMIT = 10_000
 WORKER = re.compile(r"ministack-lambda-(?P<instance>[^/\s]+)/_worker\.py")
-DURATION = re.compile(r"^(\d+)([sm])$")
 
 
 # ---- the stack's functions ------------------------------------------------------------------
@@ -275,33 +275,10 @@ def snapstart_on_aws() -> bool:
 # ---- the load run ---------------------------------------------------------------------------
 
 
-def duration_seconds(text: str) -> int:
-    match = DURATION.match(text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds or minutes, e.g. 120s or 3m")
-    return int(match[1]) * (60 if match[2] == "m" else 1)
-
-
 def start_locust(users: int, spawn_rate: int, duration: str, prefix: Path) -> subprocess.Popen:
     """The load mix, headless, as `make loadtest` runs it."""
     return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("locust")),
-            "-f",
-            "loadtest/locustfile.py",
-            "--headless",
-            "--users",
-            str(users),
-            "--spawn-rate",
-            str(spawn_rate),
-            "--run-time",
-            duration,
-            "--stop-timeout",
-            "5",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-        ],
+        locust_command(users, spawn_rate, duration, prefix),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

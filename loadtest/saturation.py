@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from infra.config import ROOT
+from loadtest.mix import duration_seconds, locust_command
 
 RESULTS = ROOT / ".local" / "loadtest" / "saturation"
 
@@ -24,7 +25,7 @@ RESULTS = ROOT / ".local" / "loadtest" / "saturation"
 def run_step(users: int, spawn_rate: int, duration: str) -> tuple[dict, str]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     prefix = RESULTS / f"users{users}"
-    seconds = int(duration.rstrip("s")) if duration.endswith("s") else int(duration.rstrip("m")) * 60
+    seconds = duration_seconds(duration)
     # The sampler ends just before Locust does, so that Locust's own CPU is still counted.
     sampler = subprocess.Popen(
         [
@@ -41,23 +42,7 @@ def run_step(users: int, spawn_rate: int, duration: str) -> tuple[dict, str]:
         text=True,
     )
     subprocess.run(
-        [
-            str(Path(sys.executable).with_name("locust")),
-            "-f",
-            "loadtest/locustfile.py",
-            "--headless",
-            "--users",
-            str(users),
-            "--spawn-rate",
-            str(spawn_rate),
-            "--run-time",
-            duration,
-            "--stop-timeout",
-            "5",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-        ],
+        locust_command(users, spawn_rate, duration, prefix),
         cwd=ROOT,
         check=False,
         stdout=subprocess.DEVNULL,
