@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -10,7 +11,7 @@ from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixture
 from tests.support.databases import recorded_statements
 from tests.support.lambda_events import call
 
-from eduplatform import db, read_models
+from eduplatform import cursors, db, read_models
 from eduplatform.security import decode_token
 
 ENROLL = "enrollment.handlers.enroll"
@@ -262,6 +263,36 @@ def test_my_enrollment_course_id_must_be_a_uuid(enrollment_db, student):
     assert response.status == 422
     (error,) = response.json()["detail"]
     assert error["loc"] == ["query", "course_id"] and "UUID" in error["msg"]
+
+
+def test_my_enrollment_in_one_course_takes_only_a_cursor_bound_to_that_course(enrollment_db, facts, student, token_for):
+    token, student_id = student
+    wanted, other = facts.add_course(), facts.add_course()
+    mine = enroll(token, wanted).json()
+    for course_id in (other, facts.add_course()):
+        enroll(token, course_id)
+    unfiltered = call(MINE, token=token, query={"limit": 2}).json()["next_cursor"]
+    # A course's list holds one enrollment at most, so it never hands out a next_cursor: this one is signed
+    # as GET /enrollments/me signs it, after a time later than every enrollment (the list is newest first).
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    in_course = cursors.encode(
+        cursors.fingerprint("GET /enrollments/me", {"student_id": student_id, "course_id": uuid.UUID(wanted)}),
+        [later, uuid.uuid4()],
+    )
+    accepted = call(MINE, token=token, query={"limit": 2, "course_id": wanted, "cursor": in_course})
+    assert accepted.status == 200 and [item["id"] for item in accepted.json()["items"]] == [mine["id"]]
+    refused = {
+        "another course's": {"course_id": other, "cursor": in_course},
+        "the unfiltered list's": {"course_id": wanted, "cursor": unfiltered},
+        "a course's, on the unfiltered list": {"cursor": in_course},
+    }
+    for name, query in refused.items():
+        response = call(MINE, token=token, query={"limit": 2, **query})
+        assert response.status == 422, (name, response.text)
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["query", "cursor"] and "another list or query" in error["msg"], (name, error)
+    another_student = call(MINE, token=token_for("student"), query={"course_id": wanted, "cursor": in_course})
+    assert another_student.status == 422
 
 
 def test_a_course_the_read_model_holds_without_a_title_is_asked_once_and_kept(enrollment_db, facts, student):

@@ -79,9 +79,9 @@ def my_enrollments(
     course_id: UUID | None = None,
 ) -> CursorPage[MyEnrollment]:
     """The caller's enrollments (only the one in ``course_id`` when given), newest first, by offset or
-    cursor (bound to the caller's list), each with its course's facts from the read model and the
-    caller's progress in it: one statement for the page; a course the read model has not seen yet
-    (or kept without its title) is asked of the course domain once."""
+    cursor (bound to the caller's list and its filter), each with its course's facts from the read
+    model and the caller's progress in it: one statement for the page; a course the read model has
+    not seen yet (or kept without its title) is asked of the course domain once."""
     listing, params = repository.STUDENT_ENROLLMENTS, {"student_id": student_id}
     if course_id is not None:
         listing, params = repository.STUDENT_ENROLLMENT_IN_COURSE, {**params, "course_id": course_id}
