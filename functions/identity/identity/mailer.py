@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from eduplatform import clock, internal_calls
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
+from eduplatform.drain import drain
 from eduplatform.observability import logger, metrics
 from eduplatform.security import email_link_token_matching
 from eduplatform.settings import get_settings
@@ -81,13 +82,7 @@ def poke_relay() -> None:
 def relay(db: Database | None = None) -> dict[str, int]:
     """Send pending emails, oldest first, until none is left or SES refuses one."""
     db = db or database()
-    sent = failed = 0
-    for _ in range(RELAY_MAX_BATCHES):
-        batch_sent, batch_failed = _send_batch(db)
-        sent += batch_sent
-        failed += batch_failed
-        if batch_failed or batch_sent < BATCH_SIZE:
-            break
+    sent, failed = drain(lambda: _send_batch(db), BATCH_SIZE, RELAY_MAX_BATCHES)
     return {"sent": sent, "failed": failed}
 
 

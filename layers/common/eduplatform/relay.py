@@ -32,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
+from eduplatform.drain import drain
 from eduplatform.events import LISTEN_EVENT, LISTENER_APPLICATION_NAME, OUTBOX_CHANNEL, domain_source
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
@@ -78,13 +79,7 @@ def use_client(client: "EventBridgeClient | None") -> None:
 def relay(db: Database | None = None) -> dict[str, int]:
     """Publish pending outbox events, oldest first, until none is left or the bus refuses some."""
     db = db or database()
-    published = failed = 0
-    for _ in range(RELAY_MAX_BATCHES):
-        batch_published, batch_failed = _publish_batch(db)
-        published += batch_published
-        failed += batch_failed
-        if batch_failed or batch_published < BATCH_SIZE:
-            break
+    published, failed = drain(lambda: _publish_batch(db), BATCH_SIZE, RELAY_MAX_BATCHES)
     return {"published": published, "failed": failed}
 
 
