@@ -374,7 +374,10 @@ def cold_copies(build: Path, only: list[str] | None, with_bytecode: bool) -> Ite
     """The worker script, the unzipped layer and, per function, its unzipped code and first request."""
     functions = api_functions(build, only)
     parameters = deploy_parameters("local")
-    environments = deployed_environments(os.environ.get("STACK") or stack_name("local"), list(functions))
+    # Every API function's, also those --only leaves out: the student is found in enrollment's database.
+    environments = deployed_environments(
+        os.environ.get("STACK") or stack_name("local"), list(api_functions(build, None))
+    )
     requests = {logical_id: first_request_of(logical_id, properties) for logical_id, properties in functions.items()}
     student_id, caller = a_student(environments)
     bcrypt_rounds = next(

@@ -18,7 +18,7 @@ from infra.config import ROOT
 from tests.support.aws_fakes import aws, event_bus, facts  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call, envelope, sqs_event
 
-from eduplatform import events, internal_calls
+from eduplatform import consumers, events, internal_calls
 from eduplatform import relay as outbox_relay_module
 from eduplatform.db import Database
 from eduplatform.security import decode_token
@@ -544,12 +544,12 @@ def test_every_rule_pairs_each_source_with_its_own_types_only(resources):
 
 def test_an_event_is_taken_only_from_the_source_that_owns_its_type():
     detail = {"event_id": str(uuid.uuid4())}
-    owned = events.owned_event(json.dumps(envelope("PaymentCompleted", detail)))
+    owned = consumers.owned_event(json.dumps(envelope("PaymentCompleted", detail)))
     assert (owned.source, owned.detail_type) == ("eduplatform.payment", "PaymentCompleted")
-    with pytest.raises(events.ForeignEvent, match=r"PaymentCompleted events come from eduplatform\.payment"):
-        events.owned_event(json.dumps(envelope("PaymentCompleted", detail, source="eduplatform.enrollment")))
-    with pytest.raises(events.ForeignEvent, match="emits 'RefundIssued'"):
-        events.owned_event(json.dumps(envelope("RefundIssued", detail, source="eduplatform.payment")))
+    with pytest.raises(consumers.ForeignEvent, match=r"PaymentCompleted events come from eduplatform\.payment"):
+        consumers.owned_event(json.dumps(envelope("PaymentCompleted", detail, source="eduplatform.enrollment")))
+    with pytest.raises(consumers.ForeignEvent, match="emits 'RefundIssued'"):
+        consumers.owned_event(json.dumps(envelope("RefundIssued", detail, source="eduplatform.payment")))
 
 
 def test_no_api_function_can_call_the_bus(resources):

@@ -13,6 +13,7 @@ from uuid import UUID
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from eduplatform import events
+from eduplatform.consumers import owned_event, queue_consumer_handler
 from eduplatform.observability import logger
 from eduplatform.types import ApiModel
 
@@ -26,7 +27,7 @@ class EnrollmentCreated(ApiModel):
 
 
 def record_handler(record: SQSRecord) -> None:
-    event = events.owned_event(record.body)
+    event = owned_event(record.body)
     if event.detail_type != events.ENROLLMENT_CREATED:
         raise ValueError(f"the course domain counts EnrollmentCreated events only, not {event.detail_type}")
     detail = EnrollmentCreated.model_validate(event.detail)
@@ -37,4 +38,4 @@ def record_handler(record: SQSRecord) -> None:
     )
 
 
-handler = events.queue_consumer_handler(record_handler)
+handler = queue_consumer_handler(record_handler)

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import Field
 
 from eduplatform import events
+from eduplatform.consumers import owned_event, queue_consumer_handler
 from eduplatform.observability import logger
 from eduplatform.principal import Role
 from eduplatform.types import ApiModel
@@ -30,7 +31,7 @@ class UserRegistered(ApiModel):
 
 
 def record_handler(record: SQSRecord) -> None:
-    event = events.owned_event(record.body)
+    event = owned_event(record.body)
     if event.detail_type != events.USER_REGISTERED:
         raise ValueError(f"the course domain learns teachers from UserRegistered events only, not {event.detail_type}")
     detail = UserRegistered.model_validate(event.detail)
@@ -44,4 +45,4 @@ def record_handler(record: SQSRecord) -> None:
     )
 
 
-handler = events.queue_consumer_handler(record_handler)
+handler = queue_consumer_handler(record_handler)

@@ -9,7 +9,7 @@ event already handled adds nothing (notifications are unique by source event id)
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from eduplatform.events import owned_event, queue_consumer_handler
+from eduplatform.consumers import owned_event, queue_consumer_handler
 from eduplatform.observability import logger
 
 from notification import service

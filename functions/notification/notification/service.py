@@ -1,12 +1,12 @@
 """Notification rules: notifications users create for themselves, and those made from domain events."""
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from eduplatform import events
 from eduplatform.db import database
-from eduplatform.events import EventEnvelope
 from eduplatform.http import keyset_list
 
 from notification import repository
@@ -18,6 +18,9 @@ from notification.schemas import (
     PaymentCompleted,
     UserRegistered,
 )
+
+if TYPE_CHECKING:
+    from eduplatform.consumers import EventEnvelope
 
 
 class UnknownEvent(ValueError):
@@ -59,7 +62,7 @@ def mark_read(user_id: UUID, notification_id: UUID) -> NotificationOut:
     return NotificationOut(**row)
 
 
-def notify_from_event(event: EventEnvelope) -> bool:
+def notify_from_event(event: "EventEnvelope") -> bool:
     """Make the notification an event calls for; False when this event was already handled.
 
     Raises (pydantic.ValidationError, UnknownEvent) for an event it cannot understand.

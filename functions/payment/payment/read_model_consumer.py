@@ -5,7 +5,8 @@ SQS, with a dead-letter queue), reporting batch item failures; see eduplatform.r
 """
 
 from eduplatform import events, read_models
+from eduplatform.consumers import read_model_consumer_handler
 
-handler = read_models.consumer_handler(
+handler = read_model_consumer_handler(
     {detail_type: read_models.course_facts_applier(keep_lessons=False) for detail_type in events.COURSE_FACT_EVENTS}
 )

@@ -1,4 +1,4 @@
-"""Domain events, through a transactional outbox, and their consumers.
+"""Domain events, recorded through a transactional outbox.
 
 A service writes each event with ``record`` in the same transaction as the change it
 announces (table ``outbox`` of its domain database), or with ``write_recording`` in the same
@@ -10,25 +10,20 @@ one, which publishes the events to the EventBridge bus (``eduplatform.relay``). 
 waits for the bus, and an idle domain runs no relay.
 
 Delivery is at least once: every event's detail carries a unique ``event_id``, which consumers
-use to process a redelivered event only once. ``queue_consumer_handler`` is the entry point of a
-consumer, which EventBridge reaches through an SQS queue of its own.
+use to process a redelivered event only once (``eduplatform.consumers``). Which domain owns which
+event type is written here once (``EVENT_OWNERS``).
 """
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from psycopg.types.json import Jsonb
 
 from eduplatform.db import Connection, Database, database
-from eduplatform.deferred import defer, run_deferred
+from eduplatform.deferred import defer
 from eduplatform.observability import logger
 
 USER_REGISTERED = "UserRegistered"
@@ -65,40 +60,6 @@ OUTBOX_CHANNEL = "outbox"
 LISTENER_APPLICATION_NAME = "outbox-relay"
 # The environment variable naming the domain's outbox relay, in the functions that record events.
 OUTBOX_RELAY_VARIABLE = "OUTBOX_RELAY_FUNCTION"
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-
-
-class EventEnvelope(EventBridgeModel):
-    """An EventBridge event as a rule delivers it to SQS.
-
-    Only detail-type and detail are used; ``account`` is optional because some emulators
-    (moto) leave it out. ``detail`` is the JSON object every event of this platform carries
-    (Powertools' model also admits a model class or instance there, which JSON never is).
-    """
-
-    account: str | None = None  # type: ignore[assignment]  # optional here, unlike in Powertools' model
-    detail: dict[str, Any]
-
-
-class ForeignEvent(ValueError):
-    """An event whose source does not own its type: forged, or routed by a wrong rule."""
-
-
-def owned_event(body: str) -> EventEnvelope:
-    """The event an SQS record carries, once its source is known to own its type.
-
-    Raises pydantic.ValidationError for a body that is not an event and ForeignEvent for an event
-    of a type nobody here emits or from a source that does not own the type.
-    """
-    event = EventEnvelope.model_validate_json(body)
-    owner = EVENT_OWNERS.get(event.detail_type)
-    if owner is None:
-        raise ForeignEvent(f"no domain of this platform emits {event.detail_type!r} events")
-    if event.source != owner:
-        raise ForeignEvent(f"{event.detail_type} events come from {owner}, not from {event.source!r}")
-    return event
 
 
 @dataclass(frozen=True)
@@ -188,51 +149,3 @@ def start_relay_if_idle(db: Database | None = None) -> None:
 
     if not internal_calls.start(OUTBOX_RELAY_VARIABLE, LISTEN_EVENT):
         logger.warning("outbox relay not started; the events wait for its schedule")
-
-
-def queue_consumer_handler(
-    record_handler: Callable[[SQSRecord], None],
-) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
-    """The Lambda entry point of a consumer of bus events delivered through an SQS queue.
-
-    ``record_handler`` takes one record and raises when it cannot be handled; that record is
-    logged ("event not applied", with its message id, the error and its receive count) and
-    reported as a batch item failure, so SQS redelivers it and, after the queue's
-    maxReceiveCount, moves it to the dead-letter queue. A batch whose every record failed is
-    reported the same way rather than by raising: the outcome for SQS is the same, and the
-    invocation still logs and returns normally.
-    """
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    def handle_logged(record: SQSRecord) -> None:
-        try:
-            record_handler(record)
-        except Exception as exc:
-            logger.warning(
-                "event not applied",
-                extra={
-                    "message_id": record.message_id,
-                    "error": str(exc)[:2000],
-                    "receive_count": record.attributes.approximate_receive_count,
-                },
-            )
-            raise
-
-    @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
-        if not event.get("Records"):  # nothing to do (`make up` warms consumers this way)
-            logger.info("empty batch")
-            return {"batchItemFailures": []}
-        try:
-            response = process_partial_response(
-                event=event, record_handler=handle_logged, processor=processor, context=context
-            )
-        finally:
-            run_deferred()
-        logger.info(
-            "batch processed",
-            extra={"records": len(event.get("Records", [])), "failed": len(response.get("batchItemFailures", []))},
-        )
-        return response
-
-    return handler

@@ -3,9 +3,10 @@
 Enrollment and payment keep the course facts they need (``course_facts``, and for enrollment
 the lesson ids of each course in ``course_lessons``); enrollment also keeps completed payments
 (``completed_payments``). Their consumers apply the course domain's versioned events and
-``PaymentCompleted`` through ``consumer_handler``; a course event carries the whole state of
-the course's facts at its version, so applying one is an upsert that only a newer version
-wins (events arrive out of order or twice), and the lessons are replaced with that version's.
+``PaymentCompleted`` (``eduplatform.consumers.read_model_consumer_handler``); a course event
+carries the whole state of the course's facts at its version, so applying one is an upsert that
+only a newer version wins (events arrive out of order or twice), and the lessons are replaced
+with that version's.
 
 A request about something the read model has not seen yet (a course created a moment ago, a
 payment just made) asks the owning domain's internal facts function once (``known_course``,
@@ -16,21 +17,17 @@ domain's paged export (``make rebuild-read-models``).
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from eduplatform import events, facts
+from eduplatform import facts
 from eduplatform.db import Connection, database
 from eduplatform.observability import logger, metrics
 from eduplatform.types import ApiModel
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 COURSE_FACT_COLUMNS = "course_id, teacher_id, is_free, price, total_lessons, version, title, level"
 # Pages of the owning domains' exports: a course page with its lesson ids stays well under
@@ -246,35 +243,6 @@ def completed_payment_applier(conn: Connection, detail: dict[str, Any]) -> int:
             )
         ],
     )
-
-
-def consumer_handler(
-    appliers: dict[str, Applier],
-) -> Callable[[dict[str, Any], LambdaContext], "PartialItemFailureResponse"]:
-    """The Lambda entry point of a read-model consumer: each SQS record is one event of the bus.
-
-    A record that cannot be applied (not an event, an event from a source that does not own its type, a type this consumer does not keep, a detail
-    missing fields, the database down) is reported as a batch item failure: SQS redelivers it,
-    then moves it to the dead-letter queue.
-    """
-
-    def record_handler(record: SQSRecord) -> None:
-        event = events.owned_event(record.body)
-        apply = appliers.get(event.detail_type)
-        if apply is None:
-            raise ValueError(f"no read model here is kept from {event.detail_type} events")
-        with database().transaction() as conn:
-            changed = apply(conn, event.detail)
-        logger.info(
-            "event applied" if changed else "event already reflected (duplicate or older version)",
-            extra={
-                "message_id": record.message_id,
-                "detail_type": event.detail_type,
-                "event_id": event.detail.get("event_id"),
-            },
-        )
-
-    return events.queue_consumer_handler(record_handler)
 
 
 # ---- rebuilding from the owning domain's export -----------------------------------------------------------------
