@@ -45,7 +45,7 @@ from infra.local.emulator import emulator_pid
 from infra.template import memory as memory_sizes
 from infra.template.generate import answers_api, read_template, serverless_functions
 from loadtest import billing
-from loadtest.mix import duration_seconds, locust_command
+from loadtest.mix import locust_command, run_time
 from loadtest.stack_sampler import children, cpu_seconds
 from loadtest.steady import THROTTLED_LOGIN
 
@@ -449,13 +449,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-minutes", type=float, default=10, help="length of the idle window (default 10)")
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--spawn-rate", type=int, default=10)
-    parser.add_argument("--duration", default="120s", help="the load run's length, e.g. 120s or 3m (default 120s)")
+    parser.add_argument(
+        "--duration", type=run_time, default="120s", help="the load run's length, e.g. 120s or 3m (default 120s)"
+    )
     parser.add_argument("--drain", type=float, default=15, help="seconds read after the load ends (default 15)")
     parser.add_argument("--no-warm", action="store_true", help="do not top up the warm instances first")
     parser.add_argument("--write-peaks", action="store_true", help="rewrite infra/template/memory.toml")
     parser.add_argument("--stack", default=os.environ.get("STACK") or stack_name("local"))
     args = parser.parse_args(argv)
-    duration_seconds(args.duration)
     prices = billing.load_prices()
     functions = stack_functions(args.stack)
     memory = memory_sizes.read_memory_file()

@@ -27,6 +27,12 @@ def duration_seconds(text: str) -> int:
     return int(match[1]) * (60 if match[2] == "m" else 1)
 
 
+def run_time(text: str) -> str:
+    """An argparse type: the run time as given (Locust's --run-time), once it reads as one."""
+    duration_seconds(text)
+    return text
+
+
 def locust_command(
     users: int, spawn_rate: int, duration: str, csv_prefix: Path | str, html: Path | str | None = None
 ) -> list[str]:

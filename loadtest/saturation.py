@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from infra.config import ROOT
-from loadtest.mix import duration_seconds, locust_command
+from loadtest.mix import duration_seconds, locust_command, run_time
 
 RESULTS = ROOT / ".local" / "loadtest" / "saturation"
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[150, 200, 250, 300, 350])
     parser.add_argument("--spawn-rate", type=int, default=10)
-    parser.add_argument("--duration", default="180s", help="per step, e.g. 180s or 3m")
+    parser.add_argument("--duration", type=run_time, default="180s", help="per step, e.g. 180s or 3m")
     args = parser.parse_args(argv)
     print(
         "| users | steady RPS | failures | steady p50 / p95 / p99 ms | steady search p99 ms | over 1 s "

@@ -73,3 +73,12 @@ def test_a_run_time_is_read_in_seconds_or_minutes(text, seconds):
 def test_other_run_times_are_refused(text):
     with pytest.raises(argparse.ArgumentTypeError):
         duration_seconds(text)
+
+
+def test_the_load_tools_refuse_a_run_time_as_a_usage_error(capsys):
+    import loadtest.saturation
+
+    with pytest.raises(SystemExit) as exit_info:
+        loadtest.saturation.main(["--users", "100", "--duration", "180"])
+    assert exit_info.value.code == 2
+    assert "'180': a number of seconds or minutes" in capsys.readouterr().err
