@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import BotoCoreError, ClientError
 
 from eduplatform import clock, internal_calls
 from eduplatform.aws_clients import InstanceClient
@@ -130,6 +129,8 @@ def _send_batch(db: Database, mail_ids: list[UUID] | None = None) -> tuple[int, 
 
 def _send(row: dict[str, Any], token: str) -> str | None:
     """Send one email; None when SES took it, else why not (never the content)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # with the first email, as boto3
+
     subject, text, html = render(row["purpose"], row["name"], token)
     try:
         ses_client().send_email(

@@ -12,7 +12,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.exceptions import ServiceUnavailableError
-from botocore.exceptions import BotoCoreError, ClientError
 
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.observability import logger
@@ -55,6 +54,8 @@ def invoke(function_name_variable: str, payload: dict[str, Any], dependency: str
     if not function_name:
         logger.error("internal function not configured", extra={"variable": function_name_variable})
         raise ServiceUnavailableError(unavailable)
+    from botocore.exceptions import BotoCoreError, ClientError  # with the first call, as boto3
+
     try:
         response = lambda_client().invoke(
             FunctionName=function_name, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
@@ -86,6 +87,8 @@ def start(function_name_variable: str, payload: dict[str, Any]) -> bool:
     if not function_name:
         logger.warning("function to start not configured", extra={"variable": function_name_variable})
         return False
+    from botocore.exceptions import BotoCoreError, ClientError  # with the first call, as boto3
+
     try:
         lambda_client().invoke(FunctionName=function_name, InvocationType="Event", Payload=json.dumps(payload).encode())
     except (BotoCoreError, ClientError) as exc:
