@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.aws_fakes import aws, event_bus, facts, idempotency_table  # noqa: F401 (fixtures)
 from tests.support.lambda_events import FakeLambdaContext, call
+from tests.support.list_cursors import assert_course_cursor_bound_to_its_filter
 from tests.unit.test_catalogue_cursors import paged
 
 from eduplatform.security import decode_token
@@ -291,18 +292,7 @@ def test_my_payments_for_one_course_page_by_cursor_bound_to_that_course(payment_
     assert {item["course_id"] for page in pages for item in page["items"]} == {wanted}
     in_course = pages[0]["next_cursor"]
     unfiltered = call(MINE, token=token, query={"limit": 2}).json()["next_cursor"]
-    refused = {
-        "another course's": {"course_id": other, "cursor": in_course},
-        "the unfiltered list's": {"course_id": wanted, "cursor": unfiltered},
-        "a course's, on the unfiltered list": {"cursor": in_course},
-    }
-    for name, query in refused.items():
-        response = call(MINE, token=token, query={"limit": 2, **query})
-        assert response.status == 422, (name, response.text)
-        (error,) = response.json()["detail"]
-        assert error["loc"] == ["query", "cursor"] and "another list or query" in error["msg"], (name, error)
-    another_student = call(MINE, token=token_for("student"), query={"course_id": wanted, "cursor": in_course})
-    assert another_student.status == 422
+    assert_course_cursor_bound_to_its_filter(MINE, token, token_for("student"), wanted, other, in_course, unfiltered)
 
 
 def test_my_payments_for_a_teacher_is_an_empty_list(payment_db, token_for):
