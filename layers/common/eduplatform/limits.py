@@ -116,13 +116,13 @@ class Limits:
         settings = get_settings()
         now = clock.now()
         try:
-            answer = self._client.eval(
+            answer: list[bytes] = self._client.eval(  # type: ignore[assignment]
                 _RESERVE,
                 1,
                 f"{self.prefix}login-failures:{account_key(email)}",
-                now,
-                settings.login_lockout_window_seconds,
-                settings.login_failures_max,
+                str(now),
+                str(settings.login_lockout_window_seconds),
+                str(settings.login_failures_max),
                 uuid.uuid4().hex,
             )
         except redis.RedisError as exc:
@@ -191,7 +191,9 @@ class Limits:
             return False
         cutoff_us = int((cutoff if cutoff is not None else clock.now()) * 1_000_000)
         try:
-            self._client.eval(_KEEP_MAX, 1, f"{self.prefix}tokens-valid-after:{user_id}", cutoff_us, self._mark_ttl())
+            self._client.eval(
+                _KEEP_MAX, 1, f"{self.prefix}tokens-valid-after:{user_id}", str(cutoff_us), str(self._mark_ttl())
+            )
             return True
         except redis.RedisError as exc:
             self._session_store_failed("end user tokens", exc)
@@ -210,7 +212,7 @@ class Limits:
         if session_id is not None:
             keys.append(f"{self.prefix}ended-family:{session_id}")
         try:
-            values = client.mget(keys)
+            values: list[bytes | None] = client.mget(keys)  # type: ignore[assignment]
         except redis.RedisError as exc:
             self._skip_until = time.monotonic() + BACKOFF_SECONDS
             self._session_store_failed("check session", exc)
