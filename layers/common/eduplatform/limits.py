@@ -116,7 +116,7 @@ class Limits:
         settings = get_settings()
         now = clock.now()
         try:
-            answer: list[bytes] = self._client.eval(  # type: ignore[assignment]
+            answer: list[int | bytes] = self._client.eval(  # type: ignore[assignment]  # {1} or {0, score}
                 _RESERVE,
                 1,
                 f"{self.prefix}login-failures:{account_key(email)}",
