@@ -203,12 +203,26 @@ def published_at(url: str, user_id: str):
     return row[0] if row else None
 
 
-def listeners(url: str) -> int:
+def relay_connections(url: str) -> list[str]:
+    """The application names of the relay's connections to the database."""
     with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+        rows = conn.execute(
+            "SELECT application_name FROM pg_stat_activity "
+            "WHERE datname = current_database() AND starts_with(application_name, %s)",
             (events.LISTENER_APPLICATION_NAME,),
-        ).fetchone()[0]
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def listeners(url: str) -> int:
+    return len(relay_connections(url))
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time given"
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -296,6 +310,65 @@ def test_a_request_that_records_starts_the_relay_after_its_commit(domain_databas
     assert len(started) == 1
 
 
+def test_a_writer_that_saw_a_run_listening_looks_again_only_after_a_while(listening, event_bus, monkeypatch):
+    url = listening
+    started = []
+    monkeypatch.setattr(internal_calls, "start", lambda variable, payload: started.append(payload) or True)
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 30.0)
+    run = threading.Thread(target=outbox_relay_module.listen, args=(Deadline(9), Database(url, name="listening run")))
+    run.start()
+    wait_for(lambda: events.LISTENING_APPLICATION_NAME in relay_connections(url))
+    db = Database(url, name="writer")
+    looks = []
+    look = db.statement
+    monkeypatch.setattr(db, "statement", lambda query, params=None: looks.append(query) or look(query, params))
+
+    events.start_relay_if_idle(db)
+    events.start_relay_if_idle(db)
+    assert len(looks) == 1  # the second commit's notification goes to the run it saw listening
+    time.sleep(events.LISTENER_TRUST_SECONDS)
+    events.start_relay_if_idle(db)
+    assert len(looks) == 2 and started == []
+    run.join(timeout=30)
+    events.start_relay_if_idle(db)
+    assert len(looks) == 3 and started == [events.LISTEN_EVENT]  # that run has ended
+
+
+def test_a_writer_looks_at_every_commit_while_a_run_does_not_show_itself_listening(listening, monkeypatch):
+    url = listening
+    started = []
+    monkeypatch.setattr(internal_calls, "start", lambda variable, payload: started.append(payload) or True)
+    db = Database(url, name="writer")
+    looks = []
+    look = db.statement
+    monkeypatch.setattr(db, "statement", lambda query, params=None: looks.append(query) or look(query, params))
+    # A run that is starting, ending or lost the listener's lock: it makes a pass after these commits.
+    with psycopg.connect(url, application_name=events.LISTENER_APPLICATION_NAME):
+        events.start_relay_if_idle(db)
+        events.start_relay_if_idle(db)
+    assert len(looks) == 2 and started == []
+
+
+def test_a_run_that_no_longer_shows_itself_listening_still_takes_commits(listening, event_bus, monkeypatch):
+    """The commits of a writer that still trusts what it saw wake the run up before it ends."""
+    url = listening
+    monkeypatch.setattr(outbox_relay_module, "RELAY_IDLE_SECONDS", 2.0)
+    monkeypatch.setattr(outbox_relay_module, "RELAY_ENDING_SECONDS", 1.5)
+    totals = {}
+    run = threading.Thread(
+        target=lambda: totals.update(outbox_relay_module.listen(Deadline(60), Database(url, name="listening run")))
+    )
+    run.start()
+    wait_for(lambda: events.LISTENING_APPLICATION_NAME in relay_connections(url))
+    wait_for(lambda: relay_connections(url) == [events.LISTENER_APPLICATION_NAME])  # ending
+    record_committed(url, "while ending")
+    wait_for(lambda: published_at(url, "while ending") is not None, seconds=1.5)
+    assert run.is_alive()  # published by the notification, not by the run's last pass
+    wait_for(lambda: events.LISTENING_APPLICATION_NAME in relay_connections(url), seconds=1.0)
+    run.join(timeout=30)
+    assert totals["wakeups"] == 1 and totals["published"] == 1 and listeners(url) == 0
+
+
 def test_a_run_ends_with_a_pass_after_its_listener_is_gone(listening, event_bus, monkeypatch):
     """A commit whose writer still saw the run listening is published by the run's last pass."""
     url = listening
@@ -344,7 +417,7 @@ def test_a_lost_listening_connection_is_opened_again(listening, event_bus, monke
             killed.extend(
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND application_name = %s",
+                    "WHERE datname = current_database() AND starts_with(application_name, %s)",
                     (events.LISTENER_APPLICATION_NAME,),
                 ).fetchall()
             )

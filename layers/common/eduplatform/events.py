@@ -14,7 +14,9 @@ use to process a redelivered event only once (``eduplatform.consumers``). Which 
 event type is written here once (``EVENT_OWNERS``).
 """
 
+import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -56,8 +58,18 @@ EVENT_OWNERS: dict[str, str] = {
 LISTEN_EVENT = {"listen": True}
 # The channel ``record`` notifies (PostgreSQL delivers it at commit, once per transaction).
 OUTBOX_CHANNEL = "outbox"
-# How a relay's listening connection shows in pg_stat_activity.
+# How a relay's connection shows in pg_stat_activity: any run's, and a run's that takes every
+# commit's notification for at least RELAY_ENDING_SECONDS more (eduplatform.relay.listen).
 LISTENER_APPLICATION_NAME = "outbox-relay"
+LISTENING_APPLICATION_NAME = f"{LISTENER_APPLICATION_NAME} listening"
+# A run ends this long after the last commit it was notified of; for the last RELAY_ENDING_SECONDS
+# of that it no longer shows itself as listening, and still takes notifications.
+RELAY_IDLE_SECONDS = 3.0
+RELAY_ENDING_SECONDS = 1.5
+# A writer that saw a run listening does not look again for this long: that run takes the
+# notifications of its commits meanwhile. Shorter than RELAY_ENDING_SECONDS by what a
+# notification's way to the run may take.
+LISTENER_TRUST_SECONDS = 1.0
 # The environment variable naming the domain's outbox relay, in the functions that record events.
 OUTBOX_RELAY_VARIABLE = "OUTBOX_RELAY_FUNCTION"
 
@@ -129,20 +141,30 @@ def outbox_relay(domain: str) -> tuple[str, str]:
     return OUTBOX_RELAY_VARIABLE, f"{domain.capitalize()}InternalOutboxRelayFunction"
 
 
-_LISTENING = (
-    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s)"
+_RELAY_CONNECTIONS = (
+    "SELECT application_name FROM pg_stat_activity "
+    "WHERE datname = current_database() AND starts_with(application_name, %s)"
 )
+# Per database, until when (time.monotonic) its writers' commits are taken by a run seen listening.
+_listening_until: weakref.WeakKeyDictionary[Database, float] = weakref.WeakKeyDictionary()
 
 
 def start_relay_if_idle(db: Database | None = None) -> None:
-    """Start the domain's outbox relay unless a run of it listens (deferred by ``record`` and
+    """Start the domain's outbox relay unless a run of it is there (deferred by ``record`` and
     ``write_recording``, so it runs after the commit: eduplatform/relay.py says why nothing is
-    missed). A failure leaves the events to the relay's schedule."""
+    missed). Within LISTENER_TRUST_SECONDS of seeing a run listening it does not look again. A
+    failure leaves the events to the relay's schedule."""
+    db = db or database()
+    looked_at = time.monotonic()
+    if looked_at < _listening_until.get(db, 0.0):
+        return
     try:
-        rows = (db or database()).statement(_LISTENING, (LISTENER_APPLICATION_NAME,))
+        rows = db.statement(_RELAY_CONNECTIONS, (LISTENER_APPLICATION_NAME,))
     except ServiceUnavailableError:
         return
-    if rows and rows[0]["exists"]:
+    if any(row["application_name"] == LISTENING_APPLICATION_NAME for row in rows):
+        _listening_until[db] = looked_at + LISTENER_TRUST_SECONDS
+    if rows:  # a run that is starting, ending or not listening makes a pass after this commit
         return
     # Imported here: a function imports boto3 only once it has events to publish.
     from eduplatform import internal_calls

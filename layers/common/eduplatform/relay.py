@@ -9,10 +9,13 @@ of up to ten, until RELAY_IDLE_SECONDS pass without one or its timeout nears. On
 at a time (an advisory lock on the listening connection); a second one started meanwhile
 publishes once and ends.
 
-Before a run ends it closes its listening connection, waits until the server has let it go,
-and publishes once more: a request that commits and then finds no listener starts a new run,
-and one that found this run listening committed before that last pass, so no commit waits for
-anyone. The schedule (every minute) runs one pass, which covers events the bus refused and a
+While it listens the run's connection is named LISTENING_APPLICATION_NAME; a writer that sees
+that name does not look again for LISTENER_TRUST_SECONDS (``start_relay_if_idle``). So a run drops
+the name RELAY_ENDING_SECONDS before it may end (idle, or its timeout near) and still takes the
+notifications meanwhile: a commit of a writer that trusted the name reaches a run that listens, and
+wakes it. Before a run ends it closes its listening connection, waits until the server has let it
+go, and publishes once more: a request that commits and then finds no run starts a new one, and
+one that found this run committed before that last pass, so no commit waits for anyone. The schedule (every minute) runs one pass, which covers events the bus refused and a
 start that was lost. A bus outage therefore delays events and loses none.
 """
 
@@ -33,7 +36,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from eduplatform.aws_clients import InstanceClient
 from eduplatform.db import Database, database
 from eduplatform.drain import drain
-from eduplatform.events import LISTEN_EVENT, LISTENER_APPLICATION_NAME, OUTBOX_CHANNEL, domain_source
+from eduplatform.events import (
+    LISTEN_EVENT,
+    LISTENER_APPLICATION_NAME,
+    LISTENING_APPLICATION_NAME,
+    OUTBOX_CHANNEL,
+    RELAY_ENDING_SECONDS,
+    RELAY_IDLE_SECONDS,
+    domain_source,
+)
 from eduplatform.facts import template_properties
 from eduplatform.observability import logger, metrics
 from eduplatform.secrets import optional_secret, secret
@@ -52,8 +63,6 @@ RELAY_SCHEDULE = "rate(1 minute)"
 # A busy run listens this long at most; the first commit after it ends starts the next one.
 RELAY_TIMEOUT_SECONDS = 300
 RELAY_STOP_MARGIN_SECONDS = 3.0
-# A run ends after this long without a commit: an idle stack runs no relay at all.
-RELAY_IDLE_SECONDS = 3.0
 # The commits of this long after a notification are published with it (fewer, fuller PutEvents
 # and relay transactions, for that much delay of the first event).
 RELAY_GATHER_SECONDS = 0.2
@@ -126,13 +135,21 @@ def listen(remaining_seconds: Callable[[], float], db: Database | None = None) -
                 totals["listened"] = 1
                 listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
                 publish_pending()  # what was committed before the LISTEN
-                idle_until = time.monotonic() + RELAY_IDLE_SECONDS
-                while left() > 0 and time.monotonic() < idle_until:
-                    if wait(listener, min(idle_until - time.monotonic(), left()), stop_after=1):
+                shown_listening = False
+                last_commit = time.monotonic()
+                while left() > 0 and (quiet := time.monotonic() - last_commit) < RELAY_IDLE_SECONDS:
+                    # Listening, shown as such, until RELAY_ENDING_SECONDS before the run may end.
+                    until_ending = min(RELAY_IDLE_SECONDS - quiet, left()) - RELAY_ENDING_SECONDS
+                    if shown_listening != (until_ending > 0):
+                        shown_listening = until_ending > 0
+                        name = LISTENING_APPLICATION_NAME if shown_listening else LISTENER_APPLICATION_NAME
+                        listener.execute("SELECT set_config('application_name', %s, false)", (name,))
+                    timeout = until_ending if shown_listening else min(RELAY_IDLE_SECONDS - quiet, left())
+                    if wait(listener, timeout, stop_after=1):
                         wait(listener, min(RELAY_GATHER_SECONDS, max(left(), 0)), stop_after=None)
                         totals["wakeups"] += 1
                         publish_pending()
-                        idle_until = time.monotonic() + RELAY_IDLE_SECONDS
+                        last_commit = time.monotonic()
                 break
         except (psycopg.Error, ServiceUnavailableError) as exc:  # the listener's connection, or the relay's
             logger.warning("outbox relay lost its database; listening again", extra={"error": str(exc)})
