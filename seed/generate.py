@@ -25,13 +25,16 @@ emptied in that transaction, so the rows are written frozen) as soon as its rows
 its keys and indexes are built right after it, then it is analyzed; foreign keys are added once
 the domain's tables are in. After the commit, VACUUM and ANALYZE of the domain's other tables.
 
-Database URLs: IDENTITY_DB_URL ... NOTIFICATION_DB_URL, defaulting to the local stack's.
+Database URLs: IDENTITY_DB_URL ... NOTIFICATION_DB_URL, defaulting to the local stack's. Once
+loaded, the stack's cache of reads is emptied (CACHE_URL, CACHE_KEY_PREFIX; the local stack's by
+default): its entries were read from the data replaced.
 """
 
 import argparse
 import bisect
 import gc
 import itertools
+import os
 import random
 import sys
 import threading
@@ -47,8 +50,9 @@ from typing import Any
 import bcrypt
 import psycopg
 
-from infra.config import DOMAINS
+from infra.config import CONFIG_ENV, DOMAINS, deploy_parameters, stack_name
 from infra.migrate import database_urls_from_env
+from infra.template.generate import LAYER_DIR
 from seed import vocabulary
 
 FULL = {
@@ -606,7 +610,27 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.scale <= 10:
         parser.error("--scale must be in (0, 10]")
     seed(database_urls_from_env(), args.random_seed, args.scale, args.reset, bcrypt_rounds=args.bcrypt_rounds)
+    forget_cached_reads()
     return 0
+
+
+def forget_cached_reads() -> None:
+    """Empty the stack's cache of reads (CACHE_URL and CACHE_KEY_PREFIX, defaulting to the local
+    stack's): its entries were read from the data the seed replaced, and no write invalidated them."""
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))
+    import redis
+
+    from eduplatform.cache import Cache
+
+    url = os.environ.get("CACHE_URL", deploy_parameters(CONFIG_ENV).get("CacheUrl", ""))
+    prefix = os.environ.get("CACHE_KEY_PREFIX", f"{stack_name(CONFIG_ENV)}:")
+    try:
+        removed = Cache(url, prefix).forget_everything()
+    except redis.RedisError as exc:
+        print(f"cache at {url} not emptied ({exc}): its entries expire with their TTL", file=sys.stderr)
+        return
+    print(f"cache emptied: {removed:,} keys of reads of the data replaced", flush=True)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,37 @@ def test_reads_are_served_from_the_cache(cached, course_db, token_for):
     assert first[3]["total"] == 1 and first[3]["items"][0]["title"] == "Cached title"
 
 
+def test_a_seed_empties_the_cache_of_reads_of_the_data_it_replaced(cached, course_db, token_for, redis_client):
+    from seed.generate import forget_cached_reads
+
+    teacher = Teacher(token_for)
+    course = new_course(teacher.token, title="Pineapple syllabus")
+    assert call(GET, {"course_id": course["id"]}).json()["title"] == "Pineapple syllabus"
+    assert call(LIST, query={"q": "pineapple"}).json()["total"] == 1
+    limit_key = f"{cached}limits:ip:POST /login:192.0.2.1:1"  # the stack's other keys stay
+    redis_client.set(limit_key, 3)
+    behind_the_back(course_db, "UPDATE courses SET title = 'Quince syllabus'")  # as a bulk load does
+    assert call(GET, {"course_id": course["id"]}).json()["title"] == "Pineapple syllabus"
+
+    forget_cached_reads()
+    assert not list(redis_client.scan_iter(match=f"{cached}cache:*"))
+    assert redis_client.get(limit_key) == b"3"
+    assert call(GET, {"course_id": course["id"]}).json()["title"] == "Quince syllabus"
+    assert call(LIST, query={"q": "pineapple"}).json()["total"] == 0
+
+
+def test_forgetting_takes_the_prefix_literally(redis_client):
+    prefix = f"unit-{uuid.uuid4().hex[:12]}*"
+    other = f"{prefix[:-1]}-other:cache:entry"
+    redis_client.set(f"{prefix}cache:entry", 1)
+    redis_client.set(other, 1)
+    try:
+        assert Cache(REDIS_URL, prefix).forget_everything() == 1
+        assert redis_client.get(other) == b"1"
+    finally:
+        redis_client.delete(other, f"{prefix}cache:entry")
+
+
 def test_without_a_cache_url_reads_go_to_the_database(course_db, token_for):
     teacher = Teacher(token_for)
     course = new_course(teacher.token, title="Uncached")
@@ -190,7 +221,7 @@ def test_a_course_write_invalidates_only_the_searches_it_matches(cached, course_
 
 def test_terms_not_read_within_the_window_leave_the_registry(cached, redis_client):
     cache = Cache(REDIS_URL, cached)
-    registry = f"{cached}registry:terms"
+    registry = f"{cache.prefix}registry:terms"
     redis_client.zadd(registry, {"old": 1.0})
     cache.read_through("page", "1", ["v"], Value, lambda: Value(n=1), 60, registry=("terms", "fresh"))
     assert cache.registered("terms", 90) == ["fresh"]
@@ -199,7 +230,7 @@ def test_terms_not_read_within_the_window_leave_the_registry(cached, redis_clien
 
 def test_versions_expire_and_a_version_set_again_never_revives_an_old_entry(cached, redis_client):
     cache = Cache(REDIS_URL, cached)
-    version_key = f"{cached}version:thing"
+    version_key = f"{cache.prefix}version:thing"
     cache.read_through("thing", "1", ["thing"], Value, lambda: Value(n=1), 60)  # cached under no version yet
     cache.invalidate("thing")
     assert 0 < redis_client.ttl(version_key) <= cache_module.VERSION_TTL_SECONDS
@@ -356,8 +387,8 @@ def test_no_cache_path_answers_gated_content_to_a_caller_not_allowed(cached, cou
     # Allowed callers fill the cache with the whole curriculum and lesson first, then others read.
     for token in (paid.student, paid.teacher):
         assert reads(token)["lesson"].status == 200
-    assert any(redis_client.scan_iter(match=f"{cached}full-curriculum:*"))
-    assert any(redis_client.scan_iter(match=f"{cached}stored-lesson:*"))
+    assert any(redis_client.scan_iter(match=f"{cached}cache:full-curriculum:*"))
+    assert any(redis_client.scan_iter(match=f"{cached}cache:stored-lesson:*"))
     for token, status in ((None, 401), (outsider, 403)):
         seen = reads(token)
         assert seen["lesson"].status == status and "Paid text" not in seen["lesson"].text

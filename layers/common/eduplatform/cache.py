@@ -1,7 +1,7 @@
 """Redis as a cache of hot public reads: faster with it, never wrong and never failing without it.
 
 Entries are versioned, so a write never leaves a stale entry behind, even one racing a reader.
-A cached value lives under ``<prefix><name>:<key>@<versions>``, where each version is a value
+A cached value lives under ``<prefix>cache:<name>:<key>@<versions>``, where each version is a value
 in Redis that the writes replace *after* their commit. A reader reads the versions first, then
 the database, then stores what it read under those versions: a value read before a write is
 stored under the old version, which no reader asks for again (it expires with its TTL).
@@ -14,6 +14,9 @@ A reader may also register what it read in a registry (a sorted set of members b
 ``registered(name)`` after its commit which members were read recently, to find the
 versions its write changed among many (the searched terms of the catalogue).
 
+A bulk load that replaces the data under the entries (the seed) removes them all with
+``forget_everything``.
+
 Redis down, slow (the client's timeouts are a few milliseconds) or full costs speed, never an
 error: the read goes to PostgreSQL, the failure is logged, and after a few failures in a row the
 instance leaves Redis alone for a few seconds instead of paying the timeout on every request.
@@ -23,6 +26,7 @@ is why every TTL is short.
 """
 
 import hashlib
+import itertools
 import json
 import time
 import uuid
@@ -47,6 +51,8 @@ READ_TIMEOUT_SECONDS = 0.01
 # off for it sent a whole instance's hot reads to PostgreSQL for seconds.
 FAILURES_BEFORE_BACKOFF = 3
 BACKOFF_SECONDS = 5.0
+# Keys asked for and removed per round trip by forget_everything.
+FORGET_BATCH = 1000
 # How long a version outlives its last write; every entry's TTL must be shorter.
 VERSION_TTL_SECONDS = 3600
 
@@ -66,7 +72,8 @@ return {entry_key, redis.call('GET', entry_key)}
 
 class Cache:
     def __init__(self, url: str | None, prefix: str = "") -> None:
-        self.prefix = prefix
+        # The stack's prefix, then this cache's: apart from the other keys of the stack (limits).
+        self.prefix = f"{prefix}cache:"
         # No retries: a failed call falls back to the database at once.
         self._client = (
             redis.Redis.from_url(
@@ -161,6 +168,18 @@ class Cache:
                 extra={"versions": list(versions), "error": repr(exc)},
             )
             self._back_off()
+
+    def forget_everything(self) -> int:
+        """Remove every entry, version and registry of this cache: the data they were read from
+        was replaced in bulk, not by writes that invalidate. How many keys were removed."""
+        if self._client is None:
+            return 0
+        removed = 0
+        pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix) + "*"
+        keys = self._client.scan_iter(match=pattern, count=FORGET_BATCH)
+        while batch := list(itertools.islice(keys, FORGET_BATCH)):
+            removed += self._client.unlink(*batch)  # type: ignore[operator]
+        return removed
 
     def registered(self, registry: str, within_seconds: float) -> list[str] | None:
         """Members of ``registry`` read in the last ``within_seconds`` (older ones are dropped).
