@@ -26,17 +26,25 @@ judged on its first answer minus that time; its first answer, bcrypt included, i
 The last line is JSON: ``{"bare_ms": ..., "functions": {"<FunctionLogicalId>": ms, ...}}`` (first
 answers, bcrypt included).
 
+With ``--instructions`` each function and the bare handler start once more, under valgrind's
+callgrind, which counts the instructions the process executes from its start to its first answer
+(the worker then reads the end of its input and exits, so callgrind writes its totals). Unlike wall
+time, the count stays the same whatever else the machine is doing: the figure to compare two
+versions of the code by on a busy or noisy machine. POST /login's count includes its bcrypt check.
+
 Needs the local stack running (`make up`; nothing is deployed here) and its build current.
 
     .venv/bin/python -m infra.coldstart [--runs 5] [--only CourseApiFunction] [--without-bytecode]
-                                        [--importtime FOLDER] [--build .aws-sam/build]
+                                        [--importtime FOLDER] [--instructions] [--build .aws-sam/build]
 """
 
 import argparse
 import io
 import json
 import os
+import re
 import select
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +67,9 @@ BUILD_DIR = ROOT / ".aws-sam" / "build"
 BUDGET_MS = 300.0
 BUDGET_RATIO = 2.0
 ANSWER_TIMEOUT_SECONDS = 30.0
+# Under callgrind a process runs some fifty times slower.
+INSTRUMENTED_TIMEOUT_SECONDS = 900.0
+CALLGRIND_TOTALS = re.compile(r"^(?:summary|totals): (\d+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -198,18 +209,24 @@ def instance_environment(target: Target, layer: Path) -> dict[str, str]:
     return environment
 
 
-def _read_line(stream: IO[str], what: str) -> dict[str, Any]:
-    readable, _, _ = select.select([stream], [], [], ANSWER_TIMEOUT_SECONDS)
+def _read_line(stream: IO[str], what: str, timeout: float) -> dict[str, Any]:
+    readable, _, _ = select.select([stream], [], [], timeout)
     if not readable:
-        raise SystemExit(f"{what}: no answer within {ANSWER_TIMEOUT_SECONDS:.0f} s")
+        raise SystemExit(f"{what}: no answer within {timeout:.0f} s")
     answer: dict[str, Any] = json.loads(stream.readline() or "{}")
     return answer
 
 
 def cold_answer(
-    setup: Setup, target: Target, run: int, python_options: tuple[str, ...] = (), logs: IO[str] | None = None
+    setup: Setup,
+    target: Target,
+    run: int,
+    python_options: tuple[str, ...] = (),
+    logs: IO[str] | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> Timing:
-    """Start a fresh worker for ``target``, send it its first request, time both, check the answer (2xx)."""
+    """Start a fresh worker for ``target``, send it its first request, time both, check the answer
+    (2xx). Under a ``wrapper`` (valgrind) the worker is left to exit by itself once answered."""
     module, handler = target.handler.rsplit(".", 1)
     environment = instance_environment(target, setup.layer)
     init = {
@@ -226,7 +243,7 @@ def cold_answer(
         stderr = logs if logs is not None else own_logs
         started = time.perf_counter()
         worker = subprocess.Popen(
-            [sys.executable, *python_options, str(setup.script)],
+            [*wrapper, sys.executable, *python_options, str(setup.script)],
             cwd=target.code,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -239,15 +256,19 @@ def cold_answer(
         try:
             worker.stdin.write(json.dumps(init) + "\n")
             worker.stdin.flush()
-            ready = _read_line(worker.stdout, f"{target.name}: init")
+            timeout = INSTRUMENTED_TIMEOUT_SECONDS if wrapper else ANSWER_TIMEOUT_SECONDS
+            ready = _read_line(worker.stdout, f"{target.name}: init", timeout)
             initialised = time.perf_counter()
             if ready.get("status") != "ready":
                 stderr.seek(0)
                 raise SystemExit(f"{target.name}: init failed: {ready.get('error')}\n{stderr.read()[-3000:]}")
             worker.stdin.write(json.dumps(invocation) + "\n")
             worker.stdin.flush()
-            answer = _read_line(worker.stdout, f"{target.name}: {target.route}")
+            answer = _read_line(worker.stdout, f"{target.name}: {target.route}", timeout)
             answered = time.perf_counter()
+            if wrapper:
+                worker.stdin.close()  # the end of its input: the worker returns and the process exits
+                worker.wait(timeout)
         finally:
             worker.kill()
             worker.wait()
@@ -257,6 +278,30 @@ def cold_answer(
         detail = answer.get("trace") or (result or {}).get("body") or answer
         raise SystemExit(f"{target.name}: {target.route} answered {status}, not its first answer: {detail}")
     return Timing((initialised - started) * 1000, (answered - initialised) * 1000)
+
+
+def instructions(setup: Setup, target: Target, run: int) -> int:
+    """The instructions a cold process of ``target`` executes until its first answer, counted by callgrind."""
+    with tempfile.TemporaryDirectory(prefix="coldstart-callgrind-") as folder:
+        counts = Path(folder) / "callgrind.out"
+        callgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={counts}")
+        with tempfile.TemporaryFile("w+") as logs:
+            cold_answer(setup, target, run, logs=logs, wrapper=callgrind)
+            totals = CALLGRIND_TOTALS.search(counts.read_text()) if counts.exists() else None
+            if totals is None:
+                logs.seek(0)
+                raise SystemExit(f"{target.name}: callgrind wrote no totals\n{logs.read()[-3000:]}")
+    return int(totals.group(1))
+
+
+def report_instructions(setup: Setup, counts: dict[str, int]) -> None:
+    bare = counts[BARE]
+    print(f"\n{'function':<30} {'first request':<22} {'instructions':>14} {'x bare':>7}")
+    for target in setup.targets:
+        count = counts[target.name]
+        print(f"{target.name:<30} {target.route:<22} {count / 1e6:>12,.0f} M {count / bare:>6.2f}x")
+    if setup.bcrypt_rounds is not None:
+        print(f"POST /login's count includes its bcrypt check at cost {setup.bcrypt_rounds}.")
 
 
 def password_check_ms(rounds: int) -> float:
@@ -448,7 +493,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FOLDER",
         help="first, one untimed run of each with -X importtime, logged here",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="then one run of each under callgrind: instructions to the first answer (needs valgrind)",
+    )
     args = parser.parse_args(argv)
+    if args.instructions and not shutil.which("valgrind"):
+        parser.error("--instructions counts with valgrind, which is not installed (apt-get install valgrind)")
     with cold_copies(args.build, args.only, not args.without_bytecode) as setup:
         print(f"{len(setup.targets) - 1} API functions of the build and the bare handler, {args.runs} cold starts each")
         print(f"authenticated reads as {setup.caller}; machine: {machine()}", flush=True)
@@ -467,10 +519,24 @@ def main(argv: list[str] | None = None) -> int:
                 checks.append(password_check_ms(setup.bcrypt_rounds))
         split = cpu_split(before, CpuTimes.now())
         report(setup, timings, checks)
+        counts = (
+            {target.name: instructions(setup, target, args.runs + 1) for target in setup.targets}
+            if args.instructions
+            else None
+        )
+        if counts:
+            report_instructions(setup, counts)
     print(
         f"machine over the runs: {split['busy_pct']} % of its cores busy (the runs included), {split['steal_pct']} % steal"
     )
-    print(json.dumps({"bare_ms": round(first_answer(timings[BARE]), 1), "functions": first_answers(setup, timings)}))
+    summary: dict[str, Any] = {
+        "bare_ms": round(first_answer(timings[BARE]), 1),
+        "functions": first_answers(setup, timings),
+    }
+    if counts:
+        summary["bare_instructions"] = counts[BARE]
+        summary["instructions"] = {name: count for name, count in counts.items() if name != BARE}
+    print(json.dumps(summary))
     return 0
 
 
