@@ -626,7 +626,7 @@ def forget_cached_reads() -> None:
     url = os.environ.get("CACHE_URL", deploy_parameters(CONFIG_ENV).get("CacheUrl", ""))
     prefix = os.environ.get("CACHE_KEY_PREFIX", f"{stack_name(CONFIG_ENV)}:")
     try:
-        removed = Cache(url, prefix).forget_everything()
+        removed = Cache(url, prefix, connect_timeout_seconds=5.0, timeout_seconds=5.0).forget_everything()
     except redis.RedisError as exc:
         print(f"cache at {url} not emptied ({exc}): its entries expire with their TTL", file=sys.stderr)
         return

@@ -71,15 +71,22 @@ return {entry_key, redis.call('GET', entry_key)}
 
 
 class Cache:
-    def __init__(self, url: str | None, prefix: str = "") -> None:
+    def __init__(
+        self,
+        url: str | None,
+        prefix: str = "",
+        connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS,
+        timeout_seconds: float = READ_TIMEOUT_SECONDS,
+    ) -> None:
+        """The timeouts are a request's; a tool's bulk work (``forget_everything``) gives longer ones."""
         # The stack's prefix, then this cache's: apart from the other keys of the stack (limits).
         self.prefix = f"{prefix}cache:"
         # No retries: a failed call falls back to the database at once.
         self._client = (
             redis.Redis.from_url(
                 url,
-                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                socket_timeout=READ_TIMEOUT_SECONDS,
+                socket_connect_timeout=connect_timeout_seconds,
+                socket_timeout=timeout_seconds,
                 retry=Retry(NoBackoff(), 0),
             )
             if url

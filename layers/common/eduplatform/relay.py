@@ -15,8 +15,9 @@ the name RELAY_ENDING_SECONDS before it may end (idle, or its timeout near) and 
 notifications meanwhile: a commit of a writer that trusted the name reaches a run that listens, and
 wakes it. Before a run ends it closes its listening connection, waits until the server has let it
 go, and publishes once more: a request that commits and then finds no run starts a new one, and
-one that found this run committed before that last pass, so no commit waits for anyone. The schedule (every minute) runs one pass, which covers events the bus refused and a
-start that was lost. A bus outage therefore delays events and loses none.
+one that found this run committed before that last pass, so no commit waits for anyone. The
+schedule (every minute) runs one pass, which covers events the bus refused and a start that was
+lost. A bus outage therefore delays events and loses none.
 """
 
 import json
