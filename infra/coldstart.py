@@ -166,9 +166,14 @@ def worker_script(folder: Path) -> str:
     from infra.emulator.lazy_invoke_depth import lazy_invoke_depth
     from infra.emulator.runtime_packages import runtime_packages
 
-    lazy_invoke_depth()
-    runtime_packages(folder / "lambda-runtime")
-    return lambda_runtime._PYTHON_WORKER_SCRIPT
+    shipped = lambda_runtime._PYTHON_WORKER_SCRIPT
+    try:
+        lazy_invoke_depth()
+        runtime_packages(folder / "lambda-runtime")
+        return lambda_runtime._PYTHON_WORKER_SCRIPT
+    finally:
+        # The changes apply to MiniStack's module, and apply only to the script it ships.
+        lambda_runtime._PYTHON_WORKER_SCRIPT = shipped
 
 
 def unzipped_copy(source: Path, target: Path, with_bytecode: bool) -> None:

@@ -52,11 +52,7 @@ ANSWER = "def handler(event, context):\n    return {'statusCode': 200, 'body': '
 
 
 @pytest.mark.skipif(not shutil.which("valgrind"), reason="counting instructions needs valgrind")
-def test_instructions_count_what_the_process_does_before_its_first_answer(tmp_path, monkeypatch):
-    from ministack.core import lambda_runtime
-
-    # worker_script applies the launcher's changes to the emulator's script: put it back afterwards.
-    monkeypatch.setattr(lambda_runtime, "_PYTHON_WORKER_SCRIPT", lambda_runtime._PYTHON_WORKER_SCRIPT)
+def test_instructions_count_what_the_process_does_before_its_first_answer(tmp_path):
     setup = handler_setup(
         tmp_path,
         {
